@@ -1,0 +1,86 @@
+/**
+ * End-to-end throughput on the embedded stack, as processes a user would run:
+ *  1. HTTP request → acknowledged append (ingest-only process, so the projector does not compete for the CPU);
+ *  2. log → ClickHouse (projector + gateway process draining the backlog the first phase left).
+ * Usage: npm run bench -- [points=1000000] [pointsPerRequest=10000] [concurrency=4]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExperimentAndRun, post, projectionLag } from '../test/support/runlog-client';
+import { startRunlog } from '../test/support/runlog-process';
+import { progress } from './support';
+
+export interface PipelineResult {
+  points: number;
+  pointsPerRequest: number;
+  concurrency: number;
+  ingestSeconds: number;
+  ingestPointsPerSecond: number;
+  projectSeconds: number;
+  projectPointsPerSecond: number;
+}
+
+export async function benchPipeline(
+  points: number,
+  pointsPerRequest: number,
+  concurrency: number,
+): Promise<PipelineResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runlog-bench-'));
+  try {
+    const ingest = await startRunlog(dataDir, { RUNLOG_ROLES: 'ingest' });
+    const { runId } = await createExperimentAndRun(ingest.base, 'bench');
+    const requests = Math.ceil(points / pointsPerRequest);
+    // Bodies are made before the clock starts: we measure the server, not the generator.
+    const bodies = Array.from({ length: requests }, (_, r) => {
+      const steps = Array.from(
+        { length: Math.min(pointsPerRequest, points - r * pointsPerRequest) },
+        (_, i) => r * pointsPerRequest + i,
+      );
+      return JSON.stringify({
+        metrics: [{ key: 'train/loss', steps, values: steps.map((s) => 1 / (1 + s)) }],
+      });
+    });
+    let next = 0;
+    let acked = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const response = await post(ingest.base, `/api/v1/runs/${runId}/metrics`, body);
+          if (response.status !== 200)
+            throw new Error(`ingest refused a batch: ${JSON.stringify(response.body)}`);
+          acked += (response.body as { points: number }).points;
+          progress('ingest (HTTP → acknowledged append)', acked, points, started);
+        }
+      }),
+    );
+    const ingestSeconds = (Date.now() - started) / 1000;
+    await ingest.stop();
+
+    const projectStarted = Date.now();
+    const projector = await startRunlog(dataDir, { RUNLOG_ROLES: 'projector,gateway' });
+    for (;;) {
+      const metrics = (await projectionLag(projector.base)).find((lag) => lag.topic === 'runlog.metrics')!;
+      const done =
+        metrics.endOffset === 0 ? 0 : Math.round((points * metrics.committedOffset) / metrics.endOffset);
+      progress('project (log → ClickHouse)', metrics.lag === 0 ? points : done, points, projectStarted);
+      if (metrics.lag === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const projectSeconds = (Date.now() - projectStarted) / 1000;
+    await projector.stop();
+    return {
+      points,
+      pointsPerRequest,
+      concurrency,
+      ingestSeconds,
+      ingestPointsPerSecond: Math.round(points / ingestSeconds),
+      projectSeconds,
+      projectPointsPerSecond: Math.round(points / projectSeconds),
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

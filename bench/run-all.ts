@@ -1,0 +1,73 @@
+/**
+ * `npm run bench -- [points] [pointsPerRequest] [concurrency]`: hot paths, then the end-to-end pipeline.
+ * Writes bench/results/latest.json and SVG charts beside it.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { benchHotPaths } from './hot-paths.bench';
+import { benchPipeline } from './ingest-pipeline.bench';
+import { barChartSvg, writeResult } from './support';
+
+async function main() {
+  const [points = 1_000_000, pointsPerRequest = 10_000, concurrency = 4] = process.argv.slice(2).map(Number);
+  const out = resolve(__dirname, '../../bench/results');
+  mkdirSync(out, { recursive: true });
+
+  console.log('hot paths (10,000-point metric batch; 1M-row insert into chDB)…');
+  const hot = await benchHotPaths();
+  const perPoint = (ms: number) => (ms * 1e6) / hot.pointsPerBody;
+  console.table({
+    'JSON.parse (yardstick)': {
+      ms: hot.jsonParseMs.toFixed(2),
+      'ns/point': perPoint(hot.jsonParseMs).toFixed(0),
+    },
+    'ajv validate': { ms: hot.validateMs.toFixed(2), 'ns/point': perPoint(hot.validateMs).toFixed(0) },
+    'seal (canonical JSON + sha256)': {
+      ms: hot.sealMs.toFixed(2),
+      'ns/point': perPoint(hot.sealMs).toFixed(0),
+    },
+    'projector rows (TSV)': { ms: hot.toRowsMs.toFixed(2), 'ns/point': perPoint(hot.toRowsMs).toFixed(0) },
+  });
+  console.log(
+    `insert ${hot.insertRows.toLocaleString('en')} rows: TabSeparated ${hot.insertTsvMs.toFixed(0)} ms, ` +
+      `JSONEachRow ${hot.insertJsonEachRowMs.toFixed(0)} ms (TSV is ${(hot.insertJsonEachRowMs / hot.insertTsvMs).toFixed(2)}x faster)`,
+  );
+
+  console.log(
+    `\npipeline: ${points.toLocaleString('en')} points, ${pointsPerRequest} per request, ${concurrency} in flight…`,
+  );
+  const pipeline = await benchPipeline(points, pointsPerRequest, concurrency);
+  console.log(
+    `HTTP → acknowledged append: ${pipeline.ingestPointsPerSecond.toLocaleString('en')} points/s (${pipeline.ingestSeconds.toFixed(1)} s)\n` +
+      `log → ClickHouse:           ${pipeline.projectPointsPerSecond.toLocaleString('en')} points/s (${pipeline.projectSeconds.toFixed(1)} s, including process start)`,
+  );
+
+  writeResult(join(out, 'latest.json'), { measuredAt: new Date().toISOString(), hot, pipeline });
+  writeFileSync(
+    join(out, 'pipeline.svg'),
+    barChartSvg(`Runlog embedded stack, ${points.toLocaleString('en')} points`, 'points/s', [
+      { label: 'HTTP → acknowledged append', value: pipeline.ingestPointsPerSecond },
+      { label: 'log → ClickHouse', value: pipeline.projectPointsPerSecond },
+    ]),
+  );
+  writeFileSync(
+    join(out, 'hot-paths.svg'),
+    barChartSvg('Hot paths per 10,000-point batch (lower is better)', 'µs', [
+      { label: 'JSON.parse (yardstick)', value: hot.jsonParseMs * 1000 },
+      { label: 'ajv validate', value: hot.validateMs * 1000 },
+      { label: 'seal: canonical JSON + sha256', value: hot.sealMs * 1000 },
+      { label: 'projector rows (TSV)', value: hot.toRowsMs * 1000 },
+      { label: 'chDB insert, TSV (per 10k)', value: (hot.insertTsvMs * 1000 * 10_000) / hot.insertRows },
+      {
+        label: 'chDB insert, JSONEachRow (per 10k)',
+        value: (hot.insertJsonEachRowMs * 1000 * 10_000) / hot.insertRows,
+      },
+    ]),
+  );
+  console.log(`\nresults: ${join(out, 'latest.json')}, charts: pipeline.svg, hot-paths.svg`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+/** Unit specs sit next to the code; integration specs drive the built server against real engines. */
+const transform = { '^.+\\.ts$': ['@swc/jest'] };
+module.exports = {
+  testEnvironment: 'node',
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/libs/**/*.unit.spec.ts', '<rootDir>/services/**/*.unit.spec.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/**/*.int.spec.ts'],
+      testTimeout: 120000,
+    },
+  ],
+};

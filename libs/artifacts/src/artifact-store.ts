@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+
+/** Nest injection token for the ArtifactStore port; services bind it to the local or the S3 adapter. */
+export const ARTIFACT_STORE = Symbol('ARTIFACT_STORE');
+
+export interface PutArtifactOptions {
+  /** Uploads longer than this are aborted and nothing is kept. */
+  maxBytes: number;
+}
+
+export interface StoredArtifact {
+  /** sha256 of the content, 64 lowercase hex digits: the artifact's address. */
+  digest: string;
+  size: number;
+  /** True when identical content was already stored: it is kept once. */
+  deduplicated: boolean;
+}
+
+/**
+ * Content-addressed artifact storage: content goes in, its sha256 comes out, and the digest is the only way
+ * back to the bytes. Stored content never changes, so readers may cache by digest forever.
+ */
+export interface ArtifactStore {
+  put(content: Readable, options: PutArtifactOptions): Promise<StoredArtifact>;
+  /** Rejects with ArtifactNotFoundError before any byte is streamed when nothing is stored under `digest`. */
+  get(digest: string): Promise<Readable>;
+  exists(digest: string): Promise<boolean>;
+}
+
+/** Errors of artifact storage carry a stable `code` for the HTTP edge; none of them goes away on retry. */
+export abstract class ArtifactError extends Error {
+  abstract readonly code: string;
+  readonly retry = false;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ArtifactNotFoundError extends ArtifactError {
+  readonly code = 'artifact_not_found';
+  constructor(readonly digest: string) {
+    super(`no artifact with digest ${digest}`);
+  }
+}
+
+export class ArtifactTooLargeError extends ArtifactError {
+  readonly code = 'artifact_too_large';
+  constructor(readonly maxBytes: number) {
+    super(`artifact is larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+export class InvalidDigestError extends ArtifactError {
+  readonly code = 'invalid_digest';
+  constructor(readonly digest: string) {
+    super(`not a sha256 digest (64 lowercase hex digits): ${JSON.stringify(digest.slice(0, 80))}`);
+  }
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Digests become storage paths and object keys: anything but 64 lowercase hex digits is refused first. */
+export function assertSha256Digest(digest: string): void {
+  if (typeof digest !== 'string' || !SHA256_HEX.test(digest)) throw new InvalidDigestError(String(digest));
+}

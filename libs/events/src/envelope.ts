@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
+
+/** Topics of the log; DESIGN.md says what each keeps and for how long. */
+export const TOPICS = {
+  lifecycle: 'runlog.lifecycle',
+  metrics: 'runlog.metrics',
+  registry: 'runlog.registry',
+  deadletter: 'runlog.deadletter',
+} as const;
+export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** An event as the log stores it. `hash` chains each stream: sha256 of the canonical envelope without `hash`. */
+export interface EventEnvelope<TType extends string = string, TPayload = unknown> {
+  id: string;
+  type: TType;
+  v: number;
+  stream: string;
+  workspace: string;
+  actor: string;
+  occurredAt: string;
+  recordedAt: string;
+  payload: TPayload;
+  prevHash: string | null;
+  hash: string;
+}
+
+/** What a writer hands to the log: the log stamps `recordedAt`, `prevHash` and `hash`. */
+export type NewEvent<TType extends string = string, TPayload = unknown> = Omit<
+  EventEnvelope<TType, TPayload>,
+  'stream' | 'recordedAt' | 'prevHash' | 'hash'
+>;
+
+export function newEventId(): string {
+  return uuidv7();
+}
+
+export function isUuidV7(value: string): boolean {
+  return uuidValidate(value) && uuidVersion(value) === 7;
+}
+
+export function isUuid(value: string): boolean {
+  return uuidValidate(value);
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON. Same output as the `canonicalize` package (a unit spec holds them equal), but
+ * arrays of finite numbers, the bulk of a metric batch, go through one native JSON.stringify: the hash of every
+ * appended event is made here, and the generic walk was the embedded log's main cost.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new TypeError(`cannot canonicalize ${value}`);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`cannot canonicalize a ${typeof value}`);
+    return text;
+  }
+  if (Array.isArray(value)) {
+    if (isFiniteNumberArray(value)) return JSON.stringify(value);
+    return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+  }
+  const entries: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    entries.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
+  }
+  return `{${entries.join(',')}}`;
+}
+
+function isFiniteNumberArray(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const item = values[i];
+    if (typeof item !== 'number' || !Number.isFinite(item)) return false;
+  }
+  return true;
+}
+
+export function hashEnvelope(envelope: Omit<EventEnvelope, 'hash'>): string {
+  return createHash('sha256').update(canonicalJson(envelope)).digest('hex');
+}
+
+/** Stamps a new event into its stream: the only place an envelope's hash is made. */
+export function sealEvent(
+  event: NewEvent,
+  stream: string,
+  prevHash: string | null,
+  recordedAt: string,
+): EventEnvelope {
+  // Named fields, not a spread: an input carrying more (a stored envelope being re-sealed keeps its old `hash`)
+  // would otherwise put those extra fields into the hashed body, and the chain would never verify.
+  const { id, type, v, workspace, actor, occurredAt, payload } = event;
+  const unsealed = { id, type, v, stream, workspace, actor, occurredAt, recordedAt, payload, prevHash };
+  return { ...unsealed, hash: hashEnvelope(unsealed) };
+}
+
+export interface ChainBreak {
+  index: number;
+  id: string;
+  reason: 'hash_mismatch' | 'prev_hash_mismatch';
+}
+
+/** Checks one stream's events, in order, against their hash chain. */
+export function verifyStreamChain(events: readonly EventEnvelope[]): ChainBreak | null {
+  let prev: string | null = null;
+  for (const [index, event] of events.entries()) {
+    if (event.prevHash !== prev) return { index, id: event.id, reason: 'prev_hash_mismatch' };
+    const { hash, ...rest } = event;
+    if (hashEnvelope(rest) !== hash) return { index, id: event.id, reason: 'hash_mismatch' };
+    prev = hash;
+  }
+  return null;
+}

@@ -1,0 +1,95 @@
+import type { EventEnvelope, NewEvent } from '../../events/src/envelope';
+
+/** A record as read from one partition of a topic. Offsets are per (topic, partition), increasing, maybe gapped. */
+export interface LogRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string;
+  event: EventEnvelope;
+}
+
+/** `no_stream`: the stream must not exist yet; a number: the stream must hold exactly that many events. */
+export type ExpectedVersion = 'any' | 'no_stream' | number;
+
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendResult {
+  /** Stream version (event count) after the append. */
+  nextExpectedVersion: number;
+  /** Events written now; events whose id the log already holds are skipped (client retries are idempotent). */
+  appended: EventEnvelope[];
+  duplicates: number;
+  /** Log position of the last event of this append (or of the stream head when all were duplicates). */
+  lastOffset: number;
+}
+
+export interface StreamSlice {
+  version: number;
+  events: EventEnvelope[];
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  records: LogRecord[];
+  /** Offset of the newest record in the partition when the batch was read, for lag. */
+  highWatermark: number;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  maxBatchRecords: number;
+  /** Called per batch, in log order per partition. The group's position moves past the batch only after this resolves. */
+  eachBatch: (batch: ConsumedBatch) => Promise<void>;
+  onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * The event log port. The embedded adapter (node:sqlite) and the Kafka adapter implement it; the contract
+ * suite in libs/log/test runs against each.
+ */
+export interface EventLog {
+  appendToStream(
+    topic: string,
+    stream: string,
+    events: NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  readStream(stream: string): Promise<StreamSlice>;
+  /** Records of one partition from `fromOffset` (inclusive), at most `maxRecords`. */
+  read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<LogRecord[]>;
+  /** The offset the next record of each partition will get. */
+  endOffsets(topic: string): Promise<Map<number, number>>;
+  /** The next offset a group will read, per partition (0 when it has committed nothing). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
+  subscribe(options: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}
+
+export class LogConcurrencyError extends Error {
+  readonly code = 'concurrency_conflict';
+  readonly retry = true;
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
+    super(`stream ${stream} is at version ${actual}, expected ${String(expected)}`);
+  }
+}
+
+/** The log cannot take more right now (too much unflushed); callers answer 503 and clients retry. */
+export class LogBackpressureError extends Error {
+  readonly code = 'log_backpressure';
+  readonly retry = true;
+}
+
+export const EVENT_LOG = Symbol('EVENT_LOG');

@@ -1,0 +1,45 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { mkdirSync } from 'node:fs';
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+export interface ClickHouseConfig {
+  /** A ClickHouse server over HTTP; when absent, the chDB engine runs in this process on `chdbPath`. */
+  url?: string;
+  username?: string;
+  password?: string;
+  chdbPath: string;
+  database: string;
+}
+
+export interface ClickHouse {
+  client: ClickHouseClient;
+  database: string;
+  engine: 'chdb' | 'server';
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export function createClickHouse(config: ClickHouseConfig): ClickHouse {
+  // Table names cannot be bound parameters in DDL, so the database name is checked once here instead.
+  if (!IDENTIFIER.test(config.database))
+    throw new Error(`invalid ClickHouse database name: ${config.database}`);
+  if (config.url) {
+    const client = createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    return { client, database: config.database, engine: 'server' };
+  }
+  mkdirSync(config.chdbPath, { recursive: true });
+  // chdb types its Connection against @clickhouse/client-common, which @clickhouse/client now bundles as its own
+  // copy: the same interface under two declarations, hence the cast.
+  const connection = createChdbConnection({ path: config.chdbPath }) as unknown as ClientConnection;
+  const client = createClient({ connection });
+  return { client, database: config.database, engine: 'chdb' };
+}
+
+export const CLICKHOUSE = Symbol('CLICKHOUSE');

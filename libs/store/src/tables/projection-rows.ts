@@ -1,0 +1,235 @@
+import type { ClickHouse } from '../clickhouse';
+import {
+  tsvBody,
+  tsvFloat,
+  tsvMillis,
+  tsvNullableFloat,
+  tsvNullableMillis,
+  tsvNullableString,
+  tsvString,
+} from '../tsv';
+import { LOG_POSITION_COLUMNS, type LogPosition, type ProjectedTable, tsvPosition } from './log-position';
+
+/** Column lists, in DDL order (deploy/clickhouse/migrations/001_init.sql): they must match the tables. */
+export const EVENT_COLUMNS = [
+  'id',
+  'type',
+  'v',
+  'stream',
+  'workspace',
+  'actor',
+  'occurred_at',
+  'recorded_at',
+  'prev_hash',
+  'hash',
+  'payload',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const EXPERIMENT_COLUMNS = [
+  'experiment_id',
+  'name',
+  'created_at',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const RUN_COLUMNS = [
+  'run_id',
+  'experiment_id',
+  'name',
+  'status',
+  'start_time',
+  'end_time',
+  'failure_reason',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const PARAM_COLUMNS = [
+  'run_id',
+  'key',
+  'value',
+  'value_num',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const TAG_COLUMNS = [
+  'run_id',
+  'key',
+  'value',
+  '_version',
+  '_is_deleted',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const METRIC_POINT_COLUMNS = [
+  'run_id',
+  'key',
+  'step',
+  'value',
+  'timestamp',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+
+export interface EventRow {
+  id: string;
+  type: string;
+  v: number;
+  stream: string;
+  workspace: string;
+  actor: string;
+  occurredAt: number;
+  recordedAt: number;
+  prevHash: string | null;
+  hash: string;
+  payloadJson: string;
+  position: LogPosition;
+}
+
+export interface ExperimentRow {
+  experimentId: string;
+  name: string;
+  createdAt: number;
+  position: LogPosition;
+}
+
+export interface RunRow {
+  runId: string;
+  experimentId: string;
+  name: string;
+  status: string;
+  startTime: number;
+  endTime: number | null;
+  failureReason: string | null;
+  position: LogPosition;
+}
+
+export interface ParamRow {
+  runId: string;
+  key: string;
+  value: string;
+  position: LogPosition;
+}
+
+export interface TagRow {
+  runId: string;
+  key: string;
+  value: string;
+  deleted: boolean;
+  position: LogPosition;
+}
+
+export const formatEventRow = (row: EventRow): string =>
+  [
+    row.id,
+    tsvString(row.type),
+    row.v,
+    tsvString(row.stream),
+    tsvString(row.workspace),
+    tsvString(row.actor),
+    tsvMillis(row.occurredAt),
+    tsvMillis(row.recordedAt),
+    tsvNullableString(row.prevHash),
+    row.hash,
+    tsvString(row.payloadJson),
+    tsvPosition(row.position),
+  ].join('\t');
+
+export const formatExperimentRow = (row: ExperimentRow): string =>
+  [
+    tsvString(row.experimentId),
+    tsvString(row.name),
+    tsvMillis(row.createdAt),
+    row.position.offset,
+    tsvPosition(row.position),
+  ].join('\t');
+
+export const formatRunRow = (row: RunRow): string =>
+  [
+    tsvString(row.runId),
+    tsvString(row.experimentId),
+    tsvString(row.name),
+    tsvString(row.status),
+    tsvMillis(row.startTime),
+    tsvNullableMillis(row.endTime),
+    tsvNullableString(row.failureReason),
+    row.position.offset,
+    tsvPosition(row.position),
+  ].join('\t');
+
+/** Params are strings (as in MLflow); a numeric twin makes range filters cheap. */
+export function numericValue(value: string): number | null {
+  if (value.trim() === '') return null;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : null;
+}
+
+export const formatParamRow = (row: ParamRow): string =>
+  [
+    tsvString(row.runId),
+    tsvString(row.key),
+    tsvString(row.value),
+    tsvNullableFloat(numericValue(row.value)),
+    row.position.offset,
+    tsvPosition(row.position),
+  ].join('\t');
+
+export const formatTagRow = (row: TagRow): string =>
+  [
+    tsvString(row.runId),
+    tsvString(row.key),
+    tsvString(row.value),
+    row.position.offset,
+    row.deleted ? 1 : 0,
+    tsvPosition(row.position),
+  ].join('\t');
+
+/** Appends one series' points as TSV lines; the projector's hot path, so no intermediate row objects. */
+export function appendMetricPointLines(
+  lines: string[],
+  runId: string,
+  key: string,
+  steps: readonly number[],
+  values: readonly number[],
+  timestamps: readonly number[] | undefined,
+  defaultTimestamp: number,
+  position: LogPosition,
+): void {
+  const prefix = `${tsvString(runId)}\t${tsvString(key)}\t`;
+  const suffix = `\t${tsvPosition(position)}`;
+  const fallback = tsvMillis(defaultTimestamp);
+  for (let i = 0; i < steps.length; i++) {
+    const ts = timestamps ? tsvMillis(timestamps[i]) : fallback;
+    lines.push(`${prefix}${steps[i]}\t${tsvFloat(values[i])}\t${ts}${suffix}`);
+  }
+}
+
+export const TABLE_COLUMNS: Record<ProjectedTable, readonly string[]> = {
+  events: EVENT_COLUMNS,
+  experiments: EXPERIMENT_COLUMNS,
+  runs: RUN_COLUMNS,
+  params: PARAM_COLUMNS,
+  tags: TAG_COLUMNS,
+  metric_points: METRIC_POINT_COLUMNS,
+};
+
+const SINGLE_PART_ROWS = '100000000';
+const SINGLE_PART_BYTES = '4294967296';
+
+/** One INSERT per table per batch; awaited, never fire-and-forget. */
+export async function insertTsvLines(
+  ch: ClickHouse,
+  table: ProjectedTable,
+  lines: readonly string[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await ch.client.insert({
+    table: `${ch.database}.${table}`,
+    values: tsvBody(lines.join('\n') + '\n'),
+    format: 'TabSeparated',
+    columns: [...TABLE_COLUMNS[table]] as [string, ...string[]],
+    // Squash the whole body into one block, hence one part: an insert lands entirely or not at all.
+    clickhouse_settings: {
+      max_insert_block_size: SINGLE_PART_ROWS,
+      min_insert_block_size_rows: SINGLE_PART_ROWS,
+      min_insert_block_size_bytes: SINGLE_PART_BYTES,
+    },
+  });
+}

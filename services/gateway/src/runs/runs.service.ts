@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TOPICS } from '../../../../libs/events/src/envelope';
+import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
+import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
+import * as queries from '../../../../libs/store/src/queries/run.queries';
+import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/projector.service';
+import type { Experiment, MetricSeries, ProjectionLag, Run } from './runs.models';
+
+export const MAX_SERIES_POINTS = 10000;
+
+/** Reads for dashboards: ClickHouse projections only; the log is asked only how far behind they are. */
+@Injectable()
+export class RunsService {
+  constructor(
+    @Inject(CLICKHOUSE) private readonly ch: ClickHouse,
+    @Inject(EVENT_LOG) private readonly log: EventLog,
+    @Inject(PROJECTOR_CONFIG) private readonly projector: Pick<ProjectorConfig, 'groupId'>,
+  ) {}
+
+  async run(id: string): Promise<Run | null> {
+    const view = await queries.getRun(this.ch, id);
+    return view && { id: view.runId, ...view };
+  }
+
+  async runs(experimentId: string, limit: number): Promise<Run[]> {
+    return (await queries.listRuns(this.ch, experimentId, limit)).map((view) => ({
+      id: view.runId,
+      ...view,
+    }));
+  }
+
+  async experiment(id: string): Promise<Experiment | null> {
+    const view = await queries.getExperiment(this.ch, id);
+    return view && { id: view.experimentId, name: view.name, createdAt: view.createdAt };
+  }
+
+  params(runId: string) {
+    return queries.getRunParams(this.ch, runId);
+  }
+
+  tags(runId: string) {
+    return queries.getRunTags(this.ch, runId);
+  }
+
+  metrics(runId: string) {
+    return queries.getMetricSummaries(this.ch, runId);
+  }
+
+  async metricSeries(runId: string, key: string, maxPoints: number): Promise<MetricSeries> {
+    return { runId, key, ...(await queries.getMetricSeries(this.ch, runId, key, maxPoints)) };
+  }
+
+  async projectionLag(): Promise<ProjectionLag[]> {
+    const lags: ProjectionLag[] = [];
+    for (const topic of [TOPICS.lifecycle, TOPICS.metrics]) {
+      const [ends, committed] = await Promise.all([
+        this.log.endOffsets(topic),
+        this.log.committedOffsets(this.projector.groupId, topic),
+      ]);
+      for (const [partition, endOffset] of ends) {
+        const committedOffset = committed.get(partition) ?? 0;
+        lags.push({
+          topic,
+          partition,
+          committedOffset,
+          endOffset,
+          lag: Math.max(0, endOffset - committedOffset),
+        });
+      }
+    }
+    return lags;
+  }
+}

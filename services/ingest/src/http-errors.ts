@@ -1,0 +1,88 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { DomainError } from '../../../libs/domain/src/errors';
+import { LogBackpressureError, LogConcurrencyError } from '../../../libs/log/src/event-log';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  not_found: 404,
+  illegal_transition: 409,
+  param_conflict: 409,
+  concurrency_conflict: 409,
+};
+
+/** Maps any error to a status and a JSON body; domain codes are mapped here, at the HTTP edge, and nowhere else. */
+export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) {
+    return {
+      status: STATUS_BY_CODE[error.code] ?? 400,
+      body: { error: error.code, message: error.message, field: error.field },
+    };
+  }
+  if (error instanceof LogConcurrencyError) {
+    return { status: 409, body: { error: error.code, message: error.message } };
+  }
+  if (error instanceof LogBackpressureError) {
+    return {
+      status: 503,
+      body: { error: error.code, message: 'the log is saturated; retry with the same eventId' },
+    };
+  }
+  const bodyParserError = error as { type?: string; status?: number; limit?: number };
+  if (bodyParserError?.type === 'entity.too.large') {
+    return {
+      status: 413,
+      body: {
+        error: 'payload_too_large',
+        message: `the body is larger than ${bodyParserError.limit} bytes`,
+        field: 'body',
+      },
+    };
+  }
+  if (bodyParserError?.type === 'entity.parse.failed') {
+    return {
+      status: 400,
+      body: {
+        error: 'malformed_json',
+        message: `the body is not valid JSON: ${(error as Error).message}`,
+        field: 'body',
+      },
+    };
+  }
+  if (error instanceof HttpException) {
+    return { status: error.getStatus(), body: { error: 'http_error', message: error.message } };
+  }
+  return { status: 500, body: { error: 'internal_error', message: 'internal error' } };
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = toHttpError(error);
+    if (status >= 500)
+      this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (status === 503) response.setHeader('retry-after', '1');
+    response.status(status).json(body);
+  }
+}
+
+/** Express error middleware for what fails before Nest's router (the body parser: malformed JSON, 413). */
+export function bodyParserErrorHandler(
+  error: unknown,
+  _req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  if (res.headersSent) return next(error);
+  const { status, body } = toHttpError(error);
+  res.status(status).json(body);
+}

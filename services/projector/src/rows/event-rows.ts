@@ -1,0 +1,167 @@
+import { countPoints, type StoredEvent } from '../../../../libs/events/src/run.events';
+import { evolveRun, initialRunState, type RunState } from '../../../../libs/domain/src/run/run.decider';
+import type { LogRecord } from '../../../../libs/log/src/event-log';
+import type { LogPosition, ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import {
+  appendMetricPointLines,
+  formatEventRow,
+  formatExperimentRow,
+  formatParamRow,
+  formatRunRow,
+  formatTagRow,
+} from '../../../../libs/store/src/tables/projection-rows';
+
+/** TSV lines per table for one batch, plus the runs whose snapshot changed (written once, at the batch's end). */
+export class BatchRows {
+  readonly lines: Record<ProjectedTable, string[]> = {
+    events: [],
+    experiments: [],
+    runs: [],
+    params: [],
+    tags: [],
+    metric_points: [],
+  };
+  readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition }>();
+  points = 0;
+
+  /** Snapshot rows of the runs this batch changed, at the position of each run's last event. */
+  finishRuns(): void {
+    for (const [runId, { state, position }] of this.touchedRuns) {
+      if (state.status === 'absent') continue;
+      this.lines.runs.push(
+        formatRunRow({
+          runId,
+          experimentId: state.experimentId,
+          name: state.name,
+          status: state.status,
+          startTime: state.startTime,
+          endTime: state.status === 'running' ? null : state.endTime,
+          failureReason: state.status === 'running' ? null : state.failureReason,
+          position,
+        }),
+      );
+    }
+  }
+}
+
+/** Rows a record adds to metric_points (0 for lifecycle events); read from the envelope, no upcast needed. */
+export function recordPoints(record: LogRecord): number {
+  const payload = record.event.payload as { series?: { steps?: unknown[] }[] } | null;
+  let points = 0;
+  if (record.event.type === 'metrics.logged' && Array.isArray(payload?.series)) {
+    for (const series of payload.series) points += Array.isArray(series.steps) ? series.steps.length : 0;
+  }
+  return points;
+}
+
+/** Consecutive groups of records holding at most `maxPoints` points each (a bigger record forms its own group). */
+export function splitByPoints(records: LogRecord[], maxPoints: number): LogRecord[][] {
+  const groups: LogRecord[][] = [];
+  let current: LogRecord[] = [];
+  let points = 0;
+  for (const record of records) {
+    const size = recordPoints(record);
+    if (current.length > 0 && points + size > maxPoints) {
+      groups.push(current);
+      current = [];
+      points = 0;
+    }
+    current.push(record);
+    points += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Which tables still need a record: the projector skips tables that already hold its offset (after a crash). */
+export type NeedsTable = (table: ProjectedTable) => boolean;
+
+export function runIdOfStream(stream: string): string {
+  return stream.slice(stream.indexOf(':') + 1);
+}
+
+const epochMillis = (iso: string) => Date.parse(iso);
+
+/**
+ * Pure: one event → rows. Run snapshots evolve through the same `evolveRun` the deciders use, so the projection
+ * and the write side cannot disagree on what an event means.
+ */
+export function addEventRows(
+  rows: BatchRows,
+  event: StoredEvent,
+  position: LogPosition,
+  needs: NeedsTable,
+  runState: RunState | undefined,
+): void {
+  if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, position)));
+  switch (event.type) {
+    case 'experiment.created':
+      if (needs('experiments')) {
+        rows.lines.experiments.push(
+          formatExperimentRow({ ...event.payload, createdAt: epochMillis(event.occurredAt), position }),
+        );
+      }
+      return;
+    case 'metrics.logged': {
+      if (!needs('metric_points')) return;
+      const defaultTimestamp = epochMillis(event.occurredAt);
+      for (const series of event.payload.series) {
+        appendMetricPointLines(
+          rows.lines.metric_points,
+          event.payload.runId,
+          series.key,
+          series.steps,
+          series.values,
+          series.timestamps,
+          defaultTimestamp,
+          position,
+        );
+      }
+      rows.points += countPoints(event.payload);
+      return;
+    }
+    default: {
+      const runId = runIdOfStream(event.stream);
+      if (event.type === 'run.params_logged' && needs('params')) {
+        for (const [key, value] of Object.entries(event.payload.params)) {
+          rows.lines.params.push(formatParamRow({ runId, key, value, position }));
+        }
+      }
+      if (event.type === 'run.tags_set' && needs('tags')) {
+        for (const [key, value] of Object.entries(event.payload.tags)) {
+          rows.lines.tags.push(formatTagRow({ runId, key, value, deleted: false, position }));
+        }
+      }
+      if (needs('runs')) {
+        const before = rows.touchedRuns.get(runId)?.state ?? runState ?? initialRunState;
+        rows.touchedRuns.set(runId, { state: evolveRun(before, event), position });
+      }
+    }
+  }
+}
+
+/** Metric batches keep a summary of their payload here: the points themselves are in metric_points, the bytes in the log. */
+function eventRow(event: StoredEvent, position: LogPosition) {
+  const payload =
+    event.type === 'metrics.logged'
+      ? {
+          runId: event.payload.runId,
+          points: countPoints(event.payload),
+          keys: event.payload.series.map((s) => s.key),
+        }
+      : event.payload;
+  return {
+    id: event.id,
+    type: event.type,
+    v: event.v,
+    stream: event.stream,
+    workspace: event.workspace,
+    actor: event.actor,
+    occurredAt: epochMillis(event.occurredAt),
+    recordedAt: epochMillis(event.recordedAt),
+    prevHash: event.prevHash,
+    hash: event.hash,
+    payloadJson: JSON.stringify(payload),
+    position,
+  };
+}

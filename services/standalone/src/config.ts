@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+
+/** Every environment variable Runlog reads; the README's table lists the same names. */
+export const ROLES = ['ingest', 'projector', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunlogConfig {
+  roles: Role[];
+  host: string;
+  port: number;
+  dataDir: string;
+  maxBodyBytes: number;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase: string;
+  projectorBatchRecords: number;
+  projectorMaxInsertRows: number;
+  logLevel: string;
+  faultProjectorCrashAfterInsertedBatches?: number;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function roles(raw: string | undefined): Role[] {
+  if (!raw) return [...ROLES];
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(ROLES as readonly string[]).includes(name)) {
+      throw new Error(`RUNLOG_ROLES: unknown role "${name}" (expected ${ROLES.join(', ')})`);
+    }
+  }
+  return names as Role[];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
+  return {
+    roles: roles(env.RUNLOG_ROLES),
+    host: env.RUNLOG_HOST || '127.0.0.1',
+    port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),
+    dataDir: resolve(env.RUNLOG_DATA_DIR || '.runlog'),
+    maxBodyBytes: integer(env, 'RUNLOG_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
+    clickhouseUrl: env.RUNLOG_CLICKHOUSE_URL || undefined,
+    clickhouseUser: env.RUNLOG_CLICKHOUSE_USER || undefined,
+    clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,
+    clickhouseDatabase: env.RUNLOG_CLICKHOUSE_DATABASE || 'runlog',
+    projectorBatchRecords: integer(env, 'RUNLOG_PROJECTOR_BATCH_RECORDS', 200, 1),
+    projectorMaxInsertRows: integer(env, 'RUNLOG_PROJECTOR_MAX_INSERT_ROWS', 500_000, 1),
+    logLevel: env.RUNLOG_LOG_LEVEL || 'warn',
+    faultProjectorCrashAfterInsertedBatches: env.RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES
+      ? integer(env, 'RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES', 0, 1)
+      : undefined,
+  };
+}

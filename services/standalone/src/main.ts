@@ -1,0 +1,116 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { join } from 'node:path';
+import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
+import { createClickHouse } from '../../../libs/store/src/clickhouse';
+import { applyMigrations } from '../../../libs/store/src/migrations';
+import { GatewayModule } from '../../gateway/src/gateway.module';
+import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
+import { IngestModule } from '../../ingest/src/ingest.module';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { loadConfig, type Role, type RunlogConfig } from './config';
+import { InfrastructureModule, type Infrastructure } from './infrastructure.module';
+import { HealthController } from './health.controller';
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+const ROLE_MODULES: Record<Role, Type> = {
+  ingest: IngestModule,
+  projector: ProjectorModule,
+  gateway: GatewayModule,
+};
+
+@Module({})
+class StandaloneModule {
+  static with(infra: Infrastructure, roles: Role[]): DynamicModule {
+    return {
+      module: StandaloneModule,
+      imports: [InfrastructureModule.forRoot(infra), ...roles.map((role) => ROLE_MODULES[role])],
+      controllers: [HealthController],
+    };
+  }
+}
+
+/** Every role in one process on the embedded engines: `npm start`. */
+export async function startStandalone(config: RunlogConfig = loadConfig()) {
+  const started = Date.now();
+  const log = SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
+  const needsClickHouse = config.roles.includes('projector') || config.roles.includes('gateway');
+  const clickhouse = needsClickHouse
+    ? createClickHouse({
+        url: config.clickhouseUrl,
+        username: config.clickhouseUser,
+        password: config.clickhousePassword,
+        chdbPath: join(config.dataDir, 'clickhouse'),
+        database: config.clickhouseDatabase,
+      })
+    : null;
+  if (clickhouse) await applyMigrations(clickhouse);
+  const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
+  const app = await NestFactory.create<NestExpressApplication>(
+    StandaloneModule.with(
+      {
+        log,
+        clickhouse,
+        projector: {
+          groupId: 'runlog-projector',
+          maxBatchRecords: config.projectorBatchRecords,
+          runCacheSize: 10000,
+          maxInsertRows: config.projectorMaxInsertRows,
+          crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
+        },
+      },
+      config.roles,
+    ),
+    { bodyParser: false, logger: LOG_LEVELS.slice(0, level + 1) },
+  );
+  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.use(bodyParserErrorHandler);
+  app.enableShutdownHooks();
+  const closeEngines = async () => {
+    await log.close();
+    await clickhouse?.client.close();
+  };
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = `http://${config.host}:${port}`;
+  return { app, base, port, started, closeEngines, engine: clickhouse?.engine ?? null };
+}
+
+async function main() {
+  const config = loadConfig();
+  const { app, base, port, started, closeEngines, engine } = await startStandalone(config);
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await app.close();
+    await closeEngines();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // One machine-readable line first (the test harness and scripts read it), then the human summary.
+  console.log(JSON.stringify({ runlog: 'ready', port, base }));
+  console.log(
+    [
+      `Runlog is up in ${Date.now() - started} ms (roles: ${config.roles.join(' + ')}, one process)`,
+      `  ingest API   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
+      `  GraphQL      ${base}/graphql`,
+      `  health       ${base}/healthz`,
+      `  event log    ${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`,
+      `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,
+      `  artifacts    ${join(config.dataDir, 'artifacts')}`,
+    ].join('\n'),
+  );
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

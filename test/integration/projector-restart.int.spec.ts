@@ -1,0 +1,134 @@
+import {
+  gql,
+  post,
+  projectionLag,
+  waitForProjection,
+  createExperimentAndRun,
+} from '../support/runlog-client';
+import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+
+interface Summary {
+  key: string;
+  count: number;
+  min: number;
+  max: number;
+  last: number;
+}
+
+const BATCHES = 24;
+const POINTS_PER_BATCH = 1_000;
+
+/** Batch b holds steps [b*N, (b+1)*N) with value = step, so any lost or doubled point changes count or sum. */
+function batch(b: number) {
+  const steps = Array.from({ length: POINTS_PER_BATCH }, (_, i) => b * POINTS_PER_BATCH + i);
+  return { metrics: [{ key: 'loss', steps, values: steps }] };
+}
+
+async function summaries(base: string, runId: string): Promise<Summary[]> {
+  const data = await gql<{ run: { metrics: Summary[] } }>(
+    base,
+    'query ($id: ID!) { run(id: $id) { metrics { key count min max last } } }',
+    { id: runId },
+  );
+  return data.run.metrics;
+}
+
+async function seriesTotal(base: string, runId: string): Promise<number> {
+  const data = await gql<{ metricSeries: { totalPoints: number } }>(
+    base,
+    'query ($id: ID!) { metricSeries(runId: $id, key: "loss", maxPoints: 100) { totalPoints } }',
+    { id: runId },
+  );
+  return data.metricSeries.totalPoints;
+}
+
+const expected = [
+  {
+    key: 'loss',
+    count: BATCHES * POINTS_PER_BATCH,
+    min: 0,
+    max: BATCHES * POINTS_PER_BATCH - 1,
+    last: BATCHES * POINTS_PER_BATCH - 1,
+  },
+];
+
+describe('a projector restarted mid-stream neither loses nor doubles a point', () => {
+  const dirs: string[] = [];
+  const processes: RunlogProcess[] = [];
+
+  async function start(dataDir: string, env: Record<string, string> = {}) {
+    const started = await startRunlog(dataDir, env);
+    processes.push(started);
+    return started;
+  }
+
+  afterAll(async () => {
+    for (const started of processes) await started.kill();
+    dirs.forEach(removeDataDir);
+  });
+
+  it('when it dies between the ClickHouse insert and the offset commit', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    // Phase 1: ingest only, so the whole backlog waits in the log.
+    const ingest = await start(dataDir, { RUNLOG_ROLES: 'ingest' });
+    const { runId } = await createExperimentAndRun(ingest.base, 'crash-after-insert');
+    for (let b = 0; b < BATCHES; b++) {
+      expect((await post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(b))).status).toBe(200);
+    }
+    await ingest.stop();
+
+    // Phase 2: the projector inserts its third batch, then the process SIGKILLs itself before committing.
+    const crashing = await start(dataDir, {
+      RUNLOG_PROJECTOR_BATCH_RECORDS: '2',
+      RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES: '3',
+    });
+    await new Promise<void>((resolve) => crashing.child.once('exit', () => resolve()));
+    expect(crashing.child.signalCode).toBe('SIGKILL');
+
+    // Phase 3: a clean restart catches up from the committed position.
+    const restarted = await start(dataDir, { RUNLOG_PROJECTOR_BATCH_RECORDS: '2' });
+    await waitForProjection(restarted.base);
+    expect(await summaries(restarted.base, runId)).toEqual(expected);
+    expect(await seriesTotal(restarted.base, runId)).toBe(BATCHES * POINTS_PER_BATCH);
+  });
+
+  it('when it is SIGKILLed at a random point while catching up', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    const first = await start(dataDir, { RUNLOG_PROJECTOR_BATCH_RECORDS: '1' });
+    const { runId } = await createExperimentAndRun(first.base, 'random-kill');
+    const acks = await Promise.all(
+      Array.from({ length: BATCHES }, (_, b) => post(first.base, `/api/v1/runs/${runId}/metrics`, batch(b))),
+    );
+    expect(acks.every((ack) => ack.status === 200)).toBe(true);
+    // Kill once the projector has made progress on the metrics topic but is not done.
+    for (;;) {
+      const metrics = (await projectionLag(first.base)).find((lag) => lag.topic === 'runlog.metrics')!;
+      if (metrics.committedOffset > 0 || metrics.lag === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await first.kill();
+
+    const second = await start(dataDir);
+    await waitForProjection(second.base);
+    expect(await summaries(second.base, runId)).toEqual(expected);
+    expect(await seriesTotal(second.base, runId)).toBe(BATCHES * POINTS_PER_BATCH);
+  });
+
+  it('keeps data across a clean restart', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const { runId } = await createExperimentAndRun(first.base, 'restart');
+    await post(first.base, `/api/v1/runs/${runId}/metrics`, batch(0));
+    await waitForProjection(first.base);
+    await first.stop();
+    const second = await start(dataDir);
+    expect(await seriesTotal(second.base, runId)).toBe(POINTS_PER_BATCH);
+    // And the restarted server still ingests into the same run.
+    expect((await post(second.base, `/api/v1/runs/${runId}/metrics`, batch(1))).status).toBe(200);
+    await waitForProjection(second.base);
+    expect(await seriesTotal(second.base, runId)).toBe(2 * POINTS_PER_BATCH);
+  });
+});

@@ -1,0 +1,79 @@
+/** Thin HTTP and GraphQL helpers for integration specs: real requests, no shortcuts into the server. */
+export interface HttpResult<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+export async function post<T = Record<string, unknown>>(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+export async function gql<T = Record<string, unknown>>(
+  base: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = (await response.json()) as { data?: T; errors?: { message: string }[] };
+  if (result.errors?.length) throw new Error(`GraphQL: ${result.errors.map((e) => e.message).join('; ')}`);
+  return result.data as T;
+}
+
+export interface Lag {
+  topic: string;
+  committedOffset: number;
+  endOffset: number;
+  lag: number;
+}
+
+export async function projectionLag(base: string): Promise<Lag[]> {
+  const data = await gql<{ projectionLag: Lag[] }>(
+    base,
+    '{ projectionLag { topic committedOffset endOffset lag } }',
+  );
+  return data.projectionLag;
+}
+
+/** Sum of every topic's end offset: moves if and only if something was appended. */
+export async function logEnd(base: string): Promise<number> {
+  return (await projectionLag(base)).reduce((sum, lag) => sum + lag.endOffset, 0);
+}
+
+export async function waitForProjection(base: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lags = await projectionLag(base);
+    if (lags.every((lag) => lag.lag === 0)) return;
+    if (Date.now() > deadline) throw new Error(`projection still behind: ${JSON.stringify(lags)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function createExperimentAndRun(
+  base: string,
+  name = 'exp',
+): Promise<{ experimentId: string; runId: string }> {
+  const experiment = await post<{ experimentId: string }>(base, '/api/v1/experiments', { name });
+  if (experiment.status !== 201) throw new Error(`create experiment: ${JSON.stringify(experiment.body)}`);
+  const run = await post<{ runId: string }>(base, '/api/v1/runs', {
+    experimentId: experiment.body.experimentId,
+    name: `${name}-run`,
+  });
+  if (run.status !== 201) throw new Error(`create run: ${JSON.stringify(run.body)}`);
+  return { experimentId: experiment.body.experimentId, runId: run.body.runId };
+}

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The checkout's root, found from here whether this runs from source (jest) or from dist/ (bench). */
+function repoRoot(from = __dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package-lock.json'))) return dir;
+  }
+  throw new Error(`no package-lock.json above ${from}`);
+}
+
+/** The built server: `npm test` and `npm run bench` build before they run. */
+export const STANDALONE_MAIN = join(repoRoot(), 'dist', 'services', 'standalone', 'src', 'main.js');
+
+export interface RunlogProcess {
+  base: string;
+  dataDir: string;
+  child: ChildProcess;
+  output: () => string;
+  /** SIGKILL: no shutdown hook runs, as in a crash. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function makeDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'runlog-test-'));
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Starts the built standalone server (every role, embedded engines) as its own process, on a free port. */
+export async function startRunlog(dataDir: string, env: Record<string, string> = {}): Promise<RunlogProcess> {
+  const child = spawn(process.execPath, [STANDALONE_MAIN], {
+    env: { ...process.env, RUNLOG_PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const base = await new Promise<string>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runlog did not start within 60 s:\n${output}`)), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runlog exited with ${code} before it was ready:\n${output}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output += `${line}\n`;
+      if (line.startsWith('{"runlog":"ready"')) {
+        clearTimeout(timer);
+        resolveReady((JSON.parse(line) as { base: string }).base);
+      }
+    });
+  });
+  return {
+    base,
+    dataDir,
+    child,
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
