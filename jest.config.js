@@ -2,6 +2,8 @@
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 module.exports = {
   testEnvironment: 'node',
+  // A project-level testTimeout is ignored by jest: the integration specs' budget must be set here.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',

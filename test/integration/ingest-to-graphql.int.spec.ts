@@ -222,6 +222,45 @@ describe('ingest → log → projector → ClickHouse → GraphQL (standalone, e
     expect(conflict.body.message).toContain('"0.2"');
   });
 
+  it('stamps who wrote each event and chains the run history by hash', async () => {
+    const headers = { 'x-runlog-actor': 'alice@lab', 'x-runlog-workspace': 'vision' };
+    const experiment = await post<{ experimentId: string }>(
+      runlog.base,
+      '/api/v1/experiments',
+      { name: 'audit' },
+      headers,
+    );
+    const { runId } = (
+      await post<{ runId: string }>(
+        runlog.base,
+        '/api/v1/runs',
+        { experimentId: experiment.body.experimentId },
+        headers,
+      )
+    ).body;
+    await post(
+      runlog.base,
+      `/api/v1/runs/${runId}/params`,
+      { params: { seed: 7 } },
+      { 'x-runlog-actor': 'bob' },
+    );
+    await post(runlog.base, `/api/v1/runs/${runId}/finish`, {});
+    await waitForProjection(runlog.base);
+    const { runHistory } = await gql<{
+      runHistory: { type: string; actor: string; workspace: string; prevHash: string | null; hash: string }[];
+    }>(runlog.base, 'query ($id: ID!) { runHistory(runId: $id) { type actor workspace prevHash hash } }', {
+      id: runId,
+    });
+    expect(runHistory.map(({ type, actor, workspace }) => ({ type, actor, workspace }))).toEqual([
+      { type: 'run.created', actor: 'alice@lab', workspace: 'vision' },
+      { type: 'run.params_logged', actor: 'bob', workspace: 'default' },
+      { type: 'run.finished', actor: 'anonymous', workspace: 'default' },
+    ]);
+    expect(runHistory[0].prevHash).toBeNull();
+    for (let i = 1; i < runHistory.length; i++) expect(runHistory[i].prevHash).toBe(runHistory[i - 1].hash);
+    expect(new Set(runHistory.map((event) => event.hash)).size).toBe(runHistory.length);
+  });
+
   it('serves its OpenAPI document and answers an unknown run with null', async () => {
     const response = await fetch(`${runlog.base}/api/v1/openapi.json`);
     const doc = (await response.json()) as { openapi: string; paths: Record<string, unknown> };

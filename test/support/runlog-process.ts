@@ -43,7 +43,11 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const base = await new Promise<string>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runlog did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind a failed setup.
+      child.kill('SIGKILL');
+      reject(new Error(`runlog did not start within 60 s:\n${output}`));
+    }, 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`runlog exited with ${code} before it was ready:\n${output}`));

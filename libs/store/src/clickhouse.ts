@@ -43,3 +43,14 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
 }
 
 export const CLICKHOUSE = Symbol('CLICKHOUSE');
+
+/**
+ * Reads give up after this long so a stuck call surfaces as an error (and the projector retries its batch) instead
+ * of stalling forever. Inserts get no such bound: a write abandoned client-side may still land, and the projector's
+ * watermarks must be read after it has.
+ */
+export const READ_TIMEOUT_MS = 30_000;
+
+export function readTimeout(): AbortSignal {
+  return AbortSignal.timeout(READ_TIMEOUT_MS);
+}

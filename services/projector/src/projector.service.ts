@@ -62,6 +62,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly watermarks = new Map<string, Map<ProjectedTable, number>>();
   private readonly runCache = new Map<string, RunState>();
   private subscription: Subscription | null = null;
+  private batchStartedAt: number | null = null;
   readonly stats: ProjectorStats = { batches: 0, records: 0, points: 0, deadLetters: 0 };
 
   constructor(
@@ -90,9 +91,19 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async projectBatch(batch: ConsumedBatch): Promise<void> {
-    for (const records of splitByPoints(batch.records, this.config.maxInsertRows)) {
-      await this.projectRecords(batch, records);
+    this.batchStartedAt = Date.now();
+    try {
+      for (const records of splitByPoints(batch.records, this.config.maxInsertRows)) {
+        await this.projectRecords(batch, records);
+      }
+    } finally {
+      this.batchStartedAt = null;
     }
+  }
+
+  /** How long the batch in hand has been running: a stalled projector shows here, and /healthz says degraded. */
+  inFlightMs(): number {
+    return this.batchStartedAt === null ? 0 : Date.now() - this.batchStartedAt;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ClickHouse } from '../clickhouse';
+import { readTimeout, type ClickHouse } from '../clickhouse';
 
 export interface RunView {
   runId: string;
@@ -31,7 +31,12 @@ export interface MetricSummaryView {
 }
 
 async function rows<T>(ch: ClickHouse, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const result = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' });
+  const result = await ch.client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    abort_signal: readTimeout(),
+  });
   return result.json<T>();
 }
 
@@ -176,4 +181,39 @@ export async function getMetricSeries(
 
 function toPoint(row: Record<keyof MetricPoint, string | number>): MetricPoint {
   return { step: Number(row.step), value: Number(row.value), timestamp: Number(row.timestamp) };
+}
+
+export interface EventView {
+  id: string;
+  type: string;
+  actor: string;
+  workspace: string;
+  occurredAt: number;
+  recordedAt: number;
+  prevHash: string | null;
+  hash: string;
+  offset: number;
+}
+
+/** A stream's events as projected, in log order: the audit trail of one run. */
+export async function getStreamEvents(ch: ClickHouse, stream: string, limit: number): Promise<EventView[]> {
+  const found = await rows<Record<keyof EventView, string | number | null>>(
+    ch,
+    `SELECT toString(id) AS id, type, actor, workspace, toUnixTimestamp64Milli(occurred_at) AS occurredAt,
+       toUnixTimestamp64Milli(recorded_at) AS recordedAt, prev_hash AS prevHash, hash, _log_offset AS offset
+     FROM ${ch.database}.events WHERE stream = {stream:String}
+     ORDER BY _log_topic, _log_partition, _log_offset LIMIT 1 BY id LIMIT {limit:UInt32}`,
+    { stream, limit },
+  );
+  return found.map((row) => ({
+    id: String(row.id),
+    type: String(row.type),
+    actor: String(row.actor),
+    workspace: String(row.workspace),
+    occurredAt: Number(row.occurredAt),
+    recordedAt: Number(row.recordedAt),
+    prevHash: row.prevHash === null ? null : String(row.prevHash),
+    hash: String(row.hash),
+    offset: Number(row.offset),
+  }));
 }

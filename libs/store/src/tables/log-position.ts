@@ -1,4 +1,4 @@
-import type { ClickHouse } from '../clickhouse';
+import { readTimeout, type ClickHouse } from '../clickhouse';
 import { tsvString } from '../tsv';
 
 /** Where a projected row came from in the log. */
@@ -31,6 +31,7 @@ export async function getProjectionWatermarks(
             FROM ${ch.database}.${table} WHERE _log_topic = {topic:String} GROUP BY _log_partition`,
     query_params: { topic },
     format: 'JSONEachRow',
+    abort_signal: readTimeout(),
   });
   const rows = await result.json<{ partition: number; offset: string | number }>();
   return new Map(rows.map((row) => [Number(row.partition), Number(row.offset)]));

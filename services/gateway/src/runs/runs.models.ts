@@ -59,3 +59,18 @@ export class ProjectionLag {
   @Field(() => Float, { description: 'Next offset the log will write.' }) endOffset!: number;
   @Field(() => Float) lag!: number;
 }
+
+@ObjectType({
+  description: 'One event of a stream, as the log recorded it: who, when, and its place in the hash chain.',
+})
+export class StreamEvent {
+  @Field(() => ID) id!: string;
+  @Field() type!: string;
+  @Field() actor!: string;
+  @Field() workspace!: string;
+  @Field(() => Float) occurredAt!: number;
+  @Field(() => Float) recordedAt!: number;
+  @Field(() => String, { nullable: true }) prevHash!: string | null;
+  @Field() hash!: string;
+  @Field(() => Float) offset!: number;
+}

@@ -1,6 +1,14 @@
 import { Args, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
-import { Experiment, KeyValue, MetricSeries, MetricSummary, ProjectionLag, Run } from './runs.models';
+import {
+  Experiment,
+  KeyValue,
+  MetricSeries,
+  MetricSummary,
+  ProjectionLag,
+  Run,
+  StreamEvent,
+} from './runs.models';
 import { MAX_SERIES_POINTS, RunsService } from './runs.service';
 
 @Resolver(() => Run)
@@ -39,6 +47,16 @@ export class RunsResolver {
       });
     }
     return this.service.metricSeries(runId, key, maxPoints);
+  }
+
+  @Query(() => [StreamEvent], {
+    description: "A run's lifecycle events in log order, with actor and hash chain.",
+  })
+  runHistory(
+    @Args('runId', { type: () => ID }) runId: string,
+    @Args('limit', { type: () => Int, defaultValue: 1000 }) limit: number,
+  ) {
+    return this.service.runHistory(runId, Math.min(Math.max(limit, 1), 100000));
   }
 
   @Query(() => [ProjectionLag])

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '../../../../libs/events/src/envelope';
+import { streams } from '../../../../libs/events/src/run.events';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import * as queries from '../../../../libs/store/src/queries/run.queries';
@@ -48,6 +49,10 @@ export class RunsService {
 
   async metricSeries(runId: string, key: string, maxPoints: number): Promise<MetricSeries> {
     return { runId, key, ...(await queries.getMetricSeries(this.ch, runId, key, maxPoints)) };
+  }
+
+  runHistory(runId: string, limit: number) {
+    return queries.getStreamEvents(this.ch, streams.run(runId), limit);
   }
 
   async projectionLag(): Promise<ProjectionLag[]> {
