@@ -1,0 +1,65 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
+import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
+
+/** Migrations against the real engine (chDB in this test's process). */
+describe('ClickHouse migrations', () => {
+  let dir: string;
+  let migrations: string;
+  let ch: ClickHouse;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'runlog-migrations-'));
+    migrations = join(dir, 'migrations');
+    cpSync(findMigrationsDir(), migrations, { recursive: true });
+    ch = createClickHouse({ chdbPath: join(dir, 'chdb'), database: 'migration_test' });
+  });
+
+  afterAll(async () => {
+    await ch.client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function tables(): Promise<string[]> {
+    const result = await ch.client.query({
+      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+      query_params: { db: ch.database },
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ name: string }>()).map((row) => row.name);
+  }
+
+  it('creates every projection table once, and a second run applies nothing', async () => {
+    expect(await applyMigrations(ch, migrations)).toEqual(['001_init.sql']);
+    expect(await tables()).toEqual(
+      expect.arrayContaining([
+        'events',
+        'experiments',
+        'metric_points',
+        'metric_summary',
+        'params',
+        'runs',
+        'tags',
+      ]),
+    );
+    expect(await applyMigrations(ch, migrations)).toEqual([]);
+  });
+
+  it('applies a new numbered migration in order', async () => {
+    writeFileSync(
+      join(migrations, '002_add_notes.sql'),
+      'CREATE TABLE IF NOT EXISTS {{database}}.notes (run_id String, note String) ENGINE = MergeTree ORDER BY run_id;\n',
+    );
+    expect(await applyMigrations(ch, migrations)).toEqual(['002_add_notes.sql']);
+    expect(await tables()).toContain('notes');
+  });
+
+  it('refuses to start when an applied migration was edited', async () => {
+    appendFileSync(join(migrations, '001_init.sql'), '\n-- edited after the fact\n');
+    await expect(applyMigrations(ch, migrations)).rejects.toThrow(
+      /001_init\.sql changed after it was applied/,
+    );
+  });
+});
