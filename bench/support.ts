@@ -26,9 +26,9 @@ export interface Bar {
 
 /** A horizontal bar chart as SVG: no plotting dependency for a handful of bars. */
 export function barChartSvg(title: string, unit: string, bars: Bar[]): string {
-  const width = 760;
+  const width = 820;
   const rowHeight = 34;
-  const left = 260;
+  const left = 300;
   const top = 48;
   const max = Math.max(...bars.map((bar) => bar.value), 1);
   const height = top + bars.length * rowHeight + 24;
