@@ -15,8 +15,11 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/test/**/*.int.spec.ts'],
+      testMatch: ['<rootDir>/test/**/*.int.spec.ts', '<rootDir>/libs/**/*.int.spec.ts'],
       testTimeout: 120000,
+      // Kafka and S3 for the distributed-mode suites, the run's own unless the environment names them.
+      globalSetup: '<rootDir>/test/support/engines-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/engines-global-teardown.ts',
     },
   ],
 };

@@ -1,0 +1,831 @@
+import {
+  CompressionTypes,
+  Kafka,
+  KafkaJSError,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { sealEvent, TOPICS, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
+import {
+  LogConcurrencyError,
+  type AppendOptions,
+  type AppendResult,
+  type EventLog,
+  type ExpectedVersion,
+  type LogRecord,
+  type StreamSlice,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-log';
+
+export interface KafkaEventLogConfig {
+  brokers: string[];
+  clientId: string;
+  /** Partitions per topic, used when this log creates the topic; runlog.metrics defaults to 4, others to 1. */
+  topicPartitions?: Record<string, number>;
+  /** Partitions of a non-Runlog topic created on first use that topicPartitions does not name. Default 1. */
+  defaultPartitions?: number;
+  /** Clock for `recordedAt`; tests pin it. */
+  now?: () => Date;
+  /** Bound on the envelopes readStream keeps in memory (estimated JSON bytes). Default 64 MiB. */
+  streamCacheBytes?: number;
+}
+
+export const EVENT_ID_HEADER = 'runlog-event-id';
+export const EVENT_TYPE_HEADER = 'runlog-event-type';
+
+const DEFAULT_METRICS_PARTITIONS = 4;
+const DEFAULT_STREAM_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * The broker refuses a produce request whose batch for one partition exceeds message.max.bytes (1 MiB by
+ * default, measured on the compressed batch). Sends are cut below that on the uncompressed size, which is
+ * conservative; a single event above MAX_EVENT_BYTES cannot be written at all and is refused before anything is.
+ */
+const MAX_SEND_BYTES = 900 * 1024;
+const MAX_EVENT_BYTES = 1_000_000 - 512;
+/** Per fetch request in read(): enough for several record batches, small enough to keep one read's memory flat. */
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+const RETRY_BACKOFF_MS = 500;
+const RETRIABLE_BUDGET_MS = 20_000;
+const MAX_RETRY_BACKOFF_MS = 5_000;
+/** A caught-up subscription long-polls the broker this long; it bounds how long stop() waits for an idle fetch. */
+const CONSUMER_MAX_WAIT_MS = 500;
+/** The fetch protocol's value for READ_COMMITTED; this log writes no transactions, so it equals the high watermark. */
+const READ_COMMITTED = 1;
+
+/** What the log knows about one stream without holding its events. */
+interface StreamHead {
+  topic: string;
+  partition: number;
+  version: number;
+  lastHash: string | null;
+  /** Offsets of the stream's events in (topic, partition), in stream order: 8 bytes per event, not the event. */
+  offsets: number[];
+}
+
+interface CachedStream {
+  events: EventEnvelope[];
+  bytes: number;
+}
+
+// Shapes of kafkajs internals used by read(); see privateCluster() for why they are used at all.
+interface FetchedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  isControlRecord?: boolean;
+}
+interface FetchResponse {
+  responses: {
+    topicName: string;
+    partitions: { partition: number; errorCode: number; highWatermark: string; messages: FetchedMessage[] }[];
+  }[];
+}
+interface InternalBroker {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<FetchResponse>;
+}
+interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(query: { nodeId: string }): Promise<InternalBroker>;
+}
+
+/**
+ * The Kafka EventLog (kafkajs). One topic per log topic, key = stream id, so a stream's events stay in one
+ * partition in order; the value is the JSON of the sealed envelope, headers carry its id and type.
+ *
+ * Kafka has no compare-and-append, so expected versions, hash chains and event-id dedup are kept by this
+ * process: at connect it reads the topics it manages (runlog.* and those named in topicPartitions) from the
+ * beginning and builds each stream's head (version, last hash, event offsets) and the id → stream map; its own
+ * appends keep them current. Appends to one stream are serialised in a promise chain, so expectedVersion checks
+ * are exact for ONE writer process. With several writer processes they are not: two processes can both pass a
+ * check and both write, forking the chain, and neither sees the other's ids. Correctness across processes needs
+ * single-writer-per-stream routing (docs/distributed.md: forward a stream's commands to the owner of its
+ * partition), which this adapter does not do. Topics written by another process after connect are not indexed.
+ *
+ * Memory: heads and the id map grow with the number of events (an offset and an id per event, never the
+ * payload). readStream is served from an LRU cache of envelopes bounded by streamCacheBytes; a miss fetches the
+ * stream's records by their offsets, jumping over the other streams' records in between. Streams larger than a
+ * 64th of the cache (long metric streams) are never cached.
+ *
+ * A single append larger than one produce request (~900 KB) is written by several sends. They are not atomic:
+ * if a later one fails, the earlier events are in the log and in the head; a retry with the same ids writes the
+ * rest (a partial overlap is checked as a new append, so a retry with a stale numeric expected version conflicts).
+ */
+export class KafkaEventLog implements EventLog {
+  private readonly heads = new Map<string, StreamHead>();
+  /** Event id → stream, for idempotent retries; the stream string is the heads map's key, so it is shared. */
+  private readonly idStreams = new Map<string, string>();
+  private readonly cache = new Map<string, CachedStream>();
+  private cacheBytes = 0;
+  private readonly cacheLimit: number;
+  private readonly knownTopics = new Map<string, Promise<void>>();
+  /** Tail of each stream's append chain; removed when the chain drains. */
+  private readonly streamChains = new Map<string, Promise<unknown>>();
+  private readonly pendingAppends = new Set<Promise<unknown>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Consecutive handler failures per consumer, for the retry backoff. */
+  private readonly failures = new WeakMap<Consumer, number>();
+  private readonly now: () => Date;
+  private closed = false;
+  /** Cleared by close() once subscriptions stopped: until then their handlers may still append. */
+  private acceptingAppends = true;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly producer: Producer,
+    private readonly cluster: InternalCluster,
+    private readonly config: KafkaEventLogConfig,
+  ) {
+    this.now = config.now ?? (() => new Date());
+    this.cacheLimit = config.streamCacheBytes ?? DEFAULT_STREAM_CACHE_BYTES;
+  }
+
+  static async connect(config: KafkaEventLogConfig): Promise<KafkaEventLog> {
+    const kafka = new Kafka({
+      brokers: config.brokers,
+      clientId: config.clientId,
+      // kafkajs logs every error response at ERROR, including the ones it handles (an existing topic, a loading
+      // coordinator). Errors that matter reach callers as rejections, and subscription failures through onError.
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer({
+      idempotent: true,
+      // One request in flight per broker: together with idempotence, retries can neither reorder nor duplicate.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const cluster = privateCluster(kafka);
+    await Promise.all([admin.connect(), producer.connect(), cluster.connect()]);
+    const log = new KafkaEventLog(kafka, admin, producer, cluster, config);
+    try {
+      const managed = new Set<string>([
+        ...Object.values(TOPICS),
+        ...Object.keys(config.topicPartitions ?? {}),
+      ]);
+      await Promise.all([...managed].map((topic) => log.ensureTopic(topic)));
+      for (const topic of managed) await log.rebuildFrom(topic);
+      return log;
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  }
+
+  appendToStream(
+    topic: string,
+    stream: string,
+    events: NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    if (!this.acceptingAppends) return Promise.reject(new Error('event log is closed'));
+    const expectedVersion = options.expectedVersion ?? 'any';
+    const invalid = validateAppend(topic, stream, events, expectedVersion);
+    if (invalid) return Promise.reject(invalid);
+    // Appends to one stream run one after another: each sees the head the previous one left, which is what makes
+    // the expected-version check and the hash chain exact within this process.
+    const previous = this.streamChains.get(stream) ?? Promise.resolve();
+    const append = previous.then(() => this.applyAppend(topic, stream, events, expectedVersion));
+    const tail = append.catch(() => undefined);
+    this.streamChains.set(stream, tail);
+    this.pendingAppends.add(tail);
+    void tail.then(() => {
+      this.pendingAppends.delete(tail);
+      if (this.streamChains.get(stream) === tail) this.streamChains.delete(stream);
+    });
+    return append;
+  }
+
+  async readStream(stream: string): Promise<StreamSlice> {
+    this.assertOpen();
+    const head = this.heads.get(stream);
+    if (!head) return { version: 0, events: [] };
+    // A snapshot of the head: appends that complete while the fetch runs are not part of this slice.
+    const version = head.version;
+    const cached = this.cache.get(stream);
+    if (cached && cached.events.length >= version) {
+      this.touchCache(stream, cached);
+      return { version, events: cached.events.slice(0, version) };
+    }
+    const events = await this.fetchStream(head, head.offsets.slice(0, version));
+    this.cacheStream(stream, events);
+    return { version, events };
+  }
+
+  async read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {
+    this.assertOpen();
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw new RangeError(`partition must be a non-negative integer, got ${partition}`);
+    }
+    if (!Number.isInteger(fromOffset) || fromOffset < 0) {
+      throw new RangeError(`fromOffset must be a non-negative integer, got ${fromOffset}`);
+    }
+    if (!Number.isInteger(maxRecords) || maxRecords < 0) {
+      throw new RangeError(`maxRecords must be a non-negative integer, got ${maxRecords}`);
+    }
+    if (maxRecords === 0) return [];
+    await this.ensureTopic(topic);
+    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    const bounds = offsets.find((o) => o.partition === partition);
+    if (!bounds) throw new RangeError(`topic ${topic} has no partition ${partition}`);
+    // The end is known before fetching, so a read past it returns at once instead of long-polling the broker.
+    const end = Number(bounds.high);
+    let next = Math.max(fromOffset, Number(bounds.low));
+    const records: LogRecord[] = [];
+    while (records.length < maxRecords && next < end) {
+      const messages = await this.fetchPartition(topic, partition, next);
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        const offset = Number(message.offset);
+        if (offset < next || message.isControlRecord) continue;
+        if (records.length < maxRecords && offset < end) records.push(toRecord(topic, partition, message));
+      }
+      next = Number(messages[messages.length - 1].offset) + 1;
+    }
+    return records;
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    this.assertOpen();
+    await this.ensureTopic(topic);
+    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    this.assertOpen();
+    await this.ensureTopic(topic);
+    const [fetched] = await retryRetriable(() => this.admin.fetchOffsets({ groupId, topics: [topic] }));
+    // kafkajs reports "nothing committed" as -1 (or an empty string on some versions): the group starts at 0.
+    return new Map(
+      (fetched?.partitions ?? []).map((p) => {
+        const offset = Number(p.offset);
+        return [p.partition, p.offset === '' || !(offset >= 0) ? 0 : offset];
+      }),
+    );
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    this.assertOpen();
+    if (!Number.isInteger(options.maxBatchRecords) || options.maxBatchRecords < 1) {
+      throw new RangeError(`maxBatchRecords must be a positive integer, got ${options.maxBatchRecords}`);
+    }
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: CONSUMER_MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+    });
+    const subscription = new KafkaSubscription(consumer, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    // kafkajs restarts a crashed consumer by itself; the handler hears of the crash all the same.
+    consumer.on(consumer.events.CRASH, ({ payload }) => options.onError?.(payload.error));
+    subscription.start(async () => {
+      const topics = [...new Set(options.topics)];
+      await Promise.all(topics.map((topic) => this.ensureTopic(topic)));
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.handleBatch(consumer, options, payload),
+      });
+    }, options.onError);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // Subscriptions first: a batch still being handled may append (a dead letter, say) and must be able to.
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.acceptingAppends = false;
+    // Appends already accepted are settled (written or failed), never dropped.
+    while (this.pendingAppends.size > 0) await Promise.all([...this.pendingAppends]);
+    this.closed = true;
+    await Promise.allSettled([
+      this.producer.disconnect(),
+      this.admin.disconnect(),
+      this.cluster.disconnect(),
+    ]);
+  }
+
+  /**
+   * Hands a kafkajs batch to the handler in slices of at most maxBatchRecords. A slice's position is committed
+   * (last offset + 1) only after its handler resolved. When it throws, the partition is sought back to the
+   * slice's first offset, which was never committed, so the same records come again after a backoff.
+   */
+  private async handleBatch(
+    consumer: Consumer,
+    options: SubscribeOptions,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const highWatermark = Number(batch.highWatermark);
+    // kafkajs already dropped control records and records below the fetched offset.
+    const messages = batch.messages;
+    for (let start = 0; start < messages.length; start += options.maxBatchRecords) {
+      // A rebalance took the partition, or stop() began: the rest is left for whoever reads it next.
+      if (!payload.isRunning() || payload.isStale()) return;
+      const slice = messages.slice(start, start + options.maxBatchRecords);
+      const first = slice[0].offset;
+      const last = slice[slice.length - 1].offset;
+      try {
+        const records = slice.map((m) => toRecord(topic, partition, m));
+        await options.eachBatch({ topic, partition, records, highWatermark });
+      } catch (error) {
+        options.onError?.(error);
+        const failures = (this.failures.get(consumer) ?? 0) + 1;
+        this.failures.set(consumer, failures);
+        await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (failures - 1), MAX_RETRY_BACKOFF_MS));
+        consumer.seek({ topic, partition, offset: first });
+        return;
+      }
+      this.failures.delete(consumer);
+      payload.resolveOffset(last);
+      const next = String(Number(last) + 1);
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: next }] }],
+      });
+      await payload.heartbeat();
+    }
+  }
+
+  private async applyAppend(
+    topic: string,
+    stream: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
+    await this.ensureTopic(topic);
+    const head = this.heads.get(stream);
+    if (head && head.topic !== topic) {
+      throw new Error(`stream ${stream} lives in topic ${head.topic}, not ${topic}`);
+    }
+    const version = head?.version ?? 0;
+
+    const fresh: NewEvent[] = [];
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const event of events) {
+      if (seen.has(event.id)) {
+        duplicates += 1;
+        continue;
+      }
+      seen.add(event.id);
+      const owner = this.idStreams.get(event.id);
+      if (owner === undefined) {
+        fresh.push(event);
+      } else if (owner === stream) {
+        duplicates += 1;
+      } else {
+        // A retry always targets the same stream; an id reused elsewhere is a client bug, and skipping the event
+        // would silently lose it.
+        throw new Error(`event id ${event.id} is already recorded in stream ${owner}, not ${stream}`);
+      }
+    }
+
+    // As in the embedded log: a retry whose first attempt landed finds all its ids and succeeds with the current
+    // head although its expected version is stale by construction; a partial overlap is checked as new.
+    const allDuplicates = events.length > 0 && fresh.length === 0;
+    if (!allDuplicates && !versionMatches(expectedVersion, version)) {
+      throw new LogConcurrencyError(stream, expectedVersion, version);
+    }
+    if (fresh.length === 0) {
+      return {
+        nextExpectedVersion: version,
+        appended: [],
+        duplicates,
+        lastOffset: head ? (head.offsets[head.version - 1] ?? -1) : -1,
+      };
+    }
+
+    // Sealed and serialised before anything is sent, so an unserialisable event fails the append with nothing written.
+    const recordedAt = this.now().toISOString();
+    let prevHash = head?.lastHash ?? null;
+    const sealed: { envelope: EventEnvelope; message: Message; bytes: number }[] = [];
+    for (const event of fresh) {
+      const envelope = sealEvent(event, stream, prevHash, recordedAt);
+      prevHash = envelope.hash;
+      const value = JSON.stringify(envelope);
+      const bytes = Buffer.byteLength(value);
+      if (bytes > MAX_EVENT_BYTES) {
+        throw new RangeError(
+          `event ${event.id} is ${bytes} bytes; one record may hold at most ${MAX_EVENT_BYTES}`,
+        );
+      }
+      const message: Message = {
+        key: stream,
+        value,
+        headers: { [EVENT_ID_HEADER]: envelope.id, [EVENT_TYPE_HEADER]: envelope.type },
+      };
+      sealed.push({ envelope, message, bytes });
+    }
+
+    const appended: EventEnvelope[] = [];
+    let lastOffset = -1;
+    for (const chunk of chunkBySize(sealed, MAX_SEND_BYTES)) {
+      const [meta] = await this.producer.send({
+        topic,
+        acks: -1,
+        // Metric batches are arrays of numbers and shrink several-fold; lifecycle events are small.
+        compression: topic === TOPICS.metrics ? CompressionTypes.GZIP : CompressionTypes.None,
+        messages: chunk.map((s) => s.message),
+      });
+      const baseOffset = Number(meta.baseOffset);
+      const current = this.heads.get(stream);
+      if (current && current.partition !== meta.partition) {
+        // Only a changed partition count moves a key; Kafka's per-key order is lost then, and so is this index.
+        throw new Error(
+          `stream ${stream} moved from partition ${current.partition} to ${meta.partition} of ${topic}; reconnect to reindex`,
+        );
+      }
+      const stored: StreamHead = current ?? {
+        topic,
+        partition: meta.partition,
+        version: 0,
+        lastHash: null,
+        offsets: [],
+      };
+      chunk.forEach((s, i) => {
+        stored.offsets.push(baseOffset + i);
+        stored.version += 1;
+        stored.lastHash = s.envelope.hash;
+        this.idStreams.set(s.envelope.id, stream);
+        appended.push(s.envelope);
+      });
+      this.heads.set(stream, stored);
+      lastOffset = baseOffset + chunk.length - 1;
+      this.extendCache(stream, stored.version - chunk.length, chunk);
+    }
+    return { nextExpectedVersion: version + appended.length, appended, duplicates, lastOffset };
+  }
+
+  /** Creates a topic the first time this process touches it; idempotent across processes. */
+  private ensureTopic(topic: string): Promise<void> {
+    let known = this.knownTopics.get(topic);
+    if (!known) {
+      known = this.createTopic(topic);
+      this.knownTopics.set(topic, known);
+      // A failed creation (broker away) is tried again by the next caller instead of being remembered.
+      known.catch(() => this.knownTopics.delete(topic));
+    }
+    return known;
+  }
+
+  private async createTopic(topic: string): Promise<void> {
+    // The Runlog topics have fixed defaults (lifecycle order across runs needs one partition); defaultPartitions
+    // is for the other topics a caller names.
+    const runlogTopic = (Object.values(TOPICS) as string[]).includes(topic);
+    const numPartitions =
+      this.config.topicPartitions?.[topic] ??
+      (topic === TOPICS.metrics
+        ? DEFAULT_METRICS_PARTITIONS
+        : runlogTopic
+          ? 1
+          : (this.config.defaultPartitions ?? 1));
+    const configEntries =
+      topic === TOPICS.lifecycle
+        ? [{ name: 'retention.ms', value: '-1' }]
+        : topic === TOPICS.registry
+          ? [{ name: 'cleanup.policy', value: 'compact' }]
+          : [];
+    // createTopics answers false when the topic exists, so racing creators (other processes) are fine. Its wait
+    // for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which the broker answers until the new topic's metadata
+    // reached it: that is retried, and the topic counts as ready once its leaders answer ListOffsets.
+    await retryRetriable(() =>
+      this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, configEntries }] }),
+    );
+    await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    await retryRetriable(() => this.cluster.addTargetTopic(topic));
+  }
+
+  /** Indexes every event of a topic: heads and ids only, so the memory is per event, not per byte. */
+  private async rebuildFrom(topic: string): Promise<void> {
+    const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    for (const { partition, low, high } of ends) {
+      let next = Number(low);
+      const end = Number(high);
+      while (next < end) {
+        const messages = await this.fetchPartition(topic, partition, next);
+        if (messages.length === 0) break;
+        for (const message of messages) {
+          const offset = Number(message.offset);
+          if (offset < next || offset >= end || message.isControlRecord || !message.value) continue;
+          const envelope = JSON.parse(message.value.toString('utf8')) as EventEnvelope;
+          const head = this.heads.get(envelope.stream) ?? {
+            topic,
+            partition,
+            version: 0,
+            lastHash: null,
+            offsets: [],
+          };
+          head.offsets.push(offset);
+          head.version += 1;
+          head.lastHash = envelope.hash;
+          this.heads.set(envelope.stream, head);
+          this.idStreams.set(envelope.id, envelope.stream);
+        }
+        next = Number(messages[messages.length - 1].offset) + 1;
+      }
+    }
+  }
+
+  /** Fetches the records at `offsets` of the stream's partition, skipping the gaps between them. */
+  private async fetchStream(head: StreamHead, offsets: number[]): Promise<EventEnvelope[]> {
+    const events: EventEnvelope[] = [];
+    let i = 0;
+    while (i < offsets.length) {
+      const messages = await this.fetchPartition(head.topic, head.partition, offsets[i]);
+      if (messages.length === 0)
+        throw new Error(`record ${offsets[i]} of ${head.topic}/${head.partition} is gone`);
+      for (const message of messages) {
+        if (i < offsets.length && Number(message.offset) === offsets[i] && message.value) {
+          events.push(JSON.parse(message.value.toString('utf8')) as EventEnvelope);
+          i += 1;
+        }
+      }
+      // The next fetch starts at the next wanted offset, not after the last record returned: other streams'
+      // records in between are never transferred beyond the batches that hold wanted ones.
+      const lastReturned = Number(messages[messages.length - 1].offset);
+      if (i < offsets.length && offsets[i] <= lastReturned) {
+        throw new Error(`record ${offsets[i]} of ${head.topic}/${head.partition} is gone`);
+      }
+    }
+    return events;
+  }
+
+  /** One fetch request to the partition's leader, through kafkajs's cluster (see privateCluster). */
+  private async fetchPartition(
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+  ): Promise<FetchedMessage[]> {
+    await this.cluster.addTargetTopic(topic);
+    let leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+    if (Object.keys(leaders).length === 0) {
+      await this.cluster.refreshMetadata();
+      leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+    }
+    const [nodeId] = Object.keys(leaders);
+    if (nodeId === undefined) throw new Error(`no leader known for ${topic}/${partition}`);
+    const broker = await this.cluster.findBroker({ nodeId });
+    const response = await broker.fetch({
+      isolationLevel: READ_COMMITTED,
+      // Callers fetch only below the end they read first, so there is always data and no need to wait for it.
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: FETCH_MAX_BYTES,
+      topics: [
+        { topic, partitions: [{ partition, fetchOffset: String(fetchOffset), maxBytes: FETCH_MAX_BYTES }] },
+      ],
+    });
+    const data = response.responses
+      .find((r) => r.topicName === topic)
+      ?.partitions.find((p) => p.partition === partition);
+    return data?.messages ?? [];
+  }
+
+  /** Adds appended events to a cached stream, or caches a new stream; `before` is its version before them. */
+  private extendCache(
+    stream: string,
+    before: number,
+    chunk: { envelope: EventEnvelope; bytes: number }[],
+  ): void {
+    let cached = this.cache.get(stream);
+    if (cached && cached.events.length !== before) {
+      // Filled by a readStream that started before an earlier append: extending it would leave a hole.
+      this.dropCache(stream);
+      cached = undefined;
+    }
+    if (!cached && before !== 0) return; // not cached: a later readStream fetches it whole
+    const entry = cached ?? { events: [], bytes: 0 };
+    for (const s of chunk) {
+      entry.events.push(s.envelope);
+      entry.bytes += s.bytes;
+    }
+    this.cacheBytes += entry.bytes - (cached?.bytes ?? 0);
+    this.cache.delete(stream);
+    if (entry.bytes > this.cacheLimit / 64) {
+      this.cacheBytes -= entry.bytes;
+      return;
+    }
+    this.cache.set(stream, entry);
+    this.evict();
+  }
+
+  private dropCache(stream: string): void {
+    const entry = this.cache.get(stream);
+    if (!entry) return;
+    this.cache.delete(stream);
+    this.cacheBytes -= entry.bytes;
+  }
+
+  private cacheStream(stream: string, events: EventEnvelope[]): void {
+    // An append landed while these were fetched: the slice is right for the caller but not the stream's whole.
+    if (this.heads.get(stream)?.version !== events.length) return;
+    const bytes = events.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
+    if (bytes > this.cacheLimit / 64) return;
+    const previous = this.cache.get(stream);
+    if (previous) this.cacheBytes -= previous.bytes;
+    this.cache.delete(stream);
+    this.cache.set(stream, { events: [...events], bytes });
+    this.cacheBytes += bytes;
+    this.evict();
+  }
+
+  private touchCache(stream: string, entry: CachedStream): void {
+    // Map iteration order is insertion order: re-inserting makes the entry the most recently used.
+    this.cache.delete(stream);
+    this.cache.set(stream, entry);
+  }
+
+  private evict(): void {
+    for (const [stream, entry] of this.cache) {
+      if (this.cacheBytes <= this.cacheLimit) return;
+      this.cache.delete(stream);
+      this.cacheBytes -= entry.bytes;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event log is closed');
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private running: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | null = null;
+  private stopRequested = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly onStopped: () => void,
+  ) {}
+
+  /** Starts the consumer; a start that fails (broker unreachable) is reported and tried again until stop(). */
+  start(run: () => Promise<void>, onError?: (error: unknown) => void): void {
+    this.running = (async () => {
+      for (let failures = 1; !this.stopRequested; failures += 1) {
+        try {
+          await run();
+          return;
+        } catch (error) {
+          onError?.(error);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(
+              resolve,
+              Math.min(RETRY_BACKOFF_MS * 2 ** (failures - 1), MAX_RETRY_BACKOFF_MS),
+            );
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = null;
+        }
+      }
+    })();
+  }
+
+  /** Resolves once the batch in hand was handled and committed and the consumer left its group. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopRequested = true;
+      this.wake?.();
+      await this.running;
+      await this.consumer.disconnect();
+      this.onStopped();
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * kafkajs has no public way to fetch a partition range without joining a consumer group, and a throwaway
+ * group per read() costs a join and a leave (hundreds of ms) per page. Its Cluster, which the producer, admin
+ * and consumer are built on, is created by a symbol-keyed factory on the Kafka object; kafkajs is pinned
+ * (2.2.4, unmaintained since), so this reaches it by the symbol's description and fails loudly if it is gone.
+ */
+function privateCluster(kafka: Kafka): InternalCluster {
+  const key = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const factory = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
+  if (typeof factory !== 'function') {
+    throw new Error(
+      'kafkajs internals changed: no cluster factory on the Kafka object (expected kafkajs 2.2.x)',
+    );
+  }
+  return (factory as (options: { allowAutoTopicCreation: boolean }) => InternalCluster)({
+    allowAutoTopicCreation: false,
+  });
+}
+
+function toRecord(
+  topic: string,
+  partition: number,
+  message: { offset: string; key: Buffer | null; value: Buffer | null },
+): LogRecord {
+  if (!message.value) throw new Error(`record ${message.offset} of ${topic}/${partition} has no value`);
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key ? message.key.toString('utf8') : '',
+    event: JSON.parse(message.value.toString('utf8')) as EventEnvelope,
+  };
+}
+
+function chunkBySize<T extends { bytes: number }>(items: T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    if (current.length > 0 && size + item.bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += item.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function validateAppend(
+  topic: string,
+  stream: string,
+  events: NewEvent[],
+  expectedVersion: ExpectedVersion,
+): Error | null {
+  if (typeof topic !== 'string' || topic === '') return new TypeError('topic must be a non-empty string');
+  if (typeof stream !== 'string' || stream === '') return new TypeError('stream must be a non-empty string');
+  if (!Array.isArray(events)) return new TypeError('events must be an array');
+  for (const event of events) {
+    if (typeof event?.id !== 'string' || event.id === '')
+      return new TypeError('every event needs a string id');
+  }
+  const versionOk =
+    expectedVersion === 'any' ||
+    expectedVersion === 'no_stream' ||
+    (Number.isInteger(expectedVersion) && expectedVersion >= 0);
+  return versionOk ? null : new TypeError(`invalid expectedVersion ${String(expectedVersion)}`);
+}
+
+function versionMatches(expected: ExpectedVersion, actual: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 0;
+  return expected === actual;
+}
+
+/**
+ * Retries a request the broker refused with a retriable error, for up to RETRIABLE_BUDGET_MS. The admin client
+ * does not retry NOT_COORDINATOR, which Kafka 4 answers for a group it has just placed on a coordinator, nor
+ * UNKNOWN_TOPIC_OR_PARTITION, which a freshly started broker answers for a while for topics it just created.
+ */
+async function retryRetriable<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RETRIABLE_BUDGET_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() >= deadline) throw error;
+      await sleep(Math.min(50 * 2 ** attempt, 1_000));
+    }
+  }
+}
+
+/** A retriable broker error, also when kafkajs's own retrier gave up on it and wrapped it. */
+function isRetriable(error: unknown): boolean {
+  if (!(error instanceof KafkaJSError)) return false;
+  if (error.retriable) return true;
+  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isRetriable(error.cause);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

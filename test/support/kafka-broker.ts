@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The broker developers start by hand (`bash deploy/stack/kafka.sh up`), used when nothing else is named. */
+export const DEVELOPER_BROKER = '127.0.0.1:19092';
+
+/** Brokers for Kafka suites: RUNLOG_KAFKA_BROKERS (comma-separated; set by the global setup), else the dev stack. */
+export function kafkaBrokers(): string[] {
+  const configured = process.env.RUNLOG_KAFKA_BROKERS ?? DEVELOPER_BROKER;
+  return configured
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== '');
+}
+
+export interface KafkaStackTarget {
+  /** PLAINTEXT port; kafka.sh puts the controller on port + 1. */
+  port: number;
+  /** Config, data and logs of this broker only. */
+  stateDir: string;
+}
+
+/** Runs deploy/stack/kafka.sh for one broker; throws with the script's output when it fails. */
+export function kafkaStack(command: 'up' | 'down', target: KafkaStackTarget): string {
+  const script = join(__dirname, '..', '..', 'deploy', 'stack', 'kafka.sh');
+  const result = spawnSync('bash', [script, command], {
+    env: { ...process.env, KAFKA_PORT: String(target.port), KAFKA_STATE_DIR: target.stateDir },
+    encoding: 'utf8',
+    // kafka.sh waits up to KAFKA_READY_TIMEOUT (90 s) itself; this only guards against a hung script.
+    timeout: 180_000,
+  });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `kafka.sh ${command} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`,
+    );
+  }
+  return output;
+}
+
+/** A port p such that p and p + 1 are free on 127.0.0.1 now (the broker's listener and its controller's). */
+export async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if ((await portFree(port)) && (await portFree(port + 1))) return port;
+  }
+  throw new Error('no two adjacent free ports found for the test Kafka broker');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
