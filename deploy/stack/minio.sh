@@ -13,7 +13,7 @@
 #   run/minio.{pid,log}   pid file and server log
 #
 # Overridable env: S3_STACK_HOME, MINIO_VERSION, S3_PORT (9100), S3_CONSOLE_PORT (9101),
-#   S3_DATA_DIR, S3_ACCESS_KEY, S3_SECRET_KEY, S3_READY_TIMEOUT (60s), S3_STOP_TIMEOUT (30s), GO (go)
+#   S3_DATA_DIR, S3_RUN_DIR, S3_ACCESS_KEY, S3_SECRET_KEY, S3_READY_TIMEOUT (60s), S3_STOP_TIMEOUT (30s), GO (go)
 set -euo pipefail
 
 # MinIO publishes no semver tags the Go proxy accepts (its tags are RELEASE.YYYY-...), so the proxy
@@ -33,7 +33,7 @@ GO="${GO:-go}"
 
 BIN_DIR="$S3_STACK_HOME/bin/$MINIO_VERSION"
 BIN="$BIN_DIR/minio"
-RUN_DIR="$S3_STACK_HOME/run"
+RUN_DIR="${S3_RUN_DIR:-$S3_STACK_HOME/run}"
 PID_FILE="$RUN_DIR/minio.pid"
 LOG_FILE="$RUN_DIR/minio.log"
 BUILD_LOG="$RUN_DIR/build.log"

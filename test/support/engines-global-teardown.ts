@@ -1,0 +1,48 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { kafkaStack } from './kafka-broker';
+import { minioStack } from './minio-server';
+
+/** Stops what the global setup started and removes its state; engines named by the caller are left alone. */
+export default function teardown(): void {
+  try {
+    stopKafka();
+  } finally {
+    stopMinio();
+  }
+}
+
+function stopKafka(): void {
+  const port = Number(process.env.RUNLOG_TEST_KAFKA_PORT);
+  const stateDir = process.env.RUNLOG_TEST_KAFKA_STATE_DIR;
+  if (!port || !stateDir) return;
+  try {
+    kafkaStack('down', { port, stateDir });
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+    delete process.env.RUNLOG_TEST_KAFKA_PORT;
+    delete process.env.RUNLOG_TEST_KAFKA_STATE_DIR;
+    delete process.env.RUNLOG_KAFKA_BROKERS;
+  }
+}
+
+function stopMinio(): void {
+  const port = Number(process.env.RUNLOG_TEST_MINIO_PORT);
+  const stateDir = process.env.RUNLOG_TEST_MINIO_STATE_DIR;
+  if (!port || !stateDir) return;
+  try {
+    minioStack('down', {
+      port,
+      consolePort: port + 1,
+      dataDir: join(stateDir, 'data'),
+      runDir: join(stateDir, 'run'),
+    });
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+    delete process.env.RUNLOG_TEST_MINIO_PORT;
+    delete process.env.RUNLOG_TEST_MINIO_STATE_DIR;
+    delete process.env.RUNLOG_S3_ENDPOINT;
+    delete process.env.RUNLOG_S3_ACCESS_KEY;
+    delete process.env.RUNLOG_S3_SECRET_KEY;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Where the real engines of the distributed mode are, for the integration suites: the environment names them
+ * (RUNLOG_S3_ENDPOINT…, set by a developer or by the jest global setup that started the native stack).
+ */
+export interface S3Endpoint {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+export function s3Endpoint(env: NodeJS.ProcessEnv = process.env): S3Endpoint {
+  const endpoint = env.RUNLOG_S3_ENDPOINT;
+  const accessKey = env.RUNLOG_S3_ACCESS_KEY;
+  const secretKey = env.RUNLOG_S3_SECRET_KEY;
+  if (!endpoint || !accessKey || !secretKey) {
+    throw new Error(
+      'RUNLOG_S3_ENDPOINT, RUNLOG_S3_ACCESS_KEY and RUNLOG_S3_SECRET_KEY must name an S3 server',
+    );
+  }
+  return { endpoint, accessKey, secretKey };
+}
