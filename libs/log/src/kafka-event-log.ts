@@ -22,6 +22,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-log';
+import { validateAppend, versionMatches } from './append-rules';
 
 export interface KafkaEventLogConfig {
   brokers: string[];
@@ -774,32 +775,6 @@ function chunkBySize<T extends { bytes: number }>(items: T[], maxBytes: number):
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function validateAppend(
-  topic: string,
-  stream: string,
-  events: NewEvent[],
-  expectedVersion: ExpectedVersion,
-): Error | null {
-  if (typeof topic !== 'string' || topic === '') return new TypeError('topic must be a non-empty string');
-  if (typeof stream !== 'string' || stream === '') return new TypeError('stream must be a non-empty string');
-  if (!Array.isArray(events)) return new TypeError('events must be an array');
-  for (const event of events) {
-    if (typeof event?.id !== 'string' || event.id === '')
-      return new TypeError('every event needs a string id');
-  }
-  const versionOk =
-    expectedVersion === 'any' ||
-    expectedVersion === 'no_stream' ||
-    (Number.isInteger(expectedVersion) && expectedVersion >= 0);
-  return versionOk ? null : new TypeError(`invalid expectedVersion ${String(expectedVersion)}`);
-}
-
-function versionMatches(expected: ExpectedVersion, actual: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === 0;
-  return expected === actual;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-log';
+import { validateAppend, versionMatches } from './append-rules';
 
 export interface SqliteEventLogConfig {
   /** Database file; its folder is created when missing. */
@@ -557,32 +558,6 @@ function prepareStatements(db: DatabaseSync): Statements {
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     ),
   };
-}
-
-function validateAppend(
-  topic: string,
-  stream: string,
-  events: NewEvent[],
-  expectedVersion: ExpectedVersion,
-): Error | null {
-  if (typeof topic !== 'string' || topic === '') return new TypeError('topic must be a non-empty string');
-  if (typeof stream !== 'string' || stream === '') return new TypeError('stream must be a non-empty string');
-  if (!Array.isArray(events)) return new TypeError('events must be an array');
-  for (const event of events) {
-    if (typeof event?.id !== 'string' || event.id === '')
-      return new TypeError('every event needs a string id');
-  }
-  const versionOk =
-    expectedVersion === 'any' ||
-    expectedVersion === 'no_stream' ||
-    (Number.isInteger(expectedVersion) && expectedVersion >= 0);
-  return versionOk ? null : new TypeError(`invalid expectedVersion ${String(expectedVersion)}`);
-}
-
-function versionMatches(expected: ExpectedVersion, actual: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === 0;
-  return expected === actual;
 }
 
 function assertPartition(partition: number): void {
