@@ -35,8 +35,13 @@ export function removeDataDir(dir: string): void {
 
 /** Starts the built standalone server (every role, embedded engines) as its own process, on a free port. */
 export async function startRunlog(dataDir: string, env: Record<string, string> = {}): Promise<RunlogProcess> {
+  // RUNLOG_* of this process (the global setup's engine addresses among them) are not inherited: a server gets
+  // exactly the configuration its test names, so an embedded-mode test never lands on Kafka by accident.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('RUNLOG_')),
+  );
   const child = spawn(process.execPath, [STANDALONE_MAIN], {
-    env: { ...process.env, RUNLOG_PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited, RUNLOG_PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -10,6 +10,8 @@ export interface RunlogConfig {
   port: number;
   dataDir: string;
   maxBodyBytes: number;
+  /** Kafka brokers; when set the event log is Kafka, otherwise the embedded node:sqlite log. */
+  kafkaBrokers?: string[];
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -47,6 +49,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),
     dataDir: resolve(env.RUNLOG_DATA_DIR || '.runlog'),
     maxBodyBytes: integer(env, 'RUNLOG_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
+    kafkaBrokers: env.RUNLOG_KAFKA_BROKERS
+      ? env.RUNLOG_KAFKA_BROKERS.split(',')
+          .map((broker) => broker.trim())
+          .filter(Boolean)
+      : undefined,
     clickhouseUrl: env.RUNLOG_CLICKHOUSE_URL || undefined,
     clickhouseUser: env.RUNLOG_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,

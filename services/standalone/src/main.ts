@@ -3,6 +3,8 @@ import { Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/co
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
+import type { EventLog } from '../../../libs/log/src/event-log';
+import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
 import { createClickHouse } from '../../../libs/store/src/clickhouse';
 import { applyMigrations } from '../../../libs/store/src/migrations';
@@ -33,10 +35,21 @@ class StandaloneModule {
   }
 }
 
-/** Every role in one process on the embedded engines: `npm start`. */
+/** Kafka when RUNLOG_KAFKA_BROKERS names brokers, else the embedded log in the data dir. */
+async function openEventLog(config: RunlogConfig): Promise<EventLog> {
+  if (config.kafkaBrokers?.length) {
+    return KafkaEventLog.connect({
+      brokers: config.kafkaBrokers,
+      clientId: `runlog-${config.roles.join('-')}`,
+    });
+  }
+  return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
+}
+
+/** The roles of RUNLOG_ROLES in one process: every role on the embedded engines is `npm start`. */
 export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const started = Date.now();
-  const log = SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
+  const log = await openEventLog(config);
   const needsClickHouse = config.roles.includes('projector') || config.roles.includes('gateway');
   const clickhouse = needsClickHouse
     ? createClickHouse({
@@ -101,7 +114,11 @@ async function main() {
       `  ingest API   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
       `  GraphQL      ${base}/graphql`,
       `  health       ${base}/healthz`,
-      `  event log    ${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`,
+      `  event log    ${
+        config.kafkaBrokers?.length
+          ? `Kafka at ${config.kafkaBrokers.join(',')}`
+          : `${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`
+      }`,
       `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,
       `  artifacts    ${join(config.dataDir, 'artifacts')}`,
     ].join('\n'),

@@ -1,0 +1,100 @@
+import {
+  createExperimentAndRun,
+  gql,
+  post,
+  projectionLag,
+  waitForProjection,
+} from '../support/runlog-client';
+import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+
+interface Summary {
+  key: string;
+  count: number;
+  min: number;
+  max: number;
+  last: number;
+}
+
+const POINTS_PER_BATCH = 5_000;
+
+/** Batch b holds steps [b*N, (b+1)*N) with value = step: any lost or doubled point changes the count or the max. */
+function batch(b: number) {
+  const steps = Array.from({ length: POINTS_PER_BATCH }, (_, i) => b * POINTS_PER_BATCH + i);
+  return { metrics: [{ key: 'loss', steps, values: steps }] };
+}
+
+async function summary(base: string, runId: string): Promise<{ status: string; metrics: Summary[] }> {
+  const data = await gql<{ run: { status: string; metrics: Summary[] } }>(
+    base,
+    'query ($id: ID!) { run(id: $id) { status metrics { key count min max last } } }',
+    { id: runId },
+  );
+  return data.run;
+}
+
+const expected = (batches: number) => [
+  {
+    key: 'loss',
+    count: batches * POINTS_PER_BATCH,
+    min: 0,
+    max: batches * POINTS_PER_BATCH - 1,
+    last: batches * POINTS_PER_BATCH - 1,
+  },
+];
+
+/**
+ * The distributed shape on a real Kafka broker (started by the integration global setup): ingest in one process,
+ * projector and gateway in another, the log between them.
+ */
+describe('ingest and projector as separate processes on Kafka', () => {
+  const kafka = { RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '' };
+  const dirs: string[] = [];
+  const processes: RunlogProcess[] = [];
+
+  async function start(roles: string, dataDir = makeDataDir()) {
+    if (!dirs.includes(dataDir)) dirs.push(dataDir);
+    const started = await startRunlog(dataDir, { ...kafka, RUNLOG_ROLES: roles });
+    processes.push(started);
+    return started;
+  }
+
+  afterAll(async () => {
+    for (const started of processes) await started.kill();
+    dirs.forEach(removeDataDir);
+  });
+
+  it('projects what the ingest process appended, exactly, through a projector SIGKILL and restart', async () => {
+    expect(kafka.RUNLOG_KAFKA_BROKERS).not.toBe('');
+    const ingest = await start('ingest');
+    let reader = await start('projector,gateway');
+
+    const { runId } = await createExperimentAndRun(ingest.base, 'kafka');
+    expect(await post(ingest.base, `/api/v1/runs/${runId}/params`, { params: { lr: 0.1 } })).toMatchObject({
+      status: 200,
+    });
+    for (let b = 0; b < 4; b++) {
+      expect((await post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(b))).status).toBe(200);
+    }
+    await waitForProjection(reader.base);
+    expect(await summary(reader.base, runId)).toEqual({ status: 'running', metrics: expected(4) });
+
+    // More batches, then the projector dies without warning while it catches up.
+    const acks = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(4 + i))),
+    );
+    expect(acks.every((ack) => ack.status === 200)).toBe(true);
+    for (;;) {
+      const lags = await projectionLag(reader.base);
+      if (lags.some((lag) => lag.topic === 'runlog.metrics' && lag.lag > 0 && lag.committedOffset > 0)) break;
+      if (lags.every((lag) => lag.lag === 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await reader.kill();
+
+    expect(await post(ingest.base, `/api/v1/runs/${runId}/finish`, {})).toMatchObject({ status: 200 });
+    // Same data dir: its chDB holds what was projected before the kill; Kafka holds the group's position.
+    reader = await start('projector,gateway', reader.dataDir);
+    await waitForProjection(reader.base);
+    expect(await summary(reader.base, runId)).toEqual({ status: 'finished', metrics: expected(20) });
+  });
+});
