@@ -1,46 +1,10 @@
-import {
-  createExperimentAndRun,
-  gql,
-  post,
-  projectionLag,
-  waitForProjection,
-} from '../support/runlog-client';
+import { countingBatch, countingSummary, runSummary } from '../support/counting-batches';
+import { createExperimentAndRun, post, projectionLag, waitForProjection } from '../support/runlog-client';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
-interface Summary {
-  key: string;
-  count: number;
-  min: number;
-  max: number;
-  last: number;
-}
-
 const POINTS_PER_BATCH = 5_000;
-
-/** Batch b holds steps [b*N, (b+1)*N) with value = step: any lost or doubled point changes the count or the max. */
-function batch(b: number) {
-  const steps = Array.from({ length: POINTS_PER_BATCH }, (_, i) => b * POINTS_PER_BATCH + i);
-  return { metrics: [{ key: 'loss', steps, values: steps }] };
-}
-
-async function summary(base: string, runId: string): Promise<{ status: string; metrics: Summary[] }> {
-  const data = await gql<{ run: { status: string; metrics: Summary[] } }>(
-    base,
-    'query ($id: ID!) { run(id: $id) { status metrics { key count min max last } } }',
-    { id: runId },
-  );
-  return data.run;
-}
-
-const expected = (batches: number) => [
-  {
-    key: 'loss',
-    count: batches * POINTS_PER_BATCH,
-    min: 0,
-    max: batches * POINTS_PER_BATCH - 1,
-    last: batches * POINTS_PER_BATCH - 1,
-  },
-];
+const batch = (b: number) => countingBatch(b, POINTS_PER_BATCH);
+const expected = (batches: number) => countingSummary(batches, POINTS_PER_BATCH);
 
 /**
  * The distributed shape on a real Kafka broker (started by the integration global setup): ingest in one process,
@@ -76,7 +40,7 @@ describe('ingest and projector as separate processes on Kafka', () => {
       expect((await post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(b))).status).toBe(200);
     }
     await waitForProjection(reader.base);
-    expect(await summary(reader.base, runId)).toEqual({ status: 'running', metrics: expected(4) });
+    expect(await runSummary(reader.base, runId)).toEqual({ status: 'running', metrics: expected(4) });
 
     // More batches, then the projector dies without warning while it catches up.
     const acks = await Promise.all(
@@ -95,6 +59,6 @@ describe('ingest and projector as separate processes on Kafka', () => {
     // Same data dir: its chDB holds what was projected before the kill; Kafka holds the group's position.
     reader = await start('projector,gateway', reader.dataDir);
     await waitForProjection(reader.base);
-    expect(await summary(reader.base, runId)).toEqual({ status: 'finished', metrics: expected(20) });
+    expect(await runSummary(reader.base, runId)).toEqual({ status: 'finished', metrics: expected(20) });
   });
 });

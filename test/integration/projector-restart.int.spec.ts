@@ -5,33 +5,13 @@ import {
   waitForProjection,
   createExperimentAndRun,
 } from '../support/runlog-client';
+import { countingBatch, countingSummary, runSummary } from '../support/counting-batches';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
-
-interface Summary {
-  key: string;
-  count: number;
-  min: number;
-  max: number;
-  last: number;
-}
 
 const BATCHES = 24;
 const POINTS_PER_BATCH = 1_000;
-
-/** Batch b holds steps [b*N, (b+1)*N) with value = step, so any lost or doubled point changes count or sum. */
-function batch(b: number) {
-  const steps = Array.from({ length: POINTS_PER_BATCH }, (_, i) => b * POINTS_PER_BATCH + i);
-  return { metrics: [{ key: 'loss', steps, values: steps }] };
-}
-
-async function summaries(base: string, runId: string): Promise<Summary[]> {
-  const data = await gql<{ run: { metrics: Summary[] } }>(
-    base,
-    'query ($id: ID!) { run(id: $id) { metrics { key count min max last } } }',
-    { id: runId },
-  );
-  return data.run.metrics;
-}
+const batch = (b: number) => countingBatch(b, POINTS_PER_BATCH);
+const summaries = async (base: string, runId: string) => (await runSummary(base, runId)).metrics;
 
 async function seriesTotal(base: string, runId: string): Promise<number> {
   const data = await gql<{ metricSeries: { totalPoints: number } }>(
@@ -42,15 +22,7 @@ async function seriesTotal(base: string, runId: string): Promise<number> {
   return data.metricSeries.totalPoints;
 }
 
-const expected = [
-  {
-    key: 'loss',
-    count: BATCHES * POINTS_PER_BATCH,
-    min: 0,
-    max: BATCHES * POINTS_PER_BATCH - 1,
-    last: BATCHES * POINTS_PER_BATCH - 1,
-  },
-];
+const expected = countingSummary(BATCHES, POINTS_PER_BATCH);
 
 describe('a projector restarted mid-stream neither loses nor doubles a point', () => {
   const dirs: string[] = [];
