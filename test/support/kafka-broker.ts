@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { runStackScript } from './stack-script';
 
 /** The broker developers start by hand (`bash deploy/stack/kafka.sh up`), used when nothing else is named. */
 export const DEVELOPER_BROKER = '127.0.0.1:19092';
@@ -23,20 +22,9 @@ export interface KafkaStackTarget {
 
 /** Runs deploy/stack/kafka.sh for one broker; throws with the script's output when it fails. */
 export function kafkaStack(command: 'up' | 'down', target: KafkaStackTarget): string {
-  const script = join(__dirname, '..', '..', 'deploy', 'stack', 'kafka.sh');
-  const result = spawnSync('bash', [script, command], {
-    env: { ...process.env, KAFKA_PORT: String(target.port), KAFKA_STATE_DIR: target.stateDir },
-    encoding: 'utf8',
-    // kafka.sh waits up to KAFKA_READY_TIMEOUT (90 s) itself; this only guards against a hung script.
-    timeout: 180_000,
-  });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  if (result.error || result.status !== 0) {
-    throw new Error(
-      `kafka.sh ${command} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`,
-    );
-  }
-  return output;
+  const env = { KAFKA_PORT: String(target.port), KAFKA_STATE_DIR: target.stateDir };
+  // kafka.sh waits up to KAFKA_READY_TIMEOUT (90 s) itself; this only guards against a hung script.
+  return runStackScript('kafka.sh', command, env, 180_000);
 }
 
 /** A port p such that p and p + 1 are free on 127.0.0.1 now (the broker's listener and its controller's). */

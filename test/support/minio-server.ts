@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { runStackScript } from './stack-script';
 
 export interface MinioTarget {
   port: number;
@@ -14,26 +13,14 @@ export const TEST_S3_CREDENTIALS = { accessKey: 'runlog-test', secretKey: 'runlo
 
 /** Runs deploy/stack/minio.sh for one server; throws with the script's output when it fails. */
 export function minioStack(command: 'up' | 'down', target: MinioTarget): string {
-  const script = join(__dirname, '..', '..', 'deploy', 'stack', 'minio.sh');
-  const result = spawnSync('bash', [script, command], {
-    env: {
-      ...process.env,
-      S3_PORT: String(target.port),
-      S3_CONSOLE_PORT: String(target.consolePort),
-      S3_DATA_DIR: target.dataDir,
-      S3_RUN_DIR: target.runDir,
-      S3_ACCESS_KEY: TEST_S3_CREDENTIALS.accessKey,
-      S3_SECRET_KEY: TEST_S3_CREDENTIALS.secretKey,
-    },
-    encoding: 'utf8',
-    // A machine without the cached binary builds MinIO first: about 4 minutes on 2 cores.
-    timeout: 900_000,
-  });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  if (result.error || result.status !== 0) {
-    throw new Error(
-      `minio.sh ${command} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`,
-    );
-  }
-  return output;
+  const env = {
+    S3_PORT: String(target.port),
+    S3_CONSOLE_PORT: String(target.consolePort),
+    S3_DATA_DIR: target.dataDir,
+    S3_RUN_DIR: target.runDir,
+    S3_ACCESS_KEY: TEST_S3_CREDENTIALS.accessKey,
+    S3_SECRET_KEY: TEST_S3_CREDENTIALS.secretKey,
+  };
+  // A machine without the cached binary builds MinIO first: about 4 minutes on 2 cores.
+  return runStackScript('minio.sh', command, env, 900_000);
 }
