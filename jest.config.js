@@ -17,7 +17,22 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/**/*.int.spec.ts', '<rootDir>/libs/**/*.int.spec.ts'],
       testTimeout: 120000,
-      // Kafka and S3 for the distributed-mode suites, the run's own unless the environment names them.
+      // Kafka, S3 and ClickHouse for the distributed-mode suites, the run's own unless the environment names them.
+      globalSetup: '<rootDir>/test/support/engines-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/engines-global-teardown.ts',
+    },
+    {
+      // The foundation's end-to-end suites a second time, every server on Kafka and ClickHouse over HTTP.
+      displayName: 'integration on Kafka',
+      testEnvironment: 'node',
+      transform,
+      testMatch: [
+        '<rootDir>/test/integration/ingest-to-graphql.int.spec.ts',
+        '<rootDir>/test/integration/ingest-validation.int.spec.ts',
+        '<rootDir>/test/integration/projector-restart.int.spec.ts',
+      ],
+      setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
+      // The same setup: it finds the engines the other project's run of it started, or starts them.
       globalSetup: '<rootDir>/test/support/engines-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/engines-global-teardown.ts',
     },

@@ -2,13 +2,37 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaStack } from './kafka-broker';
 import { minioStack } from './minio-server';
+import { runStackScript } from './stack-script';
 
 /** Stops what the global setup started and removes its state; engines named by the caller are left alone. */
 export default function teardown(): void {
   try {
     stopKafka();
   } finally {
-    stopMinio();
+    try {
+      stopMinio();
+    } finally {
+      stopClickHouse();
+    }
+  }
+}
+
+function stopClickHouse(): void {
+  const port = process.env.RUNLOG_TEST_CLICKHOUSE_PORT;
+  const stateDir = process.env.RUNLOG_TEST_CLICKHOUSE_STATE_DIR;
+  if (!port || !stateDir) return;
+  try {
+    runStackScript(
+      'clickhouse.sh',
+      'down',
+      { CLICKHOUSE_PORT: port, CLICKHOUSE_STATE_DIR: stateDir },
+      60_000,
+    );
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+    delete process.env.RUNLOG_TEST_CLICKHOUSE_PORT;
+    delete process.env.RUNLOG_TEST_CLICKHOUSE_STATE_DIR;
+    delete process.env.RUNLOG_CLICKHOUSE_URL;
   }
 }
 

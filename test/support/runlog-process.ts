@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The checkout's root, found from here whether this runs from source (jest) or from dist/ (bench). */
@@ -33,7 +33,30 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Starts the built standalone server (every role, embedded engines) as its own process, on a free port. */
+/**
+ * Under the `integration on Kafka` jest project (test/support/distributed-mode.ts) every server the suites start
+ * runs on the distributed adapters instead of the embedded ones: the global setup's Kafka broker and ClickHouse
+ * (chDB over HTTP). Each data dir gets its own Kafka namespace and ClickHouse database, so a server restarted on
+ * the same data dir finds its topics, group and tables again, and the suites never meet on the shared engines.
+ */
+export function distributedEnv(dataDir: string): Record<string, string> {
+  if (process.env.RUNLOG_TEST_MODE !== 'distributed') return {};
+  const brokers = process.env.RUNLOG_KAFKA_BROKERS;
+  const clickhouse = process.env.RUNLOG_CLICKHOUSE_URL;
+  if (!brokers || !clickhouse) throw new Error('the distributed test mode needs the global setup engines');
+  const id = basename(dataDir).replace(/[^A-Za-z0-9]/g, '_');
+  return {
+    RUNLOG_KAFKA_BROKERS: brokers,
+    RUNLOG_KAFKA_NAMESPACE: `${id}.`,
+    RUNLOG_CLICKHOUSE_URL: clickhouse,
+    RUNLOG_CLICKHOUSE_DATABASE: id,
+  };
+}
+
+/**
+ * Starts the built standalone server (every role unless RUNLOG_ROLES says otherwise) as its own process, on a
+ * free port: on the embedded engines, or on the distributed ones under the Kafka test project (distributedEnv).
+ */
 export async function startRunlog(dataDir: string, env: Record<string, string> = {}): Promise<RunlogProcess> {
   // RUNLOG_* of this process (the global setup's engine addresses among them) are not inherited: a server gets
   // exactly the configuration its test names, so an embedded-mode test never lands on Kafka by accident.
@@ -41,7 +64,14 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
     Object.entries(process.env).filter(([name]) => !name.startsWith('RUNLOG_')),
   );
   const child = spawn(process.execPath, [STANDALONE_MAIN], {
-    env: { ...inherited, RUNLOG_PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...inherited,
+      RUNLOG_PORT: '0',
+      RUNLOG_DATA_DIR: dataDir,
+      RUNLOG_LOG_LEVEL: 'warn',
+      ...distributedEnv(dataDir),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /** Runs one of deploy/stack's scripts; throws with the script's output when it fails, else returns it. */
 export function runStackScript(
-  script: 'kafka.sh' | 'minio.sh',
+  script: 'kafka.sh' | 'minio.sh' | 'clickhouse.sh',
   command: 'up' | 'down',
   env: Record<string, string>,
   timeoutMs: number,

@@ -1,5 +1,6 @@
 import {
   CompressionTypes,
+  ConfigResourceTypes,
   Kafka,
   KafkaJSError,
   logLevel,
@@ -35,6 +36,11 @@ export interface KafkaEventLogConfig {
   now?: () => Date;
   /** Bound on the envelopes readStream keeps in memory (estimated JSON bytes). Default 64 MiB. */
   streamCacheBytes?: number;
+  /**
+   * Prepended to every topic and consumer group name on the broker, so several Runlog deployments (or test
+   * servers) share one cluster without meeting. Callers keep using the logical names. Default none.
+   */
+  namespace?: string;
 }
 
 export const EVENT_ID_HEADER = 'runlog-event-id';
@@ -43,12 +49,17 @@ export const EVENT_TYPE_HEADER = 'runlog-event-type';
 const DEFAULT_METRICS_PARTITIONS = 4;
 const DEFAULT_STREAM_CACHE_BYTES = 64 * 1024 * 1024;
 /**
- * The broker refuses a produce request whose batch for one partition exceeds message.max.bytes (1 MiB by
- * default, measured on the compressed batch). Sends are cut below that on the uncompressed size, which is
- * conservative; a single event above MAX_EVENT_BYTES cannot be written at all and is refused before anything is.
+ * The broker refuses a produce request whose batch for one partition exceeds the topic's max.message.bytes (1 MiB
+ * by default, measured on the compressed batch). Sends are cut below that on the uncompressed size, which is
+ * conservative; a single event above the topic's limit cannot be written at all and is refused before anything is.
  */
 const MAX_SEND_BYTES = 900 * 1024;
-const MAX_EVENT_BYTES = 1_000_000 - 512;
+const DEFAULT_MAX_EVENT_BYTES = 1_000_000 - 512;
+/**
+ * One metric batch is one event, and ingest admits 250,000 points per request (~7 MB of JSON), so runlog.metrics
+ * is created with records of up to 16 MiB. Fetches still return a batch larger than their byte limit whole.
+ */
+const METRICS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Per fetch request in read(): enough for several record batches, small enough to keep one read's memory flat. */
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const RETRY_BACKOFF_MS = 500;
@@ -244,7 +255,7 @@ export class KafkaEventLog implements EventLog {
     }
     if (maxRecords === 0) return [];
     await this.ensureTopic(topic);
-    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
     const bounds = offsets.find((o) => o.partition === partition);
     if (!bounds) throw new RangeError(`topic ${topic} has no partition ${partition}`);
     // The end is known before fetching, so a read past it returns at once instead of long-polling the broker.
@@ -267,14 +278,16 @@ export class KafkaEventLog implements EventLog {
   async endOffsets(topic: string): Promise<Map<number, number>> {
     this.assertOpen();
     await this.ensureTopic(topic);
-    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
     this.assertOpen();
     await this.ensureTopic(topic);
-    const [fetched] = await retryRetriable(() => this.admin.fetchOffsets({ groupId, topics: [topic] }));
+    const [fetched] = await retryRetriable(() =>
+      this.admin.fetchOffsets({ groupId: this.physical(groupId), topics: [this.physical(topic)] }),
+    );
     // kafkajs reports "nothing committed" as -1 (or an empty string on some versions): the group starts at 0.
     return new Map(
       (fetched?.partitions ?? []).map((p) => {
@@ -290,7 +303,7 @@ export class KafkaEventLog implements EventLog {
       throw new RangeError(`maxBatchRecords must be a positive integer, got ${options.maxBatchRecords}`);
     }
     const consumer = this.kafka.consumer({
-      groupId: options.groupId,
+      groupId: this.physical(options.groupId),
       maxWaitTimeInMs: CONSUMER_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
     });
@@ -302,7 +315,7 @@ export class KafkaEventLog implements EventLog {
       const topics = [...new Set(options.topics)];
       await Promise.all(topics.map((topic) => this.ensureTopic(topic)));
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: topics.map((topic) => this.physical(topic)), fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -342,7 +355,8 @@ export class KafkaEventLog implements EventLog {
     payload: EachBatchPayload,
   ): Promise<void> {
     const { batch } = payload;
-    const { topic, partition } = batch;
+    const { partition } = batch;
+    const topic = this.logical(batch.topic);
     const highWatermark = Number(batch.highWatermark);
     // kafkajs already dropped control records and records below the fetched offset.
     const messages = batch.messages;
@@ -360,14 +374,14 @@ export class KafkaEventLog implements EventLog {
         const failures = (this.failures.get(consumer) ?? 0) + 1;
         this.failures.set(consumer, failures);
         await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (failures - 1), MAX_RETRY_BACKOFF_MS));
-        consumer.seek({ topic, partition, offset: first });
+        consumer.seek({ topic: batch.topic, partition, offset: first });
         return;
       }
       this.failures.delete(consumer);
       payload.resolveOffset(last);
       const next = String(Number(last) + 1);
       await payload.commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        topics: [{ topic: batch.topic, partitions: [{ partition, offset: next }] }],
       });
       await payload.heartbeat();
     }
@@ -425,15 +439,17 @@ export class KafkaEventLog implements EventLog {
     // Sealed and serialised before anything is sent, so an unserialisable event fails the append with nothing written.
     const recordedAt = this.now().toISOString();
     let prevHash = head?.lastHash ?? null;
+    const maxEventBytes =
+      topic === TOPICS.metrics ? METRICS_MAX_MESSAGE_BYTES - 512 : DEFAULT_MAX_EVENT_BYTES;
     const sealed: { envelope: EventEnvelope; message: Message; bytes: number }[] = [];
     for (const event of fresh) {
       const envelope = sealEvent(event, stream, prevHash, recordedAt);
       prevHash = envelope.hash;
       const value = JSON.stringify(envelope);
       const bytes = Buffer.byteLength(value);
-      if (bytes > MAX_EVENT_BYTES) {
+      if (bytes > maxEventBytes) {
         throw new RangeError(
-          `event ${event.id} is ${bytes} bytes; one record may hold at most ${MAX_EVENT_BYTES}`,
+          `event ${event.id} is ${bytes} bytes; one record of ${topic} may hold at most ${maxEventBytes}`,
         );
       }
       const message: Message = {
@@ -448,7 +464,7 @@ export class KafkaEventLog implements EventLog {
     let lastOffset = -1;
     for (const chunk of chunkBySize(sealed, MAX_SEND_BYTES)) {
       const [meta] = await this.producer.send({
-        topic,
+        topic: this.physical(topic),
         acks: -1,
         // Metric batches are arrays of numbers and shrink several-fold; lifecycle events are small.
         compression: topic === TOPICS.metrics ? CompressionTypes.GZIP : CompressionTypes.None,
@@ -511,20 +527,34 @@ export class KafkaEventLog implements EventLog {
         ? [{ name: 'retention.ms', value: '-1' }]
         : topic === TOPICS.registry
           ? [{ name: 'cleanup.policy', value: 'compact' }]
-          : [];
+          : topic === TOPICS.metrics
+            ? [{ name: 'max.message.bytes', value: String(METRICS_MAX_MESSAGE_BYTES) }]
+            : [];
     // createTopics answers false when the topic exists, so racing creators (other processes) are fine. Its wait
     // for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which the broker answers until the new topic's metadata
     // reached it: that is retried, and the topic counts as ready once its leaders answer ListOffsets.
-    await retryRetriable(() =>
-      this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, configEntries }] }),
+    const created = await retryRetriable(() =>
+      this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: this.physical(topic), numPartitions, configEntries }],
+      }),
     );
-    await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
-    await retryRetriable(() => this.cluster.addTargetTopic(topic));
+    if (!created && configEntries.length > 0) {
+      // A topic made by an older version keeps its settings unless told: the metrics record limit above all.
+      await retryRetriable(() =>
+        this.admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: this.physical(topic), configEntries }],
+        }),
+      );
+    }
+    await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
+    await retryRetriable(() => this.cluster.addTargetTopic(this.physical(topic)));
   }
 
   /** Indexes every event of a topic: heads and ids only, so the memory is per event, not per byte. */
   private async rebuildFrom(topic: string): Promise<void> {
-    const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
+    const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
     for (const { partition, low, high } of ends) {
       let next = Number(low);
       const end = Number(high);
@@ -583,11 +613,12 @@ export class KafkaEventLog implements EventLog {
     partition: number,
     fetchOffset: number,
   ): Promise<FetchedMessage[]> {
-    await this.cluster.addTargetTopic(topic);
-    let leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+    const name = this.physical(topic);
+    await this.cluster.addTargetTopic(name);
+    let leaders = this.cluster.findLeaderForPartitions(name, [partition]);
     if (Object.keys(leaders).length === 0) {
       await this.cluster.refreshMetadata();
-      leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+      leaders = this.cluster.findLeaderForPartitions(name, [partition]);
     }
     const [nodeId] = Object.keys(leaders);
     if (nodeId === undefined) throw new Error(`no leader known for ${topic}/${partition}`);
@@ -599,11 +630,14 @@ export class KafkaEventLog implements EventLog {
       minBytes: 1,
       maxBytes: FETCH_MAX_BYTES,
       topics: [
-        { topic, partitions: [{ partition, fetchOffset: String(fetchOffset), maxBytes: FETCH_MAX_BYTES }] },
+        {
+          topic: name,
+          partitions: [{ partition, fetchOffset: String(fetchOffset), maxBytes: FETCH_MAX_BYTES }],
+        },
       ],
     });
     const data = response.responses
-      .find((r) => r.topicName === topic)
+      .find((r) => r.topicName === name)
       ?.partitions.find((p) => p.partition === partition);
     return data?.messages ?? [];
   }
@@ -668,6 +702,16 @@ export class KafkaEventLog implements EventLog {
       this.cache.delete(stream);
       this.cacheBytes -= entry.bytes;
     }
+  }
+
+  /** The broker's name for a logical topic or group. */
+  private physical(name: string): string {
+    return `${this.config.namespace ?? ''}${name}`;
+  }
+
+  private logical(physicalName: string): string {
+    const namespace = this.config.namespace ?? '';
+    return physicalName.startsWith(namespace) ? physicalName.slice(namespace.length) : physicalName;
   }
 
   private assertOpen(): void {

@@ -118,6 +118,7 @@ describe('KafkaEventLog', () => {
         resources: [
           { type: ConfigResourceTypes.TOPIC, name: TOPICS.lifecycle, configNames: ['retention.ms'] },
           { type: ConfigResourceTypes.TOPIC, name: TOPICS.registry, configNames: ['cleanup.policy'] },
+          { type: ConfigResourceTypes.TOPIC, name: TOPICS.metrics, configNames: ['max.message.bytes'] },
         ],
       });
       const value = (topic: string, name: string): string | undefined =>
@@ -126,6 +127,70 @@ describe('KafkaEventLog', () => {
           ?.configEntries.find((e) => e.configName === name)?.configValue;
       expect(value(TOPICS.lifecycle, 'retention.ms')).toBe('-1');
       expect(value(TOPICS.registry, 'cleanup.policy')).toBe('compact');
+      expect(value(TOPICS.metrics, 'max.message.bytes')).toBe(String(16 * 1024 * 1024));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('holds a metric batch of several MB in one runlog.metrics record, and reads it back', async () => {
+    const namespace = `big-${randomUUID()}.`;
+    const stream = `metrics:${randomUUID()}`;
+    const values = Array.from({ length: 250_000 }, (_, i) => i + Math.PI);
+    const big = { ...event('big'), payload: { values } };
+    const writer = await connect({ namespace });
+    await writer.appendToStream(TOPICS.metrics, stream, [big]);
+
+    const reader = await connect({ namespace });
+    const slice = await reader.readStream(stream);
+    expect(slice.version).toBe(1);
+    expect((slice.events[0].payload as { values: number[] }).values).toEqual(values);
+    const records = await readAll(reader, TOPICS.metrics);
+    expect(records.map((r) => r.event.type)).toEqual(['big']);
+  });
+
+  it('keeps a namespace to its own prefixed topics and groups, under the logical names', async () => {
+    const topic = uniqueTopic();
+    const namespace = `ns-${randomUUID()}.`;
+    const stream = uniqueStream();
+    const inside = await connect({ namespace });
+    const outside = await connect({ namespace: `ns-${randomUUID()}.` });
+    await inside.appendToStream(topic, stream, [event('a'), event('b')]);
+
+    expect((await readAll(inside, topic)).map((r) => [r.topic, r.key, r.event.type])).toEqual([
+      [topic, stream, 'a'],
+      [topic, stream, 'b'],
+    ]);
+    expect(await readAll(outside, topic)).toEqual([]);
+    expect((await outside.readStream(stream)).version).toBe(0);
+
+    const seen: string[] = [];
+    const groupId = `group-${randomUUID()}`;
+    const subscription = inside.subscribe({
+      groupId,
+      topics: [topic],
+      maxBatchRecords: 10,
+      eachBatch: async (batch) => {
+        seen.push(...batch.records.map((r) => `${r.topic}/${r.event.type}`));
+      },
+    });
+    await waitFor(() => seen.length === 2);
+    await subscription.stop();
+    expect(seen).toEqual([`${topic}/a`, `${topic}/b`]);
+    expect([...(await inside.committedOffsets(groupId, topic)).values()].reduce((a, b) => a + b, 0)).toBe(2);
+
+    const admin = new Kafka({
+      brokers: kafkaBrokers(),
+      clientId: 'runlog-test-admin',
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const topics = await admin.listTopics();
+      expect(topics).toContain(`${namespace}${topic}`);
+      expect(topics).not.toContain(topic);
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).toContain(`${namespace}${groupId}`);
     } finally {
       await admin.disconnect();
     }

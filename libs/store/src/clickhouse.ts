@@ -30,7 +30,11 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
       url: config.url,
       username: config.username,
       password: config.password,
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
+      clickhouse_settings: {
+        date_time_input_format: 'best_effort',
+        // chDB writes 64-bit integers as JSON numbers and a server quotes them by default; the queries expect numbers.
+        output_format_json_quote_64bit_integers: 0,
+      },
     });
     return { client, database: config.database, engine: 'server' };
   }

@@ -12,6 +12,8 @@ export interface RunlogConfig {
   maxBodyBytes: number;
   /** Kafka brokers; when set the event log is Kafka, otherwise the embedded node:sqlite log. */
   kafkaBrokers?: string[];
+  /** Prefix of every topic and consumer group on the brokers, so deployments can share a cluster. */
+  kafkaNamespace: string;
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -42,6 +44,14 @@ function roles(raw: string | undefined): Role[] {
   return names as Role[];
 }
 
+function kafkaNamespace(raw: string): string {
+  // Kafka topic names allow ASCII letters, digits, '.', '_' and '-'; the namespace becomes part of each.
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(raw)) {
+    throw new Error(`RUNLOG_KAFKA_NAMESPACE may hold only letters, digits, '.', '_' and '-', got "${raw}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   return {
     roles: roles(env.RUNLOG_ROLES),
@@ -54,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
           .map((broker) => broker.trim())
           .filter(Boolean)
       : undefined,
+    kafkaNamespace: kafkaNamespace(env.RUNLOG_KAFKA_NAMESPACE ?? ''),
     clickhouseUrl: env.RUNLOG_CLICKHOUSE_URL || undefined,
     clickhouseUser: env.RUNLOG_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,

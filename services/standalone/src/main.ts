@@ -41,6 +41,7 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
     return KafkaEventLog.connect({
       brokers: config.kafkaBrokers,
       clientId: `runlog-${config.roles.join('-')}`,
+      namespace: config.kafkaNamespace,
     });
   }
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
@@ -81,7 +82,8 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   );
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.use(bodyParserErrorHandler);
-  app.enableShutdownHooks();
+  // No app.enableShutdownHooks(): main() owns SIGINT/SIGTERM and calls app.close(), which runs the same hooks. With
+  // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).
   const closeEngines = async () => {
     await log.close();
     await clickhouse?.client.close();
@@ -116,7 +118,7 @@ async function main() {
       `  health       ${base}/healthz`,
       `  event log    ${
         config.kafkaBrokers?.length
-          ? `Kafka at ${config.kafkaBrokers.join(',')}`
+          ? `Kafka at ${config.kafkaBrokers.join(',')}${config.kafkaNamespace ? ` (namespace ${config.kafkaNamespace})` : ''}`
           : `${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`
       }`,
       `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,

@@ -1,0 +1,196 @@
+import { Session } from 'chdb';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGunzip } from 'node:zlib';
+
+/**
+ * The ClickHouse HTTP interface, the part `@clickhouse/client` speaks, served by the chDB engine: one process owns
+ * a chDB data directory and any number of processes (projectors, gateways) share it over HTTP, as they would share
+ * a clickhouse-server. This machine has no way to get a current clickhouse-server (Debian ships 18.16 from 2018,
+ * and there is no Docker engine), and chDB is the same ClickHouse engine, so the distributed topology runs on it.
+ *
+ * Served: `GET /ping`, and `POST /` with the query in the body, or in `?query=` followed by the body as inline
+ * data (how inserts arrive), `param_<name>` bound parameters and settings as URL parameters. Not served:
+ * authentication (it listens on 127.0.0.1 only), sessions, progress headers, response compression, and the
+ * native TCP protocol.
+ */
+export interface ChdbHttpServerOptions {
+  /** chDB data directory; created if missing. */
+  path: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+export interface ChdbHttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** URL parameters of the HTTP interface that are not settings. */
+const PROTOCOL_PARAMS = new Set([
+  'query',
+  'query_id',
+  'database',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'user',
+  'password',
+  'default_format',
+  'enable_http_compression',
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_response_buffer_size',
+]);
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLACEHOLDER = /\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^}]+)\}/g;
+const STRING_TYPE = /^(LowCardinality\(\s*)?(Nullable\(\s*)?(String|FixedString\(\d+\))/;
+const ERROR_CODE = /^Code: (\d+)\./;
+
+export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promise<ChdbHttpServer> {
+  mkdirSync(options.path, { recursive: true });
+  const session = new Session(options.path);
+  const server = createServer((request, response) => {
+    handle(session, request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendError(response, error);
+      else response.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+  // Inserts of a projector batch can take seconds; Node's default 5 s keep-alive would race the client's reuse.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  await listen(server, options.host ?? '127.0.0.1', options.port ?? 8123);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      session.close();
+    },
+  };
+}
+
+async function handle(session: Session, request: IncomingMessage, response: ServerResponse) {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/ping' || (url.pathname === '/' && request.method === 'GET' && !url.search)) {
+    response.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
+    return;
+  }
+  if (url.pathname !== '/' || (request.method !== 'POST' && request.method !== 'GET')) {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Not found.\n');
+    return;
+  }
+  const body = await readBody(request);
+  const queryParam = url.searchParams.get('query');
+  // An insert names its target in ?query= and sends the rows as the body; ClickHouse reads them as inline data.
+  const sql = queryParam === null ? body : body.length > 0 ? `${queryParam}\n${body}` : queryParam;
+  if (sql.trim().length === 0) throw new Error('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)');
+
+  const settings: string[] = [];
+  const bound: Record<string, string> = {};
+  let format: string | undefined;
+  for (const [name, value] of url.searchParams) {
+    if (name.startsWith('param_')) bound[name.slice('param_'.length)] = value;
+    else if (name === 'default_format') format = value;
+    else if (!PROTOCOL_PARAMS.has(name)) {
+      if (!SETTING_NAME.test(name))
+        throw new Error(`Code: 115. DB::Exception: Unknown setting ${name}. (UNKNOWN_SETTING)`);
+      settings.push(`SET ${name} = '${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`);
+    }
+  }
+  const statement = settings.length > 0 ? `${settings.join('; ')}; ${sql}` : sql;
+  const queryId = url.searchParams.get('query_id') ?? randomUUID();
+  const started = process.hrtime.bigint();
+  const result =
+    Object.keys(bound).length > 0
+      ? await session.queryBindAsync(statement, unescapeStringParams(sql, bound), { format })
+      : await session.queryAsync(statement, { format });
+  const elapsedNs = process.hrtime.bigint() - started;
+  const bytes = Buffer.from(result.bytes());
+  response.writeHead(200, {
+    'Content-Type': 'text/plain; charset=UTF-8',
+    'Content-Length': bytes.length,
+    'X-ClickHouse-Query-Id': queryId,
+    'X-ClickHouse-Timezone': 'UTC',
+    'X-ClickHouse-Summary': JSON.stringify({
+      read_rows: String(result.rowsRead ?? 0),
+      read_bytes: String(result.bytesRead ?? 0),
+      written_rows: '0',
+      written_bytes: '0',
+      total_rows_to_read: '0',
+      result_rows: '0',
+      result_bytes: String(bytes.length),
+      elapsed_ns: String(elapsedNs),
+    }),
+  });
+  response.end(bytes);
+}
+
+/**
+ * Over HTTP a String parameter arrives in ClickHouse's escaped text form (`\t`, `\\`, `\'`…), which the server
+ * unescapes; chDB's bind takes values literally, so String-typed placeholders are unescaped here. Other types
+ * (numbers, arrays, dates) are parsed from the text by chDB as the server would.
+ */
+export function unescapeStringParams(sql: string, params: Record<string, string>): Record<string, string> {
+  const stringParams = new Set<string>();
+  for (const match of sql.matchAll(PLACEHOLDER)) {
+    if (STRING_TYPE.test(match[2].trim())) stringParams.add(match[1]);
+  }
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    result[name] = stringParams.has(name) ? unescapeText(value) : value;
+  }
+  return result;
+}
+
+const ESCAPES: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  '0': '\0',
+  a: '\x07',
+  v: '\v',
+};
+
+function unescapeText(value: string): string {
+  return value.replace(/\\(.)/gs, (_, char: string) => ESCAPES[char] ?? char);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const source = request.headers['content-encoding'] === 'gzip' ? request.pipe(createGunzip()) : request;
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendError(response: ServerResponse, error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = ERROR_CODE.exec(message)?.[1] ?? '1001';
+  // The client turns a non-200 answer's body into its error, parsing "Code: N. DB::Exception: …" as the server
+  // writes it.
+  const text = ERROR_CODE.test(message) ? message : `Code: ${code}. DB::Exception: ${message}`;
+  response
+    .writeHead(500, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': code })
+    .end(`${text}\n`);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
+
+/**
+ * The ClickHouse HTTP interface served by chDB (started by the global setup), driven by @clickhouse/client over
+ * HTTP exactly as a projector or gateway with RUNLOG_CLICKHOUSE_URL drives it.
+ */
+describe('chDB over the ClickHouse HTTP interface', () => {
+  let ch: ClickHouse;
+  const database = `chdb_http_${randomUUID().replaceAll('-', '')}`;
+
+  beforeAll(async () => {
+    const url = process.env.RUNLOG_CLICKHOUSE_URL;
+    expect(url).toBeDefined();
+    ch = createClickHouse({ url, chdbPath: '', database });
+    await ch.client.command({ query: `CREATE DATABASE ${database}` });
+    await ch.client.command({
+      query: `CREATE TABLE ${database}.t (s String, n Int64) ENGINE = MergeTree ORDER BY n`,
+    });
+  });
+
+  afterAll(async () => {
+    await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await ch.client.close();
+  });
+
+  it('answers ping', async () => {
+    expect(await ch.client.ping()).toEqual({ success: true });
+  });
+
+  it('round-trips inserted rows and binds string parameters with every escaped character', async () => {
+    const awkward = "tab\there, quote ' and \\ backslash,\nnewline";
+    await ch.client.insert({
+      table: `${database}.t`,
+      values: [
+        { s: awkward, n: 1 },
+        { s: 'plain', n: 2 },
+      ],
+      format: 'JSONEachRow',
+      clickhouse_settings: { max_insert_block_size: '1000000' },
+    });
+    const result = await ch.client.query({
+      query: `SELECT s, n FROM ${database}.t WHERE s = {s:String} OR n IN {ns:Array(Int64)} ORDER BY n`,
+      query_params: { s: awkward, ns: [2] },
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([
+      { s: awkward, n: 1 },
+      { s: 'plain', n: 2 },
+    ]);
+  });
+
+  it("reports the engine's error with its code and type, as a server does", async () => {
+    await expect(
+      ch.client.query({ query: 'SELECT no_such_column', format: 'JSONEachRow' }),
+    ).rejects.toMatchObject({
+      code: '47',
+      type: 'UNKNOWN_IDENTIFIER',
+    });
+  });
+});
