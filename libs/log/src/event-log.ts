@@ -92,4 +92,17 @@ export class LogBackpressureError extends Error {
   readonly retry = true;
 }
 
+/**
+ * The log's engine did not answer (a broker down, a partition without a leader). Nothing was acknowledged; the
+ * append may or may not have landed, so callers answer 503 and clients retry with the same event ids, which the log
+ * recognises once it is back.
+ */
+export class LogUnavailableError extends Error {
+  readonly code = 'log_unavailable';
+  readonly retry = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 export const EVENT_LOG = Symbol('EVENT_LOG');

@@ -10,10 +10,12 @@ import {
   type EachBatchPayload,
   type Message,
   type Producer,
+  type RecordMetadata,
 } from 'kafkajs';
 import { sealEvent, TOPICS, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
 import {
   LogConcurrencyError,
+  LogUnavailableError,
   type AppendOptions,
   type AppendResult,
   type EventLog,
@@ -41,6 +43,12 @@ export interface KafkaEventLogConfig {
    * servers) share one cluster without meeting. Callers keep using the logical names. Default none.
    */
   namespace?: string;
+  /**
+   * Topics that other processes also write to (each stream still has one writer). readStream and appends first
+   * index what was added to them since this process last looked: one ListOffsets request when nothing was. With
+   * several ingest processes this is how one sees the experiments and runs another one created. Default none.
+   */
+  followTopics?: string[];
 }
 
 export const EVENT_ID_HEADER = 'runlog-event-id';
@@ -140,6 +148,11 @@ interface InternalCluster {
  */
 export class KafkaEventLog implements EventLog {
   private readonly heads = new Map<string, StreamHead>();
+  /** Per topic and partition, the offset below which every record is in the heads. */
+  private readonly indexedThrough = new Map<string, Map<number, number>>();
+  /** Topics where a send failed: it may have landed all the same, so they are indexed again before use. */
+  private readonly staleTopics = new Set<string>();
+  private readonly catchingUp = new Map<string, Promise<void>>();
   /** Event id → stream, for idempotent retries; the stream string is the heads map's key, so it is shared. */
   private readonly idStreams = new Map<string, string>();
   private readonly cache = new Map<string, CachedStream>();
@@ -182,6 +195,9 @@ export class KafkaEventLog implements EventLog {
       idempotent: true,
       // One request in flight per broker: together with idempotence, retries can neither reorder nor duplicate.
       maxInFlightRequests: 1,
+      // A send gives up after ~10 s of a broker away (connection refused answers at once), so an ingest request
+      // fails with a 503 the client retries instead of hanging for kafkajs's default 30 s per attempt.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
@@ -194,7 +210,7 @@ export class KafkaEventLog implements EventLog {
         ...Object.keys(config.topicPartitions ?? {}),
       ]);
       await Promise.all([...managed].map((topic) => log.ensureTopic(topic)));
-      for (const topic of managed) await log.rebuildFrom(topic);
+      for (const topic of managed) await log.catchUp(topic);
       return log;
     } catch (error) {
       await log.close();
@@ -228,6 +244,7 @@ export class KafkaEventLog implements EventLog {
 
   async readStream(stream: string): Promise<StreamSlice> {
     this.assertOpen();
+    await this.catchUpWithOthers(this.config.followTopics ?? []);
     const head = this.heads.get(stream);
     if (!head) return { version: 0, events: [] };
     // A snapshot of the head: appends that complete while the fetch runs are not part of this slice.
@@ -394,6 +411,7 @@ export class KafkaEventLog implements EventLog {
     expectedVersion: ExpectedVersion,
   ): Promise<AppendResult> {
     await this.ensureTopic(topic);
+    await this.catchUpWithOthers(this.config.followTopics?.includes(topic) ? [topic] : []);
     const head = this.heads.get(stream);
     if (head && head.topic !== topic) {
       throw new Error(`stream ${stream} lives in topic ${head.topic}, not ${topic}`);
@@ -463,13 +481,21 @@ export class KafkaEventLog implements EventLog {
     const appended: EventEnvelope[] = [];
     let lastOffset = -1;
     for (const chunk of chunkBySize(sealed, MAX_SEND_BYTES)) {
-      const [meta] = await this.producer.send({
-        topic: this.physical(topic),
-        acks: -1,
-        // Metric batches are arrays of numbers and shrink several-fold; lifecycle events are small.
-        compression: topic === TOPICS.metrics ? CompressionTypes.GZIP : CompressionTypes.None,
-        messages: chunk.map((s) => s.message),
-      });
+      let meta: RecordMetadata;
+      try {
+        [meta] = await this.producer.send({
+          topic: this.physical(topic),
+          acks: -1,
+          // Metric batches are arrays of numbers and shrink several-fold; lifecycle events are small.
+          compression: topic === TOPICS.metrics ? CompressionTypes.GZIP : CompressionTypes.None,
+          messages: chunk.map((s) => s.message),
+        });
+      } catch (error) {
+        // The broker may have written the records before the answer was lost: index the topic before trusting
+        // its heads again, so that a retry with the same ids finds them instead of writing them twice.
+        this.staleTopics.add(topic);
+        throw asUnavailable(error);
+      }
       const baseOffset = Number(meta.baseOffset);
       const current = this.heads.get(stream);
       if (current && current.partition !== meta.partition) {
@@ -486,13 +512,18 @@ export class KafkaEventLog implements EventLog {
         offsets: [],
       };
       chunk.forEach((s, i) => {
-        stored.offsets.push(baseOffset + i);
-        stored.version += 1;
-        stored.lastHash = s.envelope.hash;
+        // A catch-up that ran while this send was answered may have indexed the record already.
+        if (lastOf(stored) < baseOffset + i) {
+          stored.offsets.push(baseOffset + i);
+          stored.version += 1;
+          stored.lastHash = s.envelope.hash;
+        }
         this.idStreams.set(s.envelope.id, stream);
         appended.push(s.envelope);
       });
       this.heads.set(stream, stored);
+      const indexed = this.indexedThrough.get(topic);
+      if (indexed?.get(meta.partition) === baseOffset) indexed.set(meta.partition, baseOffset + chunk.length);
       lastOffset = baseOffset + chunk.length - 1;
       this.extendCache(stream, stored.version - chunk.length, chunk);
     }
@@ -552,11 +583,41 @@ export class KafkaEventLog implements EventLog {
     await retryRetriable(() => this.cluster.addTargetTopic(this.physical(topic)));
   }
 
-  /** Indexes every event of a topic: heads and ids only, so the memory is per event, not per byte. */
-  private async rebuildFrom(topic: string): Promise<void> {
+  /** Indexes what other writers, or a send whose answer was lost, added to these topics; Kafka errors are 503s. */
+  private async catchUpWithOthers(followed: string[]): Promise<void> {
+    const topics = new Set([...followed, ...this.staleTopics]);
+    if (topics.size === 0) return;
+    try {
+      await Promise.all(
+        [...topics].map(async (topic) => {
+          await this.catchUp(topic);
+          this.staleTopics.delete(topic);
+        }),
+      );
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+  }
+
+  /**
+   * Indexes the records of a topic this process has not indexed yet: all of them at connect, later only what was
+   * added since. Heads and ids only, so the memory is per event, not per byte. Concurrent callers share one pass.
+   */
+  private catchUp(topic: string): Promise<void> {
+    let running = this.catchingUp.get(topic);
+    if (!running) {
+      running = this.indexTopic(topic).finally(() => this.catchingUp.delete(topic));
+      this.catchingUp.set(topic, running);
+    }
+    return running;
+  }
+
+  private async indexTopic(topic: string): Promise<void> {
     const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
+    const indexed = this.indexedThrough.get(topic) ?? new Map<number, number>();
+    this.indexedThrough.set(topic, indexed);
     for (const { partition, low, high } of ends) {
-      let next = Number(low);
+      let next = Math.max(indexed.get(partition) ?? 0, Number(low));
       const end = Number(high);
       while (next < end) {
         const messages = await this.fetchPartition(topic, partition, next);
@@ -564,23 +625,36 @@ export class KafkaEventLog implements EventLog {
         for (const message of messages) {
           const offset = Number(message.offset);
           if (offset < next || offset >= end || message.isControlRecord || !message.value) continue;
-          const envelope = JSON.parse(message.value.toString('utf8')) as EventEnvelope;
-          const head = this.heads.get(envelope.stream) ?? {
+          this.indexRecord(
             topic,
             partition,
-            version: 0,
-            lastHash: null,
-            offsets: [],
-          };
-          head.offsets.push(offset);
-          head.version += 1;
-          head.lastHash = envelope.hash;
-          this.heads.set(envelope.stream, head);
-          this.idStreams.set(envelope.id, envelope.stream);
+            offset,
+            JSON.parse(message.value.toString('utf8')) as EventEnvelope,
+          );
         }
         next = Number(messages[messages.length - 1].offset) + 1;
       }
+      indexed.set(partition, Math.max(indexed.get(partition) ?? 0, Math.min(next, end)));
     }
+  }
+
+  private indexRecord(topic: string, partition: number, offset: number, envelope: EventEnvelope): void {
+    const head = this.heads.get(envelope.stream) ?? {
+      topic,
+      partition,
+      version: 0,
+      lastHash: null,
+      offsets: [],
+    };
+    // Known already: this process appended it, or an earlier pass indexed it.
+    if (offset <= lastOf(head)) return;
+    head.offsets.push(offset);
+    head.version += 1;
+    head.lastHash = envelope.hash;
+    this.heads.set(envelope.stream, head);
+    this.idStreams.set(envelope.id, envelope.stream);
+    // Cached slices are extended by this process's appends only; one written elsewhere makes the entry stale.
+    this.dropCache(envelope.stream);
   }
 
   /** Fetches the records at `offsets` of the stream's partition, skipping the gaps between them. */
@@ -802,6 +876,16 @@ function toRecord(
     key: message.key ? message.key.toString('utf8') : '',
     event: JSON.parse(message.value.toString('utf8')) as EventEnvelope,
   };
+}
+
+function lastOf(head: StreamHead): number {
+  return head.offsets.length > 0 ? head.offsets[head.offsets.length - 1] : -1;
+}
+
+/** A Kafka client error means the broker did not (or not clearly) take the request: callers answer 503. */
+function asUnavailable(error: unknown): unknown {
+  if (!(error instanceof KafkaJSError)) return error;
+  return new LogUnavailableError(`Kafka did not answer: ${error.message}`, { cause: error });
 }
 
 function chunkBySize<T extends { bytes: number }>(items: T[], maxBytes: number): T[][] {

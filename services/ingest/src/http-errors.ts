@@ -1,7 +1,11 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../../libs/domain/src/errors';
-import { LogBackpressureError, LogConcurrencyError } from '../../../libs/log/src/event-log';
+import {
+  LogBackpressureError,
+  LogConcurrencyError,
+  LogUnavailableError,
+} from '../../../libs/log/src/event-log';
 
 export interface ErrorBody {
   error: string;
@@ -32,6 +36,12 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
     return {
       status: 503,
       body: { error: error.code, message: 'the log is saturated; retry with the same eventId' },
+    };
+  }
+  if (error instanceof LogUnavailableError) {
+    return {
+      status: 503,
+      body: { error: error.code, message: `${error.message}; retry with the same eventId` },
     };
   }
   const bodyParserError = error as { type?: string; status?: number; limit?: number };
