@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../../libs/domain/src/errors';
+import { ForwardedAnswer, OwnerUnavailableError } from './ingest-router';
 import {
   LogBackpressureError,
   LogConcurrencyError,
@@ -22,7 +23,15 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 /** Maps any error to a status and a JSON body; domain codes are mapped here, at the HTTP edge, and nowhere else. */
-export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+export function toHttpError(error: unknown): { status: number; body: unknown } {
+  // The stream's owner already decided: its answer goes back as it came.
+  if (error instanceof ForwardedAnswer) return { status: error.status, body: error.body };
+  if (error instanceof OwnerUnavailableError) {
+    return {
+      status: 503,
+      body: { error: error.code, message: `${error.message}; retry with the same eventId` },
+    };
+  }
   if (error instanceof DomainError) {
     return {
       status: STATUS_BY_CODE[error.code] ?? 400,

@@ -6,12 +6,15 @@ import {
   HttpCode,
   Param,
   Post,
+  Req,
   UseFilters,
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { ValidationError } from '../../../libs/domain/src/errors';
+import { newEventId } from '../../../libs/events/src/envelope';
 import { HttpErrorFilter } from './http-errors';
+import { IngestRouter } from './ingest-router';
 import { IngestService, type Caller } from './ingest.service';
 import { buildOpenApiDocument } from './openapi';
 import { RequestValidator } from './request-validator';
@@ -36,14 +39,20 @@ const CallerHeaders = createParamDecorator((_data: unknown, context: ExecutionCo
   };
 });
 
-/** The native ingest API: decorators and one service call each; validation is the compiled schemas'. */
+/**
+ * The native ingest API: decorators and one service call each; validation is the compiled schemas'. Each request is
+ * routed by the run or experiment it writes: handled here when this process owns it, else by its owner.
+ */
 @Controller('api/v1')
 @UseFilters(HttpErrorFilter)
 export class IngestController {
   private readonly validator = new RequestValidator();
   private readonly openApi = buildOpenApiDocument();
 
-  constructor(private readonly ingest: IngestService) {}
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly router: IngestRouter,
+  ) {}
 
   @Get('openapi.json')
   openApiDocument() {
@@ -51,54 +60,99 @@ export class IngestController {
   }
 
   @Post('experiments')
-  createExperiment(@Body() body: unknown, @CallerHeaders() caller: Caller) {
-    return this.ingest.createExperiment(caller, this.validator.validate('CreateExperiment', body));
+  createExperiment(@Body() body: unknown, @CallerHeaders() caller: Caller, @Req() request: Request) {
+    // The ids are settled before routing: the owner is chosen by the id, and a forwarded create must make it.
+    const validated = this.validator.validate('CreateExperiment', body);
+    const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
+    return this.router.route(resolved.experimentId ?? resolved.eventId, request, resolved, () =>
+      this.ingest.createExperiment(caller, resolved),
+    );
   }
 
   @Post('runs')
-  createRun(@Body() body: unknown, @CallerHeaders() caller: Caller) {
-    return this.ingest.createRun(caller, this.validator.validate('CreateRun', body));
+  createRun(@Body() body: unknown, @CallerHeaders() caller: Caller, @Req() request: Request) {
+    const validated = this.validator.validate('CreateRun', body);
+    const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
+    return this.router.route(resolved.runId ?? resolved.eventId, request, resolved, () =>
+      this.ingest.createRun(caller, resolved),
+    );
   }
 
   @Post('runs/:runId/params')
   @HttpCode(200)
-  logParams(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  logParams(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.logParams(caller, id, this.validator.validate('LogParams', body));
+    const validated = this.validator.validate('LogParams', body);
+    return this.router.route(id, request, validated, () => this.ingest.logParams(caller, id, validated));
   }
 
   @Post('runs/:runId/tags')
   @HttpCode(200)
-  setTags(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  setTags(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.setTags(caller, id, this.validator.validate('SetTags', body));
+    const validated = this.validator.validate('SetTags', body);
+    return this.router.route(id, request, validated, () => this.ingest.setTags(caller, id, validated));
   }
 
   @Post('runs/:runId/metrics')
   @HttpCode(200)
-  logMetrics(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  logMetrics(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.logMetrics(caller, id, this.validator.validate('LogMetrics', body));
+    const validated = this.validator.validate('LogMetrics', body);
+    return this.router.route(id, request, validated, () => this.ingest.logMetrics(caller, id, validated));
   }
 
   @Post('runs/:runId/finish')
   @HttpCode(200)
-  finishRun(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  finishRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.finishRun(caller, id, this.validator.validate('FinishRun', body ?? {}));
+    const validated = this.validator.validate('FinishRun', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.finishRun(caller, id, validated));
   }
 
   @Post('runs/:runId/fail')
   @HttpCode(200)
-  failRun(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  failRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.failRun(caller, id, this.validator.validate('FailRun', body));
+    const validated = this.validator.validate('FailRun', body);
+    return this.router.route(id, request, validated, () => this.ingest.failRun(caller, id, validated));
   }
 
   @Post('runs/:runId/kill')
   @HttpCode(200)
-  killRun(@Param('runId') runId: string, @Body() body: unknown, @CallerHeaders() caller: Caller) {
+  killRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
     const id = runIdParam(runId);
-    return this.ingest.killRun(caller, id, this.validator.validate('KillRun', body ?? {}));
+    const validated = this.validator.validate('KillRun', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.killRun(caller, id, validated));
   }
 }

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
 import { IngestController } from './ingest.controller';
+import { IngestRouter } from './ingest-router';
 import { CLOCK, IngestService } from './ingest.service';
 
-/** The ingest feature: its controller and service. EVENT_LOG comes from the process's infrastructure module. */
+/**
+ * The ingest feature: its controller, service and router. EVENT_LOG and INGEST_ROUTING come from the process's
+ * infrastructure module.
+ */
 @Module({
   controllers: [IngestController],
-  providers: [IngestService, { provide: CLOCK, useValue: () => new Date() }],
+  providers: [IngestService, IngestRouter, { provide: CLOCK, useValue: () => new Date() }],
 })
 export class IngestModule {}

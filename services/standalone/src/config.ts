@@ -14,6 +14,10 @@ export interface RunlogConfig {
   kafkaBrokers?: string[];
   /** Prefix of every topic and consumer group on the brokers, so deployments can share a cluster. */
   kafkaNamespace: string;
+  /** Base URLs of every ingest process, in one order shared by all (see services/ingest/src/ingest-router.ts). */
+  ingestPeers: string[];
+  /** This process's position in ingestPeers. */
+  ingestIndex: number;
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -52,8 +56,42 @@ function kafkaNamespace(raw: string): string {
   return raw;
 }
 
+function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestIndex: number } {
+  const peers = (env.RUNLOG_INGEST_PEERS ?? '')
+    .split(',')
+    .map((peer) => peer.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (peers.length <= 1) return { ingestPeers: peers, ingestIndex: 0 };
+  for (const peer of peers) {
+    if (!/^https?:\/\/[^/]+$/.test(peer))
+      throw new Error(`RUNLOG_INGEST_PEERS: "${peer}" is not a base URL like http://host:port`);
+  }
+  if (!env.RUNLOG_KAFKA_BROKERS) {
+    throw new Error(
+      'RUNLOG_INGEST_PEERS needs RUNLOG_KAFKA_BROKERS: the embedded log belongs to one process',
+    );
+  }
+  // A StatefulSet's pod is named <set>-<ordinal>: RUNLOG_INGEST_INDEX=hostname-ordinal takes it from HOSTNAME.
+  const raw = env.RUNLOG_INGEST_INDEX ?? '';
+  const ordinal = raw === 'hostname-ordinal' ? /-(\d+)$/.exec(env.HOSTNAME ?? '')?.[1] : raw;
+  const index = Number(ordinal);
+  if (
+    ordinal === undefined ||
+    ordinal === '' ||
+    !Number.isInteger(index) ||
+    index < 0 ||
+    index >= peers.length
+  ) {
+    throw new Error(
+      `RUNLOG_INGEST_INDEX must be this process's position in RUNLOG_INGEST_PEERS (0..${peers.length - 1}), got "${raw}"`,
+    );
+  }
+  return { ingestPeers: peers, ingestIndex: index };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   return {
+    ...ingestPeers(env),
     roles: roles(env.RUNLOG_ROLES),
     host: env.RUNLOG_HOST || '127.0.0.1',
     port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),

@@ -3,6 +3,7 @@ import { Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/co
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
+import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
@@ -42,6 +43,8 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
       brokers: config.kafkaBrokers,
       clientId: `runlog-${config.roles.join('-')}`,
       namespace: config.kafkaNamespace,
+      // With several ingest processes, a run's experiment may have been created by another one.
+      followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
     });
   }
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
@@ -75,6 +78,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           maxInsertRows: config.projectorMaxInsertRows,
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
         },
+        ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
       },
       config.roles,
     ),
