@@ -38,6 +38,11 @@ describe('RUNLOG_INGEST_PEERS', () => {
       }).ingestIndex,
     ).toBe(1);
     expect(loadConfig({}).ingestPeers).toEqual([]);
+    // Projectors and gateways share the deployment's environment and take no part in routing.
+    expect(loadConfig({ ...kafka, RUNLOG_INGEST_PEERS: peers, RUNLOG_ROLES: 'projector' })).toMatchObject({
+      ingestPeers: [],
+      ingestIndex: 0,
+    });
   });
 
   it('refuses a missing or out-of-range index, a non-URL peer, and peers without Kafka', () => {

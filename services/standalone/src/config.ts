@@ -18,6 +18,8 @@ export interface RunlogConfig {
   ingestPeers: string[];
   /** This process's position in ingestPeers. */
   ingestIndex: number;
+  /** An S3 server for artifacts; when absent they live in the data dir. */
+  s3?: { endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -57,6 +59,8 @@ function kafkaNamespace(raw: string): string {
 }
 
 function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestIndex: number } {
+  // Only ingest processes route; a projector or gateway given the same environment ignores the peers.
+  if (!roles(env.RUNLOG_ROLES).includes('ingest')) return { ingestPeers: [], ingestIndex: 0 };
   const peers = (env.RUNLOG_INGEST_PEERS ?? '')
     .split(',')
     .map((peer) => peer.trim().replace(/\/+$/, ''))
@@ -89,8 +93,25 @@ function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestInd
   return { ingestPeers: peers, ingestIndex: index };
 }
 
+function s3(env: NodeJS.ProcessEnv): RunlogConfig['s3'] {
+  const endpoint = env.RUNLOG_S3_ENDPOINT;
+  if (!endpoint) return undefined;
+  if (!/^https?:\/\/[^/]+\/?$/.test(endpoint))
+    throw new Error(`RUNLOG_S3_ENDPOINT must be a URL like http://host:port, got "${endpoint}"`);
+  const accessKey = env.RUNLOG_S3_ACCESS_KEY;
+  const secretKey = env.RUNLOG_S3_SECRET_KEY;
+  if (!accessKey || !secretKey)
+    throw new Error('RUNLOG_S3_ENDPOINT needs RUNLOG_S3_ACCESS_KEY and RUNLOG_S3_SECRET_KEY');
+  const bucket = env.RUNLOG_S3_BUCKET || 'runlog-artifacts';
+  // S3's bucket naming rules, so a typo fails at start and not at the first upload.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new Error(`RUNLOG_S3_BUCKET: "${bucket}" is not a valid S3 bucket name`);
+  return { endpoint, accessKey, secretKey, bucket, region: env.RUNLOG_S3_REGION || 'us-east-1' };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   return {
+    s3: s3(env),
     ...ingestPeers(env),
     roles: roles(env.RUNLOG_ROLES),
     host: env.RUNLOG_HOST || '127.0.0.1',

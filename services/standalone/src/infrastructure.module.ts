@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
@@ -10,7 +11,11 @@ export interface Infrastructure {
   clickhouse: ClickHouse | null;
   projector: ProjectorConfig;
   ingestRouting: IngestRouting;
+  /** Where artifact content goes, and a description of it for /healthz. */
+  artifacts: { store: ArtifactStore; location: string };
 }
+
+export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
 
 /** Binds the ports to the adapters this process opened; feature modules inject the ports only. */
 @Global()
@@ -21,6 +26,8 @@ export class InfrastructureModule {
       { provide: EVENT_LOG, useValue: infra.log },
       { provide: PROJECTOR_CONFIG, useValue: infra.projector },
       { provide: INGEST_ROUTING, useValue: infra.ingestRouting },
+      { provide: ARTIFACT_STORE, useValue: infra.artifacts.store },
+      { provide: ARTIFACT_LOCATION, useValue: infra.artifacts.location },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

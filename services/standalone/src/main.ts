@@ -7,6 +7,9 @@ import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
+import type { ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
+import { LocalArtifactStore } from '../../../libs/artifacts/src/local-artifact-store';
+import { S3ArtifactStore } from '../../../libs/artifacts/src/s3-artifact-store';
 import { createClickHouse } from '../../../libs/store/src/clickhouse';
 import { applyMigrations } from '../../../libs/store/src/migrations';
 import { GatewayModule } from '../../gateway/src/gateway.module';
@@ -50,10 +53,27 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
 }
 
+/** S3 when RUNLOG_S3_ENDPOINT names a server (the bucket is made if missing), else the data dir's folder. */
+async function openArtifactStore(config: RunlogConfig): Promise<ArtifactStore> {
+  if (config.s3) {
+    const s3 = config.s3;
+    return S3ArtifactStore.connect(s3).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`RUNLOG_S3_ENDPOINT ${s3.endpoint} (bucket ${s3.bucket}): ${reason}`, { cause: error });
+    });
+  }
+  return new LocalArtifactStore({ root: join(config.dataDir, 'artifacts') });
+}
+
+function describeArtifactStore(config: RunlogConfig): string {
+  return config.s3 ? `s3://${config.s3.bucket} at ${config.s3.endpoint}` : join(config.dataDir, 'artifacts');
+}
+
 /** The roles of RUNLOG_ROLES in one process: every role on the embedded engines is `npm start`. */
 export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const started = Date.now();
   const log = await openEventLog(config);
+  const artifacts = await openArtifactStore(config);
   const needsClickHouse = config.roles.includes('projector') || config.roles.includes('gateway');
   const clickhouse = needsClickHouse
     ? createClickHouse({
@@ -79,6 +99,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
         },
         ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
+        artifacts: { store: artifacts, location: describeArtifactStore(config) },
       },
       config.roles,
     ),
@@ -126,7 +147,7 @@ async function main() {
           : `${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`
       }`,
       `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,
-      `  artifacts    ${join(config.dataDir, 'artifacts')}`,
+      `  artifacts    ${describeArtifactStore(config)}`,
     ].join('\n'),
   );
 }
