@@ -1,5 +1,6 @@
 /**
- * End-to-end throughput on the embedded stack, as processes a user would run:
+ * End-to-end throughput, as processes a user would run, on the embedded engines or (given `engines`, the
+ * RUNLOG_* variables of the distributed adapters) on Kafka and ClickHouse over HTTP:
  *  1. HTTP request → acknowledged append (ingest-only process, so the projector does not compete for the CPU);
  *  2. log → ClickHouse (projector + gateway process draining the backlog the first phase left).
  * Usage: npm run bench -- [points=1000000] [pointsPerRequest=10000] [concurrency=4]
@@ -26,10 +27,11 @@ export async function benchPipeline(
   points: number,
   pointsPerRequest: number,
   concurrency: number,
+  engines: Record<string, string> = {},
 ): Promise<PipelineResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runlog-bench-'));
   try {
-    const ingest = await startRunlog(dataDir, { RUNLOG_ROLES: 'ingest' });
+    const ingest = await startRunlog(dataDir, { ...engines, RUNLOG_ROLES: 'ingest' });
     const { runId } = await createExperimentAndRun(ingest.base, 'bench');
     const requests = Math.ceil(points / pointsPerRequest);
     // Bodies are made before the clock starts: we measure the server, not the generator.
@@ -61,13 +63,23 @@ export async function benchPipeline(
     await ingest.stop();
 
     const startRequested = Date.now();
-    const projector = await startRunlog(dataDir, { RUNLOG_ROLES: 'projector,gateway' });
+    const projector = await startRunlog(dataDir, { ...engines, RUNLOG_ROLES: 'projector,gateway' });
     const startSeconds = (Date.now() - startRequested) / 1000;
     // The projector may begin its first batch before the ready line: the from-ready rate flatters it slightly,
     // the from-spawn rate (projectorStartSeconds + projectSeconds) charges it the engine's start.
     const projectStarted = Date.now();
     for (;;) {
-      const metrics = (await projectionLag(projector.base)).find((lag) => lag.topic === 'runlog.metrics')!;
+      // On Kafka runlog.metrics has several partitions, each with its own entry: their sums are the topic's.
+      const metrics = (await projectionLag(projector.base))
+        .filter((lag) => lag.topic === 'runlog.metrics')
+        .reduce(
+          (sum, lag) => ({
+            committedOffset: sum.committedOffset + lag.committedOffset,
+            endOffset: sum.endOffset + lag.endOffset,
+            lag: sum.lag + lag.lag,
+          }),
+          { committedOffset: 0, endOffset: 0, lag: 0 },
+        );
       const done =
         metrics.endOffset === 0 ? 0 : Math.round((points * metrics.committedOffset) / metrics.endOffset);
       progress('project (log → ClickHouse)', metrics.lag === 0 ? points : done, points, projectStarted);

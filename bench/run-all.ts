@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- [points] [pointsPerRequest] [concurrency]`: hot paths, then the end-to-end pipeline.
- * Writes bench/results/latest.json and SVG charts beside it.
+ * `npm run bench -- [points] [pointsPerRequest] [concurrency]`: hot paths, then the end-to-end pipeline on the
+ * embedded engines, then, when RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL name running engines (the native
+ * stack: `npm run stack:up && eval "$(bash deploy/stack/stack.sh env)"`), the same pipeline on Kafka and
+ * ClickHouse over HTTP, in a namespace and database of its own. Writes bench/results/latest.json and SVG charts.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { benchHotPaths } from './hot-paths.bench';
-import { benchPipeline } from './ingest-pipeline.bench';
+import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
 import { barChartSvg, writeResult } from './support';
 
 async function main() {
@@ -37,18 +40,37 @@ async function main() {
     `\npipeline: ${points.toLocaleString('en')} points, ${pointsPerRequest} per request, ${concurrency} in flight…`,
   );
   const pipeline = await benchPipeline(points, pointsPerRequest, concurrency);
-  console.log(
-    `HTTP → acknowledged append: ${pipeline.ingestPointsPerSecond.toLocaleString('en')} points/s (${pipeline.ingestSeconds.toFixed(1)} s)\n` +
-      `log → ClickHouse:           ${pipeline.projectPointsPerSecond.toLocaleString('en')} points/s (${pipeline.projectSeconds.toFixed(1)} s from ready)\n` +
-      `log → ClickHouse, from spawn: ${Math.round(points / (pipeline.projectSeconds + pipeline.projectorStartSeconds)).toLocaleString('en')} points/s (process start ${pipeline.projectorStartSeconds.toFixed(1)} s)`,
-  );
+  report(pipeline, points);
 
-  writeResult(join(out, 'latest.json'), { measuredAt: new Date().toISOString(), hot, pipeline });
+  const brokers = process.env.RUNLOG_KAFKA_BROKERS;
+  const clickhouseUrl = process.env.RUNLOG_CLICKHOUSE_URL;
+  let kafka: PipelineResult | null = null;
+  if (brokers && clickhouseUrl) {
+    const id = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    console.log(`\nthe same on Kafka (${brokers}) and ClickHouse over HTTP (${clickhouseUrl})…`);
+    kafka = await benchPipeline(points, pointsPerRequest, concurrency, {
+      RUNLOG_KAFKA_BROKERS: brokers,
+      RUNLOG_KAFKA_NAMESPACE: `${id}.`,
+      RUNLOG_CLICKHOUSE_URL: clickhouseUrl,
+      RUNLOG_CLICKHOUSE_DATABASE: id,
+    });
+    report(kafka, points);
+  } else {
+    console.log('\n(Kafka path skipped: RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL are not both set)');
+  }
+
+  writeResult(join(out, 'latest.json'), { measuredAt: new Date().toISOString(), hot, pipeline, kafka });
   writeFileSync(
     join(out, 'pipeline.svg'),
-    barChartSvg(`Runlog embedded stack, ${points.toLocaleString('en')} points`, 'points/s', [
-      { label: 'HTTP → acknowledged append', value: pipeline.ingestPointsPerSecond },
-      { label: 'log → ClickHouse', value: pipeline.projectPointsPerSecond },
+    barChartSvg(`Runlog end to end, ${points.toLocaleString('en')} points`, 'points/s', [
+      { label: 'embedded: HTTP → acknowledged append', value: pipeline.ingestPointsPerSecond },
+      { label: 'embedded: log → ClickHouse', value: pipeline.projectPointsPerSecond },
+      ...(kafka
+        ? [
+            { label: 'Kafka: HTTP → acknowledged append', value: kafka.ingestPointsPerSecond },
+            { label: 'Kafka: log → ClickHouse over HTTP', value: kafka.projectPointsPerSecond },
+          ]
+        : []),
     ]),
   );
   writeFileSync(
@@ -66,6 +88,14 @@ async function main() {
     ]),
   );
   console.log(`\nresults: ${join(out, 'latest.json')}, charts: pipeline.svg, hot-paths.svg`);
+}
+
+function report(result: PipelineResult, points: number) {
+  console.log(
+    `HTTP → acknowledged append: ${result.ingestPointsPerSecond.toLocaleString('en')} points/s (${result.ingestSeconds.toFixed(1)} s)\n` +
+      `log → ClickHouse:           ${result.projectPointsPerSecond.toLocaleString('en')} points/s (${result.projectSeconds.toFixed(1)} s from ready)\n` +
+      `log → ClickHouse, from spawn: ${Math.round(points / (result.projectSeconds + result.projectorStartSeconds)).toLocaleString('en')} points/s (process start ${result.projectorStartSeconds.toFixed(1)} s)`,
+  );
 }
 
 main().catch((error) => {

@@ -41,9 +41,11 @@ case "${1:-}" in
     exit $rc
     ;;
   env)
-    "$here/minio.sh" env
+    eval "$("$here/minio.sh" env)"
     echo "export RUNLOG_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
     echo "export RUNLOG_S3_ENDPOINT=http://127.0.0.1:$S3_PORT"
+    echo "export RUNLOG_S3_ACCESS_KEY=$S3_ACCESS_KEY"
+    echo "export RUNLOG_S3_SECRET_KEY=$S3_SECRET_KEY"
     "$here/clickhouse.sh" env
     ;;
   *)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
 import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
+import { storeIdentity } from '../../libs/store/src/tables/store-identity';
 
 /** Migrations against the real engine (chDB in this test's process). */
 describe('ClickHouse migrations', () => {
@@ -32,7 +33,7 @@ describe('ClickHouse migrations', () => {
   }
 
   it('creates every projection table once, and a second run applies nothing', async () => {
-    expect(await applyMigrations(ch, migrations)).toEqual(['001_init.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual(['001_init.sql', '002_store_identity.sql']);
     expect(await tables()).toEqual(
       expect.arrayContaining([
         'events',
@@ -41,18 +42,25 @@ describe('ClickHouse migrations', () => {
         'metric_summary',
         'params',
         'runs',
+        'store_identity',
         'tags',
       ]),
     );
     expect(await applyMigrations(ch, migrations)).toEqual([]);
   });
 
+  it('gives the store one identity, the same for every process that asks', async () => {
+    const first = await storeIdentity(ch);
+    expect(first).toMatch(/^[0-9a-f]{16}$/);
+    expect(await Promise.all([storeIdentity(ch), storeIdentity(ch)])).toEqual([first, first]);
+  });
+
   it('applies a new numbered migration in order', async () => {
     writeFileSync(
-      join(migrations, '002_add_notes.sql'),
+      join(migrations, '003_add_notes.sql'),
       'CREATE TABLE IF NOT EXISTS {{database}}.notes (run_id String, note String) ENGINE = MergeTree ORDER BY run_id;\n',
     );
-    expect(await applyMigrations(ch, migrations)).toEqual(['002_add_notes.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual(['003_add_notes.sql']);
     expect(await tables()).toContain('notes');
   });
 

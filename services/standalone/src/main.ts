@@ -12,6 +12,7 @@ import { LocalArtifactStore } from '../../../libs/artifacts/src/local-artifact-s
 import { S3ArtifactStore } from '../../../libs/artifacts/src/s3-artifact-store';
 import { createClickHouse } from '../../../libs/store/src/clickhouse';
 import { applyMigrations } from '../../../libs/store/src/migrations';
+import { storeIdentity } from '../../../libs/store/src/tables/store-identity';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestModule } from '../../ingest/src/ingest.module';
@@ -85,6 +86,10 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
       })
     : null;
   if (clickhouse) await applyMigrations(clickhouse);
+  // Named after the store, so an empty ClickHouse gets a fresh group and the log is replayed into it (002).
+  const projectorGroup = clickhouse
+    ? `runlog-projector-${await storeIdentity(clickhouse)}`
+    : 'runlog-projector';
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
     StandaloneModule.with(
@@ -92,7 +97,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
         log,
         clickhouse,
         projector: {
-          groupId: 'runlog-projector',
+          groupId: projectorGroup,
           maxBatchRecords: config.projectorBatchRecords,
           runCacheSize: 10000,
           maxInsertRows: config.projectorMaxInsertRows,
