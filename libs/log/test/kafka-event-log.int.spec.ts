@@ -133,21 +133,24 @@ describe('KafkaEventLog', () => {
     }
   });
 
-  it('holds a metric batch of several MB in one runlog.metrics record, and reads it back', async () => {
-    const namespace = `big-${randomUUID()}.`;
-    const stream = `metrics:${randomUUID()}`;
-    const values = Array.from({ length: 250_000 }, (_, i) => i + Math.PI);
-    const big = { ...event('big'), payload: { values } };
-    const writer = await connect({ namespace });
-    await writer.appendToStream(TOPICS.metrics, stream, [big]);
+  it.each(['none', 'gzip'] as const)(
+    'holds a metric batch of several MB in one runlog.metrics record, and reads it back (compression %s)',
+    async (metricsCompression) => {
+      const namespace = `big-${randomUUID()}.`;
+      const stream = `metrics:${randomUUID()}`;
+      const values = Array.from({ length: 250_000 }, (_, i) => i + Math.PI);
+      const big = { ...event('big'), payload: { values } };
+      const writer = await connect({ namespace, metricsCompression });
+      await writer.appendToStream(TOPICS.metrics, stream, [big]);
 
-    const reader = await connect({ namespace });
-    const slice = await reader.readStream(stream);
-    expect(slice.version).toBe(1);
-    expect((slice.events[0].payload as { values: number[] }).values).toEqual(values);
-    const records = await readAll(reader, TOPICS.metrics);
-    expect(records.map((r) => r.event.type)).toEqual(['big']);
-  });
+      const reader = await connect({ namespace });
+      const slice = await reader.readStream(stream);
+      expect(slice.version).toBe(1);
+      expect((slice.events[0].payload as { values: number[] }).values).toEqual(values);
+      const records = await readAll(reader, TOPICS.metrics);
+      expect(records.map((r) => r.event.type)).toEqual(['big']);
+    },
+  );
 
   it('keeps a namespace to its own prefixed topics and groups, under the logical names', async () => {
     const topic = uniqueTopic();

@@ -53,6 +53,10 @@ describe('RUNLOG_INGEST_PEERS', () => {
     expect(() =>
       loadConfig({ ...kafka, RUNLOG_INGEST_PEERS: 'http://a:1,ftp://b', RUNLOG_INGEST_INDEX: '0' }),
     ).toThrow(/not a base URL/);
+    expect(() => loadConfig({ RUNLOG_KAFKA_COMPRESSION: 'zstd' })).toThrow(
+      /RUNLOG_KAFKA_COMPRESSION must be one of none, gzip/,
+    );
+    expect(loadConfig({ RUNLOG_KAFKA_COMPRESSION: 'gzip' }).kafkaCompression).toBe('gzip');
     expect(() => loadConfig({ RUNLOG_INGEST_PEERS: peers, RUNLOG_INGEST_INDEX: '0' })).toThrow(
       /RUNLOG_KAFKA_BROKERS/,
     );

@@ -14,6 +14,7 @@ export interface RunlogConfig {
   kafkaBrokers?: string[];
   /** Prefix of every topic and consumer group on the brokers, so deployments can share a cluster. */
   kafkaNamespace: string;
+  kafkaCompression: 'none' | 'gzip';
   /** Base URLs of every ingest process, in one order shared by all (see services/ingest/src/ingest-router.ts). */
   ingestPeers: string[];
   /** This process's position in ingestPeers. */
@@ -37,6 +38,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (!Number.isInteger(value) || value < min)
     throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw))
+    throw new Error(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function roles(raw: string | undefined): Role[] {
@@ -124,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
           .filter(Boolean)
       : undefined,
     kafkaNamespace: kafkaNamespace(env.RUNLOG_KAFKA_NAMESPACE ?? ''),
+    kafkaCompression: oneOf(env, 'RUNLOG_KAFKA_COMPRESSION', ['none', 'gzip'] as const, 'none'),
     clickhouseUrl: env.RUNLOG_CLICKHOUSE_URL || undefined,
     clickhouseUser: env.RUNLOG_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,

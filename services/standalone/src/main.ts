@@ -47,6 +47,7 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
       brokers: config.kafkaBrokers,
       clientId: `runlog-${config.roles.join('-')}`,
       namespace: config.kafkaNamespace,
+      metricsCompression: config.kafkaCompression,
       // With several ingest processes, a run's experiment may have been created by another one.
       followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
     });
