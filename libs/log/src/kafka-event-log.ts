@@ -2,7 +2,6 @@ import {
   CompressionTypes,
   ConfigResourceTypes,
   Kafka,
-  KafkaJSError,
   logLevel,
   Partitioners,
   type Admin,
@@ -15,7 +14,6 @@ import {
 import { sealEvent, TOPICS, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
 import {
   LogConcurrencyError,
-  LogUnavailableError,
   type AppendOptions,
   type AppendResult,
   type EventLog,
@@ -26,6 +24,16 @@ import {
   type Subscription,
 } from './event-log';
 import { validateAppend, versionMatches } from './append-rules';
+import {
+  asUnavailable,
+  privateCluster,
+  retryRetriable,
+  sleep,
+  type FetchedMessage,
+  type InternalCluster,
+} from './kafka-cluster';
+import { KafkaSubscription, MAX_RETRY_BACKOFF_MS, RETRY_BACKOFF_MS } from './kafka-subscription';
+import { StreamCache } from './stream-cache';
 
 export interface KafkaEventLogConfig {
   brokers: string[];
@@ -76,9 +84,6 @@ const DEFAULT_MAX_EVENT_BYTES = 1_000_000 - 512;
 const METRICS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Per fetch request in read(): enough for several record batches, small enough to keep one read's memory flat. */
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
-const RETRY_BACKOFF_MS = 500;
-const RETRIABLE_BUDGET_MS = 20_000;
-const MAX_RETRY_BACKOFF_MS = 5_000;
 /** A caught-up subscription long-polls the broker this long; it bounds how long stop() waits for an idle fetch. */
 const CONSUMER_MAX_WAIT_MS = 500;
 /** The fetch protocol's value for READ_COMMITTED; this log writes no transactions, so it equals the high watermark. */
@@ -92,42 +97,6 @@ interface StreamHead {
   lastHash: string | null;
   /** Offsets of the stream's events in (topic, partition), in stream order: 8 bytes per event, not the event. */
   offsets: number[];
-}
-
-interface CachedStream {
-  events: EventEnvelope[];
-  bytes: number;
-}
-
-// Shapes of kafkajs internals used by read(); see privateCluster() for why they are used at all.
-interface FetchedMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  isControlRecord?: boolean;
-}
-interface FetchResponse {
-  responses: {
-    topicName: string;
-    partitions: { partition: number; errorCode: number; highWatermark: string; messages: FetchedMessage[] }[];
-  }[];
-}
-interface InternalBroker {
-  fetch(request: {
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<FetchResponse>;
-}
-interface InternalCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(query: { nodeId: string }): Promise<InternalBroker>;
 }
 
 /**
@@ -161,9 +130,7 @@ export class KafkaEventLog implements EventLog {
   private readonly catchingUp = new Map<string, Promise<void>>();
   /** Event id → stream, for idempotent retries; the stream string is the heads map's key, so it is shared. */
   private readonly idStreams = new Map<string, string>();
-  private readonly cache = new Map<string, CachedStream>();
-  private cacheBytes = 0;
-  private readonly cacheLimit: number;
+  private readonly cache: StreamCache;
   private readonly knownTopics = new Map<string, Promise<void>>();
   /** Tail of each stream's append chain; removed when the chain drains. */
   private readonly streamChains = new Map<string, Promise<unknown>>();
@@ -185,7 +152,7 @@ export class KafkaEventLog implements EventLog {
     private readonly config: KafkaEventLogConfig,
   ) {
     this.now = config.now ?? (() => new Date());
-    this.cacheLimit = config.streamCacheBytes ?? DEFAULT_STREAM_CACHE_BYTES;
+    this.cache = new StreamCache(config.streamCacheBytes ?? DEFAULT_STREAM_CACHE_BYTES);
   }
 
   static async connect(config: KafkaEventLogConfig): Promise<KafkaEventLog> {
@@ -255,13 +222,11 @@ export class KafkaEventLog implements EventLog {
     if (!head) return { version: 0, events: [] };
     // A snapshot of the head: appends that complete while the fetch runs are not part of this slice.
     const version = head.version;
-    const cached = this.cache.get(stream);
-    if (cached && cached.events.length >= version) {
-      this.touchCache(stream, cached);
-      return { version, events: cached.events.slice(0, version) };
-    }
+    const cached = this.cache.get(stream, version);
+    if (cached) return { version, events: cached };
     const events = await this.fetchStream(head, head.offsets.slice(0, version));
-    this.cacheStream(stream, events);
+    // An append landed while these were fetched: the slice is right for the caller but not the stream's whole.
+    if (this.heads.get(stream)?.version === events.length) this.cache.put(stream, events);
     return { version, events };
   }
 
@@ -533,7 +498,7 @@ export class KafkaEventLog implements EventLog {
       const indexed = this.indexedThrough.get(topic);
       if (indexed?.get(meta.partition) === baseOffset) indexed.set(meta.partition, baseOffset + chunk.length);
       lastOffset = baseOffset + chunk.length - 1;
-      this.extendCache(stream, stored.version - chunk.length, chunk);
+      this.cache.extend(stream, stored.version - chunk.length, chunk);
     }
     return { nextExpectedVersion: version + appended.length, appended, duplicates, lastOffset };
   }
@@ -662,7 +627,7 @@ export class KafkaEventLog implements EventLog {
     this.heads.set(envelope.stream, head);
     this.idStreams.set(envelope.id, envelope.stream);
     // Cached slices are extended by this process's appends only; one written elsewhere makes the entry stale.
-    this.dropCache(envelope.stream);
+    this.cache.drop(envelope.stream);
   }
 
   /** Fetches the records at `offsets` of the stream's partition, skipping the gaps between them. */
@@ -724,68 +689,6 @@ export class KafkaEventLog implements EventLog {
     return data?.messages ?? [];
   }
 
-  /** Adds appended events to a cached stream, or caches a new stream; `before` is its version before them. */
-  private extendCache(
-    stream: string,
-    before: number,
-    chunk: { envelope: EventEnvelope; bytes: number }[],
-  ): void {
-    let cached = this.cache.get(stream);
-    if (cached && cached.events.length !== before) {
-      // Filled by a readStream that started before an earlier append: extending it would leave a hole.
-      this.dropCache(stream);
-      cached = undefined;
-    }
-    if (!cached && before !== 0) return; // not cached: a later readStream fetches it whole
-    const entry = cached ?? { events: [], bytes: 0 };
-    for (const s of chunk) {
-      entry.events.push(s.envelope);
-      entry.bytes += s.bytes;
-    }
-    this.cacheBytes += entry.bytes - (cached?.bytes ?? 0);
-    this.cache.delete(stream);
-    if (entry.bytes > this.cacheLimit / 64) {
-      this.cacheBytes -= entry.bytes;
-      return;
-    }
-    this.cache.set(stream, entry);
-    this.evict();
-  }
-
-  private dropCache(stream: string): void {
-    const entry = this.cache.get(stream);
-    if (!entry) return;
-    this.cache.delete(stream);
-    this.cacheBytes -= entry.bytes;
-  }
-
-  private cacheStream(stream: string, events: EventEnvelope[]): void {
-    // An append landed while these were fetched: the slice is right for the caller but not the stream's whole.
-    if (this.heads.get(stream)?.version !== events.length) return;
-    const bytes = events.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
-    if (bytes > this.cacheLimit / 64) return;
-    const previous = this.cache.get(stream);
-    if (previous) this.cacheBytes -= previous.bytes;
-    this.cache.delete(stream);
-    this.cache.set(stream, { events: [...events], bytes });
-    this.cacheBytes += bytes;
-    this.evict();
-  }
-
-  private touchCache(stream: string, entry: CachedStream): void {
-    // Map iteration order is insertion order: re-inserting makes the entry the most recently used.
-    this.cache.delete(stream);
-    this.cache.set(stream, entry);
-  }
-
-  private evict(): void {
-    for (const [stream, entry] of this.cache) {
-      if (this.cacheBytes <= this.cacheLimit) return;
-      this.cache.delete(stream);
-      this.cacheBytes -= entry.bytes;
-    }
-  }
-
   /** The broker's name for a logical topic or group. */
   private physical(name: string): string {
     return `${this.config.namespace ?? ''}${name}`;
@@ -799,76 +702,6 @@ export class KafkaEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new Error('event log is closed');
   }
-}
-
-class KafkaSubscription implements Subscription {
-  private running: Promise<void> = Promise.resolve();
-  private stopping: Promise<void> | null = null;
-  private stopRequested = false;
-  private wake: (() => void) | null = null;
-
-  constructor(
-    private readonly consumer: Consumer,
-    private readonly onStopped: () => void,
-  ) {}
-
-  /** Starts the consumer; a start that fails (broker unreachable) is reported and tried again until stop(). */
-  start(run: () => Promise<void>, onError?: (error: unknown) => void): void {
-    this.running = (async () => {
-      for (let failures = 1; !this.stopRequested; failures += 1) {
-        try {
-          await run();
-          return;
-        } catch (error) {
-          onError?.(error);
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(
-              resolve,
-              Math.min(RETRY_BACKOFF_MS * 2 ** (failures - 1), MAX_RETRY_BACKOFF_MS),
-            );
-            this.wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          this.wake = null;
-        }
-      }
-    })();
-  }
-
-  /** Resolves once the batch in hand was handled and committed and the consumer left its group. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.stopRequested = true;
-      this.wake?.();
-      await this.running;
-      await this.consumer.disconnect();
-      this.onStopped();
-    })();
-    return this.stopping;
-  }
-}
-
-/**
- * kafkajs has no public way to fetch a partition range without joining a consumer group, and a throwaway
- * group per read() costs a join and a leave (hundreds of ms) per page. Its Cluster, which the producer, admin
- * and consumer are built on, is created by a symbol-keyed factory on the Kafka object; kafkajs is pinned
- * (2.2.4, unmaintained since), so this reaches it by the symbol's description and fails loudly if it is gone.
- */
-function privateCluster(kafka: Kafka): InternalCluster {
-  const key = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  );
-  const factory = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
-  if (typeof factory !== 'function') {
-    throw new Error(
-      'kafkajs internals changed: no cluster factory on the Kafka object (expected kafkajs 2.2.x)',
-    );
-  }
-  return (factory as (options: { allowAutoTopicCreation: boolean }) => InternalCluster)({
-    allowAutoTopicCreation: false,
-  });
 }
 
 function toRecord(
@@ -890,12 +723,6 @@ function lastOf(head: StreamHead): number {
   return head.offsets.length > 0 ? head.offsets[head.offsets.length - 1] : -1;
 }
 
-/** A Kafka client error means the broker did not (or not clearly) take the request: callers answer 503. */
-function asUnavailable(error: unknown): unknown {
-  if (!(error instanceof KafkaJSError)) return error;
-  return new LogUnavailableError(`Kafka did not answer: ${error.message}`, { cause: error });
-}
-
 function chunkBySize<T extends { bytes: number }>(items: T[], maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
@@ -911,32 +738,4 @@ function chunkBySize<T extends { bytes: number }>(items: T[], maxBytes: number):
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-/**
- * Retries a request the broker refused with a retriable error, for up to RETRIABLE_BUDGET_MS. The admin client
- * does not retry NOT_COORDINATOR, which Kafka 4 answers for a group it has just placed on a coordinator, nor
- * UNKNOWN_TOPIC_OR_PARTITION, which a freshly started broker answers for a while for topics it just created.
- */
-async function retryRetriable<T>(request: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + RETRIABLE_BUDGET_MS;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await request();
-    } catch (error) {
-      if (!isRetriable(error) || Date.now() >= deadline) throw error;
-      await sleep(Math.min(50 * 2 ** attempt, 1_000));
-    }
-  }
-}
-
-/** A retriable broker error, also when kafkajs's own retrier gave up on it and wrapped it. */
-function isRetriable(error: unknown): boolean {
-  if (!(error instanceof KafkaJSError)) return false;
-  if (error.retriable) return true;
-  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isRetriable(error.cause);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
