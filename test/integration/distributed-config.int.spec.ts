@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'minio';
-import { s3Endpoint } from '../support/engines';
+import { s3Client, s3Endpoint } from '../support/engines';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
 /** The environment selects the distributed adapters; a server started on all three reports them healthy. */
@@ -46,14 +45,7 @@ describe('RUNLOG_KAFKA_BROKERS, RUNLOG_CLICKHOUSE_URL and RUNLOG_S3_ENDPOINT', (
       clickhouse: true,
       artifacts: { location: `s3://${bucket} at ${s3.endpoint}`, reachable: true },
     });
-    const url = new URL(s3.endpoint);
-    const client = new Client({
-      endPoint: url.hostname,
-      port: Number(url.port),
-      useSSL: false,
-      accessKey: s3.accessKey,
-      secretKey: s3.secretKey,
-    });
+    const client = s3Client(s3);
     expect(await client.bucketExists(bucket)).toBe(true);
   });
 

@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Client } from 'minio';
 import { artifactStoreContract } from '../../libs/artifacts/test/artifact-store.contract';
 import { ArtifactTooLargeError } from '../../libs/artifacts/src/artifact-store';
 import { S3ArtifactStore } from '../../libs/artifacts/src/s3-artifact-store';
-import { s3Endpoint } from '../support/engines';
+import { s3Client, s3Endpoint } from '../support/engines';
 
 /** The artifact contract against a real S3 server (MinIO, started by the integration global setup). */
 artifactStoreContract('S3 (MinIO)', async () => {
@@ -15,14 +14,7 @@ artifactStoreContract('S3 (MinIO)', async () => {
     store,
     storedObjects: () => store.listKeys(),
     cleanup: async () => {
-      const url = new URL(s3.endpoint);
-      const client = new Client({
-        endPoint: url.hostname,
-        port: Number(url.port),
-        useSSL: false,
-        accessKey: s3.accessKey,
-        secretKey: s3.secretKey,
-      });
+      const client = s3Client(s3);
       const keys: string[] = [];
       for await (const item of client.listObjectsV2(bucket, '', true)) if (item.name) keys.push(item.name);
       if (keys.length > 0) await client.removeObjects(bucket, keys);

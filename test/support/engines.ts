@@ -1,3 +1,4 @@
+import { Client } from 'minio';
 /**
  * Where the real engines of the distributed mode are, for the integration suites: the environment names them
  * (RUNLOG_S3_ENDPOINT…, set by a developer or by the jest global setup that started the native stack).
@@ -18,4 +19,16 @@ export function s3Endpoint(env: NodeJS.ProcessEnv = process.env): S3Endpoint {
     );
   }
   return { endpoint, accessKey, secretKey };
+}
+
+/** A `minio` client on the test S3 server, to look behind an adapter's back. */
+export function s3Client(s3: S3Endpoint = s3Endpoint()): Client {
+  const url = new URL(s3.endpoint);
+  return new Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: url.protocol === 'https:',
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+  });
 }

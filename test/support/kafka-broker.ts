@@ -1,3 +1,4 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createServer } from 'node:net';
 import { runStackScript } from './stack-script';
 
@@ -42,4 +43,15 @@ function portFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A connected kafkajs admin on the test broker, to look behind the adapter's back; disconnect it after use. */
+export async function testKafkaAdmin(): Promise<Admin> {
+  const admin = new Kafka({
+    brokers: kafkaBrokers(),
+    clientId: 'runlog-test-admin',
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  return admin;
 }

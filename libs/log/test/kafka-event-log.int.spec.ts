@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
 import { TOPICS, verifyStreamChain } from '../../events/src/envelope';
-import { kafkaBrokers } from '../../../test/support/kafka-broker';
+import { kafkaBrokers, testKafkaAdmin } from '../../../test/support/kafka-broker';
 import { KafkaEventLog, type KafkaEventLogConfig } from '../src/kafka-event-log';
 import { event, eventLogContract, readAll, uniqueStream, uniqueTopic, waitFor } from './event-log.contract';
 
@@ -100,12 +100,7 @@ describe('KafkaEventLog', () => {
 
   it('creates the Runlog topics with their partitions and retention', async () => {
     await connect();
-    const admin = new Kafka({
-      brokers: kafkaBrokers(),
-      clientId: 'runlog-test-admin',
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
+    const admin = await testKafkaAdmin();
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(TOPICS) });
       const partitions = new Map(topics.map((t) => [t.name, t.partitions.length]));
@@ -182,12 +177,7 @@ describe('KafkaEventLog', () => {
     expect(seen).toEqual([`${topic}/a`, `${topic}/b`]);
     expect([...(await inside.committedOffsets(groupId, topic)).values()].reduce((a, b) => a + b, 0)).toBe(2);
 
-    const admin = new Kafka({
-      brokers: kafkaBrokers(),
-      clientId: 'runlog-test-admin',
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
+    const admin = await testKafkaAdmin();
     try {
       const topics = await admin.listTopics();
       expect(topics).toContain(`${namespace}${topic}`);
