@@ -9,7 +9,11 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/libs/**/*.unit.spec.ts', '<rootDir>/services/**/*.unit.spec.ts'],
+      testMatch: [
+        '<rootDir>/libs/**/*.unit.spec.ts',
+        '<rootDir>/services/**/*.unit.spec.ts',
+        '<rootDir>/test/**/*.unit.spec.ts',
+      ],
     },
     {
       displayName: 'integration',

@@ -12,7 +12,13 @@ describe('chDB over the ClickHouse HTTP interface', () => {
   beforeAll(async () => {
     const url = process.env.RUNLOG_CLICKHOUSE_URL;
     expect(url).toBeDefined();
-    ch = createClickHouse({ url, chdbPath: '', database });
+    ch = createClickHouse({
+      url,
+      username: process.env.RUNLOG_CLICKHOUSE_USER,
+      password: process.env.RUNLOG_CLICKHOUSE_PASSWORD,
+      chdbPath: '',
+      database,
+    });
     await ch.client.command({ query: `CREATE DATABASE ${database}` });
     await ch.client.command({
       query: `CREATE TABLE ${database}.t (s String, n Int64) ENGINE = MergeTree ORDER BY n`,

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { s3Client, s3Endpoint } from '../support/engines';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import {
+  clickhouseEngineEnv,
+  makeDataDir,
+  removeDataDir,
+  startRunlog,
+  type RunlogProcess,
+} from '../support/runlog-process';
 
 /** The environment selects the distributed adapters; a server started on all three reports them healthy. */
 describe('RUNLOG_KAFKA_BROKERS, RUNLOG_CLICKHOUSE_URL and RUNLOG_S3_ENDPOINT', () => {
@@ -18,7 +24,7 @@ describe('RUNLOG_KAFKA_BROKERS, RUNLOG_CLICKHOUSE_URL and RUNLOG_S3_ENDPOINT', (
     return {
       RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
       RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      RUNLOG_CLICKHOUSE_URL: process.env.RUNLOG_CLICKHOUSE_URL ?? '',
+      ...clickhouseEngineEnv(),
       RUNLOG_CLICKHOUSE_DATABASE: id,
       RUNLOG_S3_ENDPOINT: s3.endpoint,
       RUNLOG_S3_ACCESS_KEY: s3.accessKey,

@@ -5,7 +5,13 @@ import { countingSummary, runSummary } from '../support/counting-batches';
 import { freePortPair, kafkaStack, type KafkaStackTarget } from '../support/kafka-broker';
 import { sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import {
+  clickhouseEngineEnv,
+  makeDataDir,
+  removeDataDir,
+  startRunlog,
+  type RunlogProcess,
+} from '../support/runlog-process';
 
 const POINTS_PER_BATCH = 2_000;
 
@@ -35,12 +41,10 @@ describe('Kafka faults under load', () => {
 
   async function start(env: Record<string, string> = {}, dataDir = makeDataDir()) {
     if (!dirs.includes(dataDir)) dirs.push(dataDir);
-    const clickhouse = process.env.RUNLOG_CLICKHOUSE_URL;
-    if (!clickhouse) throw new Error('RUNLOG_CLICKHOUSE_URL is set by the global setup');
     const started = await startRunlog(dataDir, {
       RUNLOG_KAFKA_BROKERS: `127.0.0.1:${broker.port}`,
       RUNLOG_KAFKA_NAMESPACE: 'faults.',
-      RUNLOG_CLICKHOUSE_URL: clickhouse,
+      ...clickhouseEngineEnv(),
       RUNLOG_CLICKHOUSE_DATABASE: 'kafka_faults',
       ...env,
     });

@@ -4,7 +4,13 @@ import { freePortPair } from '../support/kafka-broker';
 import { batchEventId, sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
 import { countingBatch } from '../support/counting-batches';
 import { gql, post, waitForProjection } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import {
+  clickhouseEngineEnv,
+  makeDataDir,
+  removeDataDir,
+  startRunlog,
+  type RunlogProcess,
+} from '../support/runlog-process';
 import { ownerOf } from '../../services/ingest/src/ingest-router';
 
 const RUNS = 4;
@@ -32,7 +38,7 @@ describe('two ingest and two projector processes on Kafka', () => {
     const started = await startRunlog(dataDir, {
       RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
       RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      RUNLOG_CLICKHOUSE_URL: process.env.RUNLOG_CLICKHOUSE_URL ?? '',
+      ...clickhouseEngineEnv(),
       RUNLOG_CLICKHOUSE_DATABASE: id,
       ...env,
     });

@@ -4,23 +4,67 @@ import { join } from 'node:path';
 import { freePortPair, kafkaStack } from './kafka-broker';
 import { minioStack, TEST_S3_CREDENTIALS } from './minio-server';
 import { runStackScript } from './stack-script';
+import { dockerAnswers, engineSource, type EngineSource } from './engine-source';
+import * as containers from './engine-containers';
 
 /**
- * Integration project's global setup: the real engines of the distributed mode. An engine named in the environment
- * (RUNLOG_KAFKA_BROKERS; RUNLOG_S3_ENDPOINT with its keys; RUNLOG_CLICKHOUSE_URL) is used as is. Otherwise this run starts its own, natively
- * (deploy/stack): a free port and a fresh state dir each, so it meets neither a developer's stack nor another run.
+ * Integration projects' global setup: the real engines of the distributed mode. An engine named in the environment
+ * (RUNLOG_KAFKA_BROKERS; RUNLOG_S3_ENDPOINT with its keys; RUNLOG_CLICKHOUSE_URL) is used as is. Otherwise this run
+ * starts its own: as containers when a Docker engine answers (test/support/engine-containers.ts), else natively
+ * (deploy/stack) on a free port and a fresh state dir each, so it meets neither a developer's stack nor another run.
  * Test workers start after this and inherit process.env, which is how the suites learn the addresses; the teardown,
  * which jest runs in this same context, reads the rest from it.
  */
 export default async function setup(): Promise<void> {
-  await startKafka();
-  await startMinio();
-  await startClickHouse();
+  const env = process.env;
+  const named = {
+    kafka: Boolean(env.RUNLOG_KAFKA_BROKERS),
+    s3: Boolean(env.RUNLOG_S3_ENDPOINT),
+    clickhouse: Boolean(env.RUNLOG_CLICKHOUSE_URL),
+  };
+  // Docker is asked once, and only if some engine is not named.
+  const docker = Object.values(named).every(Boolean) ? false : await dockerAnswers();
+  const source = (isNamed: boolean): EngineSource => engineSource(isNamed, docker, env.RUNLOG_TEST_ENGINES);
+  const kafka = source(named.kafka);
+  const s3 = source(named.s3);
+  const clickhouse = source(named.clickhouse);
+  if ([kafka, s3, clickhouse].includes('testcontainers')) {
+    await startContainers({ kafka, s3, clickhouse });
+  }
+  if (kafka === 'native') await startKafka();
+  if (s3 === 'native') await startMinio();
+  if (clickhouse === 'native') await startClickHouse();
+  console.log(`engines: Kafka ${kafka}, S3 ${s3}, ClickHouse ${clickhouse}`);
+}
+
+async function startContainers(sources: Record<'kafka' | 's3' | 'clickhouse', EngineSource>): Promise<void> {
+  try {
+    if (sources.kafka === 'testcontainers') {
+      process.env.RUNLOG_KAFKA_BROKERS = await containers.startKafkaContainer();
+    }
+    if (sources.s3 === 'testcontainers') {
+      const minio = await containers.startMinioContainer();
+      process.env.RUNLOG_S3_ENDPOINT = minio.endpoint;
+      process.env.RUNLOG_S3_ACCESS_KEY = minio.accessKey;
+      process.env.RUNLOG_S3_SECRET_KEY = minio.secretKey;
+    }
+    if (sources.clickhouse === 'testcontainers') {
+      const clickhouse = await containers.startClickHouseContainer();
+      process.env.RUNLOG_CLICKHOUSE_URL = clickhouse.url;
+      process.env.RUNLOG_CLICKHOUSE_USER = clickhouse.user;
+      process.env.RUNLOG_CLICKHOUSE_PASSWORD = clickhouse.password;
+    }
+  } catch (error) {
+    await containers.stopContainers();
+    throw error;
+  }
+  // The teardown runs in this process but may load its modules afresh: it finds the stopper here.
+  (globalThis as { stopRunlogTestContainers?: () => Promise<void> }).stopRunlogTestContainers =
+    containers.stopContainers;
 }
 
 /** The ClickHouse HTTP interface over chDB (deploy/stack/clickhouse.sh); suites share it, one database each. */
 async function startClickHouse(): Promise<void> {
-  if (process.env.RUNLOG_CLICKHOUSE_URL) return;
   const started = Date.now();
   const port = await freePortPair();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-clickhouse-'));
@@ -44,7 +88,6 @@ async function startClickHouse(): Promise<void> {
 }
 
 async function startKafka(): Promise<void> {
-  if (process.env.RUNLOG_KAFKA_BROKERS) return;
   const started = Date.now();
   const port = await freePortPair();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-kafka-'));
@@ -66,7 +109,6 @@ async function startKafka(): Promise<void> {
 }
 
 async function startMinio(): Promise<void> {
-  if (process.env.RUNLOG_S3_ENDPOINT) return;
   const started = Date.now();
   const port = await freePortPair();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-minio-'));

@@ -5,7 +5,10 @@ import { minioStack } from './minio-server';
 import { runStackScript } from './stack-script';
 
 /** Stops what the global setup started and removes its state; engines named by the caller are left alone. */
-export default function teardown(): void {
+export default async function teardown(): Promise<void> {
+  const holder = globalThis as { stopRunlogTestContainers?: () => Promise<void> };
+  await holder.stopRunlogTestContainers?.();
+  delete holder.stopRunlogTestContainers;
   try {
     stopKafka();
   } finally {

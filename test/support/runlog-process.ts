@@ -42,14 +42,24 @@ export function removeDataDir(dir: string): void {
 export function distributedEnv(dataDir: string): Record<string, string> {
   if (process.env.RUNLOG_TEST_MODE !== 'distributed') return {};
   const brokers = process.env.RUNLOG_KAFKA_BROKERS;
-  const clickhouse = process.env.RUNLOG_CLICKHOUSE_URL;
-  if (!brokers || !clickhouse) throw new Error('the distributed test mode needs the global setup engines');
+  if (!brokers) throw new Error('the distributed test mode needs the global setup engines');
   const id = basename(dataDir).replace(/[^A-Za-z0-9]/g, '_');
   return {
     RUNLOG_KAFKA_BROKERS: brokers,
     RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-    RUNLOG_CLICKHOUSE_URL: clickhouse,
+    ...clickhouseEngineEnv(),
     RUNLOG_CLICKHOUSE_DATABASE: id,
+  };
+}
+
+/** The global setup's ClickHouse (URL, and credentials when it is a container) for a server's environment. */
+export function clickhouseEngineEnv(): Record<string, string> {
+  const { RUNLOG_CLICKHOUSE_URL, RUNLOG_CLICKHOUSE_USER, RUNLOG_CLICKHOUSE_PASSWORD } = process.env;
+  if (!RUNLOG_CLICKHOUSE_URL) throw new Error('RUNLOG_CLICKHOUSE_URL is set by the global setup');
+  return {
+    RUNLOG_CLICKHOUSE_URL,
+    ...(RUNLOG_CLICKHOUSE_USER ? { RUNLOG_CLICKHOUSE_USER } : {}),
+    ...(RUNLOG_CLICKHOUSE_PASSWORD ? { RUNLOG_CLICKHOUSE_PASSWORD } : {}),
   };
 }
 
