@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { s3Endpoint } from '../support/engines';
 import { countingSummary, runSummary } from '../support/counting-batches';
 import { freePortPair } from '../support/kafka-broker';
 import { batchEventId, sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
@@ -14,6 +15,7 @@ import {
 import { ownerOf } from '../../services/ingest/src/ingest-router';
 
 const RUNS = 4;
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const BATCHES_PER_RUN = 12;
 const POINTS_PER_BATCH = 2_000;
 
@@ -26,6 +28,7 @@ describe('two ingest and two projector processes on Kafka', () => {
   const dirs: string[] = [];
   const processes: RunlogProcess[] = [];
   const id = `scale_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const s3 = s3Endpoint();
 
   afterAll(async () => {
     for (const started of processes) await started.kill();
@@ -40,6 +43,10 @@ describe('two ingest and two projector processes on Kafka', () => {
       RUNLOG_KAFKA_NAMESPACE: `${id}.`,
       ...clickhouseEngineEnv(),
       RUNLOG_CLICKHOUSE_DATABASE: id,
+      RUNLOG_S3_ENDPOINT: s3.endpoint,
+      RUNLOG_S3_ACCESS_KEY: s3.accessKey,
+      RUNLOG_S3_SECRET_KEY: s3.secretKey,
+      RUNLOG_S3_BUCKET: id.replaceAll('_', '-'),
       ...env,
     });
     processes.push(started);
@@ -92,6 +99,22 @@ describe('two ingest and two projector processes on Kafka', () => {
     // Every batch acknowledged at its first try, half of them forwarded to their run's owner.
     for (const log of logs) expect([...log.statuses.values()]).toEqual(batches.map(() => [200]));
 
+    // An artifact uploaded through a process that does not own the run: stored there, recorded by the owner, and
+    // served by either.
+    const modelRun = runIds[0];
+    const viaOther = ingest[1 - ownerOf(modelRun, 2)].base;
+    const model = randomBytes(300_000);
+    const uploaded = await fetch(`${viaOther}/api/v1/runs/${modelRun}/artifacts/model/weights.bin`, {
+      method: 'PUT',
+      body: model,
+    });
+    expect(uploaded.status).toBe(201);
+    expect(await uploaded.json()).toMatchObject({ digest: sha256(model), appended: true });
+    for (const peer of ingest) {
+      const download = await fetch(`${peer.base}/api/v1/runs/${modelRun}/artifacts/model/weights.bin`);
+      expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(model));
+    }
+
     // A client retry that reaches the other process than its first try: acknowledged, not appended twice.
     for (const [r, runId] of runIds.entries()) {
       for (const b of [0, 5]) {
@@ -131,6 +154,7 @@ describe('two ingest and two projector processes on Kafka', () => {
       });
       expect(runHistory.map((event) => event.type)).toEqual([
         'run.created',
+        ...(runId === modelRun ? ['run.artifact_logged'] : []),
         'run.params_logged',
         'run.finished',
       ]);

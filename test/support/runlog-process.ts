@@ -44,12 +44,28 @@ export function distributedEnv(dataDir: string): Record<string, string> {
   const brokers = process.env.RUNLOG_KAFKA_BROKERS;
   if (!brokers) throw new Error('the distributed test mode needs the global setup engines');
   const id = basename(dataDir).replace(/[^A-Za-z0-9]/g, '_');
+  const { RUNLOG_S3_ENDPOINT, RUNLOG_S3_ACCESS_KEY, RUNLOG_S3_SECRET_KEY } = process.env;
   return {
     RUNLOG_KAFKA_BROKERS: brokers,
     RUNLOG_KAFKA_NAMESPACE: `${id}.`,
     ...clickhouseEngineEnv(),
     RUNLOG_CLICKHOUSE_DATABASE: id,
+    ...(RUNLOG_S3_ENDPOINT && RUNLOG_S3_ACCESS_KEY && RUNLOG_S3_SECRET_KEY
+      ? {
+          RUNLOG_S3_ENDPOINT,
+          RUNLOG_S3_ACCESS_KEY,
+          RUNLOG_S3_SECRET_KEY,
+          RUNLOG_S3_BUCKET: artifactBucketFor(dataDir),
+        }
+      : {}),
   };
+}
+
+/** The S3 bucket a distributed-mode test server on this data dir keeps its artifacts in. */
+export function artifactBucketFor(dataDir: string): string {
+  return `rl-${basename(dataDir)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '-')}`.slice(0, 63);
 }
 
 /** The global setup's ClickHouse (URL, and credentials when it is a container) for a server's environment. */

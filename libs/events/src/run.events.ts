@@ -46,6 +46,17 @@ export interface RunKilled {
   payload: { endTime: number; reason: string | null };
 }
 
+/**
+ * A file stored under a run: its path in the run's artifact tree and the exact bytes (sha256 of the content in the
+ * content-addressed store), so a model version can be traced to what was uploaded. A later upload to the same path
+ * supersedes it; the log keeps both.
+ */
+export interface RunArtifactLogged {
+  type: 'run.artifact_logged';
+  v: 1;
+  payload: { path: string; size: number; digest: string; contentType: string };
+}
+
 /** One metric key's points in columnar form; `timestamps` (ms) defaults to the event's occurredAt. */
 export interface MetricSeriesBatch {
   key: string;
@@ -62,7 +73,7 @@ export interface MetricsLogged {
 
 export type ExperimentEvent = ExperimentCreated;
 export type RunLifecycleEvent =
-  RunCreated | RunParamsLogged | RunTagsSet | RunFinished | RunFailed | RunKilled;
+  RunCreated | RunParamsLogged | RunTagsSet | RunArtifactLogged | RunFinished | RunFailed | RunKilled;
 export type RunlogEvent = ExperimentEvent | RunLifecycleEvent | MetricsLogged;
 export type RunlogEventType = RunlogEvent['type'];
 
@@ -90,6 +101,7 @@ export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunLifecycleEvent['t
   'run.created',
   'run.params_logged',
   'run.tags_set',
+  'run.artifact_logged',
   'run.finished',
   'run.failed',
   'run.killed',

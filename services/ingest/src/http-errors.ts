@@ -1,5 +1,10 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import {
+  ArtifactError,
+  ArtifactNotFoundError,
+  ArtifactTooLargeError,
+} from '../../../libs/artifacts/src/artifact-store';
 import { DomainError } from '../../../libs/domain/src/errors';
 import { ForwardedAnswer, OwnerUnavailableError } from './ingest-router';
 import {
@@ -53,6 +58,11 @@ export function toHttpError(error: unknown): { status: number; body: unknown } {
       body: { error: error.code, message: `${error.message}; retry with the same eventId` },
     };
   }
+  if (error instanceof ArtifactError) {
+    const status =
+      error instanceof ArtifactTooLargeError ? 413 : error instanceof ArtifactNotFoundError ? 404 : 400;
+    return { status, body: { error: error.code, message: error.message, field: 'body' } };
+  }
   const bodyParserError = error as { type?: string; status?: number; limit?: number };
   if (bodyParserError?.type === 'entity.too.large') {
     return {
@@ -80,13 +90,25 @@ export function toHttpError(error: unknown): { status: number; body: unknown } {
   return { status: 500, body: { error: 'internal_error', message: 'internal error' } };
 }
 
+const DRAIN_CUTOFF_MS = 10_000;
+
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = toHttpError(error);
+    // Refused before its body was all read (an upload's path, size or run): what the client is still sending is
+    // read and dropped, so it gets this answer instead of a reset, and the connection closes after it. A client
+    // still sending after DRAIN_CUTOFF_MS is cut off.
+    if (!request.complete) {
+      response.setHeader('connection', 'close');
+      request.resume();
+      const cutOff = setTimeout(() => request.destroy(), DRAIN_CUTOFF_MS).unref();
+      request.once('end', () => clearTimeout(cutOff));
+    }
     if (status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (status === 503) response.setHeader('retry-after', '1');

@@ -26,7 +26,7 @@ export const INGEST_ROUTING = Symbol('INGEST_ROUTING');
 
 /** Set on a forwarded request: its receiver must own the stream, or the peers' lists disagree. */
 export const FORWARDED_HEADER = 'x-runlog-forwarded-by';
-const PASSED_HEADERS = ['content-type', 'x-runlog-workspace', 'x-runlog-actor'];
+const PASSED_HEADERS = ['x-runlog-workspace', 'x-runlog-actor'];
 const FORWARD_TIMEOUT_MS = 60_000;
 
 /** FNV-1a over UTF-16 code units: stable across processes and versions, unlike anything seeded. */
@@ -63,9 +63,15 @@ export class IngestRouter {
 
   /**
    * Runs `local` when this process owns `key`, else sends the request (with `body`, the validated body whose ids
-   * are resolved) to the owner and returns its answer.
+   * are resolved) to the owner and returns its answer; `forwardPath` names another route of the owner, POSTed to.
    */
-  async route<T>(key: string, request: Request, body: unknown, local: () => Promise<T>): Promise<T> {
+  async route<T>(
+    key: string,
+    request: Request,
+    body: unknown,
+    local: () => Promise<T>,
+    forwardPath: string = request.originalUrl,
+  ): Promise<T> {
     const { peers, self } = this.routing;
     if (peers.length <= 1) return local();
     const owner = ownerOf(key, peers.length);
@@ -76,15 +82,19 @@ export class IngestRouter {
           'the ingest processes disagree on RUNLOG_INGEST_PEERS',
       );
     }
-    const headers: Record<string, string> = { [FORWARDED_HEADER]: String(self) };
+    // The forwarded body is always the validated JSON, whatever the original request carried (an upload's file).
+    const headers: Record<string, string> = {
+      [FORWARDED_HEADER]: String(self),
+      'content-type': 'application/json',
+    };
     for (const name of PASSED_HEADERS) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
     let response: Response;
     try {
-      response = await fetch(`${peers[owner]}${request.originalUrl}`, {
-        method: request.method,
+      response = await fetch(`${peers[owner]}${forwardPath}`, {
+        method: forwardPath === request.originalUrl ? request.method : 'POST',
         headers,
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),

@@ -21,7 +21,12 @@ describe('ownerOf', () => {
 });
 
 describe('RUNLOG_INGEST_PEERS', () => {
-  const kafka = { RUNLOG_KAFKA_BROKERS: '127.0.0.1:9092' };
+  const kafka = {
+    RUNLOG_KAFKA_BROKERS: '127.0.0.1:9092',
+    RUNLOG_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    RUNLOG_S3_ACCESS_KEY: 'key',
+    RUNLOG_S3_SECRET_KEY: 'secret-key',
+  };
   const peers = 'http://10.0.0.1:8080, http://10.0.0.2:8080/';
 
   it('reads the peers and this process position, or the pod ordinal from HOSTNAME', () => {
@@ -60,5 +65,8 @@ describe('RUNLOG_INGEST_PEERS', () => {
     expect(() => loadConfig({ RUNLOG_INGEST_PEERS: peers, RUNLOG_INGEST_INDEX: '0' })).toThrow(
       /RUNLOG_KAFKA_BROKERS/,
     );
+    expect(() =>
+      loadConfig({ RUNLOG_KAFKA_BROKERS: 'k:9092', RUNLOG_INGEST_PEERS: peers, RUNLOG_INGEST_INDEX: '0' }),
+    ).toThrow(/RUNLOG_S3_ENDPOINT/);
   });
 });

@@ -21,13 +21,13 @@ import { RequestValidator } from './request-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-function runIdParam(runId: string): string {
+export function runIdParam(runId: string): string {
   if (!ID.test(runId)) throw new ValidationError(`"runId" must match ${ID.source}`, 'runId');
   return runId;
 }
 
 /** Who is writing, from `x-runlog-workspace` and `x-runlog-actor`: stamped on every event the request appends. */
-const CallerHeaders = createParamDecorator((_data: unknown, context: ExecutionContext): Caller => {
+export const CallerHeaders = createParamDecorator((_data: unknown, context: ExecutionContext): Caller => {
   const headers = context.switchToHttp().getRequest<Request>().headers;
   const header = (name: string) => {
     const value = headers[name];

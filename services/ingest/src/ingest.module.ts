@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ArtifactsController } from './artifacts/artifacts.controller';
 import { IngestController } from './ingest.controller';
 import { IngestRouter } from './ingest-router';
 import { CLOCK, IngestService } from './ingest.service';
@@ -8,7 +9,7 @@ import { CLOCK, IngestService } from './ingest.service';
  * infrastructure module.
  */
 @Module({
-  controllers: [IngestController],
+  controllers: [IngestController, ArtifactsController],
   providers: [IngestService, IngestRouter, { provide: CLOCK, useValue: () => new Date() }],
 })
 export class IngestModule {}

@@ -128,6 +128,19 @@ export const killRunSchema = {
   properties: { eventId, occurredAt, reason: text(8000) },
 } as const;
 
+/** Content already in the artifact store, recorded under a path of a run (what an upload does after storing). */
+export const registerArtifactSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path', 'digest', 'size', 'contentType'],
+  properties: {
+    path: { type: 'string', minLength: 1, maxLength: 1024, description: 'Checked like an upload URL path.' },
+    digest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 of content in the store.' },
+    size: { type: 'integer', minimum: 0 },
+    contentType: text(256),
+  },
+} as const;
+
 export const REQUEST_SCHEMAS = {
   CreateExperiment: createExperimentSchema,
   CreateRun: createRunSchema,
@@ -137,6 +150,7 @@ export const REQUEST_SCHEMAS = {
   FinishRun: finishRunSchema,
   FailRun: failRunSchema,
   KillRun: killRunSchema,
+  RegisterArtifact: registerArtifactSchema,
 } as const;
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
@@ -171,6 +185,13 @@ export interface KillRunBody extends Envelope {
   reason?: string;
 }
 
+export interface RegisterArtifactBody {
+  path: string;
+  digest: string;
+  size: number;
+  contentType: string;
+}
+
 export interface RequestBodies {
   CreateExperiment: CreateExperimentBody;
   CreateRun: CreateRunBody;
@@ -180,4 +201,5 @@ export interface RequestBodies {
   FinishRun: FinishRunBody;
   FailRun: FailRunBody;
   KillRun: KillRunBody;
+  RegisterArtifact: RegisterArtifactBody;
 }

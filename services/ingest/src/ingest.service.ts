@@ -18,9 +18,11 @@ import {
   decideRun,
   evolveRun,
   initialRunState,
+  type ArtifactRef,
   type RunCommand,
   type RunState,
 } from '../../../libs/domain/src/run/run.decider';
+import { NotFoundError } from '../../../libs/domain/src/errors';
 import {
   EVENT_LOG,
   LogConcurrencyError,
@@ -137,6 +139,44 @@ export class IngestService {
       data: { runId, reason: body.reason ?? null },
       metadata: { now },
     }));
+  }
+
+  /**
+   * Refuses an upload to a run that does not accept artifacts (404 unknown, 409 ended) before a byte is stored,
+   * by the same rule the append applies afterwards.
+   */
+  async precheckArtifact(runId: string, path: string): Promise<void> {
+    const run = foldRun(await this.log.readStream(streams.run(runId)));
+    const probe = { size: 0, digest: '', contentType: '' };
+    decideRun({ type: 'LogArtifact', data: { runId, path, ...probe }, metadata: { now: 0 } }, run);
+  }
+
+  /** Records content already in the artifact store under a path of the run. */
+  logArtifact(caller: Caller, runId: string, path: string, ref: ArtifactRef) {
+    return this.runCommand(runId, newEventId(), caller, {}, (now) => ({
+      type: 'LogArtifact',
+      data: { runId, path, ...ref },
+      metadata: { now },
+    }));
+  }
+
+  /** The run's artifacts (latest upload per path), sorted by path, optionally under a folder prefix. */
+  async listArtifacts(runId: string, prefix = ''): Promise<({ path: string } & ArtifactRef)[]> {
+    const run = foldRun(await this.log.readStream(streams.run(runId)));
+    if (run.status === 'absent') throw new NotFoundError(`run ${runId} does not exist`, 'runId');
+    return Object.entries(run.artifacts)
+      .filter(([path]) => path.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([path, ref]) => ({ path, ...ref }));
+  }
+
+  async findArtifact(runId: string, path: string): Promise<ArtifactRef> {
+    const run = foldRun(await this.log.readStream(streams.run(runId)));
+    if (run.status === 'absent') throw new NotFoundError(`run ${runId} does not exist`, 'runId');
+    if (!Object.hasOwn(run.artifacts, path)) {
+      throw new NotFoundError(`run ${runId} has no artifact at ${JSON.stringify(path)}`, 'path');
+    }
+    return run.artifacts[path];
   }
 
   /**

@@ -208,7 +208,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-/** Params and tags live in their own tables; a run snapshot only needs the lifecycle fields. */
+/** Params, tags and artifacts live elsewhere (their tables, the log); a run snapshot needs the lifecycle fields. */
 function runStateFromView(view: RunView): RunState {
   const base = {
     runId: view.runId,
@@ -217,6 +217,7 @@ function runStateFromView(view: RunView): RunState {
     startTime: view.startTime,
     params: {},
     tags: {},
+    artifacts: {},
   };
   if (view.status === 'running') return { ...base, status: 'running' };
   return {

@@ -10,6 +10,8 @@ export interface RunlogConfig {
   port: number;
   dataDir: string;
   maxBodyBytes: number;
+  /** Largest artifact an upload may store; S3's single server-side copy caps it at 5 GiB. */
+  maxArtifactBytes: number;
   /** Kafka brokers; when set the event log is Kafka, otherwise the embedded node:sqlite log. */
   kafkaBrokers?: string[];
   /** Prefix of every topic and consumer group on the brokers, so deployments can share a cluster. */
@@ -84,6 +86,12 @@ function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestInd
       'RUNLOG_INGEST_PEERS needs RUNLOG_KAFKA_BROKERS: the embedded log belongs to one process',
     );
   }
+  if (!env.RUNLOG_S3_ENDPOINT) {
+    // An upload is stored by the process that receives it and recorded by the run's owner, which checks the store.
+    throw new Error(
+      'RUNLOG_INGEST_PEERS needs RUNLOG_S3_ENDPOINT: every ingest process must share the artifact store',
+    );
+  }
   // A StatefulSet's pod is named <set>-<ordinal>: RUNLOG_INGEST_INDEX=hostname-ordinal takes it from HOSTNAME.
   const raw = env.RUNLOG_INGEST_INDEX ?? '';
   const ordinal = raw === 'hostname-ordinal' ? /-(\d+)$/.exec(env.HOSTNAME ?? '')?.[1] : raw;
@@ -127,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),
     dataDir: resolve(env.RUNLOG_DATA_DIR || '.runlog'),
     maxBodyBytes: integer(env, 'RUNLOG_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
+    maxArtifactBytes: integer(env, 'RUNLOG_MAX_ARTIFACT_BYTES', 5 * 1024 ** 3, 0),
     kafkaBrokers: env.RUNLOG_KAFKA_BROKERS
       ? env.RUNLOG_KAFKA_BROKERS.split(',')
           .map((broker) => broker.trim())

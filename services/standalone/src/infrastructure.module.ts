@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
+import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../projector/src/projector.service';
 
@@ -12,7 +13,7 @@ export interface Infrastructure {
   projector: ProjectorConfig;
   ingestRouting: IngestRouting;
   /** Where artifact content goes, and a description of it for /healthz. */
-  artifacts: { store: ArtifactStore; location: string };
+  artifacts: { store: ArtifactStore; location: string; maxBytes: number };
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
@@ -28,6 +29,7 @@ export class InfrastructureModule {
       { provide: INGEST_ROUTING, useValue: infra.ingestRouting },
       { provide: ARTIFACT_STORE, useValue: infra.artifacts.store },
       { provide: ARTIFACT_LOCATION, useValue: infra.artifacts.location },
+      { provide: ARTIFACT_MAX_BYTES, useValue: infra.artifacts.maxBytes },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { TOPICS } from '../../../libs/events/src/envelope';
@@ -105,13 +106,21 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
         },
         ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
-        artifacts: { store: artifacts, location: describeArtifactStore(config) },
+        artifacts: {
+          store: artifacts,
+          location: describeArtifactStore(config),
+          maxBytes: config.maxArtifactBytes,
+        },
       },
       config.roles,
     ),
     { bodyParser: false, logger: LOG_LEVELS.slice(0, level + 1) },
   );
-  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  // JSON bodies everywhere but artifact uploads, whose body is the file and is streamed to the store as it comes.
+  const json = express.json({ limit: config.maxBodyBytes });
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    request.method === 'PUT' && request.path.includes('/artifacts/') ? next() : json(request, response, next),
+  );
   app.use(bodyParserErrorHandler);
   // No app.enableShutdownHooks(): main() owns SIGINT/SIGTERM and calls app.close(), which runs the same hooks. With
   // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).

@@ -16,6 +16,14 @@ interface RunRecord {
   startTime: number;
   params: Record<string, string>;
   tags: Record<string, string>;
+  /** Path → the latest upload to it. */
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface ArtifactRef {
+  size: number;
+  digest: string;
+  contentType: string;
 }
 
 export type RunState =
@@ -37,6 +45,11 @@ export type RunCommand =
     }
   | { type: 'LogParams'; data: { runId: string; params: Record<string, string> }; metadata: CommandMetadata }
   | { type: 'SetTags'; data: { runId: string; tags: Record<string, string> }; metadata: CommandMetadata }
+  | {
+      type: 'LogArtifact';
+      data: { runId: string; path: string } & ArtifactRef;
+      metadata: CommandMetadata;
+    }
   | { type: 'LogMetrics'; data: { runId: string; series: MetricSeriesBatch[] }; metadata: CommandMetadata }
   | { type: 'FinishRun'; data: { runId: string }; metadata: CommandMetadata }
   | { type: 'FailRun'; data: { runId: string; reason: string }; metadata: CommandMetadata }
@@ -47,13 +60,18 @@ export type RunDecision = DomainEvent<RunLifecycleEvent | MetricsLogged>;
 export function evolveRun(state: RunState, event: DomainEvent<RunLifecycleEvent>): RunState {
   switch (event.type) {
     case 'run.created':
-      return { status: 'running', ...event.payload, params: {}, tags: {} };
+      return { status: 'running', ...event.payload, params: {}, tags: {}, artifacts: {} };
     case 'run.params_logged':
       return state.status === 'absent'
         ? state
         : { ...state, params: { ...state.params, ...event.payload.params } };
     case 'run.tags_set':
       return state.status === 'absent' ? state : { ...state, tags: { ...state.tags, ...event.payload.tags } };
+    case 'run.artifact_logged': {
+      if (state.status === 'absent') return state;
+      const { path, ...ref } = event.payload;
+      return { ...state, artifacts: { ...state.artifacts, [path]: ref } };
+    }
     case 'run.finished':
       return end(state, 'finished', event.payload.endTime, null);
     case 'run.failed':
@@ -76,7 +94,8 @@ function end(
 /**
  * What a run accepts, by state:
  * - absent: only CreateRun; anything else is not_found (404).
- * - running: everything but CreateRun.
+ * - running: everything but CreateRun. An artifact uploaded again to the same path with the same bytes changes
+ *   nothing (a retried upload); other bytes supersede the earlier upload.
  * - finished / failed / killed: tags only (a reviewer may label a finished run); params, metrics and a
  *   second ending are illegal transitions (409), so a run's recorded outcome never changes after the fact.
  */
@@ -91,6 +110,12 @@ export function decideRun(command: RunCommand, state: RunState): RunDecision[] {
       return Object.keys(command.data.tags).length === 0
         ? []
         : [{ type: 'run.tags_set', v: 1, payload: { tags: command.data.tags } }];
+    case 'LogArtifact': {
+      const { runId, path, ...ref } = command.data;
+      const run = requireActive(state, runId, 'log artifacts to');
+      if (Object.hasOwn(run.artifacts, path) && run.artifacts[path].digest === ref.digest) return [];
+      return [{ type: 'run.artifact_logged', v: 1, payload: { path, ...ref } }];
+    }
     case 'LogMetrics':
       requireActive(state, command.data.runId, 'log metrics to');
       return [

@@ -6,6 +6,7 @@ import type {
   RunFinished,
   RunKilled,
   RunLifecycleEvent,
+  RunArtifactLogged,
   RunParamsLogged,
   RunTagsSet,
 } from '../../../events/src/run.events';
@@ -57,6 +58,19 @@ const runKilled = (reason: string | null, endTime = endedAt): DomainEvent<RunKil
   payload: { endTime, reason },
 });
 
+const digestA = 'a'.repeat(64);
+const digestB = 'b'.repeat(64);
+const artifactLogged = (path: string, digest = digestA): DomainEvent<RunArtifactLogged> => ({
+  type: 'run.artifact_logged',
+  v: 1,
+  payload: { path, size: 42, digest, contentType: 'application/octet-stream' },
+});
+const logArtifact = (path: string, digest = digestA): RunCommand => ({
+  type: 'LogArtifact',
+  data: { runId, path, size: 42, digest, contentType: 'application/octet-stream' },
+  metadata,
+});
+
 const lossSeries: MetricSeriesBatch[] = [{ key: 'loss', steps: [0, 1], values: [0.9, 0.7] }];
 
 const metadata = { now };
@@ -93,6 +107,7 @@ const commandsOnAnExistingRun: { name: string; command: RunCommand }[] = [
   { name: 'LogParams', command: logParams({ lr: '0.01' }) },
   { name: 'SetTags', command: setTags({ team: 'vision' }) },
   { name: 'LogMetrics', command: logMetrics },
+  { name: 'LogArtifact', command: logArtifact('model.pt') },
   { name: 'FinishRun', command: finishRun() },
   { name: 'FailRun', command: failRun() },
   { name: 'KillRun', command: killRun() },
@@ -205,6 +220,24 @@ describe('run decider', () => {
         .then([{ type: 'metrics.logged', v: 1, payload: { runId, series: lossSeries } }]);
     });
 
+    it('LogArtifact records the path, size, digest and content type', () => {
+      given([runCreated()])
+        .when(logArtifact('checkpoints/model.pt'))
+        .then([artifactLogged('checkpoints/model.pt')]);
+    });
+
+    it('LogArtifact of the same bytes to the same path records nothing (a retried upload)', () => {
+      given([runCreated(), artifactLogged('model.pt')])
+        .when(logArtifact('model.pt'))
+        .thenNothing();
+    });
+
+    it('LogArtifact of other bytes to a logged path supersedes it', () => {
+      given([runCreated(), artifactLogged('model.pt')])
+        .when(logArtifact('model.pt', digestB))
+        .then([artifactLogged('model.pt', digestB)]);
+    });
+
     it('FinishRun ends the run at metadata.now', () => {
       given([runCreated()])
         .when(finishRun())
@@ -289,7 +322,7 @@ describe('run decider', () => {
     const replay = (events: DomainEvent<RunLifecycleEvent>[]): RunState =>
       events.reduce(evolveRun, initialRunState);
 
-    it('accumulates params and lets a later tag value win', () => {
+    it('accumulates params, lets a later tag value win, and keeps the latest upload per artifact path', () => {
       expect(
         replay([
           runCreated(),
@@ -297,6 +330,9 @@ describe('run decider', () => {
           paramsLogged({ batch_size: '64' }),
           tagsSet({ team: 'vision' }),
           tagsSet({ team: 'nlp' }),
+          artifactLogged('model.pt'),
+          artifactLogged('plots/loss.png'),
+          artifactLogged('model.pt', digestB),
         ]),
       ).toEqual({
         status: 'running',
@@ -306,6 +342,10 @@ describe('run decider', () => {
         startTime: startedAt,
         params: { optimizer: 'adam', batch_size: '64' },
         tags: { team: 'nlp' },
+        artifacts: {
+          'model.pt': { size: 42, digest: digestB, contentType: 'application/octet-stream' },
+          'plots/loss.png': { size: 42, digest: digestA, contentType: 'application/octet-stream' },
+        },
       });
     });
 
