@@ -35,6 +35,7 @@ module.exports = {
         '<rootDir>/test/integration/ingest-validation.int.spec.ts',
         '<rootDir>/test/integration/projector-restart.int.spec.ts',
         '<rootDir>/test/integration/artifacts.int.spec.ts',
+        '<rootDir>/test/integration/sdk.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.

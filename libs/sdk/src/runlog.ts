@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+const gzip = promisify(gzipCallback);
+
+/**
+ * The Runlog client for training scripts (Node 20+, no dependencies beyond Node).
+ *
+ * Calls return at once: metric points are buffered per run in columns and a background flusher sends them as one
+ * request every `flushEveryPoints` points or `flushIntervalMs`, gzipped. Every request carries an event id made when
+ * it is cut, and is retried with the same id (the server appends it once) on network errors, 429 and 5xx, with
+ * exponential backoff, until it lands or the client is closed. A run's requests go out in order, one at a time, so
+ * `finish` lands after every point logged before it.
+ *
+ * Backpressure: at most `maxQueuedPoints` points wait (buffered or in unsent requests) across all runs. `log()`
+ * returns a promise that is already settled while there is room; when the queue is full it settles once the points
+ * fit, so `await run.log(...)` slows a loop down to what the server takes while it is down or slow. A caller that
+ * does not await and keeps logging into a full queue gets QueueFullError once `maxWaitingLogs` calls wait.
+ */
+export interface RunlogClientOptions {
+  /** `http://127.0.0.1:8080` */
+  baseUrl: string;
+  workspace?: string;
+  actor?: string;
+  flushEveryPoints?: number;
+  flushIntervalMs?: number;
+  maxQueuedPoints?: number;
+  maxWaitingLogs?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Gzip metric batches (default true). */
+  compress?: boolean;
+  /** Flush when the process is about to exit or gets SIGINT/SIGTERM (default true). */
+  flushOnExit?: boolean;
+  /** Called for a request the server refused for good (a 4xx other than 408/429): it is dropped. */
+  onError?: (error: Error) => void;
+  /** For tests and proxies: defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface StartRunOptions {
+  /** An existing experiment; or `experimentName` to create one. */
+  experimentId?: string;
+  experimentName?: string;
+  runId?: string;
+  name?: string;
+  params?: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+export class QueueFullError extends Error {}
+
+/** A request the server will never accept as it is (4xx): retrying would not help. */
+export class RunlogRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly path: string,
+  ) {
+    super(`Runlog refused ${path} with ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+interface Operation {
+  path: string;
+  body: unknown;
+  points: number;
+  method?: 'POST' | 'PUT';
+  raw?: Buffer;
+  contentType?: string;
+  done?: (answer: unknown) => void;
+  failed?: (error: Error) => void;
+}
+
+const DEFAULTS = {
+  flushEveryPoints: 10_000,
+  flushIntervalMs: 1_000,
+  maxQueuedPoints: 1_000_000,
+  maxWaitingLogs: 10_000,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 5_000,
+};
+
+export class RunlogClient {
+  private readonly options: Required<Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor'>> &
+    RunlogClientOptions;
+  private readonly runs = new Set<Run>();
+  private queuedPoints = 0;
+  private readonly waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly exitHooks: { event: string; handler: (...args: unknown[]) => void }[] = [];
+
+  constructor(options: RunlogClientOptions) {
+    this.options = { ...DEFAULTS, compress: true, flushOnExit: true, ...options };
+    this.options.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timer = setInterval(() => this.flushBuffers(), this.options.flushIntervalMs);
+    this.timer.unref();
+    if (this.options.flushOnExit) this.installExitHooks();
+  }
+
+  async startRun(options: StartRunOptions = {}): Promise<Run> {
+    let experimentId = options.experimentId;
+    if (!experimentId) {
+      const created = await this.send<{ experimentId: string }>({
+        path: '/api/v1/experiments',
+        body: { eventId: randomUUID(), name: options.experimentName ?? 'default' },
+        points: 0,
+      });
+      experimentId = created.experimentId;
+    }
+    const eventId = randomUUID();
+    const created = await this.send<{ runId: string }>({
+      path: '/api/v1/runs',
+      body: { eventId, experimentId, runId: options.runId ?? eventId, name: options.name },
+      points: 0,
+    });
+    const run = new Run(this, created.runId);
+    this.runs.add(run);
+    if (options.params) run.logParams(options.params);
+    if (options.tags) run.setTags(options.tags);
+    return run;
+  }
+
+  /** Runs `fn` in a new run: finished when it returns, failed with the error (and rethrown) when it throws. */
+  async withRun<T>(options: StartRunOptions, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    const run = await this.startRun(options);
+    try {
+      const result = await fn(run);
+      await run.finish();
+      return result;
+    } catch (error) {
+      await run.fail(error);
+      throw error;
+    }
+  }
+
+  /** Sends everything buffered and waits until every run's requests have landed (or were refused for good). */
+  async flush(): Promise<void> {
+    this.flushBuffers();
+    await Promise.all([...this.runs].map((run) => run.drained()));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const { event, handler } of this.exitHooks.splice(0)) process.off(event, handler);
+  }
+
+  /** @internal points entering the queue; resolves when they fit */
+  admit(points: number): Promise<void> {
+    if (this.queuedPoints + points <= this.options.maxQueuedPoints || this.queuedPoints === 0) {
+      this.queuedPoints += points;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.options.maxWaitingLogs) {
+      return Promise.reject(
+        new QueueFullError(
+          `${this.queuedPoints} points wait to be sent and ${this.waiting.length} log() calls wait for room: await log()`,
+        ),
+      );
+    }
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.queuedPoints += points;
+        resolve();
+      }),
+    );
+  }
+
+  /** @internal */
+  release(points: number): void {
+    this.queuedPoints -= points;
+    while (this.waiting.length > 0 && this.queuedPoints < this.options.maxQueuedPoints)
+      this.waiting.shift()!();
+  }
+
+  /** @internal */
+  get flushEveryPoints(): number {
+    return this.options.flushEveryPoints;
+  }
+
+  /** @internal */
+  forget(run: Run): void {
+    this.runs.delete(run);
+  }
+
+  /** @internal one request, retried with the same body (so the same event id) until it lands or is refused */
+  async send<T>(operation: Operation): Promise<T> {
+    const fetchImpl = this.options.fetch ?? fetch;
+    const headers: Record<string, string> = {
+      'content-type': operation.contentType ?? 'application/json',
+    };
+    if (this.options.workspace) headers['x-runlog-workspace'] = this.options.workspace;
+    if (this.options.actor) headers['x-runlog-actor'] = this.options.actor;
+    let body: Buffer;
+    if (operation.raw) {
+      body = operation.raw;
+    } else {
+      body = Buffer.from(JSON.stringify(operation.body));
+      if (this.options.compress && operation.points > 0) {
+        body = await gzip(body);
+        headers['content-encoding'] = 'gzip';
+      }
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      let status = 0;
+      let text = '';
+      try {
+        const response = await fetchImpl(`${this.options.baseUrl}${operation.path}`, {
+          method: operation.method ?? 'POST',
+          headers,
+          body,
+        });
+        status = response.status;
+        text = await response.text();
+      } catch {
+        status = 0; // no answer: the request may or may not have landed; the same event id makes a retry safe
+      }
+      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+      const retriable = status === 0 || status === 408 || status === 429 || status >= 500;
+      if (!retriable) throw new RunlogRequestError(status, text, operation.path);
+      if (this.closed) throw new Error(`client closed while ${operation.path} was still being retried`);
+      const delay = Math.min(this.options.retryBaseDelayMs * 2 ** attempt, this.options.retryMaxDelayMs);
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+    }
+  }
+
+  /** @internal */
+  reportError(error: Error): void {
+    if (this.options.onError) this.options.onError(error);
+    else console.error(`[runlog] ${error.message}`);
+  }
+
+  private flushBuffers(): void {
+    for (const run of this.runs) run.cutBatch();
+  }
+
+  private installExitHooks(): void {
+    const beforeExit = () => {
+      if (this.queuedPoints > 0 || [...this.runs].some((run) => run.busy)) void this.flush();
+    };
+    process.on('beforeExit', beforeExit);
+    this.exitHooks.push({ event: 'beforeExit', handler: beforeExit });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const handler = () => {
+        // Flush, then let the signal do what it would have done without this handler.
+        void this.flush().finally(() => {
+          process.off(signal, handler);
+          process.kill(process.pid, signal);
+        });
+      };
+      process.once(signal, handler);
+      this.exitHooks.push({ event: signal, handler });
+    }
+  }
+}
+
+/** One run: its calls queue operations that its sender sends in order. */
+export class Run {
+  private columns = new Map<string, { steps: number[]; values: number[]; timestamps: number[] }>();
+  private bufferedPoints = 0;
+  private readonly queue: Operation[] = [];
+  private sending: Promise<void> | null = null;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly client: RunlogClient,
+    readonly runId: string,
+  ) {}
+
+  get busy(): boolean {
+    return this.sending !== null || this.bufferedPoints > 0;
+  }
+
+  /** Nested objects are flattened to dotted keys: `{ optimizer: { lr: 0.1 } }` logs `optimizer.lr`. */
+  logParams(params: Record<string, unknown>): void {
+    this.enqueue({
+      path: `/api/v1/runs/${this.runId}/params`,
+      body: { eventId: randomUUID(), params: flatten(params) },
+      points: 0,
+    });
+  }
+
+  setTags(tags: Record<string, string>): void {
+    this.enqueue({
+      path: `/api/v1/runs/${this.runId}/tags`,
+      body: { eventId: randomUUID(), tags },
+      points: 0,
+    });
+  }
+
+  /** Points of several keys at one step; await it for backpressure (it is settled at once while there is room). */
+  async log(metrics: Record<string, number>, step: number, timestamp = Date.now()): Promise<void> {
+    const keys = Object.keys(metrics);
+    await this.client.admit(keys.length);
+    for (const key of keys) {
+      let column = this.columns.get(key);
+      if (!column) {
+        column = { steps: [], values: [], timestamps: [] };
+        this.columns.set(key, column);
+      }
+      column.steps.push(step);
+      column.values.push(metrics[key]);
+      column.timestamps.push(timestamp);
+    }
+    this.bufferedPoints += keys.length;
+    if (this.bufferedPoints >= this.client.flushEveryPoints) this.cutBatch();
+  }
+
+  /** Uploads a file's bytes under `path` in the run's artifacts; resolves with what the server recorded. */
+  logArtifact(path: string, content: Buffer, contentType = 'application/octet-stream'): Promise<unknown> {
+    const encoded = path.split('/').map(encodeURIComponent).join('/');
+    return new Promise((done, failed) =>
+      this.enqueue({
+        path: `/api/v1/runs/${this.runId}/artifacts/${encoded}`,
+        method: 'PUT',
+        body: null,
+        raw: content,
+        contentType,
+        points: 0,
+        done,
+        failed,
+      }),
+    );
+  }
+
+  async finish(): Promise<void> {
+    await this.end({ path: `/api/v1/runs/${this.runId}/finish`, body: { eventId: randomUUID() }, points: 0 });
+  }
+
+  async fail(error: unknown): Promise<void> {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await this.end({
+      path: `/api/v1/runs/${this.runId}/fail`,
+      body: { eventId: randomUUID(), reason: reason.slice(0, 4000) || 'failed' },
+      points: 0,
+    });
+  }
+
+  /** @internal */
+  cutBatch(): void {
+    if (this.bufferedPoints === 0) return;
+    const metrics = [...this.columns].map(([key, column]) => ({ key, ...column }));
+    const points = this.bufferedPoints;
+    this.columns = new Map();
+    this.bufferedPoints = 0;
+    this.enqueue({
+      path: `/api/v1/runs/${this.runId}/metrics`,
+      body: { eventId: randomUUID(), metrics },
+      points,
+    });
+  }
+
+  /** @internal resolves when nothing of this run waits to be sent */
+  drained(): Promise<void> {
+    this.cutBatch();
+    if (!this.sending) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private async end(operation: Operation): Promise<void> {
+    this.cutBatch();
+    await new Promise<void>((done, failed) => this.enqueue({ ...operation, done: () => done(), failed }));
+    await this.drained();
+    this.client.forget(this);
+  }
+
+  private enqueue(operation: Operation): void {
+    this.queue.push(operation);
+    this.sending ??= this.sendAll();
+  }
+
+  private async sendAll(): Promise<void> {
+    // One request at a time per run: the server sees a run's operations in the order they were made.
+    for (let operation = this.queue.shift(); operation; operation = this.queue.shift()) {
+      try {
+        const answer = await this.client.send(operation);
+        operation.done?.(answer);
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (operation.failed) operation.failed(failure);
+        else this.client.reportError(failure);
+      } finally {
+        if (operation.points > 0) this.client.release(operation.points);
+      }
+    }
+    this.sending = null;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+}
+
+/** `{ a: { b: 1 }, c: [1, 2] }` → `{ 'a.b': 1, c: '[1,2]' }`: nested configs become dotted keys. */
+export function flatten(
+  params: Record<string, unknown>,
+  prefix = '',
+): Record<string, string | number | boolean> {
+  const flat: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(params)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.assign(flat, flatten(value as Record<string, unknown>, name));
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      flat[name] = value;
+    } else {
+      flat[name] = JSON.stringify(value) ?? String(value);
+    }
+  }
+  return flat;
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { RunlogClient, type Run } from '../../libs/sdk/src/runlog';
+import { gql, waitForProjection } from '../support/runlog-client';
+import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+
+const RUNS = 16;
+const STEPS_PER_RUN = 31_250; // two keys per step: 62,500 points per run, 1,000,000 in all
+
+/**
+ * A fetch that fails like a bad network: some requests never leave, some are processed but their answer is lost
+ * (so the SDK must retry with the same event id and the server must append them once), and for one second in the
+ * middle every request fails.
+ */
+function flakyFetch(stats: { lostBefore: number; lostAfter: number }): typeof fetch {
+  let calls = 0;
+  let outageUntil = 0;
+  return async (input, init) => {
+    calls += 1;
+    if (calls === 60) outageUntil = Date.now() + 1_000;
+    if (Date.now() < outageUntil || Math.random() < 0.05) {
+      stats.lostBefore += 1;
+      throw new TypeError('injected: connection refused');
+    }
+    const response = await fetch(input, init);
+    if (Math.random() < 0.05) {
+      await response.arrayBuffer();
+      stats.lostAfter += 1;
+      throw new TypeError('injected: connection reset after the request was sent');
+    }
+    return response;
+  };
+}
+
+interface RunView {
+  status: string;
+  failureReason: string | null;
+  params: { key: string; value: string }[];
+  tags: { key: string; value: string }[];
+  metrics: { key: string; count: number; min: number; max: number; last: number; lastStep: number }[];
+}
+
+describe('the TypeScript SDK against a real server, through injected HTTP failures', () => {
+  let runlog: RunlogProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = makeDataDir();
+    runlog = await startRunlog(dataDir);
+  });
+
+  afterAll(async () => {
+    await runlog?.stop();
+    removeDataDir(dataDir);
+  });
+
+  it('lands 16 concurrent runs and 1,000,000 points exactly once, with params, tags and artifacts', async () => {
+    const stats = { lostBefore: 0, lostAfter: 0 };
+    const errors: Error[] = [];
+    const client = new RunlogClient({
+      baseUrl: runlog.base,
+      fetch: flakyFetch(stats),
+      flushEveryPoints: 5_000,
+      maxQueuedPoints: 100_000,
+      retryBaseDelayMs: 20,
+      retryMaxDelayMs: 500,
+      onError: (error) => errors.push(error),
+    });
+    const experiment = `sweep-${Date.now()}`;
+    const runIds: string[] = [];
+    const weights = Buffer.from('weights of the best model');
+
+    await Promise.all(
+      Array.from({ length: RUNS }, (_, r) =>
+        client.withRun(
+          {
+            experimentName: `${experiment}-${r}`,
+            name: `trial-${r}`,
+            params: { optimizer: { name: 'adam', lr: 0.001 * (r + 1) }, seed: r },
+            tags: { sweep: experiment },
+          },
+          async (run: Run) => {
+            runIds[r] = run.runId;
+            for (let step = 0; step < STEPS_PER_RUN; step++) {
+              await run.log({ 'train/loss': 1 / (1 + step), 'train/step_parity': step % 2 }, step);
+            }
+            await run.logArtifact('model/weights.bin', weights);
+          },
+        ),
+      ),
+    );
+    // A run whose body throws is marked failed with the error, and the error reaches the caller.
+    const failing = client.withRun({ experimentName: `${experiment}-failing` }, async (run) => {
+      runIds.push(run.runId);
+      await run.log({ 'train/loss': Number.MAX_VALUE }, 0);
+      throw new RangeError('loss diverged');
+    });
+    await expect(failing).rejects.toThrow('loss diverged');
+    await client.close();
+
+    expect(errors).toEqual([]);
+    expect(stats.lostBefore).toBeGreaterThan(0);
+    expect(stats.lostAfter).toBeGreaterThan(0);
+
+    await waitForProjection(runlog.base, 120_000);
+    let total = 0;
+    for (const [r, runId] of runIds.slice(0, RUNS).entries()) {
+      const { run } = await gql<{ run: RunView }>(
+        runlog.base,
+        `query ($id: ID!) { run(id: $id) { status failureReason params { key value } tags { key value }
+          metrics { key count min max last lastStep } } }`,
+        { id: runId },
+      );
+      expect(run.status).toBe('finished');
+      expect(run.params).toEqual([
+        { key: 'optimizer.lr', value: String(0.001 * (r + 1)) },
+        { key: 'optimizer.name', value: 'adam' },
+        { key: 'seed', value: String(r) },
+      ]);
+      expect(run.tags).toEqual([{ key: 'sweep', value: experiment }]);
+      expect(run.metrics).toEqual([
+        {
+          key: 'train/loss',
+          count: STEPS_PER_RUN,
+          min: 1 / STEPS_PER_RUN,
+          max: 1,
+          last: 1 / STEPS_PER_RUN,
+          lastStep: STEPS_PER_RUN - 1,
+        },
+        {
+          key: 'train/step_parity',
+          count: STEPS_PER_RUN,
+          min: 0,
+          max: 1,
+          last: 1,
+          lastStep: STEPS_PER_RUN - 1,
+        },
+      ]);
+      total += run.metrics.reduce((sum, metric) => sum + metric.count, 0);
+      const artifact = await fetch(`${runlog.base}/api/v1/runs/${runId}/artifacts/model/weights.bin`);
+      expect(artifact.headers.get('x-runlog-artifact-digest')).toBe(
+        createHash('sha256').update(weights).digest('hex'),
+      );
+    }
+    expect(total).toBe(1_000_000);
+
+    const { run: failed } = await gql<{ run: RunView }>(
+      runlog.base,
+      'query ($id: ID!) { run(id: $id) { status failureReason metrics { key count } } }',
+      { id: runIds[RUNS] },
+    );
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'RangeError: loss diverged' });
+    expect(failed.metrics).toEqual([{ key: 'train/loss', count: 1 }]);
+  });
+});
