@@ -101,10 +101,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = toHttpError(error);
     // Refused before its body was all read (an upload's path, size or run): what the client is still sending is
-    // read and dropped, so it gets this answer instead of a reset, and the connection closes after it. A client
-    // still sending after DRAIN_CUTOFF_MS is cut off.
+    // read and dropped, so it gets this answer instead of a reset and the connection stays usable. (Closing it
+    // instead would reset the client mid-send.) A client still sending after DRAIN_CUTOFF_MS is cut off.
     if (!request.complete) {
-      response.setHeader('connection', 'close');
       request.resume();
       const cutOff = setTimeout(() => request.destroy(), DRAIN_CUTOFF_MS).unref();
       request.once('end', () => clearTimeout(cutOff));
