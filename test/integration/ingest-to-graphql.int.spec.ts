@@ -222,6 +222,37 @@ describe('ingest → log → projector → ClickHouse → GraphQL (standalone, e
     expect(conflict.body.message).toContain('"0.2"');
   });
 
+  it('deletes tags, also after the run ended, and the projection forgets them', async () => {
+    const { runId } = await createExperimentAndRun(runlog.base, 'tags');
+    await post(runlog.base, `/api/v1/runs/${runId}/tags`, {
+      tags: { team: 'vision', stage: 'dev', keep: 'yes' },
+    });
+    expect(
+      await post(runlog.base, `/api/v1/runs/${runId}/tags/delete`, { keys: ['stage', 'never-set'] }),
+    ).toMatchObject({ status: 200, body: { appended: true } });
+    // Deleting what is not there appends nothing.
+    expect(await post(runlog.base, `/api/v1/runs/${runId}/tags/delete`, { keys: ['stage'] })).toMatchObject({
+      status: 200,
+      body: { appended: false, eventIds: [] },
+    });
+    await post(runlog.base, `/api/v1/runs/${runId}/finish`, {});
+    expect(await post(runlog.base, `/api/v1/runs/${runId}/tags/delete`, { keys: ['team'] })).toMatchObject({
+      status: 200,
+      body: { appended: true },
+    });
+    expect(await post(runlog.base, `/api/v1/runs/${runId}/tags/delete`, { keys: [] })).toMatchObject({
+      status: 400,
+      body: { field: 'keys' },
+    });
+    await waitForProjection(runlog.base);
+    const { run } = await gql<{ run: { tags: { key: string; value: string }[] } }>(
+      runlog.base,
+      'query ($id: ID!) { run(id: $id) { tags { key value } } }',
+      { id: runId },
+    );
+    expect(run.tags).toEqual([{ key: 'keep', value: 'yes' }]);
+  });
+
   it('stamps who wrote each event and chains the run history by hash', async () => {
     const headers = { 'x-runlog-actor': 'alice@lab', 'x-runlog-workspace': 'vision' };
     const experiment = await post<{ experimentId: string }>(

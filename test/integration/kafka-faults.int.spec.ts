@@ -73,10 +73,11 @@ describe('Kafka faults under load', () => {
     expect(log.retryAfter).toBe(answers.filter((status) => status === 503).length);
 
     expect(await post(runlog.base, `/api/v1/runs/${runId}/finish`, {})).toMatchObject({ status: 200 });
-    await waitForProjection(runlog.base, 120_000);
+    await waitForProjection(runlog.base, 180_000);
     expect(await runSummary(runlog.base, runId)).toEqual({
       status: 'finished',
       metrics: countingSummary(batches.length, POINTS_PER_BATCH),
     });
-  });
+    // ~20 s alone; a broker restart on a loaded 2-core machine once took the test past the default 120 s.
+  }, 240_000);
 });

@@ -28,6 +28,12 @@ export interface RunTagsSet {
   payload: { tags: Record<string, string> };
 }
 
+export interface RunTagsDeleted {
+  type: 'run.tags_deleted';
+  v: 1;
+  payload: { keys: string[] };
+}
+
 export interface RunFinished {
   type: 'run.finished';
   v: 1;
@@ -73,7 +79,14 @@ export interface MetricsLogged {
 
 export type ExperimentEvent = ExperimentCreated;
 export type RunLifecycleEvent =
-  RunCreated | RunParamsLogged | RunTagsSet | RunArtifactLogged | RunFinished | RunFailed | RunKilled;
+  | RunCreated
+  | RunParamsLogged
+  | RunTagsSet
+  | RunTagsDeleted
+  | RunArtifactLogged
+  | RunFinished
+  | RunFailed
+  | RunKilled;
 export type RunlogEvent = ExperimentEvent | RunLifecycleEvent | MetricsLogged;
 export type RunlogEventType = RunlogEvent['type'];
 
@@ -101,6 +114,7 @@ export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunLifecycleEvent['t
   'run.created',
   'run.params_logged',
   'run.tags_set',
+  'run.tags_deleted',
   'run.artifact_logged',
   'run.finished',
   'run.failed',

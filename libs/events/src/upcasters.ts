@@ -7,6 +7,7 @@ export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'run.created': 1,
   'run.params_logged': 1,
   'run.tags_set': 1,
+  'run.tags_deleted': 1,
   'run.artifact_logged': 1,
   'run.finished': 1,
   'run.failed': 1,

@@ -104,6 +104,20 @@ export class IngestController {
     return this.router.route(id, request, validated, () => this.ingest.setTags(caller, id, validated));
   }
 
+  /** Tags a run no longer has; allowed after the run ended, like setting them. */
+  @Post('runs/:runId/tags/delete')
+  @HttpCode(200)
+  deleteTags(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('DeleteTags', body);
+    return this.router.route(id, request, validated, () => this.ingest.deleteTags(caller, id, validated));
+  }
+
   @Post('runs/:runId/metrics')
   @HttpCode(200)
   logMetrics(

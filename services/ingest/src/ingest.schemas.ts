@@ -78,6 +78,17 @@ export const setTagsSchema = {
   },
 } as const;
 
+export const deleteTagsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keys'],
+  properties: {
+    eventId,
+    occurredAt,
+    keys: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', pattern: KEY_PATTERN } },
+  },
+} as const;
+
 export const logMetricsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -146,6 +157,7 @@ export const REQUEST_SCHEMAS = {
   CreateRun: createRunSchema,
   LogParams: logParamsSchema,
   SetTags: setTagsSchema,
+  DeleteTags: deleteTagsSchema,
   LogMetrics: logMetricsSchema,
   FinishRun: finishRunSchema,
   FailRun: failRunSchema,
@@ -174,6 +186,9 @@ export interface LogParamsBody extends Envelope {
 export interface SetTagsBody extends Envelope {
   tags: Record<string, string>;
 }
+export interface DeleteTagsBody extends Envelope {
+  keys: string[];
+}
 export interface LogMetricsBody extends Envelope {
   metrics: { key: string; steps: number[]; values: number[]; timestamps?: number[] }[];
 }
@@ -197,6 +212,7 @@ export interface RequestBodies {
   CreateRun: CreateRunBody;
   LogParams: LogParamsBody;
   SetTags: SetTagsBody;
+  DeleteTags: DeleteTagsBody;
   LogMetrics: LogMetricsBody;
   FinishRun: FinishRunBody;
   FailRun: FailRunBody;

@@ -33,6 +33,7 @@ import { checkMetricColumns } from './metric-batch';
 import type {
   CreateExperimentBody,
   CreateRunBody,
+  DeleteTagsBody,
   FailRunBody,
   FinishRunBody,
   KillRunBody,
@@ -113,6 +114,14 @@ export class IngestService {
     return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
       type: 'SetTags',
       data: { runId, tags: body.tags },
+      metadata: { now },
+    }));
+  }
+
+  deleteTags(caller: Caller, runId: string, body: DeleteTagsBody) {
+    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+      type: 'DeleteTags',
+      data: { runId, keys: body.keys },
       metadata: { now },
     }));
   }

@@ -58,6 +58,12 @@ export function buildOpenApiDocument() {
       '/api/v1/runs': operation('Create a run in an experiment', 'CreateRun', true, false),
       '/api/v1/runs/{runId}/params': operation('Log params (once per key)', 'LogParams'),
       '/api/v1/runs/{runId}/tags': operation('Set tags', 'SetTags'),
+      '/api/v1/runs/{runId}/tags/delete': operation('Delete tags', 'DeleteTags'),
+      '/api/v1/runs/{runId}/artifact-records': operation(
+        'Record content already in the artifact store under a path (what an upload forwards to the run owner)',
+        'RegisterArtifact',
+        true,
+      ),
       '/api/v1/runs/{runId}/metrics': operation('Log a columnar batch of metric points', 'LogMetrics'),
       '/api/v1/runs/{runId}/finish': operation('Mark the run finished', 'FinishRun'),
       '/api/v1/runs/{runId}/fail': operation('Mark the run failed, with a reason', 'FailRun'),

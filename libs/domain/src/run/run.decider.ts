@@ -45,6 +45,7 @@ export type RunCommand =
     }
   | { type: 'LogParams'; data: { runId: string; params: Record<string, string> }; metadata: CommandMetadata }
   | { type: 'SetTags'; data: { runId: string; tags: Record<string, string> }; metadata: CommandMetadata }
+  | { type: 'DeleteTags'; data: { runId: string; keys: string[] }; metadata: CommandMetadata }
   | {
       type: 'LogArtifact';
       data: { runId: string; path: string } & ArtifactRef;
@@ -67,6 +68,12 @@ export function evolveRun(state: RunState, event: DomainEvent<RunLifecycleEvent>
         : { ...state, params: { ...state.params, ...event.payload.params } };
     case 'run.tags_set':
       return state.status === 'absent' ? state : { ...state, tags: { ...state.tags, ...event.payload.tags } };
+    case 'run.tags_deleted': {
+      if (state.status === 'absent') return state;
+      const tags = { ...state.tags };
+      for (const key of event.payload.keys) delete tags[key];
+      return { ...state, tags };
+    }
     case 'run.artifact_logged': {
       if (state.status === 'absent') return state;
       const { path, ...ref } = event.payload;
@@ -110,6 +117,13 @@ export function decideRun(command: RunCommand, state: RunState): RunDecision[] {
       return Object.keys(command.data.tags).length === 0
         ? []
         : [{ type: 'run.tags_set', v: 1, payload: { tags: command.data.tags } }];
+    case 'DeleteTags': {
+      // Like SetTags, allowed after the run ended. Keys not set are skipped; deleting nothing records nothing.
+      requireExisting(state, command.data.runId);
+      const set = state.tags;
+      const keys = [...new Set(command.data.keys)].filter((key) => Object.hasOwn(set, key)).sort();
+      return keys.length === 0 ? [] : [{ type: 'run.tags_deleted', v: 1, payload: { keys } }];
+    }
     case 'LogArtifact': {
       const { runId, path, ...ref } = command.data;
       const run = requireActive(state, runId, 'log artifacts to');

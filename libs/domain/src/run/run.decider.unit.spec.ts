@@ -65,6 +65,7 @@ const artifactLogged = (path: string, digest = digestA): DomainEvent<RunArtifact
   v: 1,
   payload: { path, size: 42, digest, contentType: 'application/octet-stream' },
 });
+const deleteTags = (keys: string[]): RunCommand => ({ type: 'DeleteTags', data: { runId, keys }, metadata });
 const logArtifact = (path: string, digest = digestA): RunCommand => ({
   type: 'LogArtifact',
   data: { runId, path, size: 42, digest, contentType: 'application/octet-stream' },
@@ -108,6 +109,7 @@ const commandsOnAnExistingRun: { name: string; command: RunCommand }[] = [
   { name: 'SetTags', command: setTags({ team: 'vision' }) },
   { name: 'LogMetrics', command: logMetrics },
   { name: 'LogArtifact', command: logArtifact('model.pt') },
+  { name: 'DeleteTags', command: deleteTags(['team']) },
   { name: 'FinishRun', command: finishRun() },
   { name: 'FailRun', command: failRun() },
   { name: 'KillRun', command: killRun() },
@@ -220,6 +222,18 @@ describe('run decider', () => {
         .then([{ type: 'metrics.logged', v: 1, payload: { runId, series: lossSeries } }]);
     });
 
+    it('DeleteTags records the set keys among those asked, once each and sorted, and skips the others', () => {
+      given([runCreated(), tagsSet({ team: 'vision', stage: 'dev' })])
+        .when(deleteTags(['stage', 'never-set', 'team', 'stage']))
+        .then([{ type: 'run.tags_deleted', v: 1, payload: { keys: ['stage', 'team'] } }]);
+    });
+
+    it('DeleteTags of keys that are not set records nothing', () => {
+      given([runCreated(), tagsSet({ team: 'vision' })])
+        .when(deleteTags(['stage']))
+        .thenNothing();
+    });
+
     it('LogArtifact records the path, size, digest and content type', () => {
       given([runCreated()])
         .when(logArtifact('checkpoints/model.pt'))
@@ -271,7 +285,7 @@ describe('run decider', () => {
       given(history).when(createRun()).thenThrows(IllegalTransition);
     });
 
-    it.each(commandsOnAnExistingRun.filter(({ name }) => name !== 'SetTags'))(
+    it.each(commandsOnAnExistingRun.filter(({ name }) => name !== 'SetTags' && name !== 'DeleteTags'))(
       '$name is an illegal transition: the recorded outcome never changes',
       ({ command }) => {
         given(history)
@@ -298,6 +312,12 @@ describe('run decider', () => {
 
     it('SetTags with no tags records nothing', () => {
       given(history).when(setTags({})).thenNothing();
+    });
+
+    it('DeleteTags is allowed too', () => {
+      given([...history, tagsSet({ verdict: 'best' })])
+        .when(deleteTags(['verdict']))
+        .then([{ type: 'run.tags_deleted', v: 1, payload: { keys: ['verdict'] } }]);
     });
   });
 
@@ -329,7 +349,8 @@ describe('run decider', () => {
           paramsLogged({ optimizer: 'adam' }),
           paramsLogged({ batch_size: '64' }),
           tagsSet({ team: 'vision' }),
-          tagsSet({ team: 'nlp' }),
+          tagsSet({ team: 'nlp', stage: 'dev' }),
+          { type: 'run.tags_deleted', v: 1, payload: { keys: ['stage'] } },
           artifactLogged('model.pt'),
           artifactLogged('plots/loss.png'),
           artifactLogged('model.pt', digestB),

@@ -132,6 +132,12 @@ export function addEventRows(
           rows.lines.tags.push(formatTagRow({ runId, key, value, deleted: false, position }));
         }
       }
+      // A newer row with _is_deleted = 1 makes `tags FINAL` drop the key (ReplacingMergeTree(_version, _is_deleted)).
+      if (event.type === 'run.tags_deleted' && needs('tags')) {
+        for (const key of event.payload.keys) {
+          rows.lines.tags.push(formatTagRow({ runId, key, value: '', deleted: true, position }));
+        }
+      }
       if (needs('runs')) {
         const before = rows.touchedRuns.get(runId)?.state ?? runState ?? initialRunState;
         rows.touchedRuns.set(runId, { state: evolveRun(before, event), position });
