@@ -95,6 +95,14 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
       throw new RangeError('loss diverged');
     });
     await expect(failing).rejects.toThrow('loss diverged');
+    // An ended run takes no more points (they would be queued and never sent); a bad base URL fails at once.
+    let ended: Run | undefined;
+    await client.withRun({ experimentName: `${experiment}-ended` }, (run) => {
+      ended = run;
+      runIds.push(run.runId);
+    });
+    await expect(ended!.log({ 'train/loss': 1 }, 1)).rejects.toThrow(/has ended/);
+    expect(() => new RunlogClient({ baseUrl: 'localhost:8080', flushOnExit: false })).toThrow(/http/);
     await client.close();
 
     expect(errors).toEqual([]);

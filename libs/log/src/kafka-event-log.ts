@@ -126,7 +126,8 @@ export class KafkaEventLog implements EventLog {
   /** Per topic and partition, the offset below which every record is in the heads. */
   private readonly indexedThrough = new Map<string, Map<number, number>>();
   /** Topics where a send failed: it may have landed all the same, so they are indexed again before use. */
-  private readonly staleTopics = new Set<string>();
+  /** Topic → how many sends failed on it so far: a catch-up clears only the failures that happened before it began. */
+  private readonly staleTopics = new Map<string, number>();
   private readonly catchingUp = new Map<string, Promise<void>>();
   /** Event id → stream, for idempotent retries; the stream string is the heads map's key, so it is shared. */
   private readonly idStreams = new Map<string, string>();
@@ -466,7 +467,7 @@ export class KafkaEventLog implements EventLog {
       } catch (error) {
         // The broker may have written the records before the answer was lost: index the topic before trusting
         // its heads again, so that a retry with the same ids finds them instead of writing them twice.
-        this.staleTopics.add(topic);
+        this.staleTopics.set(topic, (this.staleTopics.get(topic) ?? 0) + 1);
         throw asUnavailable(error);
       }
       const baseOffset = Number(meta.baseOffset);
@@ -543,8 +544,9 @@ export class KafkaEventLog implements EventLog {
         topics: [{ topic: this.physical(topic), numPartitions, configEntries }],
       }),
     );
-    if (!created && configEntries.length > 0) {
-      // A topic made by an older version keeps its settings unless told: the metrics record limit above all.
+    if (!created && configEntries.length > 0 && (await this.configDiffers(topic, configEntries))) {
+      // A topic made by an older version keeps its settings unless told: the metrics record limit above all. kafkajs
+      // only has the legacy AlterConfigs, which resets the topic's other overrides, so it runs only when needed.
       await retryRetriable(() =>
         this.admin.alterConfigs({
           validateOnly: false,
@@ -556,15 +558,36 @@ export class KafkaEventLog implements EventLog {
     await retryRetriable(() => this.cluster.addTargetTopic(this.physical(topic)));
   }
 
+  private async configDiffers(topic: string, entries: { name: string; value: string }[]): Promise<boolean> {
+    const described = await retryRetriable(() =>
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: this.physical(topic),
+            configNames: entries.map((e) => e.name),
+          },
+        ],
+      }),
+    );
+    const current = new Map(
+      (described.resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]),
+    );
+    return entries.some((entry) => current.get(entry.name) !== entry.value);
+  }
+
   /** Indexes what other writers, or a send whose answer was lost, added to these topics; Kafka errors are 503s. */
   private async catchUpWithOthers(followed: string[]): Promise<void> {
-    const topics = new Set([...followed, ...this.staleTopics]);
+    const topics = new Set([...followed, ...this.staleTopics.keys()]);
     if (topics.size === 0) return;
     try {
       await Promise.all(
         [...topics].map(async (topic) => {
+          const failures = this.staleTopics.get(topic);
           await this.catchUp(topic);
-          this.staleTopics.delete(topic);
+          if (failures !== undefined && this.staleTopics.get(topic) === failures)
+            this.staleTopics.delete(topic);
         }),
       );
     } catch (error) {
@@ -574,15 +597,19 @@ export class KafkaEventLog implements EventLog {
 
   /**
    * Indexes the records of a topic this process has not indexed yet: all of them at connect, later only what was
-   * added since. Heads and ids only, so the memory is per event, not per byte. Concurrent callers share one pass.
+   * added since. Heads and ids only, so the memory is per event, not per byte. Passes over a topic run one after
+   * another, and a caller's pass starts after its call: a pass already running read its end offsets too early to
+   * see a write the caller must see (its own lost send, or another process's acknowledged append).
    */
   private catchUp(topic: string): Promise<void> {
-    let running = this.catchingUp.get(topic);
-    if (!running) {
-      running = this.indexTopic(topic).finally(() => this.catchingUp.delete(topic));
-      this.catchingUp.set(topic, running);
-    }
-    return running;
+    const previous = this.catchingUp.get(topic) ?? Promise.resolve();
+    const pass = previous.catch(() => undefined).then(() => this.indexTopic(topic));
+    const tail = pass.catch(() => undefined);
+    this.catchingUp.set(topic, tail);
+    void tail.then(() => {
+      if (this.catchingUp.get(topic) === tail) this.catchingUp.delete(topic);
+    });
+    return pass;
   }
 
   private async indexTopic(topic: string): Promise<void> {

@@ -95,6 +95,11 @@ export class RunlogClient {
   constructor(options: RunlogClientOptions) {
     this.options = { ...DEFAULTS, compress: true, flushOnExit: true, ...options };
     this.options.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    // A malformed URL would fail every request the way a network error does, and be retried forever.
+    const url = new URL(this.options.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`baseUrl must be an http(s) URL, got ${options.baseUrl}`);
+    }
     this.timer = setInterval(() => this.flushBuffers(), this.options.flushIntervalMs);
     this.timer.unref();
     if (this.options.flushOnExit) this.installExitHooks();
@@ -265,6 +270,7 @@ export class Run {
   private readonly queue: Operation[] = [];
   private sending: Promise<void> | null = null;
   private idle: (() => void)[] = [];
+  private ended = false;
 
   constructor(
     private readonly client: RunlogClient,
@@ -294,8 +300,14 @@ export class Run {
 
   /** Points of several keys at one step; await it for backpressure (it is settled at once while there is room). */
   async log(metrics: Record<string, number>, step: number, timestamp = Date.now()): Promise<void> {
+    // Checked before and after waiting for room: points logged to an ended run would be admitted and never sent.
+    this.assertOpen();
     const keys = Object.keys(metrics);
     await this.client.admit(keys.length);
+    if (this.ended) {
+      this.client.release(keys.length);
+      this.assertOpen();
+    }
     for (const key of keys) {
       let column = this.columns.get(key);
       if (!column) {
@@ -361,7 +373,13 @@ export class Run {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  private assertOpen(): void {
+    if (this.ended) throw new Error(`run ${this.runId} has ended: nothing more can be logged to it`);
+  }
+
   private async end(operation: Operation): Promise<void> {
+    this.assertOpen();
+    this.ended = true;
     this.cutBatch();
     await new Promise<void>((done, failed) => this.enqueue({ ...operation, done: () => done(), failed }));
     await this.drained();

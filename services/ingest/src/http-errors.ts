@@ -99,6 +99,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
+    // A download that failed mid-stream (the client hung up) has sent its headers: there is no answer left to give.
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
     const { status, body } = toHttpError(error);
     // Refused before its body was all read (an upload's path, size or run): what the client is still sending is
     // read and dropped, so it gets this answer instead of a reset and the connection stays usable. (Closing it

@@ -92,6 +92,7 @@ export class IngestRouter {
       if (typeof value === 'string') headers[name] = value;
     }
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${peers[owner]}${forwardPath}`, {
         method: forwardPath === request.originalUrl ? request.method : 'POST',
@@ -99,6 +100,7 @@ export class IngestRouter {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
       });
+      text = await response.text();
     } catch (error) {
       throw new OwnerUnavailableError(
         `ingest ${owner} (${peers[owner]}), which owns ${key}, did not answer`,
@@ -107,8 +109,18 @@ export class IngestRouter {
         },
       );
     }
-    const text = await response.text();
-    const answer: unknown = text ? JSON.parse(text) : {};
+    let answer: unknown;
+    try {
+      answer = text ? JSON.parse(text) : {};
+    } catch (error) {
+      // Not the owner's JSON: a proxy or a half-started process answered.
+      throw new OwnerUnavailableError(
+        `ingest ${owner} (${peers[owner]}) answered ${response.status} without JSON`,
+        {
+          cause: error,
+        },
+      );
+    }
     if (!response.ok) throw new ForwardedAnswer(response.status, answer);
     return answer as T;
   }

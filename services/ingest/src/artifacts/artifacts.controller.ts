@@ -69,6 +69,11 @@ export class ArtifactsController {
     // must survive that so the error answer can drain it and reach the client (see HttpErrorFilter).
     const body = new PassThrough();
     request.pipe(body);
+    // pipe() passes on neither errors nor an abort: without this, a client that hangs up leaves the store waiting.
+    request.once('error', (error) => body.destroy(error));
+    request.once('close', () => {
+      if (!request.complete) body.destroy(new Error('the client aborted the upload'));
+    });
     let stored;
     try {
       stored = await this.store.put(body, { maxBytes: this.maxBytes });
