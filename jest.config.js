@@ -36,6 +36,7 @@ module.exports = {
         '<rootDir>/test/integration/projector-restart.int.spec.ts',
         '<rootDir>/test/integration/artifacts.int.spec.ts',
         '<rootDir>/test/integration/sdk.int.spec.ts',
+        '<rootDir>/test/integration/run-record.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.

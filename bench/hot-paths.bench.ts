@@ -68,7 +68,7 @@ export async function benchHotPaths(pointsPerBody = 10_000, insertRows = 500_000
   const sealMs = timeIt(() => sealEvent(event, 'metrics:r', null, new Date().toISOString()));
   const sealed = sealEvent(event, 'metrics:r', null, new Date().toISOString()) as StoredEvent;
   const position = { topic: 'runlog.metrics', partition: 0, offset: 1 };
-  const toRowsMs = timeIt(() => addEventRows(new BatchRows(), sealed, position, () => true, undefined));
+  const toRowsMs = timeIt(() => addEventRows(new BatchRows(), sealed, position, () => true, {}));
 
   const dir = mkdtempSync(join(tmpdir(), 'runlog-bench-ch-'));
   const ch = createClickHouse({ chdbPath: dir, database: 'bench' });
@@ -90,7 +90,7 @@ export async function benchHotPaths(pointsPerBody = 10_000, insertRows = 500_000
         { ...sealed, payload: { runId: `run-${e % 16}`, series } } as StoredEvent,
         { ...position, offset: e + 1 },
         () => true,
-        undefined,
+        {},
       );
     }
     const objects = rows.lines.metric_points.map((line) => {

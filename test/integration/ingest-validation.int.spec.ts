@@ -6,11 +6,12 @@ describe('ingest refuses bad input with a 4xx naming the field, appending nothin
   let dataDir: string;
   let runlog: RunlogProcess;
   let runId: string;
+  let experimentId: string;
 
   beforeAll(async () => {
     dataDir = makeDataDir();
     runlog = await startRunlog(dataDir, { RUNLOG_MAX_BODY_BYTES: String(256 * 1024) });
-    ({ runId } = await createExperimentAndRun(runlog.base, 'validation'));
+    ({ runId, experimentId } = await createExperimentAndRun(runlog.base, 'validation'));
   });
 
   afterAll(async () => {
@@ -57,9 +58,9 @@ describe('ingest refuses bad input with a 4xx naming the field, appending nothin
       'metrics[0].steps[1]',
     ],
     [
-      'NaN passed as a string',
+      'a non-finite value not spelled NaN, Infinity or -Infinity',
       () => `/api/v1/runs/${runId}/metrics`,
-      metrics({ values: [1, 'NaN'] }),
+      metrics({ values: [1, 'nan'] }),
       400,
       'validation_failed',
       'metrics[0].values[1]',
@@ -121,6 +122,82 @@ describe('ingest refuses bad input with a 4xx naming the field, appending nothin
       400,
       'validation_failed',
       'body',
+    ],
+    [
+      'an experiment name with a leading space',
+      () => '/api/v1/experiments',
+      { name: ' resnet' },
+      400,
+      'validation_failed',
+      'name',
+    ],
+    [
+      'an experiment renamed to a name with a control character',
+      () => `/api/v1/experiments/${experimentId}/rename`,
+      { name: 'res\u0007net' },
+      400,
+      'validation_failed',
+      'name',
+    ],
+    [
+      'a sweep without a search space',
+      () => '/api/v1/sweeps',
+      { experimentId: 'whatever', searchSpace: {} },
+      400,
+      'validation_failed',
+      'searchSpace',
+    ],
+    [
+      'a sweep objective with an unknown goal',
+      () => '/api/v1/sweeps',
+      {
+        experimentId: 'e',
+        searchSpace: { lr: { values: [1] } },
+        objective: { metric: 'loss', goal: 'best' },
+      },
+      400,
+      'validation_failed',
+      'objective.goal',
+    ],
+    [
+      'an input without a digest',
+      () => `/api/v1/runs/${runId}/inputs`,
+      { inputs: [{ name: 'mnist' }] },
+      400,
+      'validation_failed',
+      'inputs[0].digest',
+    ],
+    [
+      'a context whose commit is not a hash',
+      () => '/api/v1/runs',
+      { experimentId: 'e', context: { code: { commit: 'HEAD' } } },
+      400,
+      'validation_failed',
+      'context.code.commit',
+    ],
+    [
+      'a note over 64 KiB',
+      () => `/api/v1/runs/${runId}/note`,
+      { note: 'x'.repeat(65537) },
+      400,
+      'validation_failed',
+      'note',
+    ],
+    [
+      'a parent run id that is not an id',
+      () => '/api/v1/runs',
+      { experimentId: 'e', parentRunId: '../etc' },
+      400,
+      'validation_failed',
+      'parentRunId',
+    ],
+    [
+      'an unknown field on a heartbeat',
+      () => `/api/v1/runs/${runId}/heartbeat`,
+      { alive: true },
+      400,
+      'validation_failed',
+      'alive',
     ],
   ];
 

@@ -33,7 +33,11 @@ describe('ClickHouse migrations', () => {
   }
 
   it('creates every projection table once, and a second run applies nothing', async () => {
-    expect(await applyMigrations(ch, migrations)).toEqual(['001_init.sql', '002_store_identity.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual([
+      '001_init.sql',
+      '002_store_identity.sql',
+      '003_run_record.sql',
+    ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
         'events',
@@ -44,6 +48,9 @@ describe('ClickHouse migrations', () => {
         'runs',
         'store_identity',
         'tags',
+        'sweeps',
+        'run_inputs',
+        'artifacts',
       ]),
     );
     expect(await applyMigrations(ch, migrations)).toEqual([]);
@@ -57,10 +64,10 @@ describe('ClickHouse migrations', () => {
 
   it('applies a new numbered migration in order', async () => {
     writeFileSync(
-      join(migrations, '003_add_notes.sql'),
+      join(migrations, '004_add_notes.sql'),
       'CREATE TABLE IF NOT EXISTS {{database}}.notes (run_id String, note String) ENGINE = MergeTree ORDER BY run_id;\n',
     );
-    expect(await applyMigrations(ch, migrations)).toEqual(['003_add_notes.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual(['004_add_notes.sql']);
     expect(await tables()).toContain('notes');
   });
 

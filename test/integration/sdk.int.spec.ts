@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { RunlogClient, type Run } from '../../libs/sdk/src/runlog';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileDigest, RunlogClient, type Run } from '../../libs/sdk/src/runlog';
 import { gql, waitForProjection } from '../support/runlog-client';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
@@ -34,10 +38,30 @@ function flakyFetch(stats: { lostBefore: number; lostAfter: number }): typeof fe
 interface RunView {
   status: string;
   failureReason: string | null;
+  stackTrace: string | null;
   params: { key: string; value: string }[];
   tags: { key: string; value: string }[];
-  metrics: { key: string; count: number; min: number; max: number; last: number; lastStep: number }[];
+  metrics: {
+    key: string;
+    count: number;
+    min: number | null;
+    max: number | null;
+    last: number | string;
+    lastStep: number;
+  }[];
+  inputs: { name: string; digest: string; split: string | null; rows: number | null }[];
+  context: {
+    code: { commit: string | null } | null;
+    environment: { runtime: string; runtimeVersion: string } | null;
+    hardware: { cpuCount: number } | null;
+    seeds: { key: string; value: string }[];
+    host: string | null;
+  } | null;
 }
+
+const RUN_FIELDS = `status failureReason stackTrace params { key value } tags { key value }
+  metrics { key count min max last lastStep } inputs { name digest split rows }
+  context { code { commit } environment { runtime runtimeVersion } hardware { cpuCount } seeds { key value } host }`;
 
 describe('the TypeScript SDK against a real server, through injected HTTP failures', () => {
   let runlog: RunlogProcess;
@@ -68,6 +92,10 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
     const experiment = `sweep-${Date.now()}`;
     const runIds: string[] = [];
     const weights = Buffer.from('weights of the best model');
+    const datasetFile = join(dataDir, 'train.csv');
+    writeFileSync(datasetFile, 'x,y\n1,2\n3,4\n');
+    const datasetDigest = await fileDigest(datasetFile);
+    expect(datasetDigest).toBe(`sha256:${createHash('sha256').update('x,y\n1,2\n3,4\n').digest('hex')}`);
 
     await Promise.all(
       Array.from({ length: RUNS }, (_, r) =>
@@ -77,9 +105,11 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
             name: `trial-${r}`,
             params: { optimizer: { name: 'adam', lr: 0.001 * (r + 1) }, seed: r },
             tags: { sweep: experiment },
+            seeds: { torch: r },
           },
           async (run: Run) => {
             runIds[r] = run.runId;
+            run.logInput({ name: 'train.csv', digest: datasetDigest, split: 'train', rows: 2 });
             for (let step = 0; step < STEPS_PER_RUN; step++) {
               await run.log({ 'train/loss': 1 / (1 + step), 'train/step_parity': step % 2 }, step);
             }
@@ -92,6 +122,10 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
     const failing = client.withRun({ experimentName: `${experiment}-failing` }, async (run) => {
       runIds.push(run.runId);
       await run.log({ 'train/loss': Number.MAX_VALUE }, 0);
+      await run.log({ 'train/loss': NaN, 'grad/norm': Infinity }, 1);
+      await expect(run.log({ 'train/loss': '0.5' as unknown as number }, 2)).rejects.toThrow(
+        /"train\/loss" is not a number/,
+      );
       throw new RangeError('loss diverged');
     });
     await expect(failing).rejects.toThrow('loss diverged');
@@ -110,15 +144,26 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
     expect(stats.lostAfter).toBeGreaterThan(0);
 
     await waitForProjection(runlog.base, 120_000);
+    // The context is the test process's own: this checkout's commit, this machine.
+    const gitHead = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
     let total = 0;
     for (const [r, runId] of runIds.slice(0, RUNS).entries()) {
       const { run } = await gql<{ run: RunView }>(
         runlog.base,
-        `query ($id: ID!) { run(id: $id) { status failureReason params { key value } tags { key value }
-          metrics { key count min max last lastStep } } }`,
-        { id: runId },
+        `query ($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`,
+        {
+          id: runId,
+        },
       );
       expect(run.status).toBe('finished');
+      expect(run.inputs).toEqual([{ name: 'train.csv', digest: datasetDigest, split: 'train', rows: 2 }]);
+      expect(run.context).toEqual({
+        code: { commit: gitHead },
+        environment: { runtime: 'node', runtimeVersion: process.version },
+        hardware: { cpuCount: expect.any(Number) },
+        seeds: [{ key: 'torch', value: String(r) }],
+        host: hostname(),
+      });
       expect(run.params).toEqual([
         { key: 'optimizer.lr', value: String(0.001 * (r + 1)) },
         { key: 'optimizer.name', value: 'adam' },
@@ -153,10 +198,15 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
 
     const { run: failed } = await gql<{ run: RunView }>(
       runlog.base,
-      'query ($id: ID!) { run(id: $id) { status failureReason metrics { key count } } }',
+      `query ($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`,
       { id: runIds[RUNS] },
     );
     expect(failed).toMatchObject({ status: 'failed', failureReason: 'RangeError: loss diverged' });
-    expect(failed.metrics).toEqual([{ key: 'train/loss', count: 1 }]);
+    expect(failed.stackTrace).toMatch(/^RangeError: loss diverged\n\s+at /);
+    // NaN and Infinity arrive as such; min and max stay those of the finite values.
+    expect(failed.metrics).toEqual([
+      { key: 'grad/norm', count: 1, min: null, max: null, last: 'Infinity', lastStep: 1 },
+      { key: 'train/loss', count: 2, min: Number.MAX_VALUE, max: Number.MAX_VALUE, last: 'NaN', lastStep: 1 },
+    ]);
   });
 });

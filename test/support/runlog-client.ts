@@ -4,14 +4,24 @@ export interface HttpResult<T = Record<string, unknown>> {
   body: T;
 }
 
-export async function post<T = Record<string, unknown>>(
+export function post<T = Record<string, unknown>>(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
+  return send<T>('POST', base, path, body, headers);
+}
+
+export async function send<T = Record<string, unknown>>(
+  method: 'POST' | 'DELETE',
   base: string,
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult<T>> {
   const response = await fetch(`${base}${path}`, {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });

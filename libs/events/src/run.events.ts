@@ -10,10 +10,160 @@ export interface ExperimentCreated {
   payload: { experimentId: string; name: string };
 }
 
-export interface RunCreated {
+export interface ExperimentRenamed {
+  type: 'experiment.renamed';
+  v: 1;
+  payload: { name: string };
+}
+
+/** An archived experiment takes no new runs; its runs and their records stay as they are. */
+export interface ExperimentArchived {
+  type: 'experiment.archived';
+  v: 1;
+  payload: Record<string, never>;
+}
+
+export interface ExperimentRestored {
+  type: 'experiment.restored';
+  v: 1;
+  payload: Record<string, never>;
+}
+
+export type SweepMethod = 'grid' | 'random' | 'bayes' | 'manual';
+
+/** A hyperparameter sweep: its search space as the scheduler was given it, and the metric it optimises. */
+export interface SweepCreated {
+  type: 'sweep.created';
+  v: 1;
+  payload: {
+    sweepId: string;
+    experimentId: string;
+    name: string;
+    method: SweepMethod;
+    searchSpace: Record<string, unknown>;
+    objective: { metric: string; goal: 'minimize' | 'maximize' } | null;
+  };
+}
+
+/** v1 had no createdAt, sweep or parent: every v1 run started when it was created (upcasters.ts lifts it). */
+export interface RunCreatedV1 {
   type: 'run.created';
   v: 1;
   payload: { runId: string; experimentId: string; name: string; startTime: number };
+}
+
+/** `startTime` is null for a queued run (made by a scheduler, started later by `run.started`). */
+export interface RunCreated {
+  type: 'run.created';
+  v: 2;
+  payload: {
+    runId: string;
+    experimentId: string;
+    name: string;
+    createdAt: number;
+    startTime: number | null;
+    sweepId: string | null;
+    parentRunId: string | null;
+  };
+}
+
+export interface RunStarted {
+  type: 'run.started';
+  v: 1;
+  payload: { startTime: number };
+}
+
+export interface RunRenamed {
+  type: 'run.renamed';
+  v: 1;
+  payload: { name: string };
+}
+
+/** Soft delete, as MLflow's lifecycle stage: hidden from listings and closed to writes until restored. */
+export interface RunDeleted {
+  type: 'run.deleted';
+  v: 1;
+  payload: Record<string, never>;
+}
+
+export interface RunRestored {
+  type: 'run.restored';
+  v: 1;
+  payload: Record<string, never>;
+}
+
+/** Free text about the run (markdown by convention); an empty note clears it. */
+export interface RunNoteSet {
+  type: 'run.note_set';
+  v: 1;
+  payload: { note: string };
+}
+
+/** A dataset a run read: lineage from a model back to the exact data. */
+export interface RunInput {
+  name: string;
+  digest: string;
+  source: string | null;
+  split: string | null;
+  rows: number | null;
+  schemaDigest: string | null;
+}
+
+export interface RunInputsLogged {
+  type: 'run.inputs_logged';
+  v: 1;
+  payload: { inputs: RunInput[] };
+}
+
+/** Where and from what a run came: captured by the client at run start. */
+export interface RunContext {
+  code?: {
+    commit?: string;
+    branch?: string;
+    remote?: string;
+    dirty?: boolean;
+    diffDigest?: string;
+    entryPoint?: string;
+  };
+  environment?: {
+    runtime?: string;
+    runtimeVersion?: string;
+    platform?: string;
+    arch?: string;
+    lockfileDigest?: string;
+    containerImageDigest?: string;
+  };
+  hardware?: {
+    cpuModel?: string;
+    cpuCount?: number;
+    memoryBytes?: number;
+    gpus?: { model: string; memoryBytes?: number }[];
+  };
+  seeds?: Record<string, number | string>;
+  user?: string;
+  host?: string;
+}
+
+export interface RunContextCaptured {
+  type: 'run.context_captured';
+  v: 1;
+  payload: { context: RunContext };
+}
+
+/**
+ * Nothing was heard from the run's client (no write, no heartbeat) for `timeoutMs` since `lastSeenAt`. Not an
+ * ending: a client that comes back resumes the run (`run.resumed`), and its finish is still accepted.
+ */
+export interface RunMarkedStale {
+  type: 'run.marked_stale';
+  v: 1;
+  payload: { lastSeenAt: number; timeoutMs: number };
+}
+
+export interface RunResumed {
+  type: 'run.resumed';
+  v: 1;
+  payload: Record<string, never>;
 }
 
 export interface RunParamsLogged {
@@ -40,10 +190,16 @@ export interface RunFinished {
   payload: { endTime: number };
 }
 
-export interface RunFailed {
+export interface RunFailedV1 {
   type: 'run.failed';
   v: 1;
   payload: { endTime: number; reason: string };
+}
+
+export interface RunFailed {
+  type: 'run.failed';
+  v: 2;
+  payload: { endTime: number; reason: string; stackTrace: string | null };
 }
 
 export interface RunKilled {
@@ -63,11 +219,15 @@ export interface RunArtifactLogged {
   payload: { path: string; size: number; digest: string; contentType: string };
 }
 
+/** JSON has no NaN or infinities: they travel and are stored as these strings, and are kept as such. */
+export type NonFiniteValue = 'NaN' | 'Infinity' | '-Infinity';
+export type MetricValue = number | NonFiniteValue;
+
 /** One metric key's points in columnar form; `timestamps` (ms) defaults to the event's occurredAt. */
 export interface MetricSeriesBatch {
   key: string;
   steps: number[];
-  values: number[];
+  values: MetricValue[];
   timestamps?: number[];
 }
 
@@ -77,9 +237,19 @@ export interface MetricsLogged {
   payload: { runId: string; series: MetricSeriesBatch[] };
 }
 
-export type ExperimentEvent = ExperimentCreated;
+export type ExperimentEvent = ExperimentCreated | ExperimentRenamed | ExperimentArchived | ExperimentRestored;
+export type SweepEvent = SweepCreated;
 export type RunLifecycleEvent =
   | RunCreated
+  | RunStarted
+  | RunRenamed
+  | RunDeleted
+  | RunRestored
+  | RunNoteSet
+  | RunInputsLogged
+  | RunContextCaptured
+  | RunMarkedStale
+  | RunResumed
   | RunParamsLogged
   | RunTagsSet
   | RunTagsDeleted
@@ -87,7 +257,9 @@ export type RunLifecycleEvent =
   | RunFinished
   | RunFailed
   | RunKilled;
-export type RunlogEvent = ExperimentEvent | RunLifecycleEvent | MetricsLogged;
+export type RunlogEvent = ExperimentEvent | SweepEvent | RunLifecycleEvent | MetricsLogged;
+/** Shapes that are only ever read from the log, and lifted to the current version on read. */
+export type SupersededEvent = RunCreatedV1 | RunFailedV1;
 export type RunlogEventType = RunlogEvent['type'];
 
 /** The event shape without the envelope's bookkeeping: what a decider returns. */
@@ -106,12 +278,22 @@ export type NewRunlogEvent<E extends RunlogEvent = RunlogEvent> = E extends Runl
 
 export const streams = {
   experiment: (experimentId: string) => `experiment:${experimentId}`,
+  sweep: (sweepId: string) => `sweep:${sweepId}`,
   run: (runId: string) => `run:${runId}`,
   metrics: (runId: string) => `metrics:${runId}`,
 };
 
 export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunLifecycleEvent['type']>([
   'run.created',
+  'run.started',
+  'run.renamed',
+  'run.deleted',
+  'run.restored',
+  'run.note_set',
+  'run.inputs_logged',
+  'run.context_captured',
+  'run.marked_stale',
+  'run.resumed',
   'run.params_logged',
   'run.tags_set',
   'run.tags_deleted',

@@ -1,16 +1,36 @@
 import type { EventEnvelope } from './envelope';
-import type { RunlogEvent, StoredEvent } from './run.events';
+import type {
+  RunCreated,
+  RunCreatedV1,
+  RunFailed,
+  RunFailedV1,
+  RunlogEvent,
+  StoredEvent,
+} from './run.events';
 
 /** The newest schema version of each event type: what every reader sees after upcasting. */
 export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'experiment.created': 1,
-  'run.created': 1,
+  'experiment.renamed': 1,
+  'experiment.archived': 1,
+  'experiment.restored': 1,
+  'sweep.created': 1,
+  'run.created': 2,
+  'run.started': 1,
+  'run.renamed': 1,
+  'run.deleted': 1,
+  'run.restored': 1,
+  'run.note_set': 1,
+  'run.inputs_logged': 1,
+  'run.context_captured': 1,
+  'run.marked_stale': 1,
+  'run.resumed': 1,
   'run.params_logged': 1,
   'run.tags_set': 1,
   'run.tags_deleted': 1,
   'run.artifact_logged': 1,
   'run.finished': 1,
-  'run.failed': 1,
+  'run.failed': 2,
   'run.killed': 1,
   'metrics.logged': 1,
 };
@@ -19,9 +39,29 @@ type Upcaster = (envelope: EventEnvelope) => EventEnvelope;
 
 /**
  * `${type}@${v}` → a function lifting that version by one. Old shapes are read here and only here;
- * the log is never rewritten. Empty while every type is at v1.
+ * the log is never rewritten, so the hash of a stored event stays the hash of what was written.
  */
-const UPCASTERS: Record<string, Upcaster> = {};
+const UPCASTERS: Record<string, Upcaster> = {
+  // A v1 run started when it was created, and had neither sweep nor parent.
+  'run.created@1': (envelope) => {
+    const old = envelope.payload as RunCreatedV1['payload'];
+    const payload: RunCreated['payload'] = {
+      runId: old.runId,
+      experimentId: old.experimentId,
+      name: old.name,
+      createdAt: old.startTime,
+      startTime: old.startTime,
+      sweepId: null,
+      parentRunId: null,
+    };
+    return { ...envelope, v: 2, payload };
+  },
+  'run.failed@1': (envelope) => {
+    const old = envelope.payload as RunFailedV1['payload'];
+    const payload: RunFailed['payload'] = { ...old, stackTrace: null };
+    return { ...envelope, v: 2, payload };
+  },
+};
 
 export class UnknownEventError extends Error {
   constructor(

@@ -1,6 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { captureContext, type RunContext } from './context';
+import { SystemMetricsSampler } from './system-metrics';
+
+export { captureContext, type RunContext } from './context';
+export { SystemMetricsSampler } from './system-metrics';
 
 const gzip = promisify(gzipCallback);
 
@@ -29,6 +35,11 @@ export interface RunlogClientOptions {
   maxWaitingLogs?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /**
+   * Every this often a running run with nothing in flight tells the server its client is alive (default 30 s), so
+   * the server's stale marking (RUNLOG_STALE_AFTER_MS, 15 min by default) only catches runs whose process died.
+   */
+  heartbeatIntervalMs?: number;
   /** Gzip metric batches (default true). */
   compress?: boolean;
   /** Flush when the process is about to exit or gets SIGINT/SIGTERM (default true). */
@@ -47,6 +58,35 @@ export interface StartRunOptions {
   name?: string;
   params?: Record<string, unknown>;
   tags?: Record<string, string>;
+  sweepId?: string;
+  parentRunId?: string;
+  /**
+   * Record code (git commit, branch, remote, dirty flag, diff digest, entry point), environment (runtime, lockfile
+   * digest, container image from RUNLOG_CONTAINER_IMAGE_DIGEST), hardware (CPU, memory, GPUs via nvidia-smi), user
+   * and host at start (default true). Captured once per client; it takes a few milliseconds with git present.
+   */
+  captureContext?: boolean;
+  /** Random seeds to record with the context, e.g. `{ torch: 42 }`. */
+  seeds?: Record<string, number | string>;
+  /** Sample CPU, memory and GPU use into `system/...` metrics every `intervalMs` (default 10 s) while running. */
+  systemMetrics?: boolean | { intervalMs?: number };
+}
+
+/** A dataset a run reads; `digest` identifies its exact content (see `fileDigest`). */
+export interface InputSpec {
+  name: string;
+  digest: string;
+  source?: string;
+  split?: string;
+  rows?: number;
+  schemaDigest?: string;
+}
+
+/** `sha256:<hex>` of a file's bytes, streamed: the digest to give `logInput` for a dataset file. */
+export async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 export class QueueFullError extends Error {}
@@ -80,7 +120,9 @@ const DEFAULTS = {
   maxWaitingLogs: 10_000,
   retryBaseDelayMs: 100,
   retryMaxDelayMs: 5_000,
+  heartbeatIntervalMs: 30_000,
 };
+const SYSTEM_METRICS_INTERVAL_MS = 10_000;
 
 export class RunlogClient {
   private readonly options: Required<Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor'>> &
@@ -90,6 +132,7 @@ export class RunlogClient {
   private readonly waiting: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private context: Promise<RunContext> | null = null;
   private readonly exitHooks: { event: string; handler: (...args: unknown[]) => void }[] = [];
 
   constructor(options: RunlogClientOptions) {
@@ -116,15 +159,35 @@ export class RunlogClient {
       experimentId = created.experimentId;
     }
     const eventId = randomUUID();
+    let context: RunContext | undefined;
+    if (options.captureContext !== false) {
+      // Code, environment and hardware do not change within a process: captured once, seeds added per run.
+      this.context ??= captureContext();
+      context = { ...(await this.context), ...(options.seeds ? { seeds: options.seeds } : {}) };
+    } else if (options.seeds) {
+      context = { seeds: options.seeds };
+    }
     const created = await this.send<{ runId: string }>({
       path: '/api/v1/runs',
-      body: { eventId, experimentId, runId: options.runId ?? eventId, name: options.name },
+      body: {
+        eventId,
+        experimentId,
+        runId: options.runId ?? eventId,
+        name: options.name,
+        sweepId: options.sweepId,
+        parentRunId: options.parentRunId,
+        context,
+      },
       points: 0,
     });
-    const run = new Run(this, created.runId);
+    const run = new Run(this, created.runId, this.options.heartbeatIntervalMs);
     this.runs.add(run);
     if (options.params) run.logParams(options.params);
     if (options.tags) run.setTags(options.tags);
+    if (options.systemMetrics) {
+      const every = options.systemMetrics === true ? undefined : options.systemMetrics.intervalMs;
+      run.sampleSystemMetrics(every ?? SYSTEM_METRICS_INTERVAL_MS);
+    }
     return run;
   }
 
@@ -265,17 +328,40 @@ export class RunlogClient {
 
 /** One run: its calls queue operations that its sender sends in order. */
 export class Run {
-  private columns = new Map<string, { steps: number[]; values: number[]; timestamps: number[] }>();
+  private columns = new Map<string, { steps: number[]; values: (number | string)[]; timestamps: number[] }>();
   private bufferedPoints = 0;
   private readonly queue: Operation[] = [];
   private sending: Promise<void> | null = null;
   private idle: (() => void)[] = [];
   private ended = false;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly client: RunlogClient,
     readonly runId: string,
-  ) {}
+    heartbeatIntervalMs: number,
+  ) {
+    // Only while nothing is in flight: any request of the run already tells the server the client is alive.
+    this.every(heartbeatIntervalMs, () => {
+      if (!this.sending) this.enqueue({ path: `/api/v1/runs/${this.runId}/heartbeat`, body: {}, points: 0 });
+    });
+  }
+
+  /** @internal */
+  sampleSystemMetrics(intervalMs: number): void {
+    const sampler = new SystemMetricsSampler();
+    let step = 0;
+    this.every(intervalMs, async () => {
+      const sample = await sampler.sample();
+      if (!this.ended && Object.keys(sample).length > 0) await this.log(sample, step++).catch(() => {});
+    });
+  }
+
+  private every(intervalMs: number, tick: () => unknown): void {
+    const timer = setInterval(tick, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
 
   get busy(): boolean {
     return this.sending !== null || this.bufferedPoints > 0;
@@ -290,6 +376,24 @@ export class Run {
     });
   }
 
+  /** Datasets the run reads (lineage); the same name and digest again is recorded once. */
+  logInput(...inputs: InputSpec[]): void {
+    this.enqueue({
+      path: `/api/v1/runs/${this.runId}/inputs`,
+      body: { eventId: randomUUID(), inputs },
+      points: 0,
+    });
+  }
+
+  /** Free text about the run (markdown); replaces the previous note, and may be set after the run ended. */
+  setNote(note: string): void {
+    this.enqueue({
+      path: `/api/v1/runs/${this.runId}/note`,
+      body: { eventId: randomUUID(), note },
+      points: 0,
+    });
+  }
+
   setTags(tags: Record<string, string>): void {
     this.enqueue({
       path: `/api/v1/runs/${this.runId}/tags`,
@@ -298,11 +402,19 @@ export class Run {
     });
   }
 
-  /** Points of several keys at one step; await it for backpressure (it is settled at once while there is room). */
+  /**
+   * Points of several keys at one step; await it for backpressure (it is settled at once while there is room).
+   * NaN and ±Infinity are kept as such; a value that is not a number throws here, naming its key, rather than
+   * making the server refuse the whole batch later.
+   */
   async log(metrics: Record<string, number>, step: number, timestamp = Date.now()): Promise<void> {
     // Checked before and after waiting for room: points logged to an ended run would be admitted and never sent.
     this.assertOpen();
     const keys = Object.keys(metrics);
+    for (const key of keys) {
+      if (typeof metrics[key] !== 'number')
+        throw new TypeError(`metric "${key}" is not a number: ${String(metrics[key])}`);
+    }
     await this.client.admit(keys.length);
     if (this.ended) {
       this.client.release(keys.length);
@@ -314,8 +426,12 @@ export class Run {
         column = { steps: [], values: [], timestamps: [] };
         this.columns.set(key, column);
       }
+      const value = metrics[key];
       column.steps.push(step);
-      column.values.push(metrics[key]);
+      // JSON has no NaN or infinities; the server takes them as these strings and keeps them as such.
+      column.values.push(
+        Number.isFinite(value) ? value : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity',
+      );
       column.timestamps.push(timestamp);
     }
     this.bufferedPoints += keys.length;
@@ -345,9 +461,10 @@ export class Run {
 
   async fail(error: unknown): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const stackTrace = error instanceof Error && error.stack ? error.stack.slice(0, 65_536) : undefined;
     await this.end({
       path: `/api/v1/runs/${this.runId}/fail`,
-      body: { eventId: randomUUID(), reason: reason.slice(0, 4000) || 'failed' },
+      body: { eventId: randomUUID(), reason: reason.slice(0, 4000) || 'failed', stackTrace },
       points: 0,
     });
   }
@@ -380,6 +497,7 @@ export class Run {
   private async end(operation: Operation): Promise<void> {
     this.assertOpen();
     this.ended = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.cutBatch();
     await new Promise<void>((done, failed) => this.enqueue({ ...operation, done: () => done(), failed }));
     await this.drained();

@@ -26,7 +26,9 @@ export function tsvNullableMillis(ms: number | null): string {
   return ms === null ? '\\N' : tsvMillis(ms);
 }
 
-export function tsvFloat(value: number): string {
+/** A metric value as stored: a number, or "NaN" / "Infinity" / "-Infinity" (JSON has no such numbers). */
+export function tsvFloat(value: number | string): string {
+  if (typeof value === 'string') return value === 'NaN' ? 'nan' : value === '-Infinity' ? '-inf' : 'inf';
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';

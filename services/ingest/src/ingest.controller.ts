@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   createParamDecorator,
+  Delete,
   Get,
   HttpCode,
   Param,
@@ -21,8 +22,8 @@ import { RequestValidator } from './request-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export function runIdParam(runId: string): string {
-  if (!ID.test(runId)) throw new ValidationError(`"runId" must match ${ID.source}`, 'runId');
+export function runIdParam(runId: string, name = 'runId'): string {
+  if (!ID.test(runId)) throw new ValidationError(`"${name}" must match ${ID.source}`, name);
   return runId;
 }
 
@@ -69,6 +70,61 @@ export class IngestController {
     );
   }
 
+  @Post('experiments/:experimentId/rename')
+  @HttpCode(200)
+  renameExperiment(
+    @Param('experimentId') experimentId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(experimentId, 'experimentId');
+    const validated = this.validator.validate('RenameExperiment', body);
+    return this.router.route(id, request, validated, () =>
+      this.ingest.renameExperiment(caller, id, validated),
+    );
+  }
+
+  /** Closes the experiment to new runs; its runs stay as they are. */
+  @Post('experiments/:experimentId/archive')
+  @HttpCode(200)
+  archiveExperiment(
+    @Param('experimentId') experimentId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(experimentId, 'experimentId');
+    const validated = this.validator.validate('Bare', body ?? {});
+    return this.router.route(id, request, validated, () =>
+      this.ingest.archiveExperiment(caller, id, validated),
+    );
+  }
+
+  @Post('experiments/:experimentId/restore')
+  @HttpCode(200)
+  restoreExperiment(
+    @Param('experimentId') experimentId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(experimentId, 'experimentId');
+    const validated = this.validator.validate('Bare', body ?? {});
+    return this.router.route(id, request, validated, () =>
+      this.ingest.restoreExperiment(caller, id, validated),
+    );
+  }
+
+  @Post('sweeps')
+  createSweep(@Body() body: unknown, @CallerHeaders() caller: Caller, @Req() request: Request) {
+    const validated = this.validator.validate('CreateSweep', body);
+    const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
+    return this.router.route(resolved.sweepId ?? resolved.eventId, request, resolved, () =>
+      this.ingest.createSweep(caller, resolved),
+    );
+  }
+
   @Post('runs')
   createRun(@Body() body: unknown, @CallerHeaders() caller: Caller, @Req() request: Request) {
     const validated = this.validator.validate('CreateRun', body);
@@ -76,6 +132,101 @@ export class IngestController {
     return this.router.route(resolved.runId ?? resolved.eventId, request, resolved, () =>
       this.ingest.createRun(caller, resolved),
     );
+  }
+
+  /** Starts a queued run, optionally with the context of the machine that picked it up. */
+  @Post('runs/:runId/start')
+  @HttpCode(200)
+  startRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('StartRun', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.startRun(caller, id, validated));
+  }
+
+  @Post('runs/:runId/rename')
+  @HttpCode(200)
+  renameRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('RenameRun', body);
+    return this.router.route(id, request, validated, () => this.ingest.renameRun(caller, id, validated));
+  }
+
+  /** Soft delete: the run leaves listings and takes no writes until restored; the log keeps everything. */
+  @Delete('runs/:runId')
+  @HttpCode(200)
+  deleteRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('Bare', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.deleteRun(caller, id, validated));
+  }
+
+  @Post('runs/:runId/restore')
+  @HttpCode(200)
+  restoreRun(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('Bare', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.restoreRun(caller, id, validated));
+  }
+
+  @Post('runs/:runId/note')
+  @HttpCode(200)
+  setNote(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('SetNote', body);
+    return this.router.route(id, request, validated, () => this.ingest.setNote(caller, id, validated));
+  }
+
+  /** Datasets the run read (lineage). */
+  @Post('runs/:runId/inputs')
+  @HttpCode(200)
+  logInputs(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('LogInputs', body);
+    return this.router.route(id, request, validated, () => this.ingest.logInputs(caller, id, validated));
+  }
+
+  /** The client is alive; records nothing unless the run had been marked stale. */
+  @Post('runs/:runId/heartbeat')
+  @HttpCode(200)
+  heartbeat(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const validated = this.validator.validate('Bare', body ?? {});
+    return this.router.route(id, request, validated, () => this.ingest.heartbeat(caller, id, validated));
   }
 
   @Post('runs/:runId/params')

@@ -2,10 +2,18 @@
  * JSON schemas of the native ingest API's request bodies. They are compiled once (ajv) for validation and served
  * as the OpenAPI document's components, so the docs and the checks cannot drift apart.
  */
-const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
-const KEY_PATTERN = '^[A-Za-z0-9_\\-./: ]{1,250}$';
-// Path-like keys (`train/loss`, `system/gpu0/util`); no empty, `.` or `..` segment, so a key is never a path trick.
-const METRIC_KEY_PATTERN = '^(?!.*(?:^|/)\\.{1,2}(?:/|$))[A-Za-z0-9_\\-.:]+(?:/[A-Za-z0-9_\\-.:]+)*$';
+import {
+  experimentNameSchema,
+  ID_PATTERN,
+  KEY_PATTERN,
+  METRIC_KEY_PATTERN,
+  metricValueSchema,
+  runContextSchema,
+  runInputSchema,
+  runNameSchema,
+  searchSpaceSchema,
+} from '../../../libs/events/src/event-schemas';
+import type { MetricValue, RunContext, RunInput, SweepMethod } from '../../../libs/events/src/run.events';
 
 const eventId = {
   type: 'string',
@@ -28,7 +36,45 @@ export const createExperimentSchema = {
     eventId,
     occurredAt,
     experimentId: id('Defaults to the eventId.'),
-    name: text(256),
+    name: experimentNameSchema,
+  },
+} as const;
+
+export const renameExperimentSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { eventId, occurredAt, name: experimentNameSchema },
+} as const;
+
+/** Archive and restore of experiments, start-less lifecycle steps of runs (delete, restore, heartbeat). */
+export const bareCommandSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { eventId, occurredAt },
+} as const;
+
+export const createSweepSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['experimentId', 'searchSpace'],
+  properties: {
+    eventId,
+    occurredAt,
+    sweepId: id('Defaults to the eventId.'),
+    experimentId: id('An existing, active experiment.'),
+    name: runNameSchema,
+    method: { enum: ['grid', 'random', 'bayes', 'manual'], description: 'Defaults to manual.' },
+    searchSpace: searchSpaceSchema,
+    objective: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['metric', 'goal'],
+      properties: {
+        metric: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
+        goal: { enum: ['minimize', 'maximize'] },
+      },
+    },
   },
 } as const;
 
@@ -40,8 +86,50 @@ export const createRunSchema = {
     eventId,
     occurredAt,
     runId: id('Defaults to the eventId, so a retried create makes one run.'),
-    experimentId: id('An existing experiment.'),
-    name: { type: 'string', maxLength: 256 },
+    experimentId: id('An existing, active experiment.'),
+    name: runNameSchema,
+    queued: {
+      type: 'boolean',
+      description: 'Made by a scheduler and started later (POST …/start); default false.',
+    },
+    sweepId: id('A sweep of the same experiment.'),
+    parentRunId: id('An existing run: this one is its child.'),
+    context: { ...runContextSchema, description: 'Code, environment, hardware, seeds, user and host.' },
+  },
+} as const;
+
+export const startRunSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { eventId, occurredAt, context: runContextSchema },
+} as const;
+
+export const renameRunSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { eventId, occurredAt, name: runNameSchema },
+} as const;
+
+export const setNoteSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['note'],
+  properties: {
+    eventId,
+    occurredAt,
+    note: { type: 'string', maxLength: 65536, description: 'Free text (markdown); an empty note clears it.' },
+  },
+} as const;
+
+export const logInputsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['inputs'],
+  properties: {
+    eventId,
+    occurredAt,
+    inputs: { type: 'array', minItems: 1, maxItems: 1000, items: runInputSchema },
   },
 } as const;
 
@@ -112,7 +200,11 @@ export const logMetricsSchema = {
             type: 'array',
             items: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
           },
-          values: { type: 'array', items: { type: 'number' } },
+          values: {
+            type: 'array',
+            items: metricValueSchema,
+            description: 'Numbers, or "NaN", "Infinity" and "-Infinity", which are kept as such.',
+          },
           timestamps: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 253402300799999 } },
         },
       },
@@ -130,7 +222,7 @@ export const failRunSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['reason'],
-  properties: { eventId, occurredAt, reason: text(8000) },
+  properties: { eventId, occurredAt, reason: text(8000), stackTrace: { type: 'string', maxLength: 65536 } },
 } as const;
 
 export const killRunSchema = {
@@ -154,7 +246,14 @@ export const registerArtifactSchema = {
 
 export const REQUEST_SCHEMAS = {
   CreateExperiment: createExperimentSchema,
+  RenameExperiment: renameExperimentSchema,
+  Bare: bareCommandSchema,
+  CreateSweep: createSweepSchema,
   CreateRun: createRunSchema,
+  StartRun: startRunSchema,
+  RenameRun: renameRunSchema,
+  SetNote: setNoteSchema,
+  LogInputs: logInputsSchema,
   LogParams: logParamsSchema,
   SetTags: setTagsSchema,
   DeleteTags: deleteTagsSchema,
@@ -175,10 +274,35 @@ export interface CreateExperimentBody extends Envelope {
   experimentId?: string;
   name: string;
 }
+export interface RenameBody extends Envelope {
+  name: string;
+}
+export type BareBody = Envelope;
+export interface CreateSweepBody extends Envelope {
+  sweepId?: string;
+  experimentId: string;
+  name?: string;
+  method?: SweepMethod;
+  searchSpace: Record<string, unknown>;
+  objective?: { metric: string; goal: 'minimize' | 'maximize' };
+}
 export interface CreateRunBody extends Envelope {
   runId?: string;
   experimentId: string;
   name?: string;
+  queued?: boolean;
+  sweepId?: string;
+  parentRunId?: string;
+  context?: RunContext;
+}
+export interface StartRunBody extends Envelope {
+  context?: RunContext;
+}
+export interface SetNoteBody extends Envelope {
+  note: string;
+}
+export interface LogInputsBody extends Envelope {
+  inputs: (Pick<RunInput, 'name' | 'digest'> & Partial<RunInput>)[];
 }
 export interface LogParamsBody extends Envelope {
   params: Record<string, string | number | boolean>;
@@ -190,11 +314,12 @@ export interface DeleteTagsBody extends Envelope {
   keys: string[];
 }
 export interface LogMetricsBody extends Envelope {
-  metrics: { key: string; steps: number[]; values: number[]; timestamps?: number[] }[];
+  metrics: { key: string; steps: number[]; values: MetricValue[]; timestamps?: number[] }[];
 }
 export type FinishRunBody = Envelope;
 export interface FailRunBody extends Envelope {
   reason: string;
+  stackTrace?: string;
 }
 export interface KillRunBody extends Envelope {
   reason?: string;
@@ -209,7 +334,14 @@ export interface RegisterArtifactBody {
 
 export interface RequestBodies {
   CreateExperiment: CreateExperimentBody;
+  RenameExperiment: RenameBody;
+  Bare: BareBody;
+  CreateSweep: CreateSweepBody;
   CreateRun: CreateRunBody;
+  StartRun: StartRunBody;
+  RenameRun: RenameBody;
+  SetNote: SetNoteBody;
+  LogInputs: LogInputsBody;
   LogParams: LogParamsBody;
   SetTags: SetTagsBody;
   DeleteTags: DeleteTagsBody;

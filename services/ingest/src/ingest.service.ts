@@ -4,6 +4,8 @@ import {
   countPoints,
   streams,
   type DomainEvent,
+  type ExperimentEvent,
+  type RunLifecycleEvent,
   type RunlogEvent,
 } from '../../../libs/events/src/run.events';
 import { upcast } from '../../../libs/events/src/upcasters';
@@ -14,6 +16,12 @@ import {
   type ExperimentCommand,
   type ExperimentState,
 } from '../../../libs/domain/src/experiment/experiment.decider';
+import {
+  decideSweep,
+  evolveSweep,
+  initialSweepState,
+  type SweepState,
+} from '../../../libs/domain/src/sweep/sweep.decider';
 import {
   decideRun,
   evolveRun,
@@ -30,9 +38,16 @@ import {
   type StreamSlice,
 } from '../../../libs/log/src/event-log';
 import { checkMetricColumns } from './metric-batch';
+import { LivenessTracker } from './liveness';
 import type {
+  BareBody,
   CreateExperimentBody,
   CreateRunBody,
+  CreateSweepBody,
+  LogInputsBody,
+  RenameBody,
+  SetNoteBody,
+  StartRunBody,
   DeleteTagsBody,
   FailRunBody,
   FinishRunBody,
@@ -65,41 +80,190 @@ export class IngestService {
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    private readonly liveness: LivenessTracker,
+  ) {
+    liveness.onStale = async (runId, lastSeenAt, timeoutMs) => {
+      await this.markStale(runId, lastSeenAt, timeoutMs);
+    };
+  }
 
   async createExperiment(caller: Caller, body: CreateExperimentBody) {
     const eventId = body.eventId ?? newEventId();
     const experimentId = body.experimentId ?? eventId;
     const command: ExperimentCommand = { type: 'CreateExperiment', data: { experimentId, name: body.name } };
-    const ack = await this.handle(
-      streams.experiment(experimentId),
-      TOPICS.lifecycle,
-      eventId,
-      caller,
-      body,
-      (slice) => decideExperiment(command, foldExperiment(slice)),
-    );
+    const ack = await this.experimentCommand(experimentId, eventId, caller, body, command);
     return { experimentId, ...ack };
   }
 
+  renameExperiment(caller: Caller, experimentId: string, body: RenameBody) {
+    const command: ExperimentCommand = { type: 'RenameExperiment', data: { experimentId, name: body.name } };
+    return this.experimentCommand(experimentId, body.eventId ?? newEventId(), caller, body, command);
+  }
+
+  archiveExperiment(caller: Caller, experimentId: string, body: BareBody) {
+    const command: ExperimentCommand = { type: 'ArchiveExperiment', data: { experimentId } };
+    return this.experimentCommand(experimentId, body.eventId ?? newEventId(), caller, body, command);
+  }
+
+  restoreExperiment(caller: Caller, experimentId: string, body: BareBody) {
+    const command: ExperimentCommand = { type: 'RestoreExperiment', data: { experimentId } };
+    return this.experimentCommand(experimentId, body.eventId ?? newEventId(), caller, body, command);
+  }
+
+  private experimentCommand(
+    experimentId: string,
+    eventId: string,
+    caller: Caller,
+    body: { occurredAt?: string },
+    command: ExperimentCommand,
+  ): Promise<Acknowledgement> {
+    return this.handle(streams.experiment(experimentId), TOPICS.lifecycle, eventId, caller, body, (slice) =>
+      decideExperiment(command, foldExperiment(slice)),
+    );
+  }
+
+  async createSweep(caller: Caller, body: CreateSweepBody) {
+    const eventId = body.eventId ?? newEventId();
+    const sweepId = body.sweepId ?? eventId;
+    const experiment = await this.experimentStatus(body.experimentId);
+    const ack = await this.handle(streams.sweep(sweepId), TOPICS.lifecycle, eventId, caller, body, (slice) =>
+      decideSweep(
+        {
+          type: 'CreateSweep',
+          data: {
+            sweepId,
+            experimentId: body.experimentId,
+            name: body.name ?? '',
+            method: body.method ?? 'manual',
+            searchSpace: body.searchSpace,
+            objective: body.objective ?? null,
+            experiment,
+          },
+        },
+        foldSweep(slice),
+      ),
+    );
+    return { sweepId, ...ack };
+  }
+
+  /**
+   * The experiment, sweep and parent are other streams, read before deciding: in a scaled-out deployment they may
+   * have been written by another ingest process, whose writes the log has caught up to by the time they are read.
+   */
   async createRun(caller: Caller, body: CreateRunBody) {
     const eventId = body.eventId ?? newEventId();
     const runId = body.runId ?? eventId;
-    const experiment = await this.log.readStream(streams.experiment(body.experimentId));
+    const sweepId = body.sweepId ?? null;
+    const parentRunId = body.parentRunId ?? null;
+    const [experiment, sweep, parent] = await Promise.all([
+      this.experimentStatus(body.experimentId),
+      sweepId === null ? initialSweepState : this.log.readStream(streams.sweep(sweepId)).then(foldSweep),
+      parentRunId === null ? initialRunState : this.log.readStream(streams.run(parentRunId)).then(foldRun),
+    ]);
     const ack = await this.runCommand(runId, eventId, caller, body, (now) => ({
       type: 'CreateRun',
       data: {
         runId,
         experimentId: body.experimentId,
         name: body.name ?? '',
-        experimentExists: experiment.version > 0,
+        queued: body.queued ?? false,
+        sweepId,
+        parentRunId,
+        context: body.context ?? null,
+        lookups: {
+          experiment,
+          sweepExperimentId: sweep.status === 'absent' ? null : sweep.experimentId,
+          parentExists: parent.status !== 'absent',
+        },
       },
       metadata: { now },
     }));
+    if (!body.queued) this.liveness.seen(runId);
     return { runId, ...ack };
   }
 
+  private async experimentStatus(experimentId: string): Promise<ExperimentState['status']> {
+    return foldExperiment(await this.log.readStream(streams.experiment(experimentId))).status;
+  }
+
+  startRun(caller: Caller, runId: string, body: StartRunBody) {
+    this.liveness.seen(runId);
+    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+      type: 'StartRun',
+      data: { runId, context: body.context ?? null },
+      metadata: { now },
+    }));
+  }
+
+  renameRun(caller: Caller, runId: string, body: RenameBody) {
+    return this.simpleRunCommand(caller, runId, body, {
+      type: 'RenameRun',
+      data: { runId, name: body.name },
+    });
+  }
+
+  deleteRun(caller: Caller, runId: string, body: BareBody) {
+    return this.simpleRunCommand(caller, runId, body, { type: 'DeleteRun', data: { runId } });
+  }
+
+  restoreRun(caller: Caller, runId: string, body: BareBody) {
+    return this.simpleRunCommand(caller, runId, body, { type: 'RestoreRun', data: { runId } });
+  }
+
+  setNote(caller: Caller, runId: string, body: SetNoteBody) {
+    return this.simpleRunCommand(caller, runId, body, { type: 'SetNote', data: { runId, note: body.note } });
+  }
+
+  logInputs(caller: Caller, runId: string, body: LogInputsBody) {
+    this.liveness.seen(runId);
+    const inputs = body.inputs.map((input) => ({
+      name: input.name,
+      digest: input.digest,
+      source: input.source ?? null,
+      split: input.split ?? null,
+      rows: input.rows ?? null,
+      schemaDigest: input.schemaDigest ?? null,
+    }));
+    return this.simpleRunCommand(caller, runId, body, { type: 'LogInputs', data: { runId, inputs } });
+  }
+
+  /** The client is alive. Records nothing unless the run was marked stale, which it then resumes. */
+  heartbeat(caller: Caller, runId: string, body: BareBody) {
+    this.liveness.seen(runId);
+    return this.simpleRunCommand(caller, runId, body, { type: 'Heartbeat', data: { runId } });
+  }
+
+  /** Called by the liveness tracker for a run silent past the timeout; the decider drops it if the run moved on. */
+  markStale(runId: string, lastSeenAt: number, timeoutMs: number) {
+    return this.simpleRunCommand(
+      { workspace: 'system', actor: 'runlog:liveness' },
+      runId,
+      {},
+      { type: 'MarkStale', data: { runId, lastSeenAt, timeoutMs } },
+    );
+  }
+
+  private simpleRunCommand(
+    caller: Caller,
+    runId: string,
+    body: { eventId?: string; occurredAt?: string },
+    command: DistributiveOmit<RunCommand, 'metadata'>,
+  ) {
+    return this.runCommand(
+      runId,
+      body.eventId ?? newEventId(),
+      caller,
+      body,
+      (now) =>
+        ({
+          ...command,
+          metadata: { now },
+        }) as RunCommand,
+    );
+  }
+
   logParams(caller: Caller, runId: string, body: LogParamsBody) {
+    this.liveness.seen(runId);
     const params = Object.fromEntries(
       Object.entries(body.params).map(([key, value]) => [key, String(value)]),
     );
@@ -137,7 +301,7 @@ export class IngestService {
   failRun(caller: Caller, runId: string, body: FailRunBody) {
     return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
       type: 'FailRun',
-      data: { runId, reason: body.reason },
+      data: { runId, reason: body.reason, stackTrace: body.stackTrace ?? null },
       metadata: { now },
     }));
   }
@@ -194,16 +358,23 @@ export class IngestService {
    */
   async logMetrics(caller: Caller, runId: string, body: LogMetricsBody) {
     checkMetricColumns(body.metrics);
+    this.liveness.seen(runId);
     const eventId = body.eventId ?? newEventId();
-    const run = await this.log.readStream(streams.run(runId));
-    const [event] = decideRun(
-      {
-        type: 'LogMetrics',
-        data: { runId, series: body.metrics },
-        metadata: { now: this.clock().getTime() },
-      },
-      foldRun(run),
-    );
+    const command: RunCommand = {
+      type: 'LogMetrics',
+      data: { runId, series: body.metrics },
+      metadata: { now: this.clock().getTime() },
+    };
+    const run = foldRun(await this.log.readStream(streams.run(runId)));
+    if (run.status === 'stale') {
+      // Back from silence: record the resume on the run's stream first, then take the points as usual.
+      await this.runCommand(runId, newEventId(), caller, body, () => ({
+        type: 'Heartbeat',
+        data: { runId },
+        metadata: command.metadata,
+      }));
+    }
+    const [event] = decideRun(command, run.status === 'stale' ? { ...run, status: 'running' } : run);
     const result = await this.log.appendToStream(TOPICS.metrics, streams.metrics(runId), [
       this.toNewEvent(event, eventId, caller, body.occurredAt),
     ]);
@@ -270,17 +441,28 @@ function foldExperiment(slice: StreamSlice): ExperimentState {
   let state = initialExperimentState;
   for (const envelope of slice.events) {
     const event = upcast(envelope);
-    if (event.type === 'experiment.created') state = evolveExperiment(state, event);
+    if (event.type.startsWith('experiment.'))
+      state = evolveExperiment(state, event as DomainEvent<ExperimentEvent>);
   }
   return state;
 }
 
-function foldRun(slice: StreamSlice): RunState {
-  let state = initialRunState;
+function foldSweep(slice: StreamSlice): SweepState {
+  let state = initialSweepState;
   for (const envelope of slice.events) {
     const event = upcast(envelope);
-    if (event.type !== 'experiment.created' && event.type !== 'metrics.logged')
-      state = evolveRun(state, event);
+    if (event.type === 'sweep.created') state = evolveSweep(state, event);
   }
   return state;
 }
+
+export function foldRun(slice: StreamSlice): RunState {
+  let state = initialRunState;
+  for (const envelope of slice.events) {
+    const event = upcast(envelope);
+    if (event.type.startsWith('run.')) state = evolveRun(state, event as DomainEvent<RunLifecycleEvent>);
+  }
+  return state;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -5,15 +5,27 @@ const errorResponse = {
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 };
 
-function operation(summary: string, schema: RequestSchemaName, created = false, withRunId = true) {
+/** Bodies that may be left out: every field is optional. */
+const OPTIONAL_BODIES: ReadonlySet<RequestSchemaName> = new Set(['FinishRun', 'KillRun', 'Bare', 'StartRun']);
+
+interface OperationOptions {
+  created?: boolean;
+  /** The id in the path: a run's (default), an experiment's, or none. */
+  pathId?: 'runId' | 'experimentId' | null;
+  method?: 'post' | 'delete';
+  operationId?: string;
+}
+
+function operation(summary: string, schema: RequestSchemaName, options: OperationOptions = {}) {
+  const { created = false, pathId = 'runId', method = 'post' } = options;
   return {
-    post: {
+    [method]: {
       summary,
-      operationId: schema.charAt(0).toLowerCase() + schema.slice(1),
-      parameters: withRunId
+      operationId: options.operationId ?? schema.charAt(0).toLowerCase() + schema.slice(1),
+      parameters: pathId
         ? [
             {
-              name: 'runId',
+              name: pathId,
               in: 'path',
               required: true,
               schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
@@ -21,7 +33,7 @@ function operation(summary: string, schema: RequestSchemaName, created = false, 
           ]
         : [],
       requestBody: {
-        required: schema !== 'FinishRun' && schema !== 'KillRun',
+        required: !OPTIONAL_BODIES.has(schema),
         content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
       },
       responses: {
@@ -54,15 +66,54 @@ export function buildOpenApiDocument() {
         'reads go through GraphQL at /graphql. Send `x-runlog-actor` and `x-runlog-workspace` headers to stamp events.',
     },
     paths: {
-      '/api/v1/experiments': operation('Create an experiment', 'CreateExperiment', true, false),
-      '/api/v1/runs': operation('Create a run in an experiment', 'CreateRun', true, false),
+      '/api/v1/experiments': operation('Create an experiment', 'CreateExperiment', {
+        created: true,
+        pathId: null,
+      }),
+      '/api/v1/experiments/{experimentId}/rename': operation('Rename an experiment', 'RenameExperiment', {
+        pathId: 'experimentId',
+      }),
+      '/api/v1/experiments/{experimentId}/archive': operation('Archive an experiment: no new runs', 'Bare', {
+        pathId: 'experimentId',
+        operationId: 'archiveExperiment',
+      }),
+      '/api/v1/experiments/{experimentId}/restore': operation('Restore an archived experiment', 'Bare', {
+        pathId: 'experimentId',
+        operationId: 'restoreExperiment',
+      }),
+      '/api/v1/sweeps': operation('Create a sweep with its search space', 'CreateSweep', {
+        created: true,
+        pathId: null,
+      }),
+      '/api/v1/runs': operation(
+        'Create a run (running, or queued), maybe in a sweep or under a parent',
+        'CreateRun',
+        {
+          created: true,
+          pathId: null,
+        },
+      ),
+      '/api/v1/runs/{runId}': operation('Delete a run (soft: restore brings it back)', 'Bare', {
+        method: 'delete',
+        operationId: 'deleteRun',
+      }),
+      '/api/v1/runs/{runId}/restore': operation('Restore a deleted run', 'Bare', {
+        operationId: 'restoreRun',
+      }),
+      '/api/v1/runs/{runId}/start': operation('Start a queued run', 'StartRun'),
+      '/api/v1/runs/{runId}/rename': operation('Rename a run', 'RenameRun'),
+      '/api/v1/runs/{runId}/note': operation('Set the run note (empty clears it)', 'SetNote'),
+      '/api/v1/runs/{runId}/inputs': operation('Log datasets the run reads (lineage)', 'LogInputs'),
+      '/api/v1/runs/{runId}/heartbeat': operation('The client is alive (resumes a stale run)', 'Bare', {
+        operationId: 'heartbeat',
+      }),
       '/api/v1/runs/{runId}/params': operation('Log params (once per key)', 'LogParams'),
       '/api/v1/runs/{runId}/tags': operation('Set tags', 'SetTags'),
       '/api/v1/runs/{runId}/tags/delete': operation('Delete tags', 'DeleteTags'),
       '/api/v1/runs/{runId}/artifact-records': operation(
         'Record content already in the artifact store under a path (what an upload forwards to the run owner)',
         'RegisterArtifact',
-        true,
+        { created: true },
       ),
       '/api/v1/runs/{runId}/metrics': operation('Log a columnar batch of metric points', 'LogMetrics'),
       '/api/v1/runs/{runId}/finish': operation('Mark the run finished', 'FinishRun'),

@@ -15,7 +15,7 @@ import {
   type Subscription,
 } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
-import { getRun, type RunView } from '../../../libs/store/src/queries/run.queries';
+import { getExperiment, getRun, type RunView } from '../../../libs/store/src/queries/run.queries';
 import {
   getProjectionWatermarks,
   PROJECTED_TABLES,
@@ -23,7 +23,13 @@ import {
 } from '../../../libs/store/src/tables/log-position';
 import { insertTsvLines } from '../../../libs/store/src/tables/projection-rows';
 import type { RunState } from '../../../libs/domain/src/run/run.decider';
-import { addEventRows, BatchRows, runIdOfStream, splitByPoints } from './rows/event-rows';
+import {
+  addEventRows,
+  BatchRows,
+  runIdOfStream,
+  splitByPoints,
+  type ExperimentSnapshot,
+} from './rows/event-rows';
 import { createParseRecordStep } from './steps/parse-record.step';
 
 export interface ProjectorConfig {
@@ -126,18 +132,22 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       }
       const { event } = parsed.value;
       const needs = (table: ProjectedTable) => record.offset > (watermarks.get(table) ?? -1);
-      const isRunEvent = event.stream.startsWith('run:');
-      const runState =
-        isRunEvent && needs('runs') ? await this.runState(runIdOfStream(event.stream), rows) : undefined;
+      const id = runIdOfStream(event.stream);
+      const run =
+        event.stream.startsWith('run:') && needs('runs') ? await this.runState(id, rows) : undefined;
+      const experiment =
+        event.stream.startsWith('experiment:') && needs('experiments')
+          ? await this.experimentSnapshot(id, rows)
+          : undefined;
       addEventRows(
         rows,
         event,
         { topic: batch.topic, partition: batch.partition, offset: record.offset },
         needs,
-        runState,
+        { run, experiment },
       );
     }
-    rows.finishRuns();
+    rows.finishSnapshots();
     if (deadLetters.length > 0) await this.deadLetter(batch, deadLetters);
     // Independent tables: insert them concurrently; every one must succeed before the position moves.
     await Promise.all(PROJECTED_TABLES.map((table) => insertTsvLines(this.ch, table, rows.lines[table])));
@@ -174,6 +184,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return view ? runStateFromView(view) : undefined;
   }
 
+  /** Experiments change rarely: their last row is read back when a batch changes one, no cache. */
+  private async experimentSnapshot(
+    experimentId: string,
+    rows: BatchRows,
+  ): Promise<ExperimentSnapshot | undefined> {
+    if (rows.touchedExperiments.has(experimentId)) return undefined;
+    return (await getExperiment(this.ch, experimentId)) ?? undefined;
+  }
+
   private cacheRun(runId: string, state: RunState): void {
     this.runCache.delete(runId);
     this.runCache.set(runId, state);
@@ -208,22 +227,35 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-/** Params, tags and artifacts live elsewhere (their tables, the log); a run snapshot needs the lifecycle fields. */
-function runStateFromView(view: RunView): RunState {
+/**
+ * Params, tags, inputs and artifacts live in their own tables; a run's row needs only the snapshot fields, which
+ * the runs table holds in full.
+ */
+export function runStateFromView(view: RunView): RunState {
   const base = {
     runId: view.runId,
     experimentId: view.experimentId,
     name: view.name,
-    startTime: view.startTime,
+    createdAt: view.createdAt,
+    startTime: view.status === 'queued' ? null : view.startTime,
+    sweepId: view.sweepId,
+    parentRunId: view.parentRunId,
+    deleted: view.deleted,
+    note: view.note,
+    context: view.context,
     params: {},
     tags: {},
     artifacts: {},
+    inputs: [],
   };
-  if (view.status === 'running') return { ...base, status: 'running' };
+  if (view.status === 'queued' || view.status === 'running' || view.status === 'stale') {
+    return { ...base, status: view.status };
+  }
   return {
     ...base,
     status: view.status as 'finished' | 'failed' | 'killed',
     endTime: view.endTime ?? view.startTime,
     failureReason: view.failureReason,
+    stackTrace: view.stackTrace,
   };
 }

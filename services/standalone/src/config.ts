@@ -27,6 +27,8 @@ export interface RunlogConfig {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase: string;
+  /** A running run not heard from (writes, heartbeats) for this long is marked stale; 0: never. */
+  staleAfterMs: number;
   projectorBatchRecords: number;
   projectorMaxInsertRows: number;
   logLevel: string;
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     clickhouseUser: env.RUNLOG_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,
     clickhouseDatabase: env.RUNLOG_CLICKHOUSE_DATABASE || 'runlog',
+    staleAfterMs: integer(env, 'RUNLOG_STALE_AFTER_MS', 15 * 60_000, 0),
     projectorBatchRecords: integer(env, 'RUNLOG_PROJECTOR_BATCH_RECORDS', 200, 1),
     projectorMaxInsertRows: integer(env, 'RUNLOG_PROJECTOR_MAX_INSERT_ROWS', 500_000, 1),
     logLevel: env.RUNLOG_LOG_LEVEL || 'warn',

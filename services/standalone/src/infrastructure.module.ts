@@ -4,6 +4,7 @@ import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
 import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
+import { LIVENESS_CONFIG, type LivenessConfig } from '../../ingest/src/liveness';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../projector/src/projector.service';
 
 export interface Infrastructure {
@@ -12,6 +13,7 @@ export interface Infrastructure {
   clickhouse: ClickHouse | null;
   projector: ProjectorConfig;
   ingestRouting: IngestRouting;
+  liveness: LivenessConfig;
   /** Where artifact content goes, and a description of it for /healthz. */
   artifacts: { store: ArtifactStore; location: string; maxBytes: number };
 }
@@ -27,6 +29,7 @@ export class InfrastructureModule {
       { provide: EVENT_LOG, useValue: infra.log },
       { provide: PROJECTOR_CONFIG, useValue: infra.projector },
       { provide: INGEST_ROUTING, useValue: infra.ingestRouting },
+      { provide: LIVENESS_CONFIG, useValue: infra.liveness },
       { provide: ARTIFACT_STORE, useValue: infra.artifacts.store },
       { provide: ARTIFACT_LOCATION, useValue: infra.artifacts.location },
       { provide: ARTIFACT_MAX_BYTES, useValue: infra.artifacts.maxBytes },

@@ -106,6 +106,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
         },
         ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
+        liveness: { staleAfterMs: config.staleAfterMs },
         artifacts: {
           store: artifacts,
           location: describeArtifactStore(config),

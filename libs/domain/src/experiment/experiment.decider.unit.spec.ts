@@ -1,5 +1,5 @@
 import type { DomainEvent, ExperimentCreated } from '../../../events/src/run.events';
-import { IllegalTransition } from '../errors';
+import { IllegalTransition, NotFoundError } from '../errors';
 import { DeciderSpecification } from '../testing/decider-specification';
 import {
   decideExperiment,
@@ -51,6 +51,56 @@ describe('experiment decider', () => {
             expect(error.message).toContain(experimentId);
           });
       }
+    });
+  });
+
+  describe('rename, archive, restore', () => {
+    const renamed = (name: string) => ({ type: 'experiment.renamed', v: 1, payload: { name } }) as const;
+    const archived = { type: 'experiment.archived', v: 1, payload: {} } as const;
+    const restored = { type: 'experiment.restored', v: 1, payload: {} } as const;
+    const rename = (name: string): ExperimentCommand => ({
+      type: 'RenameExperiment',
+      data: { experimentId, name },
+    });
+    const archive: ExperimentCommand = { type: 'ArchiveExperiment', data: { experimentId } };
+    const restore: ExperimentCommand = { type: 'RestoreExperiment', data: { experimentId } };
+
+    it.each([rename('x'), archive, restore])(
+      '$type on an unknown experiment is not_found on experimentId',
+      (cmd) => {
+        given([])
+          .when(cmd)
+          .thenThrows(NotFoundError, (error) => expect(error.field).toBe('experimentId'));
+      },
+    );
+
+    it('renames; the same name again records nothing', () => {
+      given([experimentCreated()])
+        .when(rename('resnet-50 sweep'))
+        .then([renamed('resnet-50 sweep')]);
+      given([experimentCreated()]).when(rename('resnet-sweep')).thenNothing();
+    });
+
+    it('archives and restores; each again records nothing', () => {
+      given([experimentCreated()]).when(archive).then([archived]);
+      given([experimentCreated(), archived]).when(archive).thenNothing();
+      given([experimentCreated(), archived]).when(restore).then([restored]);
+      given([experimentCreated()]).when(restore).thenNothing();
+    });
+
+    it('an archived experiment can still be renamed', () => {
+      given([experimentCreated(), archived])
+        .when(rename('old'))
+        .then([renamed('old')]);
+    });
+
+    it('evolve follows name and status', () => {
+      const state = [experimentCreated(), renamed('b'), archived].reduce(
+        evolveExperiment,
+        initialExperimentState,
+      );
+      expect(state).toEqual({ status: 'archived', experimentId, name: 'b' });
+      expect(evolveExperiment(state, restored)).toEqual({ status: 'active', experimentId, name: 'b' });
     });
   });
 

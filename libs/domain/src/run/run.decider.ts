@@ -2,22 +2,32 @@ import type {
   DomainEvent,
   MetricSeriesBatch,
   MetricsLogged,
+  RunContext,
+  RunInput,
   RunLifecycleEvent,
 } from '../../../events/src/run.events';
 import { IllegalTransition, NotFoundError, ParamConflictError } from '../errors';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'killed';
+export type RunStatus = 'queued' | 'running' | 'stale' | 'finished' | 'failed' | 'killed';
+export type EndedStatus = 'finished' | 'failed' | 'killed';
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['finished', 'failed', 'killed']);
 
 interface RunRecord {
   runId: string;
   experimentId: string;
   name: string;
-  startTime: number;
+  createdAt: number;
+  startTime: number | null;
+  sweepId: string | null;
+  parentRunId: string | null;
+  deleted: boolean;
+  note: string;
+  context: RunContext | null;
   params: Record<string, string>;
   tags: Record<string, string>;
   /** Path → the latest upload to it. */
   artifacts: Record<string, ArtifactRef>;
+  inputs: RunInput[];
 }
 
 export interface ArtifactRef {
@@ -26,10 +36,16 @@ export interface ArtifactRef {
   contentType: string;
 }
 
-export type RunState =
-  | { status: 'absent' }
-  | (RunRecord & { status: 'running' })
-  | (RunRecord & { status: 'finished' | 'failed' | 'killed'; endTime: number; failureReason: string | null });
+export type ExistingRun =
+  | (RunRecord & { status: 'queued' | 'running' | 'stale' })
+  | (RunRecord & {
+      status: EndedStatus;
+      endTime: number;
+      failureReason: string | null;
+      stackTrace: string | null;
+    });
+
+export type RunState = { status: 'absent' } | ExistingRun;
 
 export const initialRunState: RunState = { status: 'absent' };
 
@@ -37,120 +53,275 @@ interface CommandMetadata {
   now: number;
 }
 
+/** What the write side looked up before deciding a create: other streams' states, read from the log. */
+export interface CreateRunLookups {
+  experiment: 'absent' | 'active' | 'archived';
+  /** The sweep's experiment, or null when the sweep does not exist (or none was named). */
+  sweepExperimentId: string | null;
+  parentExists: boolean;
+}
+
+type Command<T extends string, D> = { type: T; data: { runId: string } & D; metadata: CommandMetadata };
+
 export type RunCommand =
-  | {
-      type: 'CreateRun';
-      data: { runId: string; experimentId: string; name: string; experimentExists: boolean };
-      metadata: CommandMetadata;
-    }
-  | { type: 'LogParams'; data: { runId: string; params: Record<string, string> }; metadata: CommandMetadata }
-  | { type: 'SetTags'; data: { runId: string; tags: Record<string, string> }; metadata: CommandMetadata }
-  | { type: 'DeleteTags'; data: { runId: string; keys: string[] }; metadata: CommandMetadata }
-  | {
-      type: 'LogArtifact';
-      data: { runId: string; path: string } & ArtifactRef;
-      metadata: CommandMetadata;
-    }
-  | { type: 'LogMetrics'; data: { runId: string; series: MetricSeriesBatch[] }; metadata: CommandMetadata }
-  | { type: 'FinishRun'; data: { runId: string }; metadata: CommandMetadata }
-  | { type: 'FailRun'; data: { runId: string; reason: string }; metadata: CommandMetadata }
-  | { type: 'KillRun'; data: { runId: string; reason: string | null }; metadata: CommandMetadata };
+  | Command<
+      'CreateRun',
+      {
+        experimentId: string;
+        name: string;
+        queued: boolean;
+        sweepId: string | null;
+        parentRunId: string | null;
+        context: RunContext | null;
+        lookups: CreateRunLookups;
+      }
+    >
+  | Command<'StartRun', { context: RunContext | null }>
+  | Command<'RenameRun', { name: string }>
+  | Command<'DeleteRun', object>
+  | Command<'RestoreRun', object>
+  | Command<'SetNote', { note: string }>
+  | Command<'LogInputs', { inputs: RunInput[] }>
+  | Command<'LogParams', { params: Record<string, string> }>
+  | Command<'SetTags', { tags: Record<string, string> }>
+  | Command<'DeleteTags', { keys: string[] }>
+  | Command<'LogArtifact', { path: string } & ArtifactRef>
+  | Command<'LogMetrics', { series: MetricSeriesBatch[] }>
+  | Command<'Heartbeat', object>
+  | Command<'MarkStale', { lastSeenAt: number; timeoutMs: number }>
+  | Command<'FinishRun', object>
+  | Command<'FailRun', { reason: string; stackTrace: string | null }>
+  | Command<'KillRun', { reason: string | null }>;
 
 export type RunDecision = DomainEvent<RunLifecycleEvent | MetricsLogged>;
 
 export function evolveRun(state: RunState, event: DomainEvent<RunLifecycleEvent>): RunState {
+  if (event.type === 'run.created') {
+    const { startTime } = event.payload;
+    return {
+      ...event.payload,
+      status: startTime === null ? 'queued' : 'running',
+      deleted: false,
+      note: '',
+      context: null,
+      params: {},
+      tags: {},
+      artifacts: {},
+      inputs: [],
+    };
+  }
+  if (state.status === 'absent') return state;
   switch (event.type) {
-    case 'run.created':
-      return { status: 'running', ...event.payload, params: {}, tags: {}, artifacts: {} };
+    case 'run.started':
+      return state.status === 'queued'
+        ? { ...state, status: 'running', startTime: event.payload.startTime }
+        : state;
+    case 'run.renamed':
+      return { ...state, name: event.payload.name };
+    case 'run.deleted':
+      return { ...state, deleted: true };
+    case 'run.restored':
+      return { ...state, deleted: false };
+    case 'run.note_set':
+      return { ...state, note: event.payload.note };
+    case 'run.inputs_logged':
+      return { ...state, inputs: [...state.inputs, ...event.payload.inputs] };
+    case 'run.context_captured':
+      return { ...state, context: event.payload.context };
+    case 'run.marked_stale':
+      return state.status === 'running' ? { ...state, status: 'stale' } : state;
+    case 'run.resumed':
+      return state.status === 'stale' ? { ...state, status: 'running' } : state;
     case 'run.params_logged':
-      return state.status === 'absent'
-        ? state
-        : { ...state, params: { ...state.params, ...event.payload.params } };
+      return { ...state, params: { ...state.params, ...event.payload.params } };
     case 'run.tags_set':
-      return state.status === 'absent' ? state : { ...state, tags: { ...state.tags, ...event.payload.tags } };
+      return { ...state, tags: { ...state.tags, ...event.payload.tags } };
     case 'run.tags_deleted': {
-      if (state.status === 'absent') return state;
       const tags = { ...state.tags };
       for (const key of event.payload.keys) delete tags[key];
       return { ...state, tags };
     }
     case 'run.artifact_logged': {
-      if (state.status === 'absent') return state;
       const { path, ...ref } = event.payload;
       return { ...state, artifacts: { ...state.artifacts, [path]: ref } };
     }
     case 'run.finished':
-      return end(state, 'finished', event.payload.endTime, null);
+      return end(state, 'finished', event.payload.endTime, null, null);
     case 'run.failed':
-      return end(state, 'failed', event.payload.endTime, event.payload.reason);
+      return end(state, 'failed', event.payload.endTime, event.payload.reason, event.payload.stackTrace);
     case 'run.killed':
-      return end(state, 'killed', event.payload.endTime, event.payload.reason);
+      return end(state, 'killed', event.payload.endTime, event.payload.reason, null);
   }
 }
 
 function end(
-  state: RunState,
-  status: 'finished' | 'failed' | 'killed',
+  state: ExistingRun,
+  status: EndedStatus,
   endTime: number,
-  reason: string | null,
+  failureReason: string | null,
+  stackTrace: string | null,
 ): RunState {
-  if (state.status === 'absent') return state;
-  return { ...state, status, endTime, failureReason: reason };
+  return { ...state, status, endTime, failureReason, stackTrace };
 }
 
+/** Commands a reviewer may still apply to an ended run: labels, not the recorded outcome. */
+const ANNOTATIONS: ReadonlySet<RunCommand['type']> = new Set([
+  'SetTags',
+  'DeleteTags',
+  'SetNote',
+  'RenameRun',
+  'DeleteRun',
+  'RestoreRun',
+]);
+/** Commands a queued run accepts besides annotations: what a scheduler records before an agent picks it up. */
+const BEFORE_START: ReadonlySet<RunCommand['type']> = new Set([
+  'StartRun',
+  'LogParams',
+  'LogInputs',
+  'FailRun',
+  'KillRun',
+]);
+/** Writes only the run's own client makes: after a stale mark, they show it is back. */
+const CLIENT_ACTIVITY: ReadonlySet<RunCommand['type']> = new Set([
+  'Heartbeat',
+  'LogMetrics',
+  'LogParams',
+  'LogArtifact',
+  'LogInputs',
+]);
+
 /**
- * What a run accepts, by state:
- * - absent: only CreateRun; anything else is not_found (404).
- * - running: everything but CreateRun. An artifact uploaded again to the same path with the same bytes changes
- *   nothing (a retried upload); other bytes supersede the earlier upload.
- * - finished / failed / killed: tags only (a reviewer may label a finished run); params, metrics and a
- *   second ending are illegal transitions (409), so a run's recorded outcome never changes after the fact.
+ * What a run accepts, by state (docs/architecture.md has the table):
+ * - absent: CreateRun only; anything else is not_found (404).
+ * - deleted (whatever its status): RestoreRun, and DeleteRun as a no-op; anything else is 409 until restored.
+ * - queued: annotations, StartRun, params, inputs, and an ending by FailRun or KillRun (a trial never started).
+ * - running: everything but CreateRun and StartRun. The same bytes uploaded again to a path record nothing.
+ * - stale (silent past the heartbeat timeout): like running; the first write of its client records `run.resumed`.
+ * - finished / failed / killed: annotations only (tags, note, name, delete/restore), so the outcome never changes.
+ * A heartbeat records nothing: liveness is tracked by the ingest process, and only its conclusions are logged.
  */
 export function decideRun(command: RunCommand, state: RunState): RunDecision[] {
+  const { runId } = command.data;
+  if (command.type === 'CreateRun') return createRun(command.data, command.metadata, state);
+  if (state.status === 'absent') throw new NotFoundError(`run ${runId} does not exist`, 'runId');
+  if (command.type === 'MarkStale') {
+    // The reaper races the client: whatever happened since it looked wins, and the mark is dropped.
+    if (state.status !== 'running' || state.deleted) return [];
+    const { lastSeenAt, timeoutMs } = command.data;
+    return [{ type: 'run.marked_stale', v: 1, payload: { lastSeenAt, timeoutMs } }];
+  }
+  if (state.deleted && command.type !== 'RestoreRun' && command.type !== 'DeleteRun') {
+    throw new IllegalTransition(`run ${runId} is deleted; restore it first`, 'runId');
+  }
+  const allowed =
+    ANNOTATIONS.has(command.type) ||
+    state.status === 'running' ||
+    state.status === 'stale' ||
+    (state.status === 'queued' && BEFORE_START.has(command.type));
+  if (!allowed) {
+    throw new IllegalTransition(
+      `cannot ${describe(command.type)} run ${runId}: it is ${state.status}`,
+      'runId',
+    );
+  }
+  const decided = decideAllowed(command, state);
+  return state.status === 'stale' && CLIENT_ACTIVITY.has(command.type)
+    ? [{ type: 'run.resumed', v: 1, payload: {} }, ...decided]
+    : decided;
+}
+
+function decideAllowed(
+  command: Exclude<RunCommand, { type: 'CreateRun' | 'MarkStale' }>,
+  state: ExistingRun,
+): RunDecision[] {
+  const now = command.metadata.now;
   switch (command.type) {
-    case 'CreateRun':
-      return createRun(command.data, command.metadata, state);
+    case 'StartRun': {
+      if (state.status !== 'queued') {
+        throw new IllegalTransition(`cannot start run ${command.data.runId}: it is ${state.status}`, 'runId');
+      }
+      const started: RunDecision = { type: 'run.started', v: 1, payload: { startTime: now } };
+      return command.data.context ? [started, contextCaptured(command.data.context)] : [started];
+    }
+    case 'RenameRun':
+      return state.name === command.data.name
+        ? []
+        : [{ type: 'run.renamed', v: 1, payload: { name: command.data.name } }];
+    case 'DeleteRun':
+      return state.deleted ? [] : [{ type: 'run.deleted', v: 1, payload: {} }];
+    case 'RestoreRun':
+      return state.deleted ? [{ type: 'run.restored', v: 1, payload: {} }] : [];
+    case 'SetNote':
+      return state.note === command.data.note
+        ? []
+        : [{ type: 'run.note_set', v: 1, payload: { note: command.data.note } }];
+    case 'LogInputs': {
+      // An input is identified by name and digest: the same dataset logged again (a retried call) adds nothing.
+      const seen = new Set(state.inputs.map((input) => `${input.name}\u0000${input.digest}`));
+      const fresh = command.data.inputs.filter((input) => {
+        const key = `${input.name}\u0000${input.digest}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      return fresh.length === 0 ? [] : [{ type: 'run.inputs_logged', v: 1, payload: { inputs: fresh } }];
+    }
     case 'LogParams':
-      return logParams(command.data.params, requireActive(state, command.data.runId, 'log params to'));
+      return logParams(command.data.params, state);
     case 'SetTags':
-      requireExisting(state, command.data.runId);
       return Object.keys(command.data.tags).length === 0
         ? []
         : [{ type: 'run.tags_set', v: 1, payload: { tags: command.data.tags } }];
     case 'DeleteTags': {
-      // Like SetTags, allowed after the run ended. Keys not set are skipped; deleting nothing records nothing.
-      requireExisting(state, command.data.runId);
+      // Keys not set are skipped; deleting nothing records nothing.
       const set = state.tags;
       const keys = [...new Set(command.data.keys)].filter((key) => Object.hasOwn(set, key)).sort();
       return keys.length === 0 ? [] : [{ type: 'run.tags_deleted', v: 1, payload: { keys } }];
     }
     case 'LogArtifact': {
-      const { runId, path, ...ref } = command.data;
-      const run = requireActive(state, runId, 'log artifacts to');
-      if (Object.hasOwn(run.artifacts, path) && run.artifacts[path].digest === ref.digest) return [];
-      return [{ type: 'run.artifact_logged', v: 1, payload: { path, ...ref } }];
+      const { path, size, digest, contentType } = command.data;
+      if (Object.hasOwn(state.artifacts, path) && state.artifacts[path].digest === digest) return [];
+      return [{ type: 'run.artifact_logged', v: 1, payload: { path, size, digest, contentType } }];
     }
     case 'LogMetrics':
-      requireActive(state, command.data.runId, 'log metrics to');
       return [
         { type: 'metrics.logged', v: 1, payload: { runId: command.data.runId, series: command.data.series } },
       ];
+    case 'Heartbeat':
+      return [];
     case 'FinishRun':
-      requireActive(state, command.data.runId, 'finish');
-      return [{ type: 'run.finished', v: 1, payload: { endTime: command.metadata.now } }];
+      return [{ type: 'run.finished', v: 1, payload: { endTime: now } }];
     case 'FailRun':
-      requireActive(state, command.data.runId, 'fail');
       return [
-        { type: 'run.failed', v: 1, payload: { endTime: command.metadata.now, reason: command.data.reason } },
+        {
+          type: 'run.failed',
+          v: 2,
+          payload: { endTime: now, reason: command.data.reason, stackTrace: command.data.stackTrace },
+        },
       ];
     case 'KillRun':
-      requireActive(state, command.data.runId, 'kill');
-      return [
-        { type: 'run.killed', v: 1, payload: { endTime: command.metadata.now, reason: command.data.reason } },
-      ];
+      return [{ type: 'run.killed', v: 1, payload: { endTime: now, reason: command.data.reason } }];
   }
-  const unhandled: never = command;
-  throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);
+}
+
+const VERBS: Partial<Record<RunCommand['type'], string>> = {
+  LogParams: 'log params to',
+  LogInputs: 'log inputs to',
+  LogArtifact: 'log artifacts to',
+  LogMetrics: 'log metrics to',
+  Heartbeat: 'heartbeat',
+  StartRun: 'start',
+  FinishRun: 'finish',
+  FailRun: 'fail',
+  KillRun: 'kill',
+};
+
+function describe(type: RunCommand['type']): string {
+  return VERBS[type] ?? type;
+}
+
+function contextCaptured(context: RunContext): RunDecision {
+  return { type: 'run.context_captured', v: 1, payload: { context } };
 }
 
 function createRun(
@@ -158,22 +329,47 @@ function createRun(
   metadata: CommandMetadata,
   state: RunState,
 ): RunDecision[] {
-  if (state.status !== 'absent') throw new IllegalTransition(`run ${data.runId} already exists`, 'runId');
-  if (!data.experimentExists) {
-    throw new NotFoundError(`experiment ${data.experimentId} does not exist`, 'experimentId');
+  const { runId, experimentId, sweepId, parentRunId, lookups } = data;
+  if (state.status !== 'absent') throw new IllegalTransition(`run ${runId} already exists`, 'runId');
+  if (lookups.experiment === 'absent') {
+    throw new NotFoundError(`experiment ${experimentId} does not exist`, 'experimentId');
   }
-  return [
-    {
-      type: 'run.created',
-      v: 1,
-      payload: {
-        runId: data.runId,
-        experimentId: data.experimentId,
-        name: data.name,
-        startTime: metadata.now,
-      },
+  if (lookups.experiment === 'archived') {
+    throw new IllegalTransition(
+      `experiment ${experimentId} is archived; restore it to add runs`,
+      'experimentId',
+    );
+  }
+  if (sweepId !== null) {
+    if (lookups.sweepExperimentId === null)
+      throw new NotFoundError(`sweep ${sweepId} does not exist`, 'sweepId');
+    if (lookups.sweepExperimentId !== experimentId) {
+      throw new IllegalTransition(
+        `sweep ${sweepId} belongs to experiment ${lookups.sweepExperimentId}, not ${experimentId}`,
+        'sweepId',
+      );
+    }
+  }
+  if (parentRunId !== null) {
+    if (parentRunId === runId)
+      throw new IllegalTransition(`run ${runId} cannot be its own parent`, 'parentRunId');
+    if (!lookups.parentExists)
+      throw new NotFoundError(`parent run ${parentRunId} does not exist`, 'parentRunId');
+  }
+  const created: RunDecision = {
+    type: 'run.created',
+    v: 2,
+    payload: {
+      runId,
+      experimentId,
+      name: data.name,
+      createdAt: metadata.now,
+      startTime: data.queued ? null : metadata.now,
+      sweepId,
+      parentRunId,
     },
-  ];
+  };
+  return data.context ? [created, contextCaptured(data.context)] : [created];
 }
 
 function logParams(params: Record<string, string>, state: RunRecord): RunDecision[] {
@@ -193,19 +389,4 @@ function logParams(params: Record<string, string>, state: RunRecord): RunDecisio
   return fresh.length === 0
     ? []
     : [{ type: 'run.params_logged', v: 1, payload: { params: Object.fromEntries(fresh) } }];
-}
-
-function requireExisting(
-  state: RunState,
-  runId: string,
-): asserts state is Exclude<RunState, { status: 'absent' }> {
-  if (state.status === 'absent') throw new NotFoundError(`run ${runId} does not exist`, 'runId');
-}
-
-function requireActive(state: RunState, runId: string, action: string): RunRecord {
-  requireExisting(state, runId);
-  if (state.status !== 'running') {
-    throw new IllegalTransition(`cannot ${action} run ${runId}: it is ${state.status}`, 'runId');
-  }
-  return state;
 }

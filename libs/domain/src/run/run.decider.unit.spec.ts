@@ -12,7 +12,14 @@ import type {
 } from '../../../events/src/run.events';
 import { IllegalTransition, NotFoundError, ParamConflictError } from '../errors';
 import { DeciderSpecification } from '../testing/decider-specification';
-import { decideRun, evolveRun, initialRunState, type RunCommand, type RunState } from './run.decider';
+import {
+  decideRun,
+  evolveRun,
+  initialRunState,
+  type CreateRunLookups,
+  type RunCommand,
+  type RunState,
+} from './run.decider';
 
 const given = DeciderSpecification.for({
   decide: decideRun,
@@ -27,10 +34,13 @@ const startedAt = 1_000;
 const endedAt = 5_000;
 const now = 9_000;
 
-const runCreated = (startTime = startedAt): DomainEvent<RunCreated> => ({
+const runCreated = (
+  startTime: number | null = startedAt,
+  createdAt = startedAt,
+): DomainEvent<RunCreated> => ({
   type: 'run.created',
-  v: 1,
-  payload: { runId, experimentId, name: 'baseline', startTime },
+  v: 2,
+  payload: { runId, experimentId, name: 'baseline', createdAt, startTime, sweepId: null, parentRunId: null },
 });
 const paramsLogged = (params: Record<string, string>): DomainEvent<RunParamsLogged> => ({
   type: 'run.params_logged',
@@ -47,10 +57,14 @@ const runFinished = (endTime = endedAt): DomainEvent<RunFinished> => ({
   v: 1,
   payload: { endTime },
 });
-const runFailed = (reason: string, endTime = endedAt): DomainEvent<RunFailed> => ({
+const runFailed = (
+  reason: string,
+  endTime = endedAt,
+  stackTrace: string | null = null,
+): DomainEvent<RunFailed> => ({
   type: 'run.failed',
-  v: 1,
-  payload: { endTime, reason },
+  v: 2,
+  payload: { endTime, reason, stackTrace },
 });
 const runKilled = (reason: string | null, endTime = endedAt): DomainEvent<RunKilled> => ({
   type: 'run.killed',
@@ -75,9 +89,23 @@ const logArtifact = (path: string, digest = digestA): RunCommand => ({
 const lossSeries: MetricSeriesBatch[] = [{ key: 'loss', steps: [0, 1], values: [0.9, 0.7] }];
 
 const metadata = { now };
-const createRun = (experimentExists = true, at = now): RunCommand => ({
+const createRun = (experimentExists = true, at = now): RunCommand =>
+  create({ lookups: { ...found, experiment: experimentExists ? 'active' : 'absent' } }, at);
+const found: CreateRunLookups = { experiment: 'active', sweepExperimentId: null, parentExists: false };
+type CreateData = Extract<RunCommand, { type: 'CreateRun' }>['data'];
+const create = (overrides: Partial<CreateData>, at = now): RunCommand => ({
   type: 'CreateRun',
-  data: { runId, experimentId, name: 'baseline', experimentExists },
+  data: {
+    runId,
+    experimentId,
+    name: 'baseline',
+    queued: false,
+    sweepId: null,
+    parentRunId: null,
+    context: null,
+    lookups: found,
+    ...overrides,
+  },
   metadata: { now: at },
 });
 const logParams = (params: Record<string, string>): RunCommand => ({
@@ -94,7 +122,7 @@ const logMetrics: RunCommand = { type: 'LogMetrics', data: { runId, series: loss
 const finishRun = (at = now): RunCommand => ({ type: 'FinishRun', data: { runId }, metadata: { now: at } });
 const failRun = (at = now): RunCommand => ({
   type: 'FailRun',
-  data: { runId, reason: 'NaN loss' },
+  data: { runId, reason: 'NaN loss', stackTrace: null },
   metadata: { now: at },
 });
 const killRun = (reason: string | null = 'preempted', at = now): RunCommand => ({
@@ -120,7 +148,7 @@ describe('run decider', () => {
     it('CreateRun creates the run, started at metadata.now', () => {
       given([])
         .when(createRun())
-        .then([runCreated(now)]);
+        .then([runCreated(now, now)]);
     });
 
     it('CreateRun in an experiment that does not exist is not_found on experimentId', () => {
@@ -325,7 +353,7 @@ describe('run decider', () => {
     it.each([1_234, 987_654])('stamps every time from metadata.now (%d), never from a clock', (at) => {
       given([])
         .when(createRun(true, at))
-        .then([runCreated(at)]);
+        .then([runCreated(at, at)]);
       given([runCreated()])
         .when(finishRun(at))
         .then([runFinished(at)]);
@@ -360,7 +388,14 @@ describe('run decider', () => {
         runId,
         experimentId,
         name: 'baseline',
+        createdAt: startedAt,
         startTime: startedAt,
+        sweepId: null,
+        parentRunId: null,
+        deleted: false,
+        note: '',
+        context: null,
+        inputs: [],
         params: { optimizer: 'adam', batch_size: '64' },
         tags: { team: 'nlp' },
         artifacts: {

@@ -1,3 +1,5 @@
+import { EventSchemas } from '../../../events/src/event-schemas';
+
 /**
  * Given/when/then for pure deciders, after Emmett's `DeciderSpecification`:
  *
@@ -5,8 +7,11 @@
  *   given([runCreated]).when(finishRun).then([runFinished]);
  *
  * The given events are folded with `evolve` from `initialState`, exactly as a replay would, then `decide` runs
- * once on the result. Only for specs: it asserts with jest's `expect`.
+ * once on the result. Every decided event must also fit its `type@v` payload schema, so a decider cannot emit a
+ * shape the projector would dead-letter. Only for specs: it asserts with jest's `expect`.
  */
+
+const schemas = new EventSchemas();
 
 export interface DeciderUnderSpecification<Command, State, GivenEvent, DecidedEvent> {
   decide: (command: Command, state: State) => DecidedEvent[];
@@ -44,7 +49,12 @@ export const DeciderSpecification = {
               (current, event) => deepFreeze(decider.evolve(current, event)),
               deepFreeze(decider.initialState),
             );
-          return decider.decide(deepFreeze(command), state);
+          const decided = decider.decide(deepFreeze(command), state);
+          for (const event of decided) {
+            const { type, v, payload } = event as { type: string; v: number; payload: unknown };
+            expect(schemas.check(type, v, payload)).toBeNull();
+          }
+          return decided;
         };
         return {
           then: (expectedEvents) => {

@@ -1,3 +1,4 @@
+import type { RunContext, RunInput } from '../../../events/src/run.events';
 import { readTimeout, type ClickHouse } from '../clickhouse';
 
 export interface RunView {
@@ -8,12 +9,50 @@ export interface RunView {
   startTime: number;
   endTime: number | null;
   failureReason: string | null;
+  createdAt: number;
+  sweepId: string | null;
+  parentRunId: string | null;
+  deleted: boolean;
+  note: string;
+  stackTrace: string | null;
+  context: RunContext | null;
 }
 
 export interface ExperimentView {
   experimentId: string;
   name: string;
   createdAt: number;
+  archived: boolean;
+}
+
+export interface SweepView {
+  sweepId: string;
+  experimentId: string;
+  name: string;
+  method: string;
+  searchSpace: Record<string, unknown>;
+  objective: { metric: string; goal: string } | null;
+  createdAt: number;
+}
+
+export type InputView = RunInput & { runId: string; loggedAt: number };
+
+export interface ArtifactView {
+  runId: string;
+  path: string;
+  size: number;
+  digest: string;
+  contentType: string;
+  loggedAt: number;
+}
+
+/** Metric values as ClickHouse writes them with output_format_json_quote_denormals: numbers or nan / inf / -inf. */
+export function metricValue(raw: string | number): number {
+  if (typeof raw === 'number') return raw;
+  if (raw === 'nan' || raw === '-nan') return NaN;
+  if (raw === 'inf' || raw === '+inf') return Infinity;
+  if (raw === '-inf') return -Infinity;
+  return Number(raw);
 }
 
 export interface KeyValue {
@@ -23,10 +62,12 @@ export interface KeyValue {
 
 export interface MetricSummaryView {
   key: string;
+  /** May be NaN or infinite: the value at the highest step, as logged. */
   last: number;
   lastStep: number;
-  min: number;
-  max: number;
+  /** Over the finite values; null when the series has none. */
+  min: number | null;
+  max: number | null;
   count: number;
 }
 
@@ -36,22 +77,57 @@ async function rows<T>(ch: ClickHouse, query: string, params: Record<string, unk
     query_params: params,
     format: 'JSONEachRow',
     abort_signal: readTimeout(),
+    // NaN and infinities come out as "nan", "inf", "-inf" instead of null, so they survive to the reader.
+    clickhouse_settings: { output_format_json_quote_denormals: 1 },
   });
   return result.json<T>();
 }
 
-type RawRun = Omit<RunView, 'startTime' | 'endTime'> & { startTime: string; endTime: string | null };
+type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 'context'> & {
+  startTime: string;
+  endTime: string | null;
+  createdAt: string;
+  deleted: number | string;
+  context: string;
+};
 
 const RUN_SELECT = `SELECT run_id AS runId, experiment_id AS experimentId, name, status,
   toUnixTimestamp64Milli(start_time) AS startTime, toUnixTimestamp64Milli(end_time) AS endTime,
-  failure_reason AS failureReason`;
+  failure_reason AS failureReason, toUnixTimestamp64Milli(created_at) AS createdAt, sweep_id AS sweepId,
+  parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context`;
 
 function toRunView(raw: RawRun): RunView {
   return {
     ...raw,
     startTime: Number(raw.startTime),
     endTime: raw.endTime === null ? null : Number(raw.endTime),
+    createdAt: Number(raw.createdAt),
+    deleted: Number(raw.deleted) === 1,
+    context: raw.context ? (JSON.parse(raw.context) as RunContext) : null,
   };
+}
+
+export interface RunFilter {
+  experimentId?: string;
+  sweepId?: string;
+  parentRunId?: string;
+  includeDeleted: boolean;
+}
+
+/** Runs matching every given filter, newest first; deleted runs only when asked for. */
+export async function findRuns(ch: ClickHouse, filter: RunFilter, limit: number): Promise<RunView[]> {
+  const where: string[] = [];
+  if (filter.experimentId !== undefined) where.push('experiment_id = {experimentId:String}');
+  if (filter.sweepId !== undefined) where.push('sweep_id = {sweepId:String}');
+  if (filter.parentRunId !== undefined) where.push('parent_run_id = {parentRunId:String}');
+  if (!filter.includeDeleted) where.push('deleted = 0');
+  const found = await rows<RawRun>(
+    ch,
+    `${RUN_SELECT} FROM ${ch.database}.runs FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, run_id LIMIT {limit:UInt32}`,
+    { ...filter, limit },
+  );
+  return found.map(toRunView);
 }
 
 export async function getRun(ch: ClickHouse, runId: string): Promise<RunView | null> {
@@ -66,23 +142,110 @@ export async function getRun(ch: ClickHouse, runId: string): Promise<RunView | n
 }
 
 export async function listRuns(ch: ClickHouse, experimentId: string, limit: number): Promise<RunView[]> {
-  const found = await rows<RawRun>(
-    ch,
-    `${RUN_SELECT} FROM ${ch.database}.runs FINAL WHERE experiment_id = {experimentId:String}
-     ORDER BY start_time DESC, run_id LIMIT {limit:UInt32}`,
-    { experimentId, limit },
-  );
-  return found.map(toRunView);
+  return findRuns(ch, { experimentId, includeDeleted: false }, limit);
 }
 
+const EXPERIMENT_SELECT = `SELECT experiment_id AS experimentId, name, toUnixTimestamp64Milli(created_at) AS createdAt,
+  archived`;
+type RawExperiment = { experimentId: string; name: string; createdAt: string; archived: number | string };
+const toExperimentView = (raw: RawExperiment): ExperimentView => ({
+  ...raw,
+  createdAt: Number(raw.createdAt),
+  archived: Number(raw.archived) === 1,
+});
+
 export async function getExperiment(ch: ClickHouse, experimentId: string): Promise<ExperimentView | null> {
-  const found = await rows<{ experimentId: string; name: string; createdAt: string }>(
+  const found = await rows<RawExperiment>(
     ch,
-    `SELECT experiment_id AS experimentId, name, toUnixTimestamp64Milli(created_at) AS createdAt
-     FROM ${ch.database}.experiments FINAL WHERE experiment_id = {experimentId:String}`,
+    `${EXPERIMENT_SELECT} FROM ${ch.database}.experiments FINAL WHERE experiment_id = {experimentId:String}`,
     { experimentId },
   );
-  return found.length === 0 ? null : { ...found[0], createdAt: Number(found[0].createdAt) };
+  return found.length === 0 ? null : toExperimentView(found[0]);
+}
+
+/** Experiments by name, archived ones only when asked for. */
+export async function listExperiments(
+  ch: ClickHouse,
+  includeArchived: boolean,
+  limit: number,
+): Promise<ExperimentView[]> {
+  const found = await rows<RawExperiment>(
+    ch,
+    `${EXPERIMENT_SELECT} FROM ${ch.database}.experiments FINAL ${includeArchived ? '' : 'WHERE archived = 0'}
+     ORDER BY name, experiment_id LIMIT {limit:UInt32}`,
+    { limit },
+  );
+  return found.map(toExperimentView);
+}
+
+export async function getSweep(ch: ClickHouse, sweepId: string): Promise<SweepView | null> {
+  const found = await rows<Record<string, string | null>>(
+    ch,
+    `SELECT sweep_id AS sweepId, experiment_id AS experimentId, name, method, search_space AS searchSpace,
+       objective_metric AS metric, objective_goal AS goal, toUnixTimestamp64Milli(created_at) AS createdAt
+     FROM ${ch.database}.sweeps FINAL WHERE sweep_id = {sweepId:String}`,
+    { sweepId },
+  );
+  if (found.length === 0) return null;
+  const raw = found[0];
+  return {
+    sweepId: String(raw.sweepId),
+    experimentId: String(raw.experimentId),
+    name: String(raw.name),
+    method: String(raw.method),
+    searchSpace: JSON.parse(String(raw.searchSpace)) as Record<string, unknown>,
+    objective: raw.metric === null ? null : { metric: String(raw.metric), goal: String(raw.goal) },
+    createdAt: Number(raw.createdAt),
+  };
+}
+
+const INPUT_SELECT = `SELECT run_id AS runId, name, digest, source, split, rows, schema_digest AS schemaDigest,
+  toUnixTimestamp64Milli(logged_at) AS loggedAt`;
+type RawInput = Omit<InputView, 'rows' | 'loggedAt'> & { rows: string | number | null; loggedAt: string };
+const toInputView = (raw: RawInput): InputView => ({
+  ...raw,
+  rows: raw.rows === null ? null : Number(raw.rows),
+  loggedAt: Number(raw.loggedAt),
+});
+
+/** `by`: a run's inputs (what it read), or every run's input with one digest (who read this data). */
+export async function findInputs(
+  ch: ClickHouse,
+  by: { runId: string } | { digest: string },
+): Promise<InputView[]> {
+  const where = 'runId' in by ? 'run_id = {runId:String}' : 'digest = {digest:String}';
+  const found = await rows<RawInput>(
+    ch,
+    `${INPUT_SELECT} FROM ${ch.database}.run_inputs FINAL WHERE ${where} ORDER BY run_id, name, digest LIMIT 10000`,
+    by,
+  );
+  return found.map(toInputView);
+}
+
+/** `by`: a run's artifacts (latest per path), or every artifact with one digest (where these bytes came from). */
+export async function findArtifacts(
+  ch: ClickHouse,
+  by: { runId: string; prefix?: string } | { digest: string },
+): Promise<ArtifactView[]> {
+  const where =
+    'runId' in by
+      ? 'run_id = {runId:String} AND startsWith(path, {prefix:String})'
+      : 'digest = {digest:String}';
+  const found = await rows<Record<keyof ArtifactView, string | number>>(
+    ch,
+    `SELECT run_id AS runId, path, size, digest, content_type AS contentType,
+       toUnixTimestamp64Milli(logged_at) AS loggedAt
+     FROM ${ch.database}.artifacts FINAL WHERE ${where} ORDER BY run_id, path LIMIT 100000`,
+    'runId' in by ? { runId: by.runId, prefix: by.prefix ?? '' } : by,
+  );
+  return found.map((raw) => ({
+    runId: String(raw.runId),
+    path: String(raw.path),
+    size: Number(raw.size),
+    digest: String(raw.digest),
+    contentType: String(raw.contentType),
+    loggedAt: Number(raw.loggedAt),
+  }));
 }
 
 export async function getRunParams(ch: ClickHouse, runId: string): Promise<KeyValue[]> {
@@ -109,14 +272,18 @@ export async function getMetricSummaries(ch: ClickHouse, runId: string): Promise
      FROM ${ch.database}.metric_summary WHERE run_id = {runId:String} GROUP BY key ORDER BY key`,
     { runId },
   );
-  return found.map((row) => ({
-    key: String(row.key),
-    last: Number(row.last),
-    lastStep: Number(row.lastStep),
-    min: Number(row.min),
-    max: Number(row.max),
-    count: Number(row.count),
-  }));
+  return found.map((row) => {
+    const min = metricValue(row.min);
+    const max = metricValue(row.max);
+    return {
+      key: String(row.key),
+      last: metricValue(row.last),
+      lastStep: Number(row.lastStep),
+      min: Number.isFinite(min) ? min : null,
+      max: Number.isFinite(max) ? max : null,
+      count: Number(row.count),
+    };
+  });
 }
 
 export interface MetricPoint {
@@ -162,16 +329,33 @@ export async function getMetricSeries(
   const width = Math.max(1, Math.ceil((Number(bounds.hi) - lo + 1) / buckets));
   const bucketRows = await rows<Record<string, string | number>>(
     ch,
-    `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS bucket,
-       argMin(step, value) AS minStep, min(value) AS minValue, argMin(toUnixTimestamp64Milli(timestamp), value) AS minTs,
-       argMax(step, value) AS maxStep, max(value) AS maxValue, argMax(toUnixTimestamp64Milli(timestamp), value) AS maxTs
+    `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS bucket, countIf(isFinite(value)) AS finite,
+       argMinIf(step, value, isFinite(value)) AS minStep, minIf(value, isFinite(value)) AS minValue,
+       argMinIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS minTs,
+       argMaxIf(step, value, isFinite(value)) AS maxStep, maxIf(value, isFinite(value)) AS maxValue,
+       argMaxIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS maxTs,
+       min(step) AS firstStep, argMin(value, step) AS firstValue,
+       argMin(toUnixTimestamp64Milli(timestamp), step) AS firstTs
      FROM ${ch.database}.metric_points ${where} GROUP BY bucket ORDER BY bucket`,
     { runId, key, lo, width },
   );
   const points: MetricPoint[] = [];
   for (const row of bucketRows) {
-    const low = { step: Number(row.minStep), value: Number(row.minValue), timestamp: Number(row.minTs) };
-    const high = { step: Number(row.maxStep), value: Number(row.maxValue), timestamp: Number(row.maxTs) };
+    // Extremes are of the finite values; a bucket of NaN or infinities alone shows its first point, as logged.
+    if (Number(row.finite) === 0) {
+      points.push({
+        step: Number(row.firstStep),
+        value: metricValue(row.firstValue),
+        timestamp: Number(row.firstTs),
+      });
+      continue;
+    }
+    const low = { step: Number(row.minStep), value: metricValue(row.minValue), timestamp: Number(row.minTs) };
+    const high = {
+      step: Number(row.maxStep),
+      value: metricValue(row.maxValue),
+      timestamp: Number(row.maxTs),
+    };
     if (low.step === high.step && low.value === high.value) points.push(low);
     else if (low.step <= high.step) points.push(low, high);
     else points.push(high, low);
@@ -180,7 +364,7 @@ export async function getMetricSeries(
 }
 
 function toPoint(row: Record<keyof MetricPoint, string | number>): MetricPoint {
-  return { step: Number(row.step), value: Number(row.value), timestamp: Number(row.timestamp) };
+  return { step: Number(row.step), value: metricValue(row.value), timestamp: Number(row.timestamp) };
 }
 
 export interface EventView {

@@ -14,7 +14,17 @@ export function tsvPosition(position: LogPosition): string {
   return `${tsvString(position.topic)}\t${position.partition}\t${position.offset}`;
 }
 
-export const PROJECTED_TABLES = ['events', 'experiments', 'runs', 'params', 'tags', 'metric_points'] as const;
+export const PROJECTED_TABLES = [
+  'events',
+  'experiments',
+  'sweeps',
+  'runs',
+  'params',
+  'tags',
+  'run_inputs',
+  'artifacts',
+  'metric_points',
+] as const;
 export type ProjectedTable = (typeof PROJECTED_TABLES)[number];
 
 /**

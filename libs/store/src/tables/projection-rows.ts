@@ -1,3 +1,4 @@
+import type { MetricValue, RunInput } from '../../../events/src/run.events';
 import type { ClickHouse } from '../clickhouse';
 import {
   tsvBody,
@@ -29,6 +30,7 @@ export const EXPERIMENT_COLUMNS = [
   'experiment_id',
   'name',
   'created_at',
+  'archived',
   '_version',
   ...LOG_POSITION_COLUMNS,
 ] as const;
@@ -40,6 +42,47 @@ export const RUN_COLUMNS = [
   'start_time',
   'end_time',
   'failure_reason',
+  'created_at',
+  'sweep_id',
+  'parent_run_id',
+  'deleted',
+  'note',
+  'stack_trace',
+  'context',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const SWEEP_COLUMNS = [
+  'sweep_id',
+  'experiment_id',
+  'name',
+  'method',
+  'search_space',
+  'objective_metric',
+  'objective_goal',
+  'created_at',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const RUN_INPUT_COLUMNS = [
+  'run_id',
+  'name',
+  'digest',
+  'source',
+  'split',
+  'rows',
+  'schema_digest',
+  'logged_at',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+export const ARTIFACT_COLUMNS = [
+  'run_id',
+  'path',
+  'size',
+  'digest',
+  'content_type',
+  'logged_at',
   '_version',
   ...LOG_POSITION_COLUMNS,
 ] as const;
@@ -87,6 +130,7 @@ export interface ExperimentRow {
   experimentId: string;
   name: string;
   createdAt: number;
+  archived: boolean;
   position: LogPosition;
 }
 
@@ -98,6 +142,42 @@ export interface RunRow {
   startTime: number;
   endTime: number | null;
   failureReason: string | null;
+  createdAt: number;
+  sweepId: string | null;
+  parentRunId: string | null;
+  deleted: boolean;
+  note: string;
+  stackTrace: string | null;
+  /** JSON, or '' when no context was captured. */
+  contextJson: string;
+  position: LogPosition;
+}
+
+export interface SweepRow {
+  sweepId: string;
+  experimentId: string;
+  name: string;
+  method: string;
+  searchSpaceJson: string;
+  objective: { metric: string; goal: string } | null;
+  createdAt: number;
+  position: LogPosition;
+}
+
+export interface RunInputRow {
+  runId: string;
+  input: RunInput;
+  loggedAt: number;
+  position: LogPosition;
+}
+
+export interface ArtifactRow {
+  runId: string;
+  path: string;
+  size: number;
+  digest: string;
+  contentType: string;
+  loggedAt: number;
   position: LogPosition;
 }
 
@@ -137,6 +217,7 @@ export const formatExperimentRow = (row: ExperimentRow): string =>
     tsvString(row.experimentId),
     tsvString(row.name),
     tsvMillis(row.createdAt),
+    row.archived ? 1 : 0,
     row.position.offset,
     tsvPosition(row.position),
   ].join('\t');
@@ -150,6 +231,53 @@ export const formatRunRow = (row: RunRow): string =>
     tsvMillis(row.startTime),
     tsvNullableMillis(row.endTime),
     tsvNullableString(row.failureReason),
+    tsvMillis(row.createdAt),
+    tsvNullableString(row.sweepId),
+    tsvNullableString(row.parentRunId),
+    row.deleted ? 1 : 0,
+    tsvString(row.note),
+    tsvNullableString(row.stackTrace),
+    tsvString(row.contextJson),
+    row.position.offset,
+    tsvPosition(row.position),
+  ].join('\t');
+
+export const formatSweepRow = (row: SweepRow): string =>
+  [
+    tsvString(row.sweepId),
+    tsvString(row.experimentId),
+    tsvString(row.name),
+    tsvString(row.method),
+    tsvString(row.searchSpaceJson),
+    tsvNullableString(row.objective?.metric ?? null),
+    tsvNullableString(row.objective?.goal ?? null),
+    tsvMillis(row.createdAt),
+    row.position.offset,
+    tsvPosition(row.position),
+  ].join('\t');
+
+export const formatRunInputRow = ({ runId, input, loggedAt, position }: RunInputRow): string =>
+  [
+    tsvString(runId),
+    tsvString(input.name),
+    tsvString(input.digest),
+    tsvNullableString(input.source),
+    tsvNullableString(input.split),
+    input.rows === null ? '\\N' : input.rows,
+    tsvNullableString(input.schemaDigest),
+    tsvMillis(loggedAt),
+    position.offset,
+    tsvPosition(position),
+  ].join('\t');
+
+export const formatArtifactRow = (row: ArtifactRow): string =>
+  [
+    tsvString(row.runId),
+    tsvString(row.path),
+    row.size,
+    row.digest,
+    tsvString(row.contentType),
+    tsvMillis(row.loggedAt),
     row.position.offset,
     tsvPosition(row.position),
   ].join('\t');
@@ -187,7 +315,7 @@ export function appendMetricPointLines(
   runId: string,
   key: string,
   steps: readonly number[],
-  values: readonly number[],
+  values: readonly MetricValue[],
   timestamps: readonly number[] | undefined,
   defaultTimestamp: number,
   position: LogPosition,
@@ -204,7 +332,10 @@ export function appendMetricPointLines(
 export const TABLE_COLUMNS: Record<ProjectedTable, readonly string[]> = {
   events: EVENT_COLUMNS,
   experiments: EXPERIMENT_COLUMNS,
+  sweeps: SWEEP_COLUMNS,
   runs: RUN_COLUMNS,
+  run_inputs: RUN_INPUT_COLUMNS,
+  artifacts: ARTIFACT_COLUMNS,
   params: PARAM_COLUMNS,
   tags: TAG_COLUMNS,
   metric_points: METRIC_POINT_COLUMNS,

@@ -1,4 +1,33 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+/**
+ * A metric value: a JSON number, or the string "NaN", "Infinity" or "-Infinity". GraphQL's Float cannot carry
+ * those, and a logged NaN loss is a fact a dashboard must show, not a null or an error.
+ */
+function parseMetricValue(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return NaN;
+  if (value === 'Infinity') return Infinity;
+  if (value === '-Infinity') return -Infinity;
+  throw new GraphQLError('MetricValue must be a number, "NaN", "Infinity" or "-Infinity"');
+}
+
+export const MetricValueScalar = new GraphQLScalarType<number, number | string>({
+  name: 'MetricValue',
+  description: 'A number, or "NaN", "Infinity" or "-Infinity" (kept as logged).',
+  serialize(value) {
+    if (typeof value !== 'number') throw new GraphQLError(`MetricValue cannot represent ${String(value)}`);
+    if (Number.isFinite(value)) return value;
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  },
+  parseValue: parseMetricValue,
+  parseLiteral(ast) {
+    if (ast.kind === Kind.FLOAT || ast.kind === Kind.INT) return Number(ast.value);
+    if (ast.kind === Kind.STRING) return parseMetricValue(ast.value);
+    throw new GraphQLError('MetricValue must be a number, "NaN", "Infinity" or "-Infinity"');
+  },
+});
 
 @ObjectType({ description: 'A key and its value (params are stored as strings, as in MLflow).' })
 export class KeyValue {
@@ -9,11 +38,81 @@ export class KeyValue {
 @ObjectType({ description: 'Per-metric summary of a run, for run pages, sorting and top-k.' })
 export class MetricSummary {
   @Field() key!: string;
-  @Field(() => Float, { description: 'Value at the highest step.' }) last!: number;
+  @Field(() => MetricValueScalar, { description: 'Value at the highest step, as logged (may be NaN).' })
+  last!: number;
   @Field(() => Float) lastStep!: number;
-  @Field(() => Float) min!: number;
-  @Field(() => Float) max!: number;
+  @Field(() => Float, { nullable: true, description: 'Smallest finite value; null when there is none.' })
+  min!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Largest finite value; null when there is none.' })
+  max!: number | null;
   @Field(() => Float) count!: number;
+}
+
+@ObjectType()
+export class CodeContext {
+  @Field(() => String, { nullable: true }) commit?: string;
+  @Field(() => String, { nullable: true }) branch?: string;
+  @Field(() => String, { nullable: true }) remote?: string;
+  @Field(() => Boolean, { nullable: true }) dirty?: boolean;
+  @Field(() => String, { nullable: true, description: 'sha256 of `git diff HEAD` when dirty.' })
+  diffDigest?: string;
+  @Field(() => String, { nullable: true }) entryPoint?: string;
+}
+
+@ObjectType()
+export class EnvironmentContext {
+  @Field(() => String, { nullable: true }) runtime?: string;
+  @Field(() => String, { nullable: true }) runtimeVersion?: string;
+  @Field(() => String, { nullable: true }) platform?: string;
+  @Field(() => String, { nullable: true }) arch?: string;
+  @Field(() => String, { nullable: true }) lockfileDigest?: string;
+  @Field(() => String, { nullable: true }) containerImageDigest?: string;
+}
+
+@ObjectType()
+export class Gpu {
+  @Field() model!: string;
+  @Field(() => Float, { nullable: true }) memoryBytes?: number;
+}
+
+@ObjectType()
+export class HardwareContext {
+  @Field(() => String, { nullable: true }) cpuModel?: string;
+  @Field(() => Int, { nullable: true }) cpuCount?: number;
+  @Field(() => Float, { nullable: true }) memoryBytes?: number;
+  @Field(() => [Gpu], { nullable: true }) gpus?: Gpu[];
+}
+
+@ObjectType({ description: 'What the client captured at run start.' })
+export class RunContext {
+  @Field(() => CodeContext, { nullable: true }) code?: CodeContext;
+  @Field(() => EnvironmentContext, { nullable: true }) environment?: EnvironmentContext;
+  @Field(() => HardwareContext, { nullable: true }) hardware?: HardwareContext;
+  @Field(() => [KeyValue], { description: 'Random seeds by name (values as strings).' }) seeds!: KeyValue[];
+  @Field(() => String, { nullable: true }) user?: string;
+  @Field(() => String, { nullable: true }) host?: string;
+}
+
+@ObjectType({ description: 'A dataset a run read.' })
+export class RunInput {
+  @Field() runId!: string;
+  @Field() name!: string;
+  @Field() digest!: string;
+  @Field(() => String, { nullable: true }) source!: string | null;
+  @Field(() => String, { nullable: true }) split!: string | null;
+  @Field(() => Float, { nullable: true }) rows!: number | null;
+  @Field(() => String, { nullable: true }) schemaDigest!: string | null;
+  @Field(() => Float) loggedAt!: number;
+}
+
+@ObjectType({ description: 'A file of a run: the latest upload to its path, traceable to the exact bytes.' })
+export class Artifact {
+  @Field() runId!: string;
+  @Field() path!: string;
+  @Field(() => Float) size!: number;
+  @Field({ description: 'sha256 of the content.' }) digest!: string;
+  @Field() contentType!: string;
+  @Field(() => Float) loggedAt!: number;
 }
 
 @ObjectType()
@@ -21,10 +120,17 @@ export class Run {
   @Field(() => ID) id!: string;
   @Field() experimentId!: string;
   @Field() name!: string;
-  @Field({ description: 'running | finished | failed | killed' }) status!: string;
-  @Field(() => Float, { description: 'Epoch milliseconds.' }) startTime!: number;
+  @Field({ description: 'queued | running | stale | finished | failed | killed' }) status!: string;
+  @Field(() => Float, { description: 'Epoch milliseconds.' }) createdAt!: number;
+  @Field(() => Float, { nullable: true, description: 'Null while queued.' }) startTime!: number | null;
   @Field(() => Float, { nullable: true }) endTime!: number | null;
   @Field(() => String, { nullable: true }) failureReason!: string | null;
+  @Field(() => String, { nullable: true }) stackTrace!: string | null;
+  @Field(() => String, { nullable: true }) sweepId!: string | null;
+  @Field(() => String, { nullable: true }) parentRunId!: string | null;
+  @Field({ description: 'Soft-deleted: hidden from listings unless asked for.' }) deleted!: boolean;
+  @Field() note!: string;
+  @Field(() => RunContext, { nullable: true }) context!: RunContext | null;
 }
 
 @ObjectType()
@@ -32,12 +138,25 @@ export class Experiment {
   @Field(() => ID) id!: string;
   @Field() name!: string;
   @Field(() => Float) createdAt!: number;
+  @Field() archived!: boolean;
+}
+
+@ObjectType({ description: 'A hyperparameter sweep: its search space and objective; its runs name it.' })
+export class Sweep {
+  @Field(() => ID) id!: string;
+  @Field() experimentId!: string;
+  @Field() name!: string;
+  @Field({ description: 'grid | random | bayes | manual' }) method!: string;
+  @Field({ description: 'The search space as JSON.' }) searchSpace!: string;
+  @Field(() => String, { nullable: true }) objectiveMetric!: string | null;
+  @Field(() => String, { nullable: true, description: 'minimize | maximize' }) objectiveGoal!: string | null;
+  @Field(() => Float) createdAt!: number;
 }
 
 @ObjectType()
 export class MetricPoint {
   @Field(() => Float) step!: number;
-  @Field(() => Float) value!: number;
+  @Field(() => MetricValueScalar) value!: number;
   @Field(() => Float, { description: 'Epoch milliseconds.' }) timestamp!: number;
 }
 

@@ -5,7 +5,7 @@ import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import * as queries from '../../../../libs/store/src/queries/run.queries';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/projector.service';
-import type { Experiment, MetricSeries, ProjectionLag, Run } from './runs.models';
+import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
 
 export const MAX_SERIES_POINTS = 10000;
 
@@ -20,19 +20,44 @@ export class RunsService {
 
   async run(id: string): Promise<Run | null> {
     const view = await queries.getRun(this.ch, id);
-    return view && { id: view.runId, ...view };
+    return view && toRun(view);
   }
 
-  async runs(experimentId: string, limit: number): Promise<Run[]> {
-    return (await queries.listRuns(this.ch, experimentId, limit)).map((view) => ({
-      id: view.runId,
-      ...view,
-    }));
+  async runs(filter: queries.RunFilter, limit: number): Promise<Run[]> {
+    return (await queries.findRuns(this.ch, filter, limit)).map(toRun);
   }
 
   async experiment(id: string): Promise<Experiment | null> {
     const view = await queries.getExperiment(this.ch, id);
-    return view && { id: view.experimentId, name: view.name, createdAt: view.createdAt };
+    return view && toExperiment(view);
+  }
+
+  async experiments(includeArchived: boolean, limit: number): Promise<Experiment[]> {
+    return (await queries.listExperiments(this.ch, includeArchived, limit)).map(toExperiment);
+  }
+
+  async sweep(id: string): Promise<Sweep | null> {
+    const view = await queries.getSweep(this.ch, id);
+    return (
+      view && {
+        id: view.sweepId,
+        experimentId: view.experimentId,
+        name: view.name,
+        method: view.method,
+        searchSpace: JSON.stringify(view.searchSpace),
+        objectiveMetric: view.objective?.metric ?? null,
+        objectiveGoal: view.objective?.goal ?? null,
+        createdAt: view.createdAt,
+      }
+    );
+  }
+
+  inputs(by: { runId: string } | { digest: string }): Promise<RunInput[]> {
+    return queries.findInputs(this.ch, by);
+  }
+
+  artifacts(by: { runId: string; prefix?: string } | { digest: string }): Promise<Artifact[]> {
+    return queries.findArtifacts(this.ch, by);
   }
 
   params(runId: string) {
@@ -75,4 +100,24 @@ export class RunsService {
     }
     return lags;
   }
+}
+
+function toRun(view: queries.RunView): Run {
+  const { runId, context, ...rest } = view;
+  return {
+    ...rest,
+    id: runId,
+    // The column holds the creation time of a queued run; it has not started.
+    startTime: view.status === 'queued' ? null : view.startTime,
+    context: context && {
+      ...context,
+      seeds: Object.entries(context.seeds ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, value]) => ({ key, value: String(value) })),
+    },
+  };
+}
+
+function toExperiment(view: queries.ExperimentView): Experiment {
+  return { id: view.experimentId, name: view.name, createdAt: view.createdAt, archived: view.archived };
 }

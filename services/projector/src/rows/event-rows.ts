@@ -1,45 +1,78 @@
-import { countPoints, type StoredEvent } from '../../../../libs/events/src/run.events';
+import {
+  countPoints,
+  type DomainEvent,
+  type ExperimentEvent,
+  type RunLifecycleEvent,
+  type StoredEvent,
+} from '../../../../libs/events/src/run.events';
 import { evolveRun, initialRunState, type RunState } from '../../../../libs/domain/src/run/run.decider';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
 import type { LogPosition, ProjectedTable } from '../../../../libs/store/src/tables/log-position';
 import {
   appendMetricPointLines,
+  formatArtifactRow,
   formatEventRow,
   formatExperimentRow,
   formatParamRow,
+  formatRunInputRow,
   formatRunRow,
+  formatSweepRow,
   formatTagRow,
 } from '../../../../libs/store/src/tables/projection-rows';
+
+/** An experiment's row as the projection keeps it: evolved event by event from the row it last wrote. */
+export interface ExperimentSnapshot {
+  experimentId: string;
+  name: string;
+  createdAt: number;
+  archived: boolean;
+}
 
 /** TSV lines per table for one batch, plus the runs whose snapshot changed (written once, at the batch's end). */
 export class BatchRows {
   readonly lines: Record<ProjectedTable, string[]> = {
     events: [],
     experiments: [],
+    sweeps: [],
     runs: [],
     params: [],
     tags: [],
+    run_inputs: [],
+    artifacts: [],
     metric_points: [],
   };
   readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition }>();
+  readonly touchedExperiments = new Map<string, { state: ExperimentSnapshot; position: LogPosition }>();
   points = 0;
 
-  /** Snapshot rows of the runs this batch changed, at the position of each run's last event. */
-  finishRuns(): void {
+  /** Snapshot rows of the runs and experiments this batch changed, at the position of each one's last event. */
+  finishSnapshots(): void {
     for (const [runId, { state, position }] of this.touchedRuns) {
       if (state.status === 'absent') continue;
+      const ended = 'endTime' in state;
       this.lines.runs.push(
         formatRunRow({
           runId,
           experimentId: state.experimentId,
           name: state.name,
           status: state.status,
-          startTime: state.startTime,
-          endTime: state.status === 'running' ? null : state.endTime,
-          failureReason: state.status === 'running' ? null : state.failureReason,
+          // A queued run has no start yet; the column holds its creation, and the status says it is queued.
+          startTime: state.startTime ?? state.createdAt,
+          endTime: ended ? state.endTime : null,
+          failureReason: ended ? state.failureReason : null,
+          createdAt: state.createdAt,
+          sweepId: state.sweepId,
+          parentRunId: state.parentRunId,
+          deleted: state.deleted,
+          note: state.note,
+          stackTrace: ended ? state.stackTrace : null,
+          contextJson: state.context ? JSON.stringify(state.context) : '',
           position,
         }),
       );
+    }
+    for (const { state, position } of this.touchedExperiments.values()) {
+      this.lines.experiments.push(formatExperimentRow({ ...state, position }));
     }
   }
 }
@@ -91,14 +124,31 @@ export function addEventRows(
   event: StoredEvent,
   position: LogPosition,
   needs: NeedsTable,
-  runState: RunState | undefined,
+  prior: { run?: RunState; experiment?: ExperimentSnapshot },
 ): void {
   if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, position)));
   switch (event.type) {
     case 'experiment.created':
-      if (needs('experiments')) {
-        rows.lines.experiments.push(
-          formatExperimentRow({ ...event.payload, createdAt: epochMillis(event.occurredAt), position }),
+    case 'experiment.renamed':
+    case 'experiment.archived':
+    case 'experiment.restored': {
+      if (!needs('experiments')) return;
+      const experimentId = runIdOfStream(event.stream);
+      const before = rows.touchedExperiments.get(experimentId)?.state ?? prior.experiment;
+      const state = evolveExperimentSnapshot(before, event);
+      if (state) rows.touchedExperiments.set(experimentId, { state, position });
+      return;
+    }
+    case 'sweep.created':
+      if (needs('sweeps')) {
+        const { searchSpace, ...sweep } = event.payload;
+        rows.lines.sweeps.push(
+          formatSweepRow({
+            ...sweep,
+            searchSpaceJson: JSON.stringify(searchSpace),
+            createdAt: epochMillis(event.occurredAt),
+            position,
+          }),
         );
       }
       return;
@@ -138,11 +188,43 @@ export function addEventRows(
           rows.lines.tags.push(formatTagRow({ runId, key, value: '', deleted: true, position }));
         }
       }
+      if (event.type === 'run.inputs_logged' && needs('run_inputs')) {
+        const loggedAt = epochMillis(event.occurredAt);
+        for (const input of event.payload.inputs) {
+          rows.lines.run_inputs.push(formatRunInputRow({ runId, input, loggedAt, position }));
+        }
+      }
+      if (event.type === 'run.artifact_logged' && needs('artifacts')) {
+        rows.lines.artifacts.push(
+          formatArtifactRow({ runId, ...event.payload, loggedAt: epochMillis(event.occurredAt), position }),
+        );
+      }
       if (needs('runs')) {
-        const before = rows.touchedRuns.get(runId)?.state ?? runState ?? initialRunState;
-        rows.touchedRuns.set(runId, { state: evolveRun(before, event), position });
+        const before = rows.touchedRuns.get(runId)?.state ?? prior.run ?? initialRunState;
+        rows.touchedRuns.set(runId, {
+          state: evolveRun(before, event as DomainEvent<RunLifecycleEvent>),
+          position,
+        });
       }
     }
+  }
+}
+
+function evolveExperimentSnapshot(
+  before: ExperimentSnapshot | undefined,
+  event: StoredEvent<ExperimentEvent>,
+): ExperimentSnapshot | undefined {
+  if (event.type === 'experiment.created') {
+    return { ...event.payload, createdAt: epochMillis(event.occurredAt), archived: false };
+  }
+  if (!before) return undefined;
+  switch (event.type) {
+    case 'experiment.renamed':
+      return { ...before, name: event.payload.name };
+    case 'experiment.archived':
+      return { ...before, archived: true };
+    case 'experiment.restored':
+      return { ...before, archived: false };
   }
 }
 

@@ -1,30 +1,35 @@
 import { sealEvent } from '../../../../libs/events/src/envelope';
+import { upcast } from '../../../../libs/events/src/upcasters';
 import type { StoredEvent } from '../../../../libs/events/src/run.events';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
 import { addEventRows, BatchRows, splitByPoints } from './event-rows';
 
 const position = (offset: number) => ({ topic: 'runlog.metrics', partition: 0, offset });
 
+/** An event as the projector sees it: sealed as written at version `v`, then upcast. */
 function stored(
   type: string,
   stream: string,
   payload: unknown,
   occurredAt = '2026-01-02T03:04:05.678Z',
+  v = 1,
 ): StoredEvent {
-  return sealEvent(
-    {
-      id: '01930000-0000-7000-8000-000000000000',
-      type,
-      v: 1,
-      workspace: 'w',
-      actor: 'a',
+  return upcast(
+    sealEvent(
+      {
+        id: '01930000-0000-7000-8000-000000000000',
+        type,
+        v,
+        workspace: 'w',
+        actor: 'a',
+        occurredAt,
+        payload,
+      },
+      stream,
+      null,
       occurredAt,
-      payload,
-    },
-    stream,
-    null,
-    occurredAt,
-  ) as StoredEvent;
+    ),
+  );
 }
 
 const metricsEvent = (points: number) =>
@@ -50,7 +55,7 @@ const record = (offset: number, event: StoredEvent): LogRecord => ({
 describe('addEventRows', () => {
   it('writes one metric_points line per point, with the log position and the event time as default timestamp', () => {
     const rows = new BatchRows();
-    addEventRows(rows, metricsEvent(2), position(7), () => true, undefined);
+    addEventRows(rows, metricsEvent(2), position(7), () => true, {});
     expect(rows.lines.metric_points).toEqual([
       'r1\tloss\t0\t0.5\t1767323045.678\trunlog.metrics\t0\t7',
       'r1\tloss\t1\t0.5\t1767323045.678\trunlog.metrics\t0\t7',
@@ -65,7 +70,7 @@ describe('addEventRows', () => {
       runId: 'r\t1',
       series: [{ key: 'a\\b', steps: [5], values: [-1.5e-7], timestamps: [1_700_000_000_001] }],
     });
-    addEventRows(rows, event, position(1), () => true, undefined);
+    addEventRows(rows, event, position(1), () => true, {});
     expect(rows.lines.metric_points).toEqual([
       'r\\t1\ta\\\\b\t5\t-1.5e-7\t1700000000.001\trunlog.metrics\t0\t1',
     ]);
@@ -73,12 +78,12 @@ describe('addEventRows', () => {
 
   it('skips the tables that already hold the record (after a crash) and still writes the others', () => {
     const rows = new BatchRows();
-    addEventRows(rows, metricsEvent(3), position(1), (table) => table !== 'metric_points', undefined);
+    addEventRows(rows, metricsEvent(3), position(1), (table) => table !== 'metric_points', {});
     expect(rows.lines.metric_points).toEqual([]);
     expect(rows.lines.events).toHaveLength(1);
   });
 
-  it('evolves a run snapshot through its lifecycle and writes it once per batch', () => {
+  it('evolves a v1 run (upcast) through its lifecycle and writes its snapshot once per batch', () => {
     const rows = new BatchRows();
     const created = stored('run.created', 'run:r1', {
       runId: 'r1',
@@ -87,10 +92,135 @@ describe('addEventRows', () => {
       startTime: 1000,
     });
     const failed = stored('run.failed', 'run:r1', { endTime: 2000, reason: 'oom' });
-    addEventRows(rows, created, position(1), () => true, undefined);
-    addEventRows(rows, failed, position(2), () => true, undefined);
-    rows.finishRuns();
-    expect(rows.lines.runs).toEqual(['r1\te1\tn\tfailed\t1.000\t2.000\toom\t2\trunlog.metrics\t0\t2']);
+    addEventRows(rows, created, position(1), () => true, {});
+    addEventRows(rows, failed, position(2), () => true, {});
+    rows.finishSnapshots();
+    expect(rows.lines.runs).toEqual([
+      'r1\te1\tn\tfailed\t1.000\t2.000\toom\t1.000\t\\N\t\\N\t0\t\t\\N\t\t2\trunlog.metrics\t0\t2',
+    ]);
+  });
+
+  it('writes a queued child run of a sweep with its note, context, deletion and stack trace', () => {
+    const rows = new BatchRows();
+    const run = (type: string, payload: unknown, v = 1) => stored(type, 'run:r2', payload, undefined, v);
+    const events = [
+      run(
+        'run.created',
+        {
+          runId: 'r2',
+          experimentId: 'e1',
+          name: 'trial',
+          createdAt: 500,
+          startTime: null,
+          sweepId: 's1',
+          parentRunId: 'r1',
+        },
+        2,
+      ),
+      run('run.context_captured', { context: { host: 'gpu-7', seeds: { torch: 42 } } }),
+      run('run.note_set', { note: 'line one\nline two' }),
+      run('run.started', { startTime: 1500 }),
+      run('run.failed', { endTime: 2500, reason: 'NaN loss', stackTrace: 'Error: NaN\n  at step' }, 2),
+      run('run.deleted', {}),
+    ];
+    events.forEach((event, index) => addEventRows(rows, event, position(index + 1), () => true, {}));
+    rows.finishSnapshots();
+    expect(rows.lines.runs).toEqual([
+      [
+        'r2\te1\ttrial\tfailed\t1.500\t2.500\tNaN loss\t0.500\ts1\tr1\t1\tline one\\nline two',
+        'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t6\trunlog.metrics\t0\t6',
+      ].join('\t'),
+    ]);
+  });
+
+  it('writes an experiment row per batch from the row it last wrote, with renames and archiving', () => {
+    const rows = new BatchRows();
+    const before = { experimentId: 'e1', name: 'old', createdAt: 1000, archived: false };
+    addEventRows(
+      rows,
+      stored('experiment.renamed', 'experiment:e1', { name: 'new name' }),
+      position(4),
+      () => true,
+      {
+        experiment: before,
+      },
+    );
+    addEventRows(rows, stored('experiment.archived', 'experiment:e1', {}), position(5), () => true, {});
+    rows.finishSnapshots();
+    expect(rows.lines.experiments).toEqual(['e1\tnew name\t1.000\t1\t5\trunlog.metrics\t0\t5']);
+  });
+
+  it('writes inputs, artifacts and sweeps to their tables', () => {
+    const rows = new BatchRows();
+    const digest = 'c'.repeat(64);
+    addEventRows(
+      rows,
+      stored('run.inputs_logged', 'run:r1', {
+        inputs: [
+          {
+            name: 'mnist',
+            digest: 'sha256:abc',
+            source: 's3://d/mnist',
+            split: 'train',
+            rows: 60000,
+            schemaDigest: null,
+          },
+        ],
+      }),
+      position(1),
+      () => true,
+      {},
+    );
+    addEventRows(
+      rows,
+      stored('run.artifact_logged', 'run:r1', {
+        path: 'model.pt',
+        size: 7,
+        digest,
+        contentType: 'application/x',
+      }),
+      position(2),
+      () => true,
+      {},
+    );
+    addEventRows(
+      rows,
+      stored('sweep.created', 'sweep:s1', {
+        sweepId: 's1',
+        experimentId: 'e1',
+        name: '',
+        method: 'grid',
+        searchSpace: { lr: { values: [0.1, 0.01] } },
+        objective: { metric: 'val/loss', goal: 'minimize' },
+      }),
+      position(3),
+      () => true,
+      {},
+    );
+    expect(rows.lines.run_inputs).toEqual([
+      'r1\tmnist\tsha256:abc\ts3://d/mnist\ttrain\t60000\t\\N\t1767323045.678\t1\trunlog.metrics\t0\t1',
+    ]);
+    expect(rows.lines.artifacts).toEqual([
+      `r1\tmodel.pt\t7\t${digest}\tapplication/x\t1767323045.678\t2\trunlog.metrics\t0\t2`,
+    ]);
+    expect(rows.lines.sweeps).toEqual([
+      's1\te1\t\tgrid\t{"lr":{"values":[0.1,0.01]}}\tval/loss\tminimize\t1767323045.678\t3\trunlog.metrics\t0\t3',
+    ]);
+  });
+
+  it('writes NaN and infinities as ClickHouse reads them', () => {
+    const rows = new BatchRows();
+    const event = stored('metrics.logged', 'metrics:r1', {
+      runId: 'r1',
+      series: [{ key: 'loss', steps: [1, 2, 3, 4], values: [0.5, 'NaN', 'Infinity', '-Infinity'] }],
+    });
+    addEventRows(rows, event, position(1), () => true, {});
+    expect(rows.lines.metric_points.map((line) => line.split('\t')[3])).toEqual([
+      '0.5',
+      'nan',
+      'inf',
+      '-inf',
+    ]);
   });
 
   it('writes params with a numeric twin when the value is a number', () => {
@@ -100,7 +230,7 @@ describe('addEventRows', () => {
       stored('run.params_logged', 'run:r1', { params: { lr: '0.01', opt: 'adam' } }),
       position(3),
       () => true,
-      undefined,
+      {},
     );
     expect(rows.lines.params).toEqual([
       'r1\tlr\t0.01\t0.01\t3\trunlog.metrics\t0\t3',

@@ -1,0 +1,218 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { RunlogEvent, SupersededEvent } from './run.events';
+
+/**
+ * The JSON schema of every event payload, per `type@v`, including superseded versions still in the log. The
+ * projector checks each record against its version's schema after upcasting (a record that fails is dead-lettered,
+ * never half-projected), and every decider spec checks what it decides, so a decider cannot emit a shape the schema
+ * does not describe. Request schemas (services/ingest) reuse the fragments below, so the two cannot drift apart.
+ */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+export const KEY_PATTERN = '^[A-Za-z0-9_\\-./: ]{1,250}$';
+/** Path-like keys (`train/loss`, `system/gpu0/util`); no empty, `.` or `..` segment, so a key is never a path trick. */
+export const METRIC_KEY_PATTERN = '^(?!.*(?:^|/)\\.{1,2}(?:/|$))[A-Za-z0-9_\\-.:]+(?:/[A-Za-z0-9_\\-.:]+)*$';
+/** Names people read: no control characters, no leading or trailing space. */
+export const NAME_PATTERN = '^(?![\\s])(?!.*[\\s]$)[^\\u0000-\\u001f\\u007f]+$';
+export const SHA256_PATTERN = '^[0-9a-f]{64}$';
+export const NON_FINITE_VALUES = ['NaN', 'Infinity', '-Infinity'] as const;
+
+const id = { type: 'string', pattern: ID_PATTERN } as const;
+const millis = { type: 'integer', minimum: 0, maximum: 253402300799999 } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties,
+});
+const empty = object({});
+
+export const experimentNameSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  pattern: NAME_PATTERN,
+} as const;
+export const runNameSchema = {
+  type: 'string',
+  maxLength: 256,
+  pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+} as const;
+
+export const metricValueSchema = { anyOf: [{ type: 'number' }, { enum: NON_FINITE_VALUES }] } as const;
+
+export const runInputSchema = object(
+  {
+    name: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME_PATTERN },
+    digest: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' },
+    source: nullable(text(2048)),
+    split: nullable(text(64)),
+    rows: nullable({ type: 'integer', minimum: 0 }),
+    schemaDigest: nullable({ type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' }),
+  },
+  ['name', 'digest'],
+);
+
+const short = text(256);
+export const runContextSchema = object(
+  {
+    code: object(
+      {
+        commit: { type: 'string', pattern: '^[0-9a-f]{7,64}$' },
+        branch: short,
+        remote: text(1024),
+        dirty: { type: 'boolean' },
+        diffDigest: { type: 'string', pattern: SHA256_PATTERN },
+        entryPoint: text(1024),
+      },
+      [],
+    ),
+    environment: object(
+      {
+        runtime: short,
+        runtimeVersion: short,
+        platform: short,
+        arch: short,
+        lockfileDigest: { type: 'string', pattern: SHA256_PATTERN },
+        containerImageDigest: short,
+      },
+      [],
+    ),
+    hardware: object(
+      {
+        cpuModel: short,
+        cpuCount: { type: 'integer', minimum: 0 },
+        memoryBytes: { type: 'integer', minimum: 0 },
+        gpus: {
+          type: 'array',
+          maxItems: 64,
+          items: object({ model: short, memoryBytes: { type: 'integer', minimum: 0 } }, ['model']),
+        },
+      },
+      [],
+    ),
+    seeds: {
+      type: 'object',
+      maxProperties: 100,
+      propertyNames: { pattern: KEY_PATTERN },
+      additionalProperties: { type: ['number', 'string'], maxLength: 256 },
+    },
+    user: short,
+    host: short,
+  },
+  [],
+);
+
+export const searchSpaceSchema = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1000,
+  propertyNames: { pattern: KEY_PATTERN },
+  description:
+    'Per param, its domain as the scheduler takes it, e.g. {"values": [...]} or {"min": 0, "max": 1}.',
+} as const;
+
+const objectiveSchema = object({
+  metric: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
+  goal: { enum: ['minimize', 'maximize'] },
+});
+
+const stringMap = (maxLength: number) => ({
+  type: 'object',
+  propertyNames: { pattern: KEY_PATTERN },
+  additionalProperties: { type: 'string', maxLength },
+});
+
+type EventKey<E = RunlogEvent | SupersededEvent> = E extends {
+  type: infer T extends string;
+  v: infer V extends number;
+}
+  ? `${T}@${V}`
+  : never;
+
+export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
+  'experiment.created@1': object({ experimentId: id, name: experimentNameSchema }),
+  'experiment.renamed@1': object({ name: experimentNameSchema }),
+  'experiment.archived@1': empty,
+  'experiment.restored@1': empty,
+  'sweep.created@1': object({
+    sweepId: id,
+    experimentId: id,
+    name: runNameSchema,
+    method: { enum: ['grid', 'random', 'bayes', 'manual'] },
+    searchSpace: searchSpaceSchema,
+    objective: nullable(objectiveSchema),
+  }),
+  'run.created@1': object({ runId: id, experimentId: id, name: runNameSchema, startTime: millis }),
+  'run.created@2': object({
+    runId: id,
+    experimentId: id,
+    name: runNameSchema,
+    createdAt: millis,
+    startTime: nullable(millis),
+    sweepId: nullable(id),
+    parentRunId: nullable(id),
+  }),
+  'run.started@1': object({ startTime: millis }),
+  'run.renamed@1': object({ name: runNameSchema }),
+  'run.deleted@1': empty,
+  'run.restored@1': empty,
+  'run.note_set@1': object({ note: text(65536) }),
+  'run.inputs_logged@1': object({
+    inputs: { type: 'array', minItems: 1, maxItems: 1000, items: runInputSchema },
+  }),
+  'run.context_captured@1': object({ context: runContextSchema }),
+  'run.marked_stale@1': object({ lastSeenAt: millis, timeoutMs: { type: 'integer', minimum: 1 } }),
+  'run.resumed@1': empty,
+  'run.params_logged@1': object({ params: stringMap(6000) }),
+  'run.tags_set@1': object({ tags: stringMap(8000) }),
+  'run.tags_deleted@1': object({
+    keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: KEY_PATTERN } },
+  }),
+  'run.artifact_logged@1': object({
+    path: { type: 'string', minLength: 1, maxLength: 1024 },
+    size: { type: 'integer', minimum: 0 },
+    digest: { type: 'string', pattern: SHA256_PATTERN },
+    contentType: { type: 'string', minLength: 1, maxLength: 256 },
+  }),
+  'run.finished@1': object({ endTime: millis }),
+  'run.failed@1': object({ endTime: millis, reason: text(8000) }),
+  'run.failed@2': object({ endTime: millis, reason: text(8000), stackTrace: nullable(text(65536)) }),
+  'run.killed@1': object({ endTime: millis, reason: nullable(text(8000)) }),
+  'metrics.logged@1': object({
+    runId: id,
+    series: {
+      type: 'array',
+      minItems: 1,
+      items: object(
+        {
+          key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
+          steps: { type: 'array', items: { type: 'integer' } },
+          values: { type: 'array', items: metricValueSchema },
+          timestamps: { type: 'array', items: millis },
+        },
+        ['key', 'steps', 'values'],
+      ),
+    },
+  }),
+};
+
+export class EventSchemas {
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor() {
+    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    for (const [key, schema] of Object.entries(EVENT_PAYLOAD_SCHEMAS))
+      this.validators.set(key, ajv.compile(schema));
+  }
+
+  /** Why the payload does not fit its `type@v` schema (or no schema knows the pair), or null when it fits. */
+  check(type: string, v: number, payload: unknown): string | null {
+    const validate = this.validators.get(`${type}@${v}`);
+    if (!validate) return `no schema for ${type}@${v}`;
+    if (validate(payload)) return null;
+    const error = validate.errors?.[0];
+    return `${type}@${v} payload${error?.instancePath ?? ''} ${error?.message ?? 'is invalid'}`;
+  }
+}
