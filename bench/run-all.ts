@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { benchEventValidators, printValidatorTable } from './event-schemas.bench';
 import { benchHotPaths } from './hot-paths.bench';
 import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
 import { barChartSvg, writeResult } from './support';
@@ -36,6 +37,10 @@ async function main() {
       `JSONEachRow ${hot.insertJsonEachRowMs.toFixed(0)} ms (TSV is ${(hot.insertJsonEachRowMs / hot.insertTsvMs).toFixed(2)}x faster)`,
   );
 
+  console.log('\nevent payload validators (metrics.logged: one 10,000-point series)…');
+  const validators = benchEventValidators();
+  printValidatorTable(validators);
+
   console.log(
     `\npipeline: ${points.toLocaleString('en')} points, ${pointsPerRequest} per request, ${concurrency} in flight…`,
   );
@@ -59,7 +64,19 @@ async function main() {
     console.log('\n(Kafka path skipped: RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL are not both set)');
   }
 
-  writeResult(join(out, 'latest.json'), { measuredAt: new Date().toISOString(), hot, pipeline, kafka });
+  writeResult(join(out, 'latest.json'), {
+    measuredAt: new Date().toISOString(),
+    hot,
+    validators,
+    pipeline,
+    kafka,
+  });
+  writeFileSync(
+    join(out, 'validators.svg'),
+    barChartSvg('Payload validation per event, as a share of JSON.parse of it (lower is better)', '×', [
+      ...validators.map((r) => ({ label: r.type, value: r.validateUs / r.parseUs })),
+    ]),
+  );
   writeFileSync(
     join(out, 'pipeline.svg'),
     barChartSvg(`Runlog end to end, ${points.toLocaleString('en')} points`, 'points/s', [
@@ -87,7 +104,7 @@ async function main() {
       },
     ]),
   );
-  console.log(`\nresults: ${join(out, 'latest.json')}, charts: pipeline.svg, hot-paths.svg`);
+  console.log(`\nresults: ${join(out, 'latest.json')}, charts: pipeline.svg, hot-paths.svg, validators.svg`);
 }
 
 function report(result: PipelineResult, points: number) {

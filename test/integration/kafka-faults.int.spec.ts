@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RunlogClient } from '../../libs/sdk/src/runlog';
 import { countingSummary, runSummary } from '../support/counting-batches';
 import { freePortPair, kafkaStack, type KafkaStackTarget } from '../support/kafka-broker';
 import { sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
@@ -79,5 +80,55 @@ describe('Kafka faults under load', () => {
       metrics: countingSummary(batches.length, POINTS_PER_BATCH),
     });
     // ~20 s alone; a broker restart on a loaded 2-core machine once took the test past the default 120 s.
+  }, 240_000);
+
+  it('lands every SDK point exactly once through a broker restart in the middle of the runs', async () => {
+    const runlog = await start({
+      RUNLOG_CLICKHOUSE_DATABASE: 'kafka_faults_sdk',
+      RUNLOG_KAFKA_NAMESPACE: 'faults-sdk.',
+    });
+    const errors: Error[] = [];
+    const client = new RunlogClient({
+      baseUrl: runlog.base,
+      flushEveryPoints: 2_000,
+      maxQueuedPoints: 20_000,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 500,
+      flushOnExit: false,
+      onError: (error) => errors.push(error),
+    });
+    const RUNS = 4;
+    const STEPS = 40_000;
+    let logged = 0;
+    const runs = Array.from({ length: RUNS }, (_, r) =>
+      client.withRun({ experimentName: `sdk-broker-restart-${r}`, captureContext: false }, async (run) => {
+        for (let step = 0; step < STEPS; step++) {
+          await run.log({ loss: step }, step);
+          logged += 1;
+          // Pace the loop so the outage falls in the middle of the runs rather than after they were sent.
+          if (step % 2_000 === 1_999) await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+        return run.runId;
+      }),
+    );
+    while (logged < (RUNS * STEPS) / 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    kafkaStack('down', broker);
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const loggedDuringOutage = logged;
+    kafkaStack('up', broker);
+    const runIds = await Promise.all(runs);
+    await client.close();
+
+    expect(errors).toEqual([]);
+    // While the broker was down the loops were held back by the bounded queue (await log()), not dropped.
+    expect(loggedDuringOutage).toBeGreaterThan((RUNS * STEPS) / 4);
+    expect(loggedDuringOutage).toBeLessThan(RUNS * STEPS);
+    await waitForProjection(runlog.base, 180_000);
+    for (const runId of runIds) {
+      expect(await runSummary(runlog.base, runId)).toEqual({
+        status: 'finished',
+        metrics: [{ key: 'loss', count: STEPS, min: 0, max: STEPS - 1, last: STEPS - 1 }],
+      });
+    }
   }, 240_000);
 });

@@ -203,7 +203,17 @@ export class IngestService {
   }
 
   deleteRun(caller: Caller, runId: string, body: BareBody) {
-    return this.simpleRunCommand(caller, runId, body, { type: 'DeleteRun', data: { runId } });
+    return this.ended(
+      runId,
+      this.simpleRunCommand(caller, runId, body, { type: 'DeleteRun', data: { runId } }),
+    );
+  }
+
+  /** Once the run has ended (or was deleted), there is nothing left to watch for silence. */
+  private async ended<T>(runId: string, done: Promise<T>): Promise<T> {
+    const result = await done;
+    this.liveness.forget(runId);
+    return result;
   }
 
   restoreRun(caller: Caller, runId: string, body: BareBody) {
@@ -291,27 +301,36 @@ export class IngestService {
   }
 
   finishRun(caller: Caller, runId: string, body: FinishRunBody) {
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'FinishRun',
-      data: { runId },
-      metadata: { now },
-    }));
+    return this.ended(
+      runId,
+      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+        type: 'FinishRun',
+        data: { runId },
+        metadata: { now },
+      })),
+    );
   }
 
   failRun(caller: Caller, runId: string, body: FailRunBody) {
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'FailRun',
-      data: { runId, reason: body.reason, stackTrace: body.stackTrace ?? null },
-      metadata: { now },
-    }));
+    return this.ended(
+      runId,
+      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+        type: 'FailRun',
+        data: { runId, reason: body.reason, stackTrace: body.stackTrace ?? null },
+        metadata: { now },
+      })),
+    );
   }
 
   killRun(caller: Caller, runId: string, body: KillRunBody) {
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'KillRun',
-      data: { runId, reason: body.reason ?? null },
-      metadata: { now },
-    }));
+    return this.ended(
+      runId,
+      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+        type: 'KillRun',
+        data: { runId, reason: body.reason ?? null },
+        metadata: { now },
+      })),
+    );
   }
 
   /**

@@ -59,6 +59,11 @@ export class LivenessTracker implements OnApplicationBootstrap, OnApplicationShu
     if (this.lastSeen.size > MAX_TRACKED_RUNS) void this.check(true);
   }
 
+  /** The run ended or was deleted: nothing to watch. */
+  forget(runId: string): void {
+    this.lastSeen.delete(runId);
+  }
+
   tracked(): number {
     return this.lastSeen.size;
   }
@@ -101,7 +106,9 @@ export class LivenessTracker implements OnApplicationBootstrap, OnApplicationShu
         try {
           await this.onStale(runId, at, this.config.staleAfterMs);
         } catch (error) {
-          // The log is down or the append conflicted: look again next time, unless the client spoke meanwhile.
+          // The log is down or the append conflicted: look again next time, unless the client spoke meanwhile. A
+          // refusal (the run never existed: a write to an unknown id was seen) is final.
+          if ((error as { retry?: unknown }).retry !== true) continue;
           if (!this.lastSeen.has(runId)) this.lastSeen.set(runId, at);
           this.logger.warn(`could not mark run ${runId} stale: ${String(error)}`);
         }

@@ -65,7 +65,7 @@ describe('LivenessTracker', () => {
     const { liveness, marked, advance } = tracker();
     let failures = 1;
     liveness.onStale = async (runId, lastSeenAt) => {
-      if (failures-- > 0) throw new Error('log unavailable');
+      if (failures-- > 0) throw Object.assign(new Error('log unavailable'), { retry: true });
       marked.push([runId, lastSeenAt]);
     };
     liveness.seen('r');
@@ -75,6 +75,26 @@ describe('LivenessTracker', () => {
     expect(liveness.tracked()).toBe(1);
     await liveness.check(false);
     expect(marked).toEqual([['r', 10_000]]);
+  });
+
+  it('drops a run whose mark was refused for good (a write to an unknown run was seen)', async () => {
+    const { liveness, advance } = tracker();
+    liveness.onStale = async () => {
+      throw new Error('run nope does not exist');
+    };
+    liveness.seen('nope');
+    advance(2_000);
+    await liveness.check(false);
+    expect(liveness.tracked()).toBe(0);
+  });
+
+  it('forgets an ended run', async () => {
+    const { liveness, marked, advance } = tracker();
+    liveness.seen('done');
+    liveness.forget('done');
+    advance(2_000);
+    await liveness.check(false);
+    expect([marked, liveness.tracked()]).toEqual([[], 0]);
   });
 
   it('does nothing when marking is off', async () => {
