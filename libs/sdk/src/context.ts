@@ -3,39 +3,15 @@ import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { RunContext } from '../../events/src/run.events';
 
-/** What a run was made from and on: enough to tell two runs' code, dependencies and machines apart. */
-export interface RunContext {
-  code?: {
-    commit?: string;
-    branch?: string;
-    remote?: string;
-    dirty?: boolean;
-    diffDigest?: string;
-    entryPoint?: string;
-  };
-  environment?: {
-    runtime: string;
-    runtimeVersion: string;
-    platform: string;
-    arch: string;
-    lockfileDigest?: string;
-    /**
-     * From RUNLOG_CONTAINER_IMAGE_DIGEST: nothing inside a container reliably names the image it was started from,
-     * so set it where the image is known (an `ENV` in the Dockerfile's build, or the Kubernetes downward API).
-     */
-    containerImageDigest?: string;
-  };
-  hardware?: {
-    cpuModel: string;
-    cpuCount: number;
-    memoryBytes: number;
-    gpus: { model: string; memoryBytes?: number }[];
-  };
-  seeds?: Record<string, number | string>;
-  user?: string;
-  host?: string;
-}
+/**
+ * What a run was made from and on: enough to tell two runs' code, dependencies and machines apart. The server's own
+ * type (a type-only import: the SDK still loads nothing but Node). `environment.containerImageDigest` comes from
+ * RUNLOG_CONTAINER_IMAGE_DIGEST: nothing inside a container reliably names the image it was started from, so set it
+ * where the image is known (an `ENV` in the Dockerfile's build, or the Kubernetes downward API).
+ */
+export type { RunContext } from '../../events/src/run.events';
 
 /** Resolves with the command's stdout, or null when the command is missing, fails or runs out of time. */
 export type CommandRunner = (

@@ -156,7 +156,7 @@ describe('captureContext', () => {
     });
 
     expect(context.code?.entryPoint).toHaveLength(1024);
-    expect(context.hardware?.gpus[0].model).toHaveLength(256);
+    expect(context.hardware?.gpus?.[0].model).toHaveLength(256);
     expect(context.seeds).toEqual({ ok: 'x'.repeat(256) });
   });
 });

@@ -18,6 +18,7 @@ import { HttpErrorFilter } from './http-errors';
 import { IngestRouter } from './ingest-router';
 import { IngestService, type Caller } from './ingest.service';
 import { buildOpenApiDocument } from './openapi';
+import { OPTIONAL_BODIES, type RequestBodies, type RequestSchemaName } from './ingest.schemas';
 import { RequestValidator } from './request-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -55,6 +56,20 @@ export class IngestController {
     private readonly router: IngestRouter,
   ) {}
 
+  /** Checks the path's id and the body, then handles the command here or forwards it to the stream's owner. */
+  private command<K extends RequestSchemaName>(
+    idName: 'runId' | 'experimentId',
+    rawId: string,
+    schema: K,
+    body: unknown,
+    request: Request,
+    handle: (id: string, validated: RequestBodies[K]) => Promise<unknown>,
+  ) {
+    const id = runIdParam(rawId, idName);
+    const validated = this.validator.validate(schema, OPTIONAL_BODIES.has(schema) ? (body ?? {}) : body);
+    return this.router.route(id, request, validated, () => handle(id, validated));
+  }
+
   @Get('openapi.json')
   openApiDocument() {
     return this.openApi;
@@ -78,10 +93,8 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(experimentId, 'experimentId');
-    const validated = this.validator.validate('RenameExperiment', body);
-    return this.router.route(id, request, validated, () =>
-      this.ingest.renameExperiment(caller, id, validated),
+    return this.command('experimentId', experimentId, 'RenameExperiment', body, request, (id, valid) =>
+      this.ingest.renameExperiment(caller, id, valid),
     );
   }
 
@@ -94,10 +107,8 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(experimentId, 'experimentId');
-    const validated = this.validator.validate('Bare', body ?? {});
-    return this.router.route(id, request, validated, () =>
-      this.ingest.archiveExperiment(caller, id, validated),
+    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid) =>
+      this.ingest.archiveExperiment(caller, id, valid),
     );
   }
 
@@ -109,10 +120,8 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(experimentId, 'experimentId');
-    const validated = this.validator.validate('Bare', body ?? {});
-    return this.router.route(id, request, validated, () =>
-      this.ingest.restoreExperiment(caller, id, validated),
+    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid) =>
+      this.ingest.restoreExperiment(caller, id, valid),
     );
   }
 
@@ -143,9 +152,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('StartRun', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.startRun(caller, id, validated));
+    return this.command('runId', runId, 'StartRun', body, request, (id, valid) =>
+      this.ingest.startRun(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/rename')
@@ -156,9 +165,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('RenameRun', body);
-    return this.router.route(id, request, validated, () => this.ingest.renameRun(caller, id, validated));
+    return this.command('runId', runId, 'RenameRun', body, request, (id, valid) =>
+      this.ingest.renameRun(caller, id, valid),
+    );
   }
 
   /** Soft delete: the run leaves listings and takes no writes until restored; the log keeps everything. */
@@ -170,9 +179,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('Bare', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.deleteRun(caller, id, validated));
+    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
+      this.ingest.deleteRun(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/restore')
@@ -183,9 +192,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('Bare', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.restoreRun(caller, id, validated));
+    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
+      this.ingest.restoreRun(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/note')
@@ -196,9 +205,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('SetNote', body);
-    return this.router.route(id, request, validated, () => this.ingest.setNote(caller, id, validated));
+    return this.command('runId', runId, 'SetNote', body, request, (id, valid) =>
+      this.ingest.setNote(caller, id, valid),
+    );
   }
 
   /** Datasets the run read (lineage). */
@@ -210,9 +219,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('LogInputs', body);
-    return this.router.route(id, request, validated, () => this.ingest.logInputs(caller, id, validated));
+    return this.command('runId', runId, 'LogInputs', body, request, (id, valid) =>
+      this.ingest.logInputs(caller, id, valid),
+    );
   }
 
   /** The client is alive; records nothing unless the run had been marked stale. */
@@ -224,9 +233,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('Bare', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.heartbeat(caller, id, validated));
+    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
+      this.ingest.heartbeat(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/params')
@@ -237,9 +246,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('LogParams', body);
-    return this.router.route(id, request, validated, () => this.ingest.logParams(caller, id, validated));
+    return this.command('runId', runId, 'LogParams', body, request, (id, valid) =>
+      this.ingest.logParams(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/tags')
@@ -250,9 +259,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('SetTags', body);
-    return this.router.route(id, request, validated, () => this.ingest.setTags(caller, id, validated));
+    return this.command('runId', runId, 'SetTags', body, request, (id, valid) =>
+      this.ingest.setTags(caller, id, valid),
+    );
   }
 
   /** Tags a run no longer has; allowed after the run ended, like setting them. */
@@ -264,9 +273,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('DeleteTags', body);
-    return this.router.route(id, request, validated, () => this.ingest.deleteTags(caller, id, validated));
+    return this.command('runId', runId, 'DeleteTags', body, request, (id, valid) =>
+      this.ingest.deleteTags(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/metrics')
@@ -277,9 +286,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('LogMetrics', body);
-    return this.router.route(id, request, validated, () => this.ingest.logMetrics(caller, id, validated));
+    return this.command('runId', runId, 'LogMetrics', body, request, (id, valid) =>
+      this.ingest.logMetrics(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/finish')
@@ -290,9 +299,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('FinishRun', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.finishRun(caller, id, validated));
+    return this.command('runId', runId, 'FinishRun', body, request, (id, valid) =>
+      this.ingest.finishRun(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/fail')
@@ -303,9 +312,9 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('FailRun', body);
-    return this.router.route(id, request, validated, () => this.ingest.failRun(caller, id, validated));
+    return this.command('runId', runId, 'FailRun', body, request, (id, valid) =>
+      this.ingest.failRun(caller, id, valid),
+    );
   }
 
   @Post('runs/:runId/kill')
@@ -316,8 +325,8 @@ export class IngestController {
     @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    const id = runIdParam(runId);
-    const validated = this.validator.validate('KillRun', body ?? {});
-    return this.router.route(id, request, validated, () => this.ingest.killRun(caller, id, validated));
+    return this.command('runId', runId, 'KillRun', body, request, (id, valid) =>
+      this.ingest.killRun(caller, id, valid),
+    );
   }
 }

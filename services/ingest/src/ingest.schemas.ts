@@ -266,6 +266,14 @@ export const REQUEST_SCHEMAS = {
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
 
+/** Bodies a client may leave out: every field of them is optional. */
+export const OPTIONAL_BODIES: ReadonlySet<RequestSchemaName> = new Set([
+  'FinishRun',
+  'KillRun',
+  'Bare',
+  'StartRun',
+]);
+
 interface Envelope {
   eventId?: string;
   occurredAt?: string;

@@ -1,12 +1,9 @@
-import { REQUEST_SCHEMAS, type RequestSchemaName } from './ingest.schemas';
+import { OPTIONAL_BODIES, REQUEST_SCHEMAS, type RequestSchemaName } from './ingest.schemas';
 
 const errorResponse = {
   description: 'The request was refused; `field` names the offending field. Nothing was appended.',
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 };
-
-/** Bodies that may be left out: every field is optional. */
-const OPTIONAL_BODIES: ReadonlySet<RequestSchemaName> = new Set(['FinishRun', 'KillRun', 'Bare', 'StartRun']);
 
 interface OperationOptions {
   created?: boolean;
