@@ -37,6 +37,7 @@ describe('ClickHouse migrations', () => {
       '001_init.sql',
       '002_store_identity.sql',
       '003_run_record.sql',
+      '004_run_started.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -64,10 +65,10 @@ describe('ClickHouse migrations', () => {
 
   it('applies a new numbered migration in order', async () => {
     writeFileSync(
-      join(migrations, '004_add_notes.sql'),
+      join(migrations, '005_add_notes.sql'),
       'CREATE TABLE IF NOT EXISTS {{database}}.notes (run_id String, note String) ENGINE = MergeTree ORDER BY run_id;\n',
     );
-    expect(await applyMigrations(ch, migrations)).toEqual(['004_add_notes.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual(['005_add_notes.sql']);
     expect(await tables()).toContain('notes');
   });
 

@@ -278,6 +278,22 @@ describe('the full run record over HTTP and GraphQL', () => {
     expect(family.parent.children).toEqual([{ id: runId }]);
     expect(family.trials.map((t) => t.id).sort()).toEqual([parentRunId, runId].sort());
     expect(family.readers).toEqual([{ runId, split: 'train' }]);
+
+    // A trial the scheduler gives up on before any agent starts it: killed, and it never had a start time.
+    const dropped = await post<{ runId: string }>(runlog.base, api('/runs'), {
+      experimentId,
+      sweepId,
+      queued: true,
+    });
+    expect(
+      (await post(runlog.base, api(`/runs/${dropped.body.runId}/kill`), { reason: 'budget spent' })).status,
+    ).toBe(200);
+    await waitForProjection(runlog.base);
+    expect(await run(dropped.body.runId)).toMatchObject({
+      status: 'killed',
+      startTime: null,
+      failureReason: 'budget spent',
+    });
   });
 
   it('404s writes to an unknown run and 409s writes to a deleted one until it is restored, appending nothing', async () => {
@@ -417,6 +433,33 @@ describe('stale runs: a client silent past RUNLOG_STALE_AFTER_MS', () => {
       'run.created',
       'run.marked_stale',
       'run.resumed',
+    ]);
+
+    // Silent again; this time params bring it back. The client's event id goes on the params (what a retry looks
+    // for), the resume ahead of them gets one derived from it, and a retry appends nothing.
+    await until(async () => {
+      await waitForProjection(runlog.base);
+      return (await statusOf(silent)) === 'stale';
+    });
+    const eventId = '01936d2e-7c4a-7b1e-9f3a-2b8c4d5e6f70';
+    const params = await post<{ eventIds: string[]; appended: boolean }>(
+      runlog.base,
+      api(`/runs/${silent}/params`),
+      {
+        eventId,
+        params: { lr: 0.1 },
+      },
+    );
+    expect(params.body.appended).toBe(true);
+    expect(params.body.eventIds).toEqual([expect.any(String), eventId]);
+    expect(params.body.eventIds[0]).not.toBe(eventId);
+    const retried = await post(runlog.base, api(`/runs/${silent}/params`), { eventId, params: { lr: 0.1 } });
+    expect(retried.body).toEqual({ eventIds: [eventId], appended: false });
+    await waitForProjection(runlog.base);
+    expect((await history(silent)).map((event) => event.type).slice(3)).toEqual([
+      'run.marked_stale',
+      'run.resumed',
+      'run.params_logged',
     ]);
     expect((await post(runlog.base, api(`/runs/${silent}/finish`), {})).status).toBe(200);
     expect((await post(runlog.base, api(`/runs/${alive}/finish`), {})).status).toBe(200);

@@ -18,6 +18,14 @@ export const NON_FINITE_VALUES = ['NaN', 'Infinity', '-Infinity'] as const;
 
 const id = { type: 'string', pattern: ID_PATTERN } as const;
 const millis = { type: 'integer', minimum: 0, maximum: 253402300799999 } as const;
+const storedName = { type: 'string', maxLength: 256 } as const;
+/** Integers ClickHouse's 64-bit columns take and JSON carries exactly. */
+const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const step = {
+  type: 'integer',
+  minimum: -Number.MAX_SAFE_INTEGER,
+  maximum: Number.MAX_SAFE_INTEGER,
+} as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
@@ -48,7 +56,7 @@ export const runInputSchema = object(
     digest: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' },
     source: nullable(text(2048)),
     split: nullable(text(64)),
-    rows: nullable({ type: 'integer', minimum: 0 }),
+    rows: nullable(count),
     schemaDigest: nullable({ type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' }),
   },
   ['name', 'digest'],
@@ -132,30 +140,30 @@ type EventKey<E = RunlogEvent | SupersededEvent> = E extends {
   : never;
 
 export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
-  'experiment.created@1': object({ experimentId: id, name: experimentNameSchema }),
-  'experiment.renamed@1': object({ name: experimentNameSchema }),
+  'experiment.created@1': object({ experimentId: id, name: { ...storedName, minLength: 1 } }),
+  'experiment.renamed@1': object({ name: { ...storedName, minLength: 1 } }),
   'experiment.archived@1': empty,
   'experiment.restored@1': empty,
   'sweep.created@1': object({
     sweepId: id,
     experimentId: id,
-    name: runNameSchema,
+    name: storedName,
     method: { enum: ['grid', 'random', 'bayes', 'manual'] },
     searchSpace: searchSpaceSchema,
     objective: nullable(objectiveSchema),
   }),
-  'run.created@1': object({ runId: id, experimentId: id, name: runNameSchema, startTime: millis }),
+  'run.created@1': object({ runId: id, experimentId: id, name: storedName, startTime: millis }),
   'run.created@2': object({
     runId: id,
     experimentId: id,
-    name: runNameSchema,
+    name: storedName,
     createdAt: millis,
     startTime: nullable(millis),
     sweepId: nullable(id),
     parentRunId: nullable(id),
   }),
   'run.started@1': object({ startTime: millis }),
-  'run.renamed@1': object({ name: runNameSchema }),
+  'run.renamed@1': object({ name: storedName }),
   'run.deleted@1': empty,
   'run.restored@1': empty,
   'run.note_set@1': object({ note: text(65536) }),
@@ -172,9 +180,10 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
   }),
   'run.artifact_logged@1': object({
     path: { type: 'string', minLength: 1, maxLength: 1024 },
-    size: { type: 'integer', minimum: 0 },
+    size: count,
     digest: { type: 'string', pattern: SHA256_PATTERN },
-    contentType: { type: 'string', minLength: 1, maxLength: 256 },
+    // The upload's Content-Type header, as sent (Node caps headers at 16 KiB).
+    contentType: { type: 'string', minLength: 1, maxLength: 16384 },
   }),
   'run.finished@1': object({ endTime: millis }),
   'run.failed@1': object({ endTime: millis, reason: text(8000) }),
@@ -188,7 +197,7 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
       items: object(
         {
           key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
-          steps: { type: 'array', items: { type: 'integer' } },
+          steps: { type: 'array', items: step },
           values: { type: 'array', items: metricValueSchema },
           timestamps: { type: 'array', items: millis },
         },

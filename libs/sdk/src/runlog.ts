@@ -109,6 +109,8 @@ interface Operation {
   method?: 'POST' | 'PUT';
   raw?: Buffer;
   contentType?: string;
+  /** One attempt, failures ignored: for heartbeats, which the next one replaces. */
+  once?: boolean;
   done?: (answer: unknown) => void;
   failed?: (error: Error) => void;
 }
@@ -123,6 +125,7 @@ const DEFAULTS = {
   heartbeatIntervalMs: 30_000,
 };
 const SYSTEM_METRICS_INTERVAL_MS = 10_000;
+const MIN_TIMER_MS = 100;
 
 export class RunlogClient {
   private readonly options: Required<Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor'>> &
@@ -212,6 +215,7 @@ export class RunlogClient {
 
   async close(): Promise<void> {
     await this.flush();
+    for (const run of this.runs) run.stopTimers();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const { event, handler } of this.exitHooks.splice(0)) process.off(event, handler);
@@ -288,6 +292,7 @@ export class RunlogClient {
         status = 0; // no answer: the request may or may not have landed; the same event id makes a retry safe
       }
       if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+      if (operation.once) return {} as T;
       const retriable = status === 0 || status === 408 || status === 429 || status >= 500;
       if (!retriable) throw new RunlogRequestError(status, text, operation.path);
       if (this.closed) throw new Error(`client closed while ${operation.path} was still being retried`);
@@ -343,7 +348,9 @@ export class Run {
   ) {
     // Only while nothing is in flight: any request of the run already tells the server the client is alive.
     this.every(heartbeatIntervalMs, () => {
-      if (!this.sending) this.enqueue({ path: `/api/v1/runs/${this.runId}/heartbeat`, body: {}, points: 0 });
+      if (!this.sending) {
+        this.enqueue({ path: `/api/v1/runs/${this.runId}/heartbeat`, body: {}, points: 0, once: true });
+      }
     });
   }
 
@@ -351,14 +358,27 @@ export class Run {
   sampleSystemMetrics(intervalMs: number): void {
     const sampler = new SystemMetricsSampler();
     let step = 0;
+    let sampling = false;
     this.every(intervalMs, async () => {
-      const sample = await sampler.sample();
-      if (!this.ended && Object.keys(sample).length > 0) await this.log(sample, step++).catch(() => {});
+      // nvidia-smi may take longer than the interval: one sample at a time keeps the steps in order.
+      if (sampling) return;
+      sampling = true;
+      try {
+        const sample = await sampler.sample();
+        if (!this.ended && Object.keys(sample).length > 0) await this.log(sample, step++).catch(() => {});
+      } finally {
+        sampling = false;
+      }
     });
   }
 
+  /** @internal the run's background work (heartbeats, sampling) stops; what it queued is still sent */
+  stopTimers(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
   private every(intervalMs: number, tick: () => unknown): void {
-    const timer = setInterval(tick, intervalMs);
+    const timer = setInterval(tick, Math.max(MIN_TIMER_MS, intervalMs));
     timer.unref();
     this.timers.push(timer);
   }
@@ -497,7 +517,7 @@ export class Run {
   private async end(operation: Operation): Promise<void> {
     this.assertOpen();
     this.ended = true;
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.stopTimers();
     this.cutBatch();
     await new Promise<void>((done, failed) => this.enqueue({ ...operation, done: () => done(), failed }));
     await this.drained();

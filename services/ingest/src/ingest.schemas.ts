@@ -239,7 +239,7 @@ export const registerArtifactSchema = {
   properties: {
     path: { type: 'string', minLength: 1, maxLength: 1024, description: 'Checked like an upload URL path.' },
     digest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 of content in the store.' },
-    size: { type: 'integer', minimum: 0 },
+    size: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     contentType: text(256),
   },
 } as const;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { v5 as uuidv5 } from 'uuid';
 import { newEventId, TOPICS } from '../../../libs/events/src/envelope';
 import {
   countPoints,
@@ -73,6 +74,7 @@ export const CLOCK = Symbol('CLOCK');
 export type Clock = () => Date;
 
 const MAX_CONFLICT_RETRIES = 3;
+const DERIVED_EVENT_ID_NAMESPACE = '3b0c4f8e-2d1a-4e6b-9c7d-5a8e1f2b3c4d';
 
 /** Load the stream → decide → append with the expected version; the log is the only state. */
 @Injectable()
@@ -187,12 +189,14 @@ export class IngestService {
   }
 
   startRun(caller: Caller, runId: string, body: StartRunBody) {
-    this.liveness.seen(runId);
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'StartRun',
-      data: { runId, context: body.context ?? null },
-      metadata: { now },
-    }));
+    return this.heardFrom(
+      runId,
+      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+        type: 'StartRun',
+        data: { runId, context: body.context ?? null },
+        metadata: { now },
+      })),
+    );
   }
 
   renameRun(caller: Caller, runId: string, body: RenameBody) {
@@ -216,8 +220,22 @@ export class IngestService {
     return result;
   }
 
+  /**
+   * The run's client was heard from, counted only once the command succeeded: a write to an unknown run must not
+   * make the tracker watch an id that anyone may invent.
+   */
+  private async heardFrom<T>(runId: string, done: Promise<T>): Promise<T> {
+    const result = await done;
+    this.liveness.seen(runId);
+    return result;
+  }
+
+  /** A restored run is watched again; if it is not running, the tracker's mark is dropped by the decider. */
   restoreRun(caller: Caller, runId: string, body: BareBody) {
-    return this.simpleRunCommand(caller, runId, body, { type: 'RestoreRun', data: { runId } });
+    return this.heardFrom(
+      runId,
+      this.simpleRunCommand(caller, runId, body, { type: 'RestoreRun', data: { runId } }),
+    );
   }
 
   setNote(caller: Caller, runId: string, body: SetNoteBody) {
@@ -225,7 +243,6 @@ export class IngestService {
   }
 
   logInputs(caller: Caller, runId: string, body: LogInputsBody) {
-    this.liveness.seen(runId);
     const inputs = body.inputs.map((input) => ({
       name: input.name,
       digest: input.digest,
@@ -234,13 +251,18 @@ export class IngestService {
       rows: input.rows ?? null,
       schemaDigest: input.schemaDigest ?? null,
     }));
-    return this.simpleRunCommand(caller, runId, body, { type: 'LogInputs', data: { runId, inputs } });
+    return this.heardFrom(
+      runId,
+      this.simpleRunCommand(caller, runId, body, { type: 'LogInputs', data: { runId, inputs } }),
+    );
   }
 
   /** The client is alive. Records nothing unless the run was marked stale, which it then resumes. */
   heartbeat(caller: Caller, runId: string, body: BareBody) {
-    this.liveness.seen(runId);
-    return this.simpleRunCommand(caller, runId, body, { type: 'Heartbeat', data: { runId } });
+    return this.heardFrom(
+      runId,
+      this.simpleRunCommand(caller, runId, body, { type: 'Heartbeat', data: { runId } }),
+    );
   }
 
   /** Called by the liveness tracker for a run silent past the timeout; the decider drops it if the run moved on. */
@@ -273,15 +295,17 @@ export class IngestService {
   }
 
   logParams(caller: Caller, runId: string, body: LogParamsBody) {
-    this.liveness.seen(runId);
     const params = Object.fromEntries(
       Object.entries(body.params).map(([key, value]) => [key, String(value)]),
     );
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'LogParams',
-      data: { runId, params },
-      metadata: { now },
-    }));
+    return this.heardFrom(
+      runId,
+      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+        type: 'LogParams',
+        data: { runId, params },
+        metadata: { now },
+      })),
+    );
   }
 
   setTags(caller: Caller, runId: string, body: SetTagsBody) {
@@ -377,7 +401,6 @@ export class IngestService {
    */
   async logMetrics(caller: Caller, runId: string, body: LogMetricsBody) {
     checkMetricColumns(body.metrics);
-    this.liveness.seen(runId);
     const eventId = body.eventId ?? newEventId();
     const command: RunCommand = {
       type: 'LogMetrics',
@@ -397,6 +420,7 @@ export class IngestService {
     const result = await this.log.appendToStream(TOPICS.metrics, streams.metrics(runId), [
       this.toNewEvent(event, eventId, caller, body.occurredAt),
     ]);
+    this.liveness.seen(runId);
     return {
       eventIds: [eventId],
       appended: result.appended.length > 0,
@@ -431,8 +455,20 @@ export class IngestService {
       }
       const decided = decide(slice);
       if (decided.length === 0) return { eventIds: [], appended: false };
+      // The client's id goes on the event the command is about, which a retry looks for; a resume decided ahead
+      // of it gets an id derived from it. Should a large append land only in part (Kafka splits sends), the retry
+      // then finds the resume in place and its own event missing, and appends just that.
+      const primary = Math.max(
+        0,
+        decided.findIndex((event) => event.type !== 'run.resumed'),
+      );
       const events = decided.map((event, index) =>
-        this.toNewEvent(event, index === 0 ? eventId : newEventId(), caller, body.occurredAt),
+        this.toNewEvent(
+          event,
+          index === primary ? eventId : uuidv5(`${eventId}/${index}`, DERIVED_EVENT_ID_NAMESPACE),
+          caller,
+          body.occurredAt,
+        ),
       );
       try {
         await this.log.appendToStream(topic, stream, events, { expectedVersion: slice.version });

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import { EVENT_LOG, type EventLog, type LogRecord } from '../../../libs/log/src/event-log';
+import { DomainError } from '../../../libs/domain/src/errors';
 import { INGEST_ROUTING, ownerOf, type IngestRouting } from './ingest-router';
 
 export interface LivenessConfig {
@@ -16,7 +17,7 @@ export interface LivenessConfig {
 
 export const LIVENESS_CONFIG = Symbol('LIVENESS_CONFIG');
 
-/** Runs tracked at once, at most; past it the longest-silent is checked at once rather than dropped unseen. */
+/** Runs tracked at once, at most; past it the longest-silent is dropped, with a warning. */
 const MAX_TRACKED_RUNS = 1_000_000;
 const SCAN_PAGE_RECORDS = 5_000;
 
@@ -56,7 +57,12 @@ export class LivenessTracker implements OnApplicationBootstrap, OnApplicationShu
     if (!this.enabled) return;
     this.lastSeen.delete(runId);
     this.lastSeen.set(runId, at);
-    if (this.lastSeen.size > MAX_TRACKED_RUNS) void this.check(true);
+    if (this.lastSeen.size > MAX_TRACKED_RUNS) {
+      // Map order is the order runs were last heard from: the oldest goes. Bounded memory wins over one mark.
+      const [oldest] = this.lastSeen.keys();
+      this.lastSeen.delete(oldest);
+      this.logger.warn(`tracking more than ${MAX_TRACKED_RUNS} runs; run ${oldest} will not be marked stale`);
+    }
   }
 
   /** The run ended or was deleted: nothing to watch. */
@@ -71,7 +77,7 @@ export class LivenessTracker implements OnApplicationBootstrap, OnApplicationShu
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
     const every = Math.max(50, Math.min(30_000, Math.floor(this.config.staleAfterMs / 4)));
-    this.timer = setInterval(() => void this.check(false), every);
+    this.timer = setInterval(() => void this.check(), every);
     this.timer.unref();
     this.seeding = this.seedFromLog().catch((error: unknown) =>
       this.logger.warn(`could not read running runs from the log: ${String(error)}`),
@@ -88,29 +94,25 @@ export class LivenessTracker implements OnApplicationBootstrap, OnApplicationShu
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Marks every run silent past the timeout (or, when `overflow`, the longest-silent ones beyond the cap). */
-  async check(overflow: boolean): Promise<void> {
+  /** Marks every run silent past the timeout. */
+  async check(): Promise<void> {
     if (this.checking || this.stopped) return;
     this.checking = true;
     try {
       const deadline = this.now() - this.config.staleAfterMs;
-      const due: [string, number][] = [];
-      for (const [runId, at] of this.lastSeen) {
-        const over = overflow && this.lastSeen.size - due.length > MAX_TRACKED_RUNS;
-        if (at > deadline && !over) break;
-        due.push([runId, at]);
-      }
+      // A whole pass rather than stopping at the first run not due: a retried mark goes back in with its old time.
+      const due = [...this.lastSeen].filter(([, at]) => at <= deadline);
       for (const [runId, at] of due) {
         if (this.lastSeen.get(runId) !== at) continue;
         this.lastSeen.delete(runId);
         try {
           await this.onStale(runId, at, this.config.staleAfterMs);
         } catch (error) {
-          // The log is down or the append conflicted: look again next time, unless the client spoke meanwhile. A
-          // refusal (the run never existed: a write to an unknown id was seen) is final.
-          if ((error as { retry?: unknown }).retry !== true) continue;
+          // A refusal (the run is unknown) is final; anything else (the log down, an append conflict) is retried
+          // next time, unless the client spoke meanwhile.
+          if (error instanceof DomainError && error.code !== 'concurrency_conflict') continue;
           if (!this.lastSeen.has(runId)) this.lastSeen.set(runId, at);
-          this.logger.warn(`could not mark run ${runId} stale: ${String(error)}`);
+          this.logger.warn(`could not mark run ${runId} stale, will retry: ${String(error)}`);
         }
       }
     } finally {

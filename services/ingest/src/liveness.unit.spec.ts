@@ -1,4 +1,5 @@
 import type { EventLog, LogRecord } from '../../../libs/log/src/event-log';
+import { NotFoundError } from '../../../libs/domain/src/errors';
 import { ownerOf } from './ingest-router';
 import { LivenessTracker } from './liveness';
 
@@ -48,12 +49,12 @@ describe('LivenessTracker', () => {
     advance(600);
     liveness.seen('chatty');
     advance(500);
-    await liveness.check(false);
+    await liveness.check();
     expect(marked).toEqual([['quiet', 10_000]]);
-    await liveness.check(false);
+    await liveness.check();
     expect(marked).toHaveLength(1);
     advance(1_000);
-    await liveness.check(false);
+    await liveness.check();
     expect(marked).toEqual([
       ['quiet', 10_000],
       ['chatty', 10_600],
@@ -65,26 +66,49 @@ describe('LivenessTracker', () => {
     const { liveness, marked, advance } = tracker();
     let failures = 1;
     liveness.onStale = async (runId, lastSeenAt) => {
-      if (failures-- > 0) throw Object.assign(new Error('log unavailable'), { retry: true });
+      if (failures-- > 0) throw new Error('log unavailable');
       marked.push([runId, lastSeenAt]);
     };
     liveness.seen('r');
     advance(2_000);
-    await liveness.check(false);
+    await liveness.check();
     expect(marked).toEqual([]);
     expect(liveness.tracked()).toBe(1);
-    await liveness.check(false);
+    await liveness.check();
     expect(marked).toEqual([['r', 10_000]]);
+  });
+
+  it('retries a failed mark on the next pass even when other runs, not yet due, were seen after it', async () => {
+    const { liveness, marked, advance } = tracker();
+    let failures = 1;
+    liveness.onStale = async (runId, lastSeenAt) => {
+      if (failures-- > 0) throw new Error('log unavailable');
+      marked.push([runId, lastSeenAt]);
+    };
+    liveness.seen('first');
+    advance(1_500);
+    liveness.seen('later');
+    await liveness.check();
+    expect(marked).toEqual([]);
+    await liveness.check();
+    expect(marked).toEqual([['first', 10_000]]);
+  });
+
+  it('drops the longest-silent run past its bound, without marking it', () => {
+    const { liveness, marked } = tracker();
+    for (let i = 0; i <= 1_000_000; i++) liveness.seen(`run-${i}`);
+    expect(liveness.tracked()).toBe(1_000_000);
+    expect(marked).toEqual([]);
   });
 
   it('drops a run whose mark was refused for good (a write to an unknown run was seen)', async () => {
     const { liveness, advance } = tracker();
     liveness.onStale = async () => {
-      throw new Error('run nope does not exist');
+      throw new NotFoundError('run nope does not exist', 'runId');
     };
     liveness.seen('nope');
     advance(2_000);
-    await liveness.check(false);
+    await liveness.check();
     expect(liveness.tracked()).toBe(0);
   });
 
@@ -93,7 +117,7 @@ describe('LivenessTracker', () => {
     liveness.seen('done');
     liveness.forget('done');
     advance(2_000);
-    await liveness.check(false);
+    await liveness.check();
     expect([marked, liveness.tracked()]).toEqual([[], 0]);
   });
 
@@ -101,7 +125,7 @@ describe('LivenessTracker', () => {
     const { liveness, marked, advance } = tracker({ staleAfterMs: 0 });
     liveness.seen('r');
     advance(1e9);
-    await liveness.check(false);
+    await liveness.check();
     expect([marked, liveness.tracked()]).toEqual([[], 0]);
   });
 
@@ -125,10 +149,10 @@ describe('LivenessTracker', () => {
     try {
       await liveness.seeded();
       advance(999);
-      await liveness.check(false);
+      await liveness.check();
       expect(marked).toEqual([]);
       advance(2);
-      await liveness.check(false);
+      await liveness.check();
     } finally {
       liveness.onApplicationShutdown();
     }

@@ -145,6 +145,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         { topic: batch.topic, partition: batch.partition, offset: record.offset },
         needs,
         { run, experiment },
+        record.event,
       );
     }
     rows.finishSnapshots();
@@ -237,7 +238,7 @@ export function runStateFromView(view: RunView): RunState {
     experimentId: view.experimentId,
     name: view.name,
     createdAt: view.createdAt,
-    startTime: view.status === 'queued' ? null : view.startTime,
+    startTime: view.started ? view.startTime : null,
     sweepId: view.sweepId,
     parentRunId: view.parentRunId,
     deleted: view.deleted,

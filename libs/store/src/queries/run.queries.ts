@@ -16,6 +16,8 @@ export interface RunView {
   note: string;
   stackTrace: string | null;
   context: RunContext | null;
+  /** False when the run never started (queued, or ended while queued); startTime then holds its creation. */
+  started: boolean;
 }
 
 export interface ExperimentView {
@@ -83,7 +85,8 @@ async function rows<T>(ch: ClickHouse, query: string, params: Record<string, unk
   return result.json<T>();
 }
 
-type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 'context'> & {
+type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 'context' | 'started'> & {
+  started: number | string;
   startTime: string;
   endTime: string | null;
   createdAt: string;
@@ -94,7 +97,7 @@ type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 
 const RUN_SELECT = `SELECT run_id AS runId, experiment_id AS experimentId, name, status,
   toUnixTimestamp64Milli(start_time) AS startTime, toUnixTimestamp64Milli(end_time) AS endTime,
   failure_reason AS failureReason, toUnixTimestamp64Milli(created_at) AS createdAt, sweep_id AS sweepId,
-  parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context`;
+  parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context, started`;
 
 function toRunView(raw: RawRun): RunView {
   return {
@@ -103,6 +106,7 @@ function toRunView(raw: RawRun): RunView {
     endTime: raw.endTime === null ? null : Number(raw.endTime),
     createdAt: Number(raw.createdAt),
     deleted: Number(raw.deleted) === 1,
+    started: Number(raw.started) === 1,
     context: raw.context ? (JSON.parse(raw.context) as RunContext) : null,
   };
 }

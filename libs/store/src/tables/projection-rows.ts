@@ -49,6 +49,7 @@ export const RUN_COLUMNS = [
   'note',
   'stack_trace',
   'context',
+  'started',
   '_version',
   ...LOG_POSITION_COLUMNS,
 ] as const;
@@ -150,6 +151,8 @@ export interface RunRow {
   stackTrace: string | null;
   /** JSON, or '' when no context was captured. */
   contextJson: string;
+  /** False for a queued run, and for one that ended before it started: startTime is then its creation. */
+  started: boolean;
   position: LogPosition;
 }
 
@@ -238,6 +241,7 @@ export const formatRunRow = (row: RunRow): string =>
     tsvString(row.note),
     tsvNullableString(row.stackTrace),
     tsvString(row.contextJson),
+    row.started ? 1 : 0,
     row.position.offset,
     tsvPosition(row.position),
   ].join('\t');

@@ -103,12 +103,12 @@ export class RunsService {
 }
 
 function toRun(view: queries.RunView): Run {
-  const { runId, context, ...rest } = view;
+  const { runId, context, started, ...rest } = view;
   return {
     ...rest,
     id: runId,
-    // The column holds the creation time of a queued run; it has not started.
-    startTime: view.status === 'queued' ? null : view.startTime,
+    // The column holds the creation time of a run that never started.
+    startTime: started ? view.startTime : null,
     context: context && {
       ...context,
       seeds: Object.entries(context.seeds ?? {})

@@ -6,6 +6,7 @@ import {
   type StoredEvent,
 } from '../../../../libs/events/src/run.events';
 import { evolveRun, initialRunState, type RunState } from '../../../../libs/domain/src/run/run.decider';
+import type { EventEnvelope } from '../../../../libs/events/src/envelope';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
 import type { LogPosition, ProjectedTable } from '../../../../libs/store/src/tables/log-position';
 import {
@@ -67,6 +68,7 @@ export class BatchRows {
           note: state.note,
           stackTrace: ended ? state.stackTrace : null,
           contextJson: state.context ? JSON.stringify(state.context) : '',
+          started: state.startTime !== null,
           position,
         }),
       );
@@ -117,7 +119,8 @@ const epochMillis = (iso: string) => Date.parse(iso);
 
 /**
  * Pure: one event → rows. Run snapshots evolve through the same `evolveRun` the deciders use, so the projection
- * and the write side cannot disagree on what an event means.
+ * and the write side cannot disagree on what an event means. `event` is upcast; `written` is the envelope as the
+ * log holds it, which the events table keeps so an auditor can recompute its hash from the row.
  */
 export function addEventRows(
   rows: BatchRows,
@@ -125,8 +128,9 @@ export function addEventRows(
   position: LogPosition,
   needs: NeedsTable,
   prior: { run?: RunState; experiment?: ExperimentSnapshot },
+  written: EventEnvelope = event,
 ): void {
-  if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, position)));
+  if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, written, position)));
   switch (event.type) {
     case 'experiment.created':
     case 'experiment.renamed':
@@ -229,7 +233,7 @@ function evolveExperimentSnapshot(
 }
 
 /** Metric batches keep a summary of their payload here: the points themselves are in metric_points, the bytes in the log. */
-function eventRow(event: StoredEvent, position: LogPosition) {
+function eventRow(event: StoredEvent, written: EventEnvelope, position: LogPosition) {
   const payload =
     event.type === 'metrics.logged'
       ? {
@@ -237,11 +241,11 @@ function eventRow(event: StoredEvent, position: LogPosition) {
           points: countPoints(event.payload),
           keys: event.payload.series.map((s) => s.key),
         }
-      : event.payload;
+      : written.payload;
   return {
     id: event.id,
     type: event.type,
-    v: event.v,
+    v: written.v,
     stream: event.stream,
     workspace: event.workspace,
     actor: event.actor,

@@ -2,9 +2,52 @@ import { sealEvent } from '../../../../libs/events/src/envelope';
 import { upcast } from '../../../../libs/events/src/upcasters';
 import type { StoredEvent } from '../../../../libs/events/src/run.events';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
+import type { RunView } from '../../../../libs/store/src/queries/run.queries';
+import { RUN_COLUMNS } from '../../../../libs/store/src/tables/projection-rows';
+import { runStateFromView } from '../projector.service';
 import { addEventRows, BatchRows, splitByPoints } from './event-rows';
 
 const position = (offset: number) => ({ topic: 'runlog.metrics', partition: 0, offset });
+
+const run = (type: string, payload: unknown, v = 1) => stored(type, 'run:r2', payload, undefined, v);
+const created = (startTime: number | null) =>
+  run(
+    'run.created',
+    {
+      runId: 'r2',
+      experimentId: 'e1',
+      name: 'trial',
+      createdAt: 500,
+      startTime,
+      sweepId: 's1',
+      parentRunId: null,
+    },
+    2,
+  );
+
+/** A runs row read back as the gateway's query would: the TSV columns by name, types as ClickHouse returns them. */
+function viewOfRow(line: string): RunView {
+  const cells = line.split('\t').map((cell) => (cell === '\\N' ? null : cell.replace(/\\n/g, '\n')));
+  const column = (name: string) => cells[RUN_COLUMNS.indexOf(name as (typeof RUN_COLUMNS)[number])];
+  const millis = (value: string | null) => (value === null ? null : Math.round(Number(value) * 1000));
+  return {
+    runId: column('run_id')!,
+    experimentId: column('experiment_id')!,
+    name: column('name')!,
+    status: column('status')!,
+    startTime: millis(column('start_time'))!,
+    endTime: millis(column('end_time')),
+    failureReason: column('failure_reason'),
+    createdAt: millis(column('created_at'))!,
+    sweepId: column('sweep_id'),
+    parentRunId: column('parent_run_id'),
+    deleted: column('deleted') === '1',
+    note: column('note')!,
+    stackTrace: column('stack_trace'),
+    context: column('context') ? JSON.parse(column('context')!) : null,
+    started: column('started') === '1',
+  };
+}
 
 /** An event as the projector sees it: sealed as written at version `v`, then upcast. */
 function stored(
@@ -52,6 +95,39 @@ const record = (offset: number, event: StoredEvent): LogRecord => ({
   event,
 });
 
+describe('runStateFromView (a run read back from its row)', () => {
+  it('gives back the snapshot the row was written from, for every status', () => {
+    const context = { host: 'h', seeds: { torch: 1 } };
+    const histories: Record<string, StoredEvent[]> = {
+      queued: [created(null)],
+      running: [created(1500)],
+      stale: [created(1500), run('run.marked_stale', { lastSeenAt: 1600, timeoutMs: 10 })],
+      'killed before it started': [
+        created(null),
+        run('run.killed', { endTime: 3000, reason: 'sweep stopped' }),
+      ],
+      failed: [
+        created(1500),
+        run('run.context_captured', { context }),
+        run('run.note_set', { note: 'n' }),
+        run('run.failed', { endTime: 3000, reason: 'NaN', stackTrace: 'at x' }, 2),
+        run('run.deleted', {}),
+      ],
+    };
+    for (const [name, events] of Object.entries(histories)) {
+      const rows = new BatchRows();
+      events.forEach((event, index) => addEventRows(rows, event, position(index + 1), () => true, {}));
+      const written = rows.touchedRuns.get('r2')!.state;
+      rows.finishSnapshots();
+      const view = viewOfRow(rows.lines.runs[0]);
+      expect([name, runStateFromView(view)]).toEqual([
+        name,
+        { ...written, params: {}, tags: {}, artifacts: {}, inputs: [] },
+      ]);
+    }
+  });
+});
+
 describe('addEventRows', () => {
   it('writes one metric_points line per point, with the log position and the event time as default timestamp', () => {
     const rows = new BatchRows();
@@ -96,8 +172,30 @@ describe('addEventRows', () => {
     addEventRows(rows, failed, position(2), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.runs).toEqual([
-      'r1\te1\tn\tfailed\t1.000\t2.000\toom\t1.000\t\\N\t\\N\t0\t\t\\N\t\t2\trunlog.metrics\t0\t2',
+      'r1\te1\tn\tfailed\t1.000\t2.000\toom\t1.000\t\\N\t\\N\t0\t\t\\N\t\t1\t2\trunlog.metrics\t0\t2',
     ]);
+  });
+
+  it('keeps the envelope as written in the events table, so its hash can be recomputed from the row', () => {
+    const rows = new BatchRows();
+    const written = sealEvent(
+      {
+        id: '01930000-0000-7000-8000-000000000001',
+        type: 'run.failed',
+        v: 1,
+        workspace: 'w',
+        actor: 'a',
+        occurredAt: '2026-01-02T03:04:05.678Z',
+        payload: { endTime: 2000, reason: 'oom' },
+      },
+      'run:r1',
+      null,
+      '2026-01-02T03:04:05.678Z',
+    );
+    addEventRows(rows, upcast(written), position(1), () => true, {}, written);
+    const columns = rows.lines.events[0].split('\t');
+    expect(columns[2]).toBe('1');
+    expect(JSON.parse(columns[10])).toEqual({ endTime: 2000, reason: 'oom' });
   });
 
   it('writes a queued child run of a sweep with its note, context, deletion and stack trace', () => {
@@ -128,7 +226,7 @@ describe('addEventRows', () => {
     expect(rows.lines.runs).toEqual([
       [
         'r2\te1\ttrial\tfailed\t1.500\t2.500\tNaN loss\t0.500\ts1\tr1\t1\tline one\\nline two',
-        'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t6\trunlog.metrics\t0\t6',
+        'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t1\t6\trunlog.metrics\t0\t6',
       ].join('\t'),
     ]);
   });
