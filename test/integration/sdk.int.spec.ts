@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileDigest, RunlogClient, type Run } from '../../libs/sdk/src/runlog';
@@ -208,5 +208,45 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
       { key: 'grad/norm', count: 1, min: null, max: null, last: 'Infinity', lastStep: 1 },
       { key: 'train/loss', count: 2, min: Number.MAX_VALUE, max: Number.MAX_VALUE, last: 'NaN', lastStep: 1 },
     ]);
+  });
+
+  it('uploads a folder of files streamed from disk, a large checkpoint among them, each traceable by digest', async () => {
+    const folder = join(dataDir, 'checkpoint');
+    mkdirSync(join(folder, 'optimizer'), { recursive: true });
+    const files: Record<string, Buffer> = {
+      'weights.bin': randomBytes(24 * 1024 * 1024),
+      'config.json': Buffer.from('{"layers":50}'),
+      'optimizer/state.bin': randomBytes(4096),
+    };
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(folder, path), content);
+    const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+
+    const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false });
+    const runId = await client.withRun(
+      { experimentName: 'sdk-artifacts', captureContext: false },
+      async (run) => {
+        const recorded = await run.logArtifactDir(folder, 'epoch-3');
+        expect(recorded).toHaveLength(3);
+        return run.runId;
+      },
+    );
+    await client.close();
+
+    await waitForProjection(runlog.base);
+    const { run } = await gql<{ run: { artifacts: { path: string; digest: string; size: number }[] } }>(
+      runlog.base,
+      `{ run(id: "${runId}") { artifacts(prefix: "epoch-3/") { path digest size } } }`,
+    );
+    expect(run.artifacts).toEqual(
+      Object.entries(files)
+        .map(([path, content]) => ({
+          path: `epoch-3/${path}`,
+          digest: sha256(content),
+          size: content.length,
+        }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
+    const download = await fetch(`${runlog.base}/api/v1/runs/${runId}/artifacts/epoch-3/weights.bin`);
+    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(files['weights.bin']));
   });
 });

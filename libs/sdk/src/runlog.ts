@@ -1,5 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { captureContext, type RunContext } from './context';
@@ -108,6 +111,8 @@ interface Operation {
   points: number;
   method?: 'POST' | 'PUT';
   raw?: Buffer;
+  /** A local file sent as the body, streamed from disk afresh on every attempt: never held in memory. */
+  file?: string;
   contentType?: string;
   /** One attempt, failures ignored: for heartbeats, which the next one replaces. */
   once?: boolean;
@@ -267,9 +272,15 @@ export class RunlogClient {
     };
     if (this.options.workspace) headers['x-runlog-workspace'] = this.options.workspace;
     if (this.options.actor) headers['x-runlog-actor'] = this.options.actor;
-    let body: Buffer;
+    let body: Buffer | (() => Promise<ReadableStream<Uint8Array>>);
     if (operation.raw) {
       body = operation.raw;
+    } else if (operation.file) {
+      const file = operation.file;
+      body = async () => {
+        headers['content-length'] = String((await stat(file)).size);
+        return Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+      };
     } else {
       body = Buffer.from(JSON.stringify(operation.body));
       if (this.options.compress && operation.points > 0) {
@@ -284,8 +295,8 @@ export class RunlogClient {
         const response = await fetchImpl(`${this.options.baseUrl}${operation.path}`, {
           method: operation.method ?? 'POST',
           headers,
-          body,
-        });
+          ...(typeof body === 'function' ? { body: await body(), duplex: 'half' } : { body }),
+        } as RequestInit);
         status = response.status;
         text = await response.text();
       } catch {
@@ -460,13 +471,41 @@ export class Run {
 
   /** Uploads a file's bytes under `path` in the run's artifacts; resolves with what the server recorded. */
   logArtifact(path: string, content: Buffer, contentType = 'application/octet-stream'): Promise<unknown> {
+    return this.upload(path, { raw: content }, contentType);
+  }
+
+  /** Uploads a local file, streamed from disk (a checkpoint of any size), under `path` (default: its name). */
+  logArtifactFile(localPath: string, path = basename(localPath), contentType = 'application/octet-stream') {
+    return this.upload(path, { file: localPath }, contentType);
+  }
+
+  /**
+   * Uploads every file under a local folder, streamed one after the other, keeping its layout under `prefix`
+   * (`checkpoints/epoch-3/...`). Resolves with what the server recorded for each, in path order.
+   */
+  async logArtifactDir(localDir: string, prefix = basename(localDir)): Promise<unknown[]> {
+    const entries = await readdir(localDir, { recursive: true, withFileTypes: true });
+    const files = entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(localDir, join(entry.parentPath, entry.name)).split(sep).join('/'))
+      .sort();
+    return Promise.all(
+      files.map((file) => this.logArtifactFile(join(localDir, file), prefix ? `${prefix}/${file}` : file)),
+    );
+  }
+
+  private upload(
+    path: string,
+    content: { raw: Buffer } | { file: string },
+    contentType: string,
+  ): Promise<unknown> {
     const encoded = path.split('/').map(encodeURIComponent).join('/');
     return new Promise((done, failed) =>
       this.enqueue({
         path: `/api/v1/runs/${this.runId}/artifacts/${encoded}`,
         method: 'PUT',
         body: null,
-        raw: content,
+        ...content,
         contentType,
         points: 0,
         done,
