@@ -106,9 +106,35 @@ describe('run artifacts over HTTP', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-pytorch');
     expect(response.headers.get('x-runlog-artifact-digest')).toBe(sha256(content));
+    // A download, never rendered in the server's origin, whatever type the uploader claimed.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-disposition')).toBe(
+      `attachment; filename="model.pt"; filename*=UTF-8''model.pt`,
+    );
     const downloaded = Buffer.from(await response.arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(content));
     expect(downloaded.length).toBe(content.length);
+  });
+
+  it('records stored content only with the size the store holds, and only content that is stored', async () => {
+    const content = randomBytes(1000);
+    expect((await raw(runlog.base, 'PUT', url('source.bin'), content)).status).toBe(201);
+    const before = await logEnd(runlog.base);
+    const record = (body: Record<string, unknown>) =>
+      post(runlog.base, `/api/v1/runs/${runId}/artifact-records`, {
+        path: 'copy.bin',
+        digest: sha256(content),
+        size: content.length,
+        contentType: 'application/octet-stream',
+        ...body,
+      });
+    expect(await record({ size: 10 })).toMatchObject({ status: 400, body: { field: 'size' } });
+    expect(await record({ digest: sha256(randomBytes(8)) })).toMatchObject({
+      status: 400,
+      body: { field: 'digest' },
+    });
+    expect(await logEnd(runlog.base)).toBe(before);
+    expect(await record({})).toMatchObject({ status: 201, body: { appended: true } });
   });
 
   it('stores identical content once, and a retried upload to the same path appends nothing', async () => {

@@ -25,6 +25,8 @@ export interface ArtifactStore {
   /** Rejects with ArtifactNotFoundError before any byte is streamed when nothing is stored under `digest`. */
   get(digest: string): Promise<Readable>;
   exists(digest: string): Promise<boolean>;
+  /** Bytes stored under the digest, or null when nothing is. */
+  sizeOf(digest: string): Promise<number | null>;
 }
 
 /** Errors of artifact storage carry a stable `code` for the HTTP edge; none of them goes away on retry. */

@@ -67,6 +67,16 @@ export class LocalArtifactStore implements ArtifactStore {
     return isFile(this.pathOf(digest));
   }
 
+  async sizeOf(digest: string): Promise<number | null> {
+    try {
+      const found = await stat(this.pathOf(digest));
+      return found.isFile() ? found.size : null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
   private pathOf(digest: string): string {
     assertSha256Digest(digest);
     return join(this.digestRoot, digest.slice(0, 2), digest.slice(2));

@@ -117,6 +117,15 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.objectExists(keyOf(digest));
   }
 
+  async sizeOf(digest: string): Promise<number | null> {
+    try {
+      return (await this.client.statObject(this.bucket, keyOf(digest))).size;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
   /** Every key in the bucket: for tests and audits (what a failed upload must not leave behind). */
   async listKeys(): Promise<string[]> {
     const keys: string[] = [];

@@ -51,6 +51,7 @@ export function artifactStoreContract(name: string, make: () => Promise<Artifact
         deduplicated: false,
       });
       expect(await subject.store.exists(stored.digest)).toBe(true);
+      expect(await subject.store.sizeOf(stored.digest)).toBe(Buffer.byteLength(weights));
       expect(await text(await subject.store.get(stored.digest))).toBe(weights);
       expect(await subject.storedObjects()).toHaveLength(1);
     });
@@ -150,6 +151,7 @@ export function artifactStoreContract(name: string, make: () => Promise<Artifact
     it('reports a well-formed digest with nothing stored as artifact_not_found', async () => {
       const missing = sha256('never uploaded');
       expect(await subject.store.exists(missing)).toBe(false);
+      expect(await subject.store.sizeOf(missing)).toBeNull();
       await expect(subject.store.get(missing)).rejects.toMatchObject({
         constructor: ArtifactNotFoundError,
         code: 'artifact_not_found',

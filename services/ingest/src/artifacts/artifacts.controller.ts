@@ -106,8 +106,15 @@ export class ArtifactsController {
     const { path: given, ...ref } = this.validator.validate('RegisterArtifact', body);
     const path = parseArtifactPath(encodeURI(given));
     return this.router.route(id, request, { path, ...ref }, async () => {
-      if (!(await this.store.exists(ref.digest))) {
+      // The record must say what is stored: the size is the store's, not the client's word.
+      const stored = await this.store.sizeOf(ref.digest);
+      if (stored === null)
         throw new ValidationError(`no content with digest ${ref.digest} is stored`, 'digest');
+      if (stored !== ref.size) {
+        throw new ValidationError(
+          `"size" is ${ref.size} but ${stored} bytes are stored under this digest`,
+          'size',
+        );
       }
       return this.ingest.logArtifact(caller, id, path, ref);
     });
@@ -132,12 +139,23 @@ export class ArtifactsController {
         throw new Error(`artifact ${ref.digest} is recorded but not stored`);
       throw error;
     }
+    // Served as a download, never rendered: the content type is the uploader's word, and an HTML artifact opened
+    // inline would run in this origin.
     response.status(200).set({
       'content-type': ref.contentType,
+      'x-content-type-options': 'nosniff',
+      'content-disposition': contentDisposition(path),
       'content-length': String(ref.size),
       etag: `"sha256:${ref.digest}"`,
       'x-runlog-artifact-digest': ref.digest,
     });
     await pipeline(content, response);
   }
+}
+
+/** `attachment` with the file's name, ASCII-safe and in RFC 5987 form for any other characters. */
+export function contentDisposition(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
