@@ -283,26 +283,6 @@ export const streams = {
   metrics: (runId: string) => `metrics:${runId}`,
 };
 
-export const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunLifecycleEvent['type']>([
-  'run.created',
-  'run.started',
-  'run.renamed',
-  'run.deleted',
-  'run.restored',
-  'run.note_set',
-  'run.inputs_logged',
-  'run.context_captured',
-  'run.marked_stale',
-  'run.resumed',
-  'run.params_logged',
-  'run.tags_set',
-  'run.tags_deleted',
-  'run.artifact_logged',
-  'run.finished',
-  'run.failed',
-  'run.killed',
-]);
-
 export function countPoints(payload: MetricsLogged['payload']): number {
   let points = 0;
   for (const series of payload.series) points += series.steps.length;

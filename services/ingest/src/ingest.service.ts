@@ -191,11 +191,10 @@ export class IngestService {
   startRun(caller: Caller, runId: string, body: StartRunBody) {
     return this.heardFrom(
       runId,
-      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+      this.simpleRunCommand(caller, runId, body, {
         type: 'StartRun',
         data: { runId, context: body.context ?? null },
-        metadata: { now },
-      })),
+      }),
     );
   }
 
@@ -300,60 +299,45 @@ export class IngestService {
     );
     return this.heardFrom(
       runId,
-      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-        type: 'LogParams',
-        data: { runId, params },
-        metadata: { now },
-      })),
+      this.simpleRunCommand(caller, runId, body, { type: 'LogParams', data: { runId, params } }),
     );
   }
 
   setTags(caller: Caller, runId: string, body: SetTagsBody) {
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-      type: 'SetTags',
-      data: { runId, tags: body.tags },
-      metadata: { now },
-    }));
+    return this.simpleRunCommand(caller, runId, body, { type: 'SetTags', data: { runId, tags: body.tags } });
   }
 
   deleteTags(caller: Caller, runId: string, body: DeleteTagsBody) {
-    return this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+    return this.simpleRunCommand(caller, runId, body, {
       type: 'DeleteTags',
       data: { runId, keys: body.keys },
-      metadata: { now },
-    }));
+    });
   }
 
   finishRun(caller: Caller, runId: string, body: FinishRunBody) {
     return this.ended(
       runId,
-      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
-        type: 'FinishRun',
-        data: { runId },
-        metadata: { now },
-      })),
+      this.simpleRunCommand(caller, runId, body, { type: 'FinishRun', data: { runId } }),
     );
   }
 
   failRun(caller: Caller, runId: string, body: FailRunBody) {
     return this.ended(
       runId,
-      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+      this.simpleRunCommand(caller, runId, body, {
         type: 'FailRun',
         data: { runId, reason: body.reason, stackTrace: body.stackTrace ?? null },
-        metadata: { now },
-      })),
+      }),
     );
   }
 
   killRun(caller: Caller, runId: string, body: KillRunBody) {
     return this.ended(
       runId,
-      this.runCommand(runId, body.eventId ?? newEventId(), caller, body, (now) => ({
+      this.simpleRunCommand(caller, runId, body, {
         type: 'KillRun',
         data: { runId, reason: body.reason ?? null },
-        metadata: { now },
-      })),
+      }),
     );
   }
 
