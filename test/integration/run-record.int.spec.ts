@@ -267,16 +267,20 @@ describe('the full run record over HTTP and GraphQL', () => {
 
     const family = await gql<{
       parent: { children: { id: string }[] };
-      trials: { id: string }[];
+      trials: { id: string; sweep: { id: string }; children: { id: string }[] }[];
       readers: { runId: string; split: string }[];
     }>(
       runlog.base,
       `{ parent: run(id: "${parentRunId}") { children { id } }
-         trials: runs(sweepId: "${sweepId}") { id }
+         trials: runs(sweepId: "${sweepId}") { id sweep { id } children { id } }
          readers: runsReadingInput(digest: "${dataset.digest}") { runId split } }`,
     );
     expect(family.parent.children).toEqual([{ id: runId }]);
-    expect(family.trials.map((t) => t.id).sort()).toEqual([parentRunId, runId].sort());
+    // Each row's sweep and children, resolved for the whole list at once (one query per field, not per row).
+    expect(Object.fromEntries(family.trials.map((t) => [t.id, t]))).toEqual({
+      [parentRunId]: { id: parentRunId, sweep: { id: sweepId }, children: [{ id: runId }] },
+      [runId]: { id: runId, sweep: { id: sweepId }, children: [] },
+    });
     expect(family.readers).toEqual([{ runId, split: 'train' }]);
 
     // A trial the scheduler gives up on before any agent starts it: killed, and it never had a start time.

@@ -145,6 +145,24 @@ export async function getRun(ch: ClickHouse, runId: string): Promise<RunView | n
   return found.length === 0 ? null : toRunView(found[0]);
 }
 
+/** The live children of each parent, newest first, in one query (at most 10,000 per parent). */
+export async function childrenOf(ch: ClickHouse, parentRunIds: string[]): Promise<Map<string, RunView[]>> {
+  const found = await rows<RawRun & { parentRunId: string }>(
+    ch,
+    `${RUN_SELECT} FROM ${ch.database}.runs FINAL
+     WHERE parent_run_id IN {parents:Array(String)} AND deleted = 0
+     ORDER BY created_at DESC, run_id LIMIT 10000 BY parent_run_id`,
+    { parents: parentRunIds },
+  );
+  const children = new Map<string, RunView[]>();
+  for (const raw of found) {
+    const siblings = children.get(raw.parentRunId) ?? [];
+    siblings.push(toRunView(raw));
+    children.set(raw.parentRunId, siblings);
+  }
+  return children;
+}
+
 export async function listRuns(ch: ClickHouse, experimentId: string, limit: number): Promise<RunView[]> {
   return findRuns(ch, { experimentId, includeDeleted: false }, limit);
 }
@@ -182,25 +200,29 @@ export async function listExperiments(
   return found.map(toExperimentView);
 }
 
-export async function getSweep(ch: ClickHouse, sweepId: string): Promise<SweepView | null> {
+/** Sweeps by id, in one query. */
+export async function getSweeps(ch: ClickHouse, sweepIds: string[]): Promise<Map<string, SweepView>> {
   const found = await rows<Record<string, string | null>>(
     ch,
     `SELECT sweep_id AS sweepId, experiment_id AS experimentId, name, method, search_space AS searchSpace,
        objective_metric AS metric, objective_goal AS goal, toUnixTimestamp64Milli(created_at) AS createdAt
-     FROM ${ch.database}.sweeps FINAL WHERE sweep_id = {sweepId:String}`,
-    { sweepId },
+     FROM ${ch.database}.sweeps FINAL WHERE sweep_id IN {sweepIds:Array(String)}`,
+    { sweepIds },
   );
-  if (found.length === 0) return null;
-  const raw = found[0];
-  return {
-    sweepId: String(raw.sweepId),
-    experimentId: String(raw.experimentId),
-    name: String(raw.name),
-    method: String(raw.method),
-    searchSpace: JSON.parse(String(raw.searchSpace)) as Record<string, unknown>,
-    objective: raw.metric === null ? null : { metric: String(raw.metric), goal: String(raw.goal) },
-    createdAt: Number(raw.createdAt),
-  };
+  return new Map(
+    found.map((raw) => [
+      String(raw.sweepId),
+      {
+        sweepId: String(raw.sweepId),
+        experimentId: String(raw.experimentId),
+        name: String(raw.name),
+        method: String(raw.method),
+        searchSpace: JSON.parse(String(raw.searchSpace)) as Record<string, unknown>,
+        objective: raw.metric === null ? null : { metric: String(raw.metric), goal: String(raw.goal) },
+        createdAt: Number(raw.createdAt),
+      },
+    ]),
+  );
 }
 
 const INPUT_SELECT = `SELECT run_id AS runId, name, digest, source, split, rows, schema_digest AS schemaDigest,

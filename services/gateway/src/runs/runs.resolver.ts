@@ -133,7 +133,7 @@ export class RunsResolver {
 
   @ResolveField(() => [Run], { description: 'Runs whose parent this is (not deleted).' })
   children(@Parent() run: Run) {
-    return this.service.runs({ parentRunId: run.id, includeDeleted: false }, 10000);
+    return this.service.childRuns(run.id);
   }
 
   @ResolveField(() => Sweep, { nullable: true })

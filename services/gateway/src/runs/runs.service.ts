@@ -5,6 +5,7 @@ import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import * as queries from '../../../../libs/store/src/queries/run.queries';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/projector.service';
+import { Batcher } from '../batcher';
 import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
 
 export const MAX_SERIES_POINTS = 10000;
@@ -36,8 +37,16 @@ export class RunsService {
     return (await queries.listExperiments(this.ch, includeArchived, limit)).map(toExperiment);
   }
 
+  /** Batched per turn: `sweep` of every run in a list is one query. */
+  private readonly sweeps = new Batcher((ids: string[]) => queries.getSweeps(this.ch, ids), null);
+  private readonly children = new Batcher((ids: string[]) => queries.childrenOf(this.ch, ids), []);
+
+  async childRuns(parentRunId: string): Promise<Run[]> {
+    return (await this.children.load(parentRunId)).map(toRun);
+  }
+
   async sweep(id: string): Promise<Sweep | null> {
-    const view = await queries.getSweep(this.ch, id);
+    const view = await this.sweeps.load(id);
     return (
       view && {
         id: view.sweepId,
