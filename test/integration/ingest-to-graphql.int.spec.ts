@@ -1,6 +1,6 @@
 import { newEventId } from '../../libs/events/src/envelope';
 import { createExperimentAndRun, gql, post, waitForProjection } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import { useRunlog } from '../support/runlog-process';
 
 interface RunResult {
   run: {
@@ -32,18 +32,7 @@ function lossCurve(steps: number, spikes: Record<number, number>) {
 }
 
 describe('ingest → log → projector → ClickHouse → GraphQL (standalone, embedded engines)', () => {
-  let dataDir: string;
-  let runlog: RunlogProcess;
-
-  beforeAll(async () => {
-    dataDir = makeDataDir();
-    runlog = await startRunlog(dataDir);
-  });
-
-  afterAll(async () => {
-    await runlog?.stop();
-    removeDataDir(dataDir);
-  });
+  const runlog = useRunlog();
 
   it('records a whole run and answers it through GraphQL', async () => {
     const { runId, experimentId } = await createExperimentAndRun(runlog.base, 'resnet-sweep');

@@ -1,22 +1,14 @@
 import { createExperimentAndRun, logEnd, post } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import { useRunlog } from '../support/runlog-process';
 
 /** Every refused request names the field at fault, and the log's end does not move. */
 describe('ingest refuses bad input with a 4xx naming the field, appending nothing', () => {
-  let dataDir: string;
-  let runlog: RunlogProcess;
+  const runlog = useRunlog({ RUNLOG_MAX_BODY_BYTES: String(256 * 1024) });
   let runId: string;
   let experimentId: string;
 
   beforeAll(async () => {
-    dataDir = makeDataDir();
-    runlog = await startRunlog(dataDir, { RUNLOG_MAX_BODY_BYTES: String(256 * 1024) });
     ({ runId, experimentId } = await createExperimentAndRun(runlog.base, 'validation'));
-  });
-
-  afterAll(async () => {
-    await runlog?.stop();
-    removeDataDir(dataDir);
   });
 
   const metrics = (extra: Record<string, unknown> = {}) => ({

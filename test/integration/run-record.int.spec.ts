@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RunlogClient } from '../../libs/sdk/src/runlog';
 import { gql, logEnd, post, send, waitForProjection } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import { useRunlog } from '../support/runlog-process';
 
 /**
  * The full record of a run through the real HTTP and GraphQL surfaces: experiment rename/archive/restore, sweeps
@@ -53,18 +53,7 @@ interface RunResult {
 const api = (path: string) => `/api/v1${path}`;
 
 describe('the full run record over HTTP and GraphQL', () => {
-  let dataDir: string;
-  let runlog: RunlogProcess;
-
-  beforeAll(async () => {
-    dataDir = makeDataDir();
-    runlog = await startRunlog(dataDir);
-  });
-
-  afterAll(async () => {
-    await runlog?.stop();
-    removeDataDir(dataDir);
-  });
+  const runlog = useRunlog();
 
   const run = async (id: string) => (await gql<RunResult>(runlog.base, RUN_QUERY, { id })).run;
 
@@ -365,20 +354,9 @@ describe('the full run record over HTTP and GraphQL', () => {
 });
 
 describe('stale runs: a client silent past RUNLOG_STALE_AFTER_MS', () => {
-  let dataDir: string;
-  let runlog: RunlogProcess;
   const staleAfterMs = 1_500;
   const env = { RUNLOG_STALE_AFTER_MS: String(staleAfterMs) };
-
-  beforeAll(async () => {
-    dataDir = makeDataDir();
-    runlog = await startRunlog(dataDir, env);
-  });
-
-  afterAll(async () => {
-    await runlog?.stop();
-    removeDataDir(dataDir);
-  });
+  const runlog = useRunlog(env);
 
   const statusOf = async (id: string) =>
     (await gql<{ run: { status: string } | null }>(runlog.base, `{ run(id: "${id}") { status } }`)).run
@@ -514,8 +492,7 @@ describe('stale runs: a client silent past RUNLOG_STALE_AFTER_MS', () => {
   it('after a restart, marks the runs the log says are running once a timeout has passed', async () => {
     const experimentId = `restart-${Date.now()}`;
     await post(runlog.base, api('/experiments'), { experimentId, name: 'restart' });
-    await runlog.stop();
-    runlog = await startRunlog(dataDir, { RUNLOG_STALE_AFTER_MS: '0' });
+    await runlog.restart({ RUNLOG_STALE_AFTER_MS: '0' });
     const orphan = (
       await post<{ runId: string }>(runlog.base, api('/runs'), { experimentId, name: 'orphan' })
     ).body.runId;
@@ -524,8 +501,7 @@ describe('stale runs: a client silent past RUNLOG_STALE_AFTER_MS', () => {
     await waitForProjection(runlog.base);
     expect(await statusOf(orphan)).toBe('running');
 
-    await runlog.stop();
-    runlog = await startRunlog(dataDir, env);
+    await runlog.restart(env);
     await until(async () => {
       await waitForProjection(runlog.base);
       return (await statusOf(orphan)) === 'stale';

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileDigest, RunlogClient, type Run } from '../../libs/sdk/src/runlog';
 import { gql, waitForProjection } from '../support/runlog-client';
-import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
+import { useRunlog } from '../support/runlog-process';
 
 const RUNS = 16;
 const STEPS_PER_RUN = 31_250; // two keys per step: 62,500 points per run, 1,000,000 in all
@@ -64,18 +64,7 @@ const RUN_FIELDS = `status failureReason stackTrace params { key value } tags { 
   context { code { commit } environment { runtime runtimeVersion } hardware { cpuCount } seeds { key value } host }`;
 
 describe('the TypeScript SDK against a real server, through injected HTTP failures', () => {
-  let runlog: RunlogProcess;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = makeDataDir();
-    runlog = await startRunlog(dataDir);
-  });
-
-  afterAll(async () => {
-    await runlog?.stop();
-    removeDataDir(dataDir);
-  });
+  const runlog = useRunlog();
 
   it('lands 16 concurrent runs and 1,000,000 points exactly once, with params, tags and artifacts', async () => {
     const stats = { lostBefore: 0, lostAfter: 0 };
@@ -92,7 +81,7 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
     const experiment = `sweep-${Date.now()}`;
     const runIds: string[] = [];
     const weights = Buffer.from('weights of the best model');
-    const datasetFile = join(dataDir, 'train.csv');
+    const datasetFile = join(runlog.dataDir, 'train.csv');
     writeFileSync(datasetFile, 'x,y\n1,2\n3,4\n');
     const datasetDigest = await fileDigest(datasetFile);
     expect(datasetDigest).toBe(`sha256:${createHash('sha256').update('x,y\n1,2\n3,4\n').digest('hex')}`);
@@ -211,7 +200,7 @@ describe('the TypeScript SDK against a real server, through injected HTTP failur
   });
 
   it('uploads a folder of files streamed from disk, a large checkpoint among them, each traceable by digest', async () => {
-    const folder = join(dataDir, 'checkpoint');
+    const folder = join(runlog.dataDir, 'checkpoint');
     mkdirSync(join(folder, 'optimizer'), { recursive: true });
     const files: Record<string, Buffer> = {
       'weights.bin': randomBytes(24 * 1024 * 1024),

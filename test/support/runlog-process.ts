@@ -136,3 +136,37 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
     },
   };
 }
+
+/** A server of the enclosing describe block's own, started before its tests and stopped (data removed) after. */
+export interface RunlogFixture {
+  readonly base: string;
+  readonly dataDir: string;
+  /** Stops the server and starts it again on the same data, with `env` instead of the block's. */
+  restart(env?: Record<string, string>): Promise<void>;
+}
+
+export function useRunlog(env: Record<string, string> = {}): RunlogFixture {
+  let dataDir = '';
+  let server: RunlogProcess | undefined;
+  beforeAll(async () => {
+    dataDir = makeDataDir();
+    server = await startRunlog(dataDir, env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    removeDataDir(dataDir);
+  });
+  return {
+    get base() {
+      if (!server) throw new Error('the server is not started: use the fixture inside a test');
+      return server.base;
+    },
+    get dataDir() {
+      return dataDir;
+    },
+    async restart(restartEnv = env) {
+      await server?.stop();
+      server = await startRunlog(dataDir, restartEnv);
+    },
+  };
+}
