@@ -1,7 +1,7 @@
 import { newEventId, sealEvent, type EventEnvelope } from './envelope';
 import { CURRENT_VERSIONS, UnknownEventError, upcast } from './upcasters';
 
-const stored = (type: string, v: number): EventEnvelope =>
+const stored = (type: string, v: number, payload: unknown = { runId: 'run-1' }): EventEnvelope =>
   sealEvent(
     {
       id: newEventId(),
@@ -10,7 +10,7 @@ const stored = (type: string, v: number): EventEnvelope =>
       workspace: 'ws-1',
       actor: 'user:ada',
       occurredAt: '2025-03-01T12:00:00.000Z',
-      payload: { runId: 'run-1' },
+      payload,
     },
     'run:run-1',
     null,
@@ -60,24 +60,8 @@ describe('upcast', () => {
 });
 
 describe('upcasters of superseded versions', () => {
-  const sealed = (type: string, v: number, payload: unknown): EventEnvelope =>
-    sealEvent(
-      {
-        id: newEventId(),
-        type,
-        v,
-        workspace: 'ws-1',
-        actor: 'user:ada',
-        occurredAt: '2025-03-01T12:00:00.000Z',
-        payload,
-      },
-      'run:run-1',
-      null,
-      '2025-03-01T12:00:00.500Z',
-    );
-
   it('lifts run.created@1 to @2: started when created, no sweep, no parent; the stored hash is untouched', () => {
-    const v1 = sealed('run.created', 1, { runId: 'run-1', experimentId: 'e', name: 'n', startTime: 1_000 });
+    const v1 = stored('run.created', 1, { runId: 'run-1', experimentId: 'e', name: 'n', startTime: 1_000 });
     const lifted = upcast(v1);
     expect(lifted.v).toBe(2);
     expect(lifted.payload).toEqual({
@@ -94,7 +78,7 @@ describe('upcasters of superseded versions', () => {
   });
 
   it('lifts run.failed@1 to @2 without a stack trace', () => {
-    const lifted = upcast(sealed('run.failed', 1, { endTime: 5, reason: 'oom' }));
+    const lifted = upcast(stored('run.failed', 1, { endTime: 5, reason: 'oom' }));
     expect(lifted).toMatchObject({ v: 2, payload: { endTime: 5, reason: 'oom', stackTrace: null } });
   });
 });

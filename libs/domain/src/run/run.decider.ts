@@ -3,6 +3,7 @@ import type {
   MetricSeriesBatch,
   MetricsLogged,
   RunContext,
+  RunCreated,
   RunInput,
   RunLifecycleEvent,
 } from '../../../events/src/run.events';
@@ -12,14 +13,10 @@ export type RunStatus = 'queued' | 'running' | 'stale' | 'finished' | 'failed' |
 export type EndedStatus = 'finished' | 'failed' | 'killed';
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['finished', 'failed', 'killed']);
 
-interface RunRecord {
-  runId: string;
-  experimentId: string;
-  name: string;
-  createdAt: number;
-  startTime: number | null;
-  sweepId: string | null;
-  parentRunId: string | null;
+type RunCreatedPayload = RunCreated['payload'];
+
+/** What `run.created` says, and what later events add to it. */
+interface RunRecord extends RunCreatedPayload {
   deleted: boolean;
   note: string;
   context: RunContext | null;
