@@ -23,6 +23,12 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
   payload: TPayload;
   prevHash: string | null;
   hash: string;
+  /**
+   * sha256 of the canonical request that made this event (its route, target and body without the eventId). An
+   * eventId is an idempotency key: a retry carries the same request and is acknowledged; the same id with another
+   * request is refused. Absent on events written before it existed, and on events no request made.
+   */
+  requestDigest?: string;
 }
 
 /** What a writer hands to the log: the log stamps `recordedAt`, `prevHash` and `hash`. */
@@ -80,6 +86,15 @@ function isFiniteNumberArray(values: unknown[]): boolean {
   return true;
 }
 
+/** The fingerprint an eventId is compared by: what was asked, of what, with which body (its eventId left out). */
+export function requestDigest(operation: string, target: string, body: object): string {
+  const rest: Record<string, unknown> = { ...body };
+  delete rest.eventId;
+  return createHash('sha256')
+    .update(canonicalJson({ operation, target, body: rest }))
+    .digest('hex');
+}
+
 export function hashEnvelope(envelope: Omit<EventEnvelope, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(envelope)).digest('hex');
 }
@@ -93,9 +108,11 @@ export function sealEvent(
 ): EventEnvelope {
   // Named fields, not a spread: an input carrying more (a stored envelope being re-sealed keeps its old `hash`)
   // would otherwise put those extra fields into the hashed body, and the chain would never verify.
-  const { id, type, v, workspace, actor, occurredAt, payload } = event;
+  const { id, type, v, workspace, actor, occurredAt, payload, requestDigest } = event;
   const unsealed = { id, type, v, stream, workspace, actor, occurredAt, recordedAt, payload, prevHash };
-  return { ...unsealed, hash: hashEnvelope(unsealed) };
+  // Left out when absent, so an envelope without a digest hashes exactly as it did before the field existed.
+  const body = requestDigest === undefined ? unsealed : { ...unsealed, requestDigest };
+  return { ...body, hash: hashEnvelope(body) };
 }
 
 export interface ChainBreak {

@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../events/src/envelope';
-import type { ExpectedVersion } from './event-log';
+import { IdempotencyConflictError, type ExpectedVersion } from './event-log';
 
 /** What every adapter checks of an append before touching storage; null when the append is well-formed. */
 export function validateAppend(
@@ -27,4 +27,18 @@ export function versionMatches(expected: ExpectedVersion, actual: number): boole
   if (expected === 'any') return true;
   if (expected === 'no_stream') return actual === 0;
   return expected === actual;
+}
+
+/** What a duplicate id must match: the stream it is in, and its request digest when both sides have one. */
+export function checkDuplicate(
+  event: { id: string; requestDigest?: string },
+  stream: string,
+  existing: { stream: string; requestDigest?: string | null },
+): void {
+  if (existing.stream !== stream) {
+    throw new IdempotencyConflictError(event.id, `in stream ${existing.stream}, not ${stream}`);
+  }
+  if (existing.requestDigest && event.requestDigest && existing.requestDigest !== event.requestDigest) {
+    throw new IdempotencyConflictError(event.id, 'by a different request');
+  }
 }

@@ -105,4 +105,20 @@ export class LogUnavailableError extends Error {
   }
 }
 
+/**
+ * An event id is an idempotency key: the log already holds it for another request (another body or route, the
+ * digests differ) or in another stream. Never retried: the client must use a new id for a new request.
+ */
+export class IdempotencyConflictError extends Error {
+  readonly code = 'idempotency_conflict';
+  readonly retry = false;
+  readonly field = 'eventId';
+  constructor(
+    readonly eventId: string,
+    reason: string,
+  ) {
+    super(`eventId ${eventId} was already used ${reason}; a new request needs a new eventId`);
+  }
+}
+
 export const EVENT_LOG = Symbol('EVENT_LOG');

@@ -23,7 +23,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-log';
-import { validateAppend, versionMatches } from './append-rules';
+import { checkDuplicate, validateAppend, versionMatches } from './append-rules';
 import {
   asUnavailable,
   privateCluster,
@@ -131,6 +131,8 @@ export class KafkaEventLog implements EventLog {
   private readonly catchingUp = new Map<string, Promise<void>>();
   /** Event id → stream, for idempotent retries; the stream string is the heads map's key, so it is shared. */
   private readonly idStreams = new Map<string, string>();
+  /** Request digests of the ids that have one, to tell a retry from another request reusing its id. */
+  private readonly idDigests = new Map<string, string>();
   private readonly cache: StreamCache;
   private readonly knownTopics = new Map<string, Promise<void>>();
   /** Tail of each stream's append chain; removed when the chain drains. */
@@ -402,12 +404,10 @@ export class KafkaEventLog implements EventLog {
       const owner = this.idStreams.get(event.id);
       if (owner === undefined) {
         fresh.push(event);
-      } else if (owner === stream) {
-        duplicates += 1;
       } else {
-        // A retry always targets the same stream; an id reused elsewhere is a client bug, and skipping the event
-        // would silently lose it.
-        throw new Error(`event id ${event.id} is already recorded in stream ${owner}, not ${stream}`);
+        // As in the embedded log: the same stream and the same request is a retry; anything else is refused.
+        checkDuplicate(event, stream, { stream: owner, requestDigest: this.idDigests.get(event.id) });
+        duplicates += 1;
       }
     }
 
@@ -492,7 +492,7 @@ export class KafkaEventLog implements EventLog {
           stored.version += 1;
           stored.lastHash = s.envelope.hash;
         }
-        this.idStreams.set(s.envelope.id, stream);
+        this.rememberId(s.envelope);
         appended.push(s.envelope);
       });
       this.heads.set(stream, stored);
@@ -502,6 +502,11 @@ export class KafkaEventLog implements EventLog {
       this.cache.extend(stream, stored.version - chunk.length, chunk);
     }
     return { nextExpectedVersion: version + appended.length, appended, duplicates, lastOffset };
+  }
+
+  private rememberId(envelope: EventEnvelope): void {
+    this.idStreams.set(envelope.id, envelope.stream);
+    if (envelope.requestDigest) this.idDigests.set(envelope.id, envelope.requestDigest);
   }
 
   /** Creates a topic the first time this process touches it; idempotent across processes. */
@@ -652,7 +657,7 @@ export class KafkaEventLog implements EventLog {
     head.version += 1;
     head.lastHash = envelope.hash;
     this.heads.set(envelope.stream, head);
-    this.idStreams.set(envelope.id, envelope.stream);
+    this.rememberId(envelope);
     // Cached slices are extended by this process's appends only; one written elsewhere makes the entry stale.
     this.cache.drop(envelope.stream);
   }

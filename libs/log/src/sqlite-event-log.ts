@@ -15,7 +15,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-log';
-import { validateAppend, versionMatches } from './append-rules';
+import { checkDuplicate, validateAppend, versionMatches } from './append-rules';
 
 export interface SqliteEventLogConfig {
   /** Database file; its folder is created when missing. */
@@ -359,17 +359,15 @@ export class SqliteEventLog implements EventLog {
         continue;
       }
       seen.add(event.id);
-      const existing = s.streamOfId.get(event.id) as { stream: string } | undefined;
+      const existing = s.streamOfId.get(event.id) as
+        { stream: string; request_digest: string | null } | undefined;
       if (existing === undefined) {
         fresh.push(event);
-      } else if (existing.stream === stream) {
-        duplicates += 1;
       } else {
-        // A retry always targets the same stream; an id reused elsewhere is a client bug, and skipping the event
-        // would silently lose it.
-        throw new Error(
-          `event id ${event.id} is already recorded in stream ${existing.stream}, not ${stream}`,
-        );
+        // A retry targets the same stream with the same request; anything else reusing the id is refused, since
+        // skipping the event would silently lose it.
+        checkDuplicate(event, stream, { stream: existing.stream, requestDigest: existing.request_digest });
+        duplicates += 1;
       }
     }
 
@@ -538,7 +536,9 @@ function prepareStatements(db: DatabaseSync): Statements {
       `INSERT INTO streams (stream, version, last_hash) VALUES (?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_hash = excluded.last_hash`,
     ),
-    streamOfId: db.prepare('SELECT stream FROM events WHERE id = ?'),
+    streamOfId: db.prepare(
+      "SELECT stream, json_extract(body, '$.requestDigest') AS request_digest FROM events WHERE id = ?",
+    ),
     insertEvent: db.prepare(
       'INSERT INTO events (topic, stream, stream_version, id, body) VALUES (?, ?, ?, ?, ?)',
     ),

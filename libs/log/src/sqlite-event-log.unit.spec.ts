@@ -189,7 +189,9 @@ describe('SqliteEventLog', () => {
     const topic = uniqueTopic();
     const shared = event('a');
     await log.appendToStream(topic, uniqueStream(), [shared]);
-    await expect(log.appendToStream(topic, uniqueStream(), [shared])).rejects.toThrow(/already recorded/);
+    await expect(log.appendToStream(topic, uniqueStream(), [shared])).rejects.toThrow(
+      /already used in stream/,
+    );
   });
 
   it('stamps recordedAt from the configured clock', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { newEventId, verifyStreamChain, type NewEvent } from '../../events/src/envelope';
 import {
+  IdempotencyConflictError,
   LogConcurrencyError,
   type ConsumedBatch,
   type EventLog,
@@ -129,6 +130,28 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractLo
         });
         expect(await log.endOffsets(topic)).toEqual(endBefore);
         expect((await log.readStream(stream)).events).toEqual(original.appended);
+      });
+
+      it('refuses an id it holds for another request or in another stream, and accepts the same request', async () => {
+        const topic = uniqueTopic();
+        const stream = uniqueStream();
+        const original = { ...event('a'), requestDigest: 'd'.repeat(64) };
+        await log.appendToStream(topic, stream, [original]);
+        const endBefore = await log.endOffsets(topic);
+
+        const retry = await log.appendToStream(topic, stream, [{ ...original }]);
+        expect(retry.duplicates).toBe(1);
+        await expect(
+          log.appendToStream(topic, stream, [{ ...original, requestDigest: 'e'.repeat(64) }]),
+        ).rejects.toBeInstanceOf(IdempotencyConflictError);
+        await expect(log.appendToStream(topic, uniqueStream(), [{ ...original }])).rejects.toMatchObject({
+          code: 'idempotency_conflict',
+          field: 'eventId',
+        });
+        expect(await log.endOffsets(topic)).toEqual(endBefore);
+        const [stored] = (await log.readStream(stream)).events;
+        expect(stored.requestDigest).toBe(original.requestDigest);
+        expect(verifyStreamChain([stored])).toBeNull();
       });
 
       it('skips the known ids of a partly new append and writes the rest', async () => {

@@ -13,10 +13,13 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { ValidationError } from '../../../libs/domain/src/errors';
-import { newEventId } from '../../../libs/events/src/envelope';
+import { newEventId, requestDigest } from '../../../libs/events/src/envelope';
 import { HttpErrorFilter } from './http-errors';
 import { IngestRouter } from './ingest-router';
-import { IngestService, type Caller } from './ingest.service';
+import type { Caller } from './commands/command-handler';
+import { ExperimentsService } from './experiments/experiments.service';
+import { MetricsService } from './metrics/metrics.service';
+import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { buildOpenApiDocument } from './openapi';
 import { OPTIONAL_BODIES, type RequestBodies, type RequestSchemaName } from './ingest.schemas';
 import { RequestValidator } from './request-validator';
@@ -29,17 +32,27 @@ export function runIdParam(runId: string, name = 'runId'): string {
 }
 
 /** Who is writing, from `x-runlog-workspace` and `x-runlog-actor`: stamped on every event the request appends. */
-export const CallerHeaders = createParamDecorator((_data: unknown, context: ExecutionContext): Caller => {
-  const headers = context.switchToHttp().getRequest<Request>().headers;
+export function callerOf(request: Request): Caller {
   const header = (name: string) => {
-    const value = headers[name];
+    const value = request.headers[name];
     return (Array.isArray(value) ? value[0] : value) || undefined;
   };
   return {
     workspace: header('x-runlog-workspace') ?? 'default',
     actor: header('x-runlog-actor') ?? 'anonymous',
   };
-});
+}
+
+export const CallerHeaders = createParamDecorator((_data: unknown, context: ExecutionContext): Caller =>
+  callerOf(context.switchToHttp().getRequest<Request>()),
+);
+
+/** The caller with the digest of its request (route, target, body): what makes its eventId an idempotency key. */
+export function withDigest(request: Request, target: string, body: object, caller = callerOf(request)): Caller {
+  const route = (request.route as { path?: unknown } | undefined)?.path;
+  const operation = `${request.method} ${typeof route === 'string' ? route : request.path}`;
+  return { ...caller, requestDigest: requestDigest(operation, target, body) };
+}
 
 /**
  * The native ingest API: decorators and one service call each; validation is the compiled schemas'. Each request is
@@ -52,7 +65,9 @@ export class IngestController {
   private readonly openApi = buildOpenApiDocument();
 
   constructor(
-    private readonly ingest: IngestService,
+    private readonly experiments: ExperimentsService,
+    private readonly runs: RunLifecycleService,
+    private readonly metrics: MetricsService,
     private readonly router: IngestRouter,
   ) {}
 
@@ -63,11 +78,13 @@ export class IngestController {
     schema: K,
     body: unknown,
     request: Request,
-    handle: (id: string, validated: RequestBodies[K]) => Promise<unknown>,
+    handle: (id: string, validated: RequestBodies[K], caller: Caller) => Promise<unknown>,
   ) {
     const id = runIdParam(rawId, idName);
     const validated = this.validator.validate(schema, OPTIONAL_BODIES.has(schema) ? (body ?? {}) : body);
-    return this.router.route(id, request, validated, () => handle(id, validated));
+    return this.router.route(id, request, validated, () =>
+      handle(id, validated, withDigest(request, id, validated)),
+    );
   }
 
   @Get('openapi.json')
@@ -81,7 +98,7 @@ export class IngestController {
     const validated = this.validator.validate('CreateExperiment', body);
     const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
     return this.router.route(resolved.experimentId ?? resolved.eventId, request, resolved, () =>
-      this.ingest.createExperiment(caller, resolved),
+      this.experiments.createExperiment(withDigest(request, '', resolved, caller), resolved),
     );
   }
 
@@ -90,11 +107,10 @@ export class IngestController {
   renameExperiment(
     @Param('experimentId') experimentId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('experimentId', experimentId, 'RenameExperiment', body, request, (id, valid) =>
-      this.ingest.renameExperiment(caller, id, valid),
+    return this.command('experimentId', experimentId, 'RenameExperiment', body, request, (id, valid, caller) =>
+      this.experiments.renameExperiment(caller, id, valid),
     );
   }
 
@@ -104,11 +120,10 @@ export class IngestController {
   archiveExperiment(
     @Param('experimentId') experimentId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid) =>
-      this.ingest.archiveExperiment(caller, id, valid),
+    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid, caller) =>
+      this.experiments.archiveExperiment(caller, id, valid),
     );
   }
 
@@ -117,11 +132,10 @@ export class IngestController {
   restoreExperiment(
     @Param('experimentId') experimentId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid) =>
-      this.ingest.restoreExperiment(caller, id, valid),
+    return this.command('experimentId', experimentId, 'Bare', body, request, (id, valid, caller) =>
+      this.experiments.restoreExperiment(caller, id, valid),
     );
   }
 
@@ -130,7 +144,7 @@ export class IngestController {
     const validated = this.validator.validate('CreateSweep', body);
     const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
     return this.router.route(resolved.sweepId ?? resolved.eventId, request, resolved, () =>
-      this.ingest.createSweep(caller, resolved),
+      this.experiments.createSweep(withDigest(request, '', resolved, caller), resolved),
     );
   }
 
@@ -139,7 +153,7 @@ export class IngestController {
     const validated = this.validator.validate('CreateRun', body);
     const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
     return this.router.route(resolved.runId ?? resolved.eventId, request, resolved, () =>
-      this.ingest.createRun(caller, resolved),
+      this.runs.createRun(withDigest(request, '', resolved, caller), resolved),
     );
   }
 
@@ -149,11 +163,10 @@ export class IngestController {
   startRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'StartRun', body, request, (id, valid) =>
-      this.ingest.startRun(caller, id, valid),
+    return this.command('runId', runId, 'StartRun', body, request, (id, valid, caller) =>
+      this.runs.startRun(caller, id, valid),
     );
   }
 
@@ -162,11 +175,10 @@ export class IngestController {
   renameRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'RenameRun', body, request, (id, valid) =>
-      this.ingest.renameRun(caller, id, valid),
+    return this.command('runId', runId, 'RenameRun', body, request, (id, valid, caller) =>
+      this.runs.renameRun(caller, id, valid),
     );
   }
 
@@ -176,11 +188,10 @@ export class IngestController {
   deleteRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
-      this.ingest.deleteRun(caller, id, valid),
+    return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
+      this.runs.deleteRun(caller, id, valid),
     );
   }
 
@@ -189,11 +200,10 @@ export class IngestController {
   restoreRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
-      this.ingest.restoreRun(caller, id, valid),
+    return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
+      this.runs.restoreRun(caller, id, valid),
     );
   }
 
@@ -202,11 +212,10 @@ export class IngestController {
   setNote(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'SetNote', body, request, (id, valid) =>
-      this.ingest.setNote(caller, id, valid),
+    return this.command('runId', runId, 'SetNote', body, request, (id, valid, caller) =>
+      this.runs.setNote(caller, id, valid),
     );
   }
 
@@ -216,11 +225,10 @@ export class IngestController {
   logInputs(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'LogInputs', body, request, (id, valid) =>
-      this.ingest.logInputs(caller, id, valid),
+    return this.command('runId', runId, 'LogInputs', body, request, (id, valid, caller) =>
+      this.runs.logInputs(caller, id, valid),
     );
   }
 
@@ -230,11 +238,10 @@ export class IngestController {
   heartbeat(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'Bare', body, request, (id, valid) =>
-      this.ingest.heartbeat(caller, id, valid),
+    return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
+      this.runs.heartbeat(caller, id, valid),
     );
   }
 
@@ -243,11 +250,10 @@ export class IngestController {
   logParams(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'LogParams', body, request, (id, valid) =>
-      this.ingest.logParams(caller, id, valid),
+    return this.command('runId', runId, 'LogParams', body, request, (id, valid, caller) =>
+      this.runs.logParams(caller, id, valid),
     );
   }
 
@@ -256,11 +262,10 @@ export class IngestController {
   setTags(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'SetTags', body, request, (id, valid) =>
-      this.ingest.setTags(caller, id, valid),
+    return this.command('runId', runId, 'SetTags', body, request, (id, valid, caller) =>
+      this.runs.setTags(caller, id, valid),
     );
   }
 
@@ -270,11 +275,10 @@ export class IngestController {
   deleteTags(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'DeleteTags', body, request, (id, valid) =>
-      this.ingest.deleteTags(caller, id, valid),
+    return this.command('runId', runId, 'DeleteTags', body, request, (id, valid, caller) =>
+      this.runs.deleteTags(caller, id, valid),
     );
   }
 
@@ -283,11 +287,10 @@ export class IngestController {
   logMetrics(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'LogMetrics', body, request, (id, valid) =>
-      this.ingest.logMetrics(caller, id, valid),
+    return this.command('runId', runId, 'LogMetrics', body, request, (id, valid, caller) =>
+      this.metrics.logMetrics(caller, id, valid),
     );
   }
 
@@ -296,11 +299,10 @@ export class IngestController {
   finishRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'FinishRun', body, request, (id, valid) =>
-      this.ingest.finishRun(caller, id, valid),
+    return this.command('runId', runId, 'FinishRun', body, request, (id, valid, caller) =>
+      this.runs.finishRun(caller, id, valid),
     );
   }
 
@@ -309,11 +311,10 @@ export class IngestController {
   failRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'FailRun', body, request, (id, valid) =>
-      this.ingest.failRun(caller, id, valid),
+    return this.command('runId', runId, 'FailRun', body, request, (id, valid, caller) =>
+      this.runs.failRun(caller, id, valid),
     );
   }
 
@@ -322,11 +323,10 @@ export class IngestController {
   killRun(
     @Param('runId') runId: string,
     @Body() body: unknown,
-    @CallerHeaders() caller: Caller,
     @Req() request: Request,
   ) {
-    return this.command('runId', runId, 'KillRun', body, request, (id, valid) =>
-      this.ingest.killRun(caller, id, valid),
+    return this.command('runId', runId, 'KillRun', body, request, (id, valid, caller) =>
+      this.runs.killRun(caller, id, valid),
     );
   }
 }

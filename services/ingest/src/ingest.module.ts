@@ -2,15 +2,31 @@ import { Module } from '@nestjs/common';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { IngestController } from './ingest.controller';
 import { IngestRouter } from './ingest-router';
-import { CLOCK, IngestService } from './ingest.service';
+import { CLOCK, CommandHandler } from './commands/command-handler';
+import { RunWriteGate } from './commands/run-write-gate';
+import { ExperimentsService } from './experiments/experiments.service';
+import { MetricsService } from './metrics/metrics.service';
+import { RunArtifactsService } from './runs/run-artifacts.service';
+import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { LivenessTracker } from './liveness';
 
 /**
- * The ingest feature: its controllers, service, router and liveness tracker. EVENT_LOG, INGEST_ROUTING and
+ * The ingest feature: its controllers, the command handler and one service per aggregate, the router and the
+ * liveness tracker. EVENT_LOG, INGEST_ROUTING and
  * LIVENESS_CONFIG come from the process's infrastructure module.
  */
 @Module({
   controllers: [IngestController, ArtifactsController],
-  providers: [IngestService, IngestRouter, LivenessTracker, { provide: CLOCK, useValue: () => new Date() }],
+  providers: [
+    CommandHandler,
+    RunWriteGate,
+    ExperimentsService,
+    RunLifecycleService,
+    RunArtifactsService,
+    MetricsService,
+    IngestRouter,
+    LivenessTracker,
+    { provide: CLOCK, useValue: () => new Date() },
+  ],
 })
 export class IngestModule {}

@@ -25,7 +25,8 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import { HttpErrorFilter } from '../http-errors';
 import { CallerHeaders, runIdParam } from '../ingest.controller';
 import { IngestRouter } from '../ingest-router';
-import { IngestService, type Caller } from '../ingest.service';
+import type { Caller } from '../commands/command-handler';
+import { RunArtifactsService } from '../runs/run-artifacts.service';
 import { RequestValidator } from '../request-validator';
 import { parseArtifactPath } from './artifact-path';
 
@@ -50,7 +51,7 @@ export class ArtifactsController {
   private readonly validator = new RequestValidator();
 
   constructor(
-    private readonly ingest: IngestService,
+    private readonly artifacts: RunArtifactsService,
     private readonly router: IngestRouter,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(ARTIFACT_MAX_BYTES) private readonly maxBytes: number,
@@ -64,7 +65,7 @@ export class ArtifactsController {
     const path = parseArtifactPath(rawArtifactPath(request.originalUrl));
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) throw new ArtifactTooLargeError(this.maxBytes);
-    await this.ingest.precheckArtifact(id, path);
+    await this.artifacts.precheckArtifact(id, path);
     // The store reads a pipe, not the request: when it gives up (too large), it destroys its source, and the request
     // must survive that so the error answer can drain it and reach the client (see HttpErrorFilter).
     const body = new PassThrough();
@@ -87,7 +88,7 @@ export class ArtifactsController {
       id,
       request,
       { path, ...ref },
-      () => this.ingest.logArtifact(caller, id, path, ref),
+      () => this.artifacts.logArtifact(caller, id, path, ref),
       `/api/v1/runs/${id}/artifact-records`,
     );
     return { path, ...ref, deduplicated: stored.deduplicated, ...ack };
@@ -116,20 +117,20 @@ export class ArtifactsController {
           'size',
         );
       }
-      return this.ingest.logArtifact(caller, id, path, ref);
+      return this.artifacts.logArtifact(caller, id, path, ref);
     });
   }
 
   @Get('runs/:runId/artifacts')
   list(@Param('runId') runId: string, @Query('prefix') prefix?: string) {
-    return this.ingest.listArtifacts(runIdParam(runId), typeof prefix === 'string' ? prefix : '');
+    return this.artifacts.listArtifacts(runIdParam(runId), typeof prefix === 'string' ? prefix : '');
   }
 
   @Get('runs/:runId/artifacts/*path')
   async download(@Param('runId') runId: string, @Req() request: Request, @Res() response: Response) {
     const id = runIdParam(runId);
     const path = parseArtifactPath(rawArtifactPath(request.originalUrl));
-    const ref = await this.ingest.findArtifact(id, path);
+    const ref = await this.artifacts.findArtifact(id, path);
     let content;
     try {
       content = await this.store.get(ref.digest);

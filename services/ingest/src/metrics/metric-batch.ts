@@ -1,5 +1,5 @@
-import { ValidationError } from '../../../libs/domain/src/errors';
-import type { LogMetricsBody } from './ingest.schemas';
+import { ValidationError } from '../../../../libs/domain/src/errors';
+import type { LogMetricsBody } from '../ingest.schemas';
 
 /**
  * Points per request, at most. Keeps one request's event well inside one ClickHouse insert of the projector

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../libs/domain/src/errors';
+import { ValidationError } from '../../../../libs/domain/src/errors';
 import { checkMetricColumns, MAX_POINTS_PER_REQUEST } from './metric-batch';
 
 const series = (n: number, extra: Partial<{ values: number[]; timestamps: number[] }> = {}) => ({

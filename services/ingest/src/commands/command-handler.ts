@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { v5 as uuidv5 } from 'uuid';
+import type { EventEnvelope, NewEvent } from '../../../../libs/events/src/envelope';
+import type { DomainEvent, RunlogEvent } from '../../../../libs/events/src/run.events';
+import { checkDuplicate } from '../../../../libs/log/src/append-rules';
+import { EVENT_LOG, LogConcurrencyError, type EventLog } from '../../../../libs/log/src/event-log';
+
+/** Who is writing (from the request's headers, stamped on every event) and the digest of what they asked. */
+export interface Caller {
+  workspace: string;
+  actor: string;
+  /** See EventEnvelope.requestDigest; absent for commands the server makes itself (a stale mark). */
+  requestDigest?: string;
+}
+
+export interface Acknowledgement {
+  eventIds: string[];
+  /** False when the eventId was already in the log: a retry, acknowledged again, nothing appended. */
+  appended: boolean;
+}
+
+/** One command against one stream: where it goes, under which id, from whom. */
+export interface CommandTarget {
+  stream: string;
+  topic: string;
+  eventId: string;
+  caller: Caller;
+  /** When it happened on the client; the server's clock when absent. */
+  occurredAt?: string;
+}
+
+export const CLOCK = Symbol('CLOCK');
+export type Clock = () => Date;
+
+const MAX_CONFLICT_RETRIES = 3;
+const DERIVED_EVENT_ID_NAMESPACE = '3b0c4f8e-2d1a-4e6b-9c7d-5a8e1f2b3c4d';
+
+/** An id for an event a command decides besides its own (a resume ahead of it), the same on every retry. */
+export function derivedEventId(eventId: string, index: number | string): string {
+  return uuidv5(`${eventId}/${index}`, DERIVED_EVENT_ID_NAMESPACE);
+}
+
+/**
+ * The one command path every write takes (Emmett's handleCommand): load the stream → decide from its events →
+ * append with the version it was read at. A version conflict is retried here and nowhere else. An eventId is an
+ * idempotency key: found in the stream with the same request digest it is a retry, acknowledged without deciding
+ * again; with another digest it is refused (the log's rule, applied before deciding).
+ */
+@Injectable()
+export class CommandHandler {
+  constructor(
+    @Inject(EVENT_LOG) readonly log: EventLog,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  now(): number {
+    return this.clock().getTime();
+  }
+
+  async read(stream: string): Promise<readonly EventEnvelope[]> {
+    return (await this.log.readStream(stream)).events;
+  }
+
+  async handle(
+    target: CommandTarget,
+    decide: (events: readonly EventEnvelope[], now: number) => DomainEvent<RunlogEvent>[],
+  ): Promise<Acknowledgement> {
+    const { stream, topic, eventId, caller } = target;
+    for (let attempt = 0; ; attempt++) {
+      const slice = await this.log.readStream(stream);
+      const earlier = slice.events.find((event) => event.id === eventId);
+      if (earlier) {
+        checkDuplicate({ id: eventId, requestDigest: caller.requestDigest }, stream, earlier);
+        return { eventIds: [eventId], appended: false };
+      }
+      const decided = decide(slice.events, this.now());
+      if (decided.length === 0) return { eventIds: [], appended: false };
+      // The client's id goes on the event the command is about, which a retry looks for; a resume decided ahead
+      // of it gets an id derived from it. Should a large append land only in part (Kafka splits sends), the retry
+      // then finds the resume in place and its own event missing, and appends just that.
+      const primary = Math.max(
+        0,
+        decided.findIndex((event) => event.type !== 'run.resumed'),
+      );
+      const events = decided.map((event, index) =>
+        this.toNewEvent(event, index === primary ? eventId : derivedEventId(eventId, index), target),
+      );
+      try {
+        await this.log.appendToStream(topic, stream, events, { expectedVersion: slice.version });
+        return { eventIds: events.map((event) => event.id), appended: true };
+      } catch (error) {
+        if (!(error instanceof LogConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  toNewEvent(event: DomainEvent, id: string, target: Pick<CommandTarget, 'caller' | 'occurredAt'>): NewEvent {
+    const { caller, occurredAt } = target;
+    return {
+      id,
+      type: event.type,
+      v: event.v,
+      workspace: caller.workspace,
+      actor: caller.actor,
+      occurredAt: occurredAt ?? this.clock().toISOString(),
+      payload: event.payload,
+      ...(caller.requestDigest === undefined ? {} : { requestDigest: caller.requestDigest }),
+    };
+  }
+}

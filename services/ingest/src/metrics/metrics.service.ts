@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { newEventId, TOPICS } from '../../../../libs/events/src/envelope';
+import { countPoints, streams } from '../../../../libs/events/src/run.events';
+import { decideRun, type RunCommand } from '../../../../libs/domain/src/run/run.decider';
+import { foldRun } from '../../../../libs/domain/src/folds';
+import { CommandHandler, derivedEventId, type Caller } from '../commands/command-handler';
+import { RunWriteGate } from '../commands/run-write-gate';
+import type { LogMetricsBody } from '../ingest.schemas';
+import { LivenessTracker } from '../liveness';
+import { checkMetricColumns } from './metric-batch';
+
+/**
+ * Metric batches go to their own topic and stream (`metrics:<runId>`), so a sweep's points never queue behind
+ * lifecycle events. The run's stream decides whether the run takes points; the run's write gate makes that
+ * decision hold until the batch is appended (no ending can slip in between), without one expected version
+ * covering both streams.
+ */
+@Injectable()
+export class MetricsService {
+  constructor(
+    private readonly commands: CommandHandler,
+    private readonly gate: RunWriteGate,
+    private readonly liveness: LivenessTracker,
+  ) {}
+
+  async logMetrics(caller: Caller, runId: string, body: LogMetricsBody) {
+    checkMetricColumns(body.metrics);
+    const eventId = body.eventId ?? newEventId();
+    const result = await this.gate.shared(runId, async () => {
+      const now = this.commands.now();
+      const command: RunCommand = {
+        type: 'LogMetrics',
+        data: { runId, series: body.metrics },
+        metadata: { now },
+      };
+      let run = foldRun(await this.commands.read(streams.run(runId)));
+      if (run.status === 'stale') {
+        // Back from silence: the resume goes on the run's stream first (the same id on every retry of this batch).
+        const resume = {
+          stream: streams.run(runId),
+          topic: TOPICS.lifecycle,
+          caller,
+          occurredAt: body.occurredAt,
+        };
+        await this.commands.handle({ ...resume, eventId: derivedEventId(eventId, 'resume') }, (events, at) =>
+          decideRun({ type: 'Heartbeat', data: { runId }, metadata: { now: at } }, foldRun(events)),
+        );
+        run = { ...run, status: 'running' };
+      }
+      const [event] = decideRun(command, run);
+      const target = { caller, occurredAt: body.occurredAt };
+      const appended = await this.commands.log.appendToStream(TOPICS.metrics, streams.metrics(runId), [
+        this.commands.toNewEvent(event, eventId, target),
+      ]);
+      return { appended: appended.appended.length > 0, event };
+    });
+    this.liveness.seen(runId);
+    return {
+      eventIds: [eventId],
+      appended: result.appended,
+      points: result.event.type === 'metrics.logged' ? countPoints(result.event.payload) : 0,
+    };
+  }
+}

@@ -1,0 +1,204 @@
+import { Injectable } from '@nestjs/common';
+import { newEventId, TOPICS } from '../../../../libs/events/src/envelope';
+import { streams } from '../../../../libs/events/src/run.events';
+import { decideRun, type RunCommand } from '../../../../libs/domain/src/run/run.decider';
+import { initialSweepState } from '../../../../libs/domain/src/sweep/sweep.decider';
+import { initialRunState } from '../../../../libs/domain/src/run/run.decider';
+import { foldExperiment, foldRun, foldSweep } from '../../../../libs/domain/src/folds';
+import { CommandHandler, type Acknowledgement, type Caller } from '../commands/command-handler';
+import { RunWriteGate } from '../commands/run-write-gate';
+import { LivenessTracker } from '../liveness';
+import type {
+  BareBody,
+  CreateRunBody,
+  DeleteTagsBody,
+  FailRunBody,
+  FinishRunBody,
+  KillRunBody,
+  LogInputsBody,
+  LogParamsBody,
+  RenameBody,
+  SetNoteBody,
+  SetTagsBody,
+  StartRunBody,
+} from '../ingest.schemas';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type RunCommandData = DistributiveOmit<RunCommand, 'metadata'>;
+type Envelope = { eventId?: string; occurredAt?: string };
+
+/**
+ * A run's lifecycle: one small function per command, each through the command handler on the run's stream. Commands
+ * that end the run take the run's write gate alone, so they come after every metric batch in flight.
+ */
+@Injectable()
+export class RunLifecycleService {
+  constructor(
+    private readonly commands: CommandHandler,
+    private readonly gate: RunWriteGate,
+    private readonly liveness: LivenessTracker,
+  ) {
+    liveness.onStale = async (runId, lastSeenAt, timeoutMs) => {
+      await this.markStale(runId, lastSeenAt, timeoutMs);
+    };
+  }
+
+  /**
+   * The experiment, sweep and parent are other streams, read before deciding: in a scaled-out deployment they may
+   * have been written by another ingest process, whose writes the log has caught up to by the time they are read.
+   */
+  async createRun(caller: Caller, body: CreateRunBody) {
+    const eventId = body.eventId ?? newEventId();
+    const runId = body.runId ?? eventId;
+    const sweepId = body.sweepId ?? null;
+    const parentRunId = body.parentRunId ?? null;
+    const [experiment, sweep, parent] = await Promise.all([
+      this.commands.read(streams.experiment(body.experimentId)).then(foldExperiment),
+      sweepId === null ? initialSweepState : this.commands.read(streams.sweep(sweepId)).then(foldSweep),
+      parentRunId === null ? initialRunState : this.commands.read(streams.run(parentRunId)).then(foldRun),
+    ]);
+    const ack = await this.run(
+      caller,
+      runId,
+      { ...body, eventId },
+      {
+        type: 'CreateRun',
+        data: {
+          runId,
+          experimentId: body.experimentId,
+          name: body.name ?? '',
+          queued: body.queued ?? false,
+          sweepId,
+          parentRunId,
+          context: body.context ?? null,
+          lookups: {
+            experiment: experiment.status,
+            sweepExperimentId: sweep.status === 'absent' ? null : sweep.experimentId,
+            parentExists: parent.status !== 'absent',
+          },
+        },
+      },
+    );
+    if (!body.queued) this.liveness.seen(runId);
+    return { runId, ...ack };
+  }
+
+  startRun(caller: Caller, runId: string, body: StartRunBody) {
+    const data = { runId, context: body.context ?? null };
+    return this.heardFrom(runId, this.run(caller, runId, body, { type: 'StartRun', data }));
+  }
+
+  renameRun(caller: Caller, runId: string, body: RenameBody) {
+    return this.run(caller, runId, body, { type: 'RenameRun', data: { runId, name: body.name } });
+  }
+
+  deleteRun(caller: Caller, runId: string, body: BareBody) {
+    return this.ending(caller, runId, body, { type: 'DeleteRun', data: { runId } });
+  }
+
+  /** A restored run is watched again; if it is not running, the tracker's mark is dropped by the decider. */
+  restoreRun(caller: Caller, runId: string, body: BareBody) {
+    return this.heardFrom(runId, this.run(caller, runId, body, { type: 'RestoreRun', data: { runId } }));
+  }
+
+  setNote(caller: Caller, runId: string, body: SetNoteBody) {
+    return this.run(caller, runId, body, { type: 'SetNote', data: { runId, note: body.note } });
+  }
+
+  logInputs(caller: Caller, runId: string, body: LogInputsBody) {
+    const inputs = body.inputs.map((input) => ({
+      name: input.name,
+      digest: input.digest,
+      source: input.source ?? null,
+      split: input.split ?? null,
+      rows: input.rows ?? null,
+      schemaDigest: input.schemaDigest ?? null,
+    }));
+    return this.heardFrom(
+      runId,
+      this.run(caller, runId, body, { type: 'LogInputs', data: { runId, inputs } }),
+    );
+  }
+
+  /** The client is alive. Records nothing unless the run was marked stale, which it then resumes. */
+  heartbeat(caller: Caller, runId: string, body: BareBody) {
+    return this.heardFrom(runId, this.run(caller, runId, body, { type: 'Heartbeat', data: { runId } }));
+  }
+
+  /** Called by the liveness tracker for a run silent past the timeout; the decider drops it if the run moved on. */
+  markStale(runId: string, lastSeenAt: number, timeoutMs: number) {
+    const system: Caller = { workspace: 'system', actor: 'runlog:liveness' };
+    return this.run(system, runId, {}, { type: 'MarkStale', data: { runId, lastSeenAt, timeoutMs } });
+  }
+
+  logParams(caller: Caller, runId: string, body: LogParamsBody) {
+    const params = Object.fromEntries(
+      Object.entries(body.params).map(([key, value]) => [key, String(value)]),
+    );
+    return this.heardFrom(
+      runId,
+      this.run(caller, runId, body, { type: 'LogParams', data: { runId, params } }),
+    );
+  }
+
+  setTags(caller: Caller, runId: string, body: SetTagsBody) {
+    return this.run(caller, runId, body, { type: 'SetTags', data: { runId, tags: body.tags } });
+  }
+
+  deleteTags(caller: Caller, runId: string, body: DeleteTagsBody) {
+    return this.run(caller, runId, body, { type: 'DeleteTags', data: { runId, keys: body.keys } });
+  }
+
+  finishRun(caller: Caller, runId: string, body: FinishRunBody) {
+    return this.ending(caller, runId, body, { type: 'FinishRun', data: { runId } });
+  }
+
+  failRun(caller: Caller, runId: string, body: FailRunBody) {
+    return this.ending(caller, runId, body, {
+      type: 'FailRun',
+      data: { runId, reason: body.reason, stackTrace: body.stackTrace ?? null },
+    });
+  }
+
+  killRun(caller: Caller, runId: string, body: KillRunBody) {
+    return this.ending(caller, runId, body, {
+      type: 'KillRun',
+      data: { runId, reason: body.reason ?? null },
+    });
+  }
+
+  /** Ends the run (or deletes it) after the metric batches in flight; then there is no silence left to watch. */
+  private async ending(caller: Caller, runId: string, body: Envelope, command: RunCommandData) {
+    const ack = await this.gate.exclusive(runId, () => this.run(caller, runId, body, command));
+    this.liveness.forget(runId);
+    return ack;
+  }
+
+  /**
+   * The run's client was heard from, counted only once the command succeeded: a write to an unknown run must not
+   * make the tracker watch an id that anyone may invent.
+   */
+  private async heardFrom<T>(runId: string, done: Promise<T>): Promise<T> {
+    const result = await done;
+    this.liveness.seen(runId);
+    return result;
+  }
+
+  private run(
+    caller: Caller,
+    runId: string,
+    body: Envelope,
+    command: RunCommandData,
+  ): Promise<Acknowledgement> {
+    const target = {
+      stream: streams.run(runId),
+      topic: TOPICS.lifecycle,
+      eventId: body.eventId ?? newEventId(),
+      caller,
+      occurredAt: body.occurredAt,
+    };
+    return this.commands.handle(target, (events, now) =>
+      decideRun({ ...command, metadata: { now } } as RunCommand, foldRun(events)),
+    );
+  }
+}
