@@ -26,6 +26,11 @@ export interface AppendResult {
   lastOffset: number;
 }
 
+export interface EventIdOwner {
+  stream: string;
+  requestDigest?: string;
+}
+
 export interface StreamSlice {
   version: number;
   events: EventEnvelope[];
@@ -64,6 +69,8 @@ export interface EventLog {
     options?: AppendOptions,
   ): Promise<AppendResult>;
   readStream(stream: string): Promise<StreamSlice>;
+  /** Which stream holds this event id, and the digest of the request that wrote it: null when the log has none. */
+  findEventId(id: string): Promise<EventIdOwner | null>;
   /** Records of one partition from `fromOffset` (inclusive), at most `maxRecords`. */
   read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<LogRecord[]>;
   /** The offset the next record of each partition will get. */

@@ -16,6 +16,7 @@ import {
   LogConcurrencyError,
   type AppendOptions,
   type AppendResult,
+  type EventIdOwner,
   type EventLog,
   type ExpectedVersion,
   type LogRecord,
@@ -231,6 +232,16 @@ export class KafkaEventLog implements EventLog {
     // An append landed while these were fetched: the slice is right for the caller but not the stream's whole.
     if (this.heads.get(stream)?.version === events.length) this.cache.put(stream, events);
     return { version, events };
+  }
+
+  /** From this process's index of the topics it reads (caught up with the followed topics first, as readStream). */
+  async findEventId(id: string): Promise<EventIdOwner | null> {
+    this.assertOpen();
+    await this.catchUpWithOthers(this.config.followTopics ?? []);
+    const stream = this.idStreams.get(id);
+    if (stream === undefined) return null;
+    const requestDigest = this.idDigests.get(id);
+    return requestDigest === undefined ? { stream } : { stream, requestDigest };
   }
 
   async read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {

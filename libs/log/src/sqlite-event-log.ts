@@ -8,6 +8,7 @@ import {
   LogConcurrencyError,
   type AppendOptions,
   type AppendResult,
+  type EventIdOwner,
   type EventLog,
   type ExpectedVersion,
   type LogRecord,
@@ -226,6 +227,16 @@ export class SqliteEventLog implements EventLog {
     const events = rows.map((row) => parseEnvelope(row.body));
     // The stream's versions are 1..n without holes, so the count is the version; one statement is one snapshot.
     return { version: events.length, events };
+  }
+
+  async findEventId(id: string): Promise<EventIdOwner | null> {
+    this.assertOpen();
+    const row = this.statements.streamOfId.get(id) as
+      { stream: string; request_digest: string | null } | undefined;
+    if (!row) return null;
+    return row.request_digest
+      ? { stream: row.stream, requestDigest: row.request_digest }
+      : { stream: row.stream };
   }
 
   async read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<LogRecord[]> {

@@ -151,6 +151,8 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractLo
         expect(await log.endOffsets(topic)).toEqual(endBefore);
         const [stored] = (await log.readStream(stream)).events;
         expect(stored.requestDigest).toBe(original.requestDigest);
+        expect(await log.findEventId(original.id)).toEqual({ stream, requestDigest: original.requestDigest });
+        expect(await log.findEventId(newEventId())).toBeNull();
         expect(verifyStreamChain([stored])).toBeNull();
       });
 

@@ -25,6 +25,7 @@ export const EVENT_COLUMNS = [
   'hash',
   'payload',
   ...LOG_POSITION_COLUMNS,
+  'request_digest',
 ] as const;
 export const EXPERIMENT_COLUMNS = [
   'experiment_id',
@@ -125,6 +126,7 @@ export interface EventRow {
   hash: string;
   payloadJson: string;
   position: LogPosition;
+  requestDigest: string | null;
 }
 
 export interface ExperimentRow {
@@ -213,6 +215,7 @@ export const formatEventRow = (row: EventRow): string =>
     row.hash,
     tsvString(row.payloadJson),
     tsvPosition(row.position),
+    tsvNullableString(row.requestDigest),
   ].join('\t');
 
 export const formatExperimentRow = (row: ExperimentRow): string =>

@@ -74,7 +74,12 @@ export class CommandHandler {
         return { eventIds: [eventId], appended: false };
       }
       const decided = decide(slice.events, this.now());
-      if (decided.length === 0) return { eventIds: [], appended: false };
+      if (decided.length === 0) {
+        // Nothing to record, yet the id may be another request's: answering a retry's 200 would hide that.
+        const owner = await this.log.findEventId(eventId);
+        if (owner) checkDuplicate({ id: eventId, requestDigest: caller.requestDigest }, stream, owner);
+        return { eventIds: [], appended: false };
+      }
       // The client's id goes on the event the command is about, which a retry looks for; a resume decided ahead
       // of it gets an id derived from it. Should a large append land only in part (Kafka splits sends), the retry
       // then finds the resume in place and its own event missing, and appends just that.
