@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { RunlogEvent, SupersededEvent } from './run.events';
+import { MAX_STORABLE_INTEGER, MAX_STORABLE_MILLIS, MAX_STORABLE_TIME } from './storable';
 
 /**
  * The JSON schema of every event payload, per `type@v`, including superseded versions still in the log. The
@@ -17,15 +18,14 @@ export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const NON_FINITE_VALUES = ['NaN', 'Infinity', '-Infinity'] as const;
 
 const id = { type: 'string', pattern: ID_PATTERN } as const;
+/**
+ * Epoch milliseconds as events written since v1 may hold them (up to 9999-12-31). What a request may send is
+ * narrower (metricTimestampSchema): the projector dead-letters a stored time the store cannot hold (storable.ts).
+ */
 const millis = { type: 'integer', minimum: 0, maximum: 253402300799999 } as const;
 const storedName = { type: 'string', maxLength: 256 } as const;
 /** Integers ClickHouse's 64-bit columns take and JSON carries exactly. */
-const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
-const step = {
-  type: 'integer',
-  minimum: -Number.MAX_SAFE_INTEGER,
-  maximum: Number.MAX_SAFE_INTEGER,
-} as const;
+const count = { type: 'integer', minimum: 0, maximum: MAX_STORABLE_INTEGER } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
@@ -46,6 +46,21 @@ export const runNameSchema = {
   type: 'string',
   maxLength: 256,
   pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+} as const;
+
+/** A point's time as a request may give it: from the epoch to the last millisecond every ClickHouse version holds. */
+export const metricTimestampSchema = {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_STORABLE_MILLIS,
+  description: `Epoch milliseconds, 0 … ${MAX_STORABLE_MILLIS} (${MAX_STORABLE_TIME}).`,
+} as const;
+
+/** A step: an Int64 column, and what JSON carries exactly. */
+export const metricStepSchema = {
+  type: 'integer',
+  minimum: -MAX_STORABLE_INTEGER,
+  maximum: MAX_STORABLE_INTEGER,
 } as const;
 
 export const metricValueSchema = { anyOf: [{ type: 'number' }, { enum: NON_FINITE_VALUES }] } as const;
@@ -197,7 +212,7 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
       items: object(
         {
           key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
-          steps: { type: 'array', items: step },
+          steps: { type: 'array', items: metricStepSchema },
           values: { type: 'array', items: metricValueSchema },
           timestamps: { type: 'array', items: millis },
         },

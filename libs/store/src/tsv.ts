@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { UnstorableValueError, unstorableMillisReason } from '../../events/src/storable';
 
 /**
  * ClickHouse TabSeparated encoding: measured faster than JSONEachRow for the projector's inserts
@@ -15,11 +16,44 @@ export function tsvNullableString(value: string | null): string {
   return value === null ? '\\N' : tsvString(value);
 }
 
-/** DateTime64(3) from epoch milliseconds, as `seconds.millis` which ClickHouse reads as a Unix time. */
-export function tsvMillis(ms: number): string {
-  const sign = ms < 0 ? '-' : '';
-  const abs = Math.abs(Math.trunc(ms));
-  return `${sign}${Math.trunc(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+let cachedDayText = '';
+let cachedSecond = Number.NaN;
+let cachedSecondText = '';
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/** `YYYY-MM-DD hh:mm:ss` of a second since the epoch; the day's text is made once per day seen. */
+function secondText(second: number): string {
+  const day = Math.floor(second / 86_400);
+  if (day !== cachedDay) {
+    cachedDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    cachedDay = day;
+  }
+  const ofDay = second - day * 86_400;
+  const minutes = (ofDay - (ofDay % 60)) / 60;
+  return `${cachedDayText} ${pad2((minutes - (minutes % 60)) / 60)}:${pad2(minutes % 60)}:${pad2(ofDay % 60)}`;
+}
+
+/**
+ * DateTime64(3) from epoch milliseconds, as `YYYY-MM-DD hh:mm:ss.mmm` (UTC, the columns' zone). Not `seconds.millis`:
+ * with `date_time_input_format=best_effort` (chDB's default, and set for servers) ClickHouse reads a number only
+ * as a Unix time when it has 9 or 10 integer digits; `0.000` is refused as a malformed date ("unexpected number of
+ * decimal digits after day of month"), `253402300799.999` too, and `1.5` silently became the 1st of May. Outside
+ * MIN/MAX_STORABLE_MILLIS (libs/events/src/storable.ts) a server clamps silently: throws UnstorableValueError.
+ */
+export function tsvMillis(ms: number, field = 'timestamp'): string {
+  const reason = unstorableMillisReason(ms);
+  if (reason !== null) throw new UnstorableValueError(field, reason);
+  // Points of a batch mostly share their second: its text is made once.
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecondText = secondText(second);
+    cachedSecond = second;
+  }
+  return `${cachedSecondText}.${pad3(ms - second * 1000)}`;
 }
 
 export function tsvNullableMillis(ms: number | null): string {

@@ -8,6 +8,7 @@ import {
 import { DomainError } from '../../../libs/domain/src/errors';
 import { ForwardedAnswer, OwnerUnavailableError } from './ingest-router';
 import {
+  IdempotencyConflictError,
   LogBackpressureError,
   LogConcurrencyError,
   LogUnavailableError,
@@ -43,6 +44,9 @@ export function toHttpError(error: unknown): { status: number; body: unknown } {
       body: { error: error.code, message: error.message, field: error.field },
     };
   }
+  if (error instanceof IdempotencyConflictError) {
+    return { status: 409, body: { error: error.code, message: error.message, field: error.field } };
+  }
   if (error instanceof LogConcurrencyError) {
     return { status: 409, body: { error: error.code, message: error.message } };
   }
@@ -63,34 +67,101 @@ export function toHttpError(error: unknown): { status: number; body: unknown } {
       error instanceof ArtifactTooLargeError ? 413 : error instanceof ArtifactNotFoundError ? 404 : 400;
     return { status, body: { error: error.code, message: error.message, field: 'body' } };
   }
-  const bodyParserError = error as { type?: string; status?: number; limit?: number };
-  if (bodyParserError?.type === 'entity.too.large') {
-    return {
-      status: 413,
-      body: {
-        error: 'payload_too_large',
-        message: `the body is larger than ${bodyParserError.limit} bytes`,
-        field: 'body',
-      },
-    };
-  }
-  if (bodyParserError?.type === 'entity.parse.failed') {
-    return {
-      status: 400,
-      body: {
-        error: 'malformed_json',
-        message: `the body is not valid JSON: ${(error as Error).message}`,
-        field: 'body',
-      },
-    };
-  }
+  const parserError = bodyParserErrorOf(error);
+  if (parserError) return parserError;
   if (error instanceof HttpException) {
     return { status: error.getStatus(), body: { error: 'http_error', message: error.message } };
   }
   return { status: 500, body: { error: 'internal_error', message: 'internal error' } };
 }
 
+/** What body-parser and raw-body throw (http-errors): a 4xx `status`, a `type`, and for zlib a `code`. */
+interface ParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  limit?: number;
+  code?: string;
+  message?: string;
+}
+
+/** Body parser errors (node_modules/body-parser/lib/read.js, raw-body) as 4xx answers naming the field at fault. */
+function bodyParserErrorOf(error: unknown): { status: number; body: ErrorBody } | null {
+  if (error === null || typeof error !== 'object') return null;
+  const parser = error as ParserError;
+  const message = String(parser.message ?? '');
+  switch (parser.type) {
+    case 'entity.too.large':
+      return {
+        status: 413,
+        body: {
+          error: 'payload_too_large',
+          message: `the body is larger than ${parser.limit} bytes`,
+          field: 'body',
+        },
+      };
+    case 'entity.parse.failed':
+      return {
+        status: 400,
+        body: { error: 'malformed_json', message: `the body is not valid JSON: ${message}`, field: 'body' },
+      };
+    case 'encoding.invalid_utf8':
+      return { status: 400, body: { error: 'invalid_utf8', message, field: 'body' } };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        body: { error: 'unsupported_content_encoding', message, field: 'content-encoding' },
+      };
+    case 'charset.unsupported':
+      return { status: 415, body: { error: 'unsupported_media_type', message, field: 'content-type' } };
+    case 'request.aborted':
+      return { status: 400, body: { error: 'request_aborted', message, field: 'body' } };
+    case 'request.size.invalid':
+      return {
+        status: 400,
+        body: {
+          error: 'malformed_body',
+          message: 'the body is not as long as its Content-Length',
+          field: 'body',
+        },
+      };
+  }
+  // A body that is not the gzip, deflate or brotli it declares: zlib's error, wrapped by body-parser with 400.
+  if (typeof parser.code === 'string' && parser.code.startsWith('Z_') && parser.status === 400) {
+    return {
+      status: 400,
+      body: {
+        error: 'malformed_body',
+        message: `the body does not decode as its Content-Encoding: ${message}`,
+        field: 'body',
+      },
+    };
+  }
+  // Any other error the parser marks as the client's: its own status, never a 500.
+  if (
+    parser.expose === true &&
+    typeof parser.status === 'number' &&
+    parser.status >= 400 &&
+    parser.status < 500
+  ) {
+    return { status: parser.status, body: { error: 'bad_request', message, field: 'body' } };
+  }
+  return null;
+}
+
 const DRAIN_CUTOFF_MS = 10_000;
+
+/**
+ * A request refused before its body was all read: what the client is still sending is read and dropped, so it gets
+ * the answer instead of a reset (closing the connection resets a client mid-send: EPIPE) and the connection stays
+ * usable. A client still sending after DRAIN_CUTOFF_MS (a body declared at 100 GB) is cut off.
+ */
+export function drainUnread(request: Request): void {
+  if (request.complete) return;
+  request.resume();
+  const cutOff = setTimeout(() => request.destroy(), DRAIN_CUTOFF_MS).unref();
+  request.once('end', () => clearTimeout(cutOff));
+}
 
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -108,11 +179,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     // Refused before its body was all read (an upload's path, size or run): what the client is still sending is
     // read and dropped, so it gets this answer instead of a reset and the connection stays usable. (Closing it
     // instead would reset the client mid-send.) A client still sending after DRAIN_CUTOFF_MS is cut off.
-    if (!request.complete) {
-      request.resume();
-      const cutOff = setTimeout(() => request.destroy(), DRAIN_CUTOFF_MS).unref();
-      request.once('end', () => clearTimeout(cutOff));
-    }
+    drainUnread(request);
     if (status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (status === 503) response.setHeader('retry-after', '1');

@@ -7,23 +7,28 @@ import {
   ID_PATTERN,
   KEY_PATTERN,
   METRIC_KEY_PATTERN,
+  metricStepSchema,
+  metricTimestampSchema,
   metricValueSchema,
   runContextSchema,
   runInputSchema,
   runNameSchema,
   searchSpaceSchema,
 } from '../../../libs/events/src/event-schemas';
+import { MAX_STORABLE_TIME, MIN_STORABLE_TIME } from '../../../libs/events/src/storable';
 import type { MetricValue, RunContext, RunInput, SweepMethod } from '../../../libs/events/src/run.events';
 
 const eventId = {
   type: 'string',
   format: 'uuid',
-  description: 'Client-made UUID (v7 preferred). A retry with the same id is appended once.',
+  description:
+    'Client-made UUID (v7 preferred). A retry with the same id is appended once. Normalized before use (a ' +
+    '`urn:uuid:` prefix dropped, lower case), so every spelling of one UUID is one id.',
 } as const;
 const occurredAt = {
   type: 'string',
   format: 'date-time',
-  description: 'When it happened, on the client.',
+  description: `When it happened, on the client: RFC 3339, from ${MIN_STORABLE_TIME} to ${MAX_STORABLE_TIME}; no leap second.`,
 } as const;
 const id = (description: string) => ({ type: 'string', pattern: ID_PATTERN, description }) as const;
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
@@ -196,16 +201,13 @@ export const logMetricsSchema = {
         required: ['key', 'steps', 'values'],
         properties: {
           key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
-          steps: {
-            type: 'array',
-            items: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
-          },
+          steps: { type: 'array', items: metricStepSchema },
           values: {
             type: 'array',
             items: metricValueSchema,
             description: 'Numbers, or "NaN", "Infinity" and "-Infinity", which are kept as such.',
           },
-          timestamps: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 253402300799999 } },
+          timestamps: { type: 'array', items: metricTimestampSchema },
         },
       },
     },

@@ -1,6 +1,12 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ValidationError } from '../../../libs/domain/src/errors';
+import {
+  canonicalUuid,
+  findUnstorableValue,
+  MAX_JSON_DEPTH,
+  parseStorableTime,
+} from '../../../libs/events/src/storable';
 import { REQUEST_SCHEMAS, type RequestBodies, type RequestSchemaName } from './ingest.schemas';
 
 /** `/metrics/0/values/3` → `metrics[0].values[3]`: the field as a client would write it. */
@@ -38,7 +44,27 @@ export function describeError(error: ErrorObject): { field: string; message: str
   }
 }
 
-/** The compiled validators of every request body; compiled once at start, the ingest hot path only calls them. */
+/**
+ * What the JSON schemas cannot say, from libs/events/src/storable.ts: an occurredAt that JavaScript can read and
+ * ClickHouse can hold, and the eventId in its one canonical spelling (so every id that defaults to it is canonical).
+ */
+function settleEnvelope<T>(body: T & { eventId?: string; occurredAt?: string }): T {
+  if (body.occurredAt !== undefined) {
+    const parsed = parseStorableTime(body.occurredAt);
+    if ('reason' in parsed)
+      throw new ValidationError(`"occurredAt" is refused: ${parsed.reason}`, 'occurredAt');
+  }
+  if (body.eventId === undefined) return body;
+  const eventId = canonicalUuid(body.eventId);
+  if (eventId === null) throw new ValidationError('"eventId" must match format "uuid"', 'eventId');
+  return eventId === body.eventId ? body : { ...body, eventId };
+}
+
+/**
+ * The compiled validators of every request body; compiled once at start, the ingest hot path only calls them.
+ * Before them, one iterative walk refuses what no schema keyword can (and what would overflow their recursion):
+ * nesting deeper than MAX_JSON_DEPTH, numbers that are not finite, lone surrogates in strings and keys.
+ */
 export class RequestValidator {
   private readonly validators: { [K in RequestSchemaName]: ValidateFunction };
 
@@ -54,12 +80,14 @@ export class RequestValidator {
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ValidationError('the body must be a JSON object (Content-Type: application/json)', 'body');
     }
+    const unstorable = findUnstorableValue(body, MAX_JSON_DEPTH);
+    if (unstorable) throw new ValidationError(unstorable.message, unstorable.field);
     const validate = this.validators[name];
     if (!validate(body)) {
       const first = (validate.errors ?? [])[0];
       const { field, message } = first ? describeError(first) : { field: 'body', message: 'invalid body' };
       throw new ValidationError(message, field);
     }
-    return body as RequestBodies[K];
+    return settleEnvelope(body as RequestBodies[K]);
   }
 }

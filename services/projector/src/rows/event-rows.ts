@@ -7,6 +7,15 @@ import {
 } from '../../../../libs/events/src/run.events';
 import { evolveRun, initialRunState, type RunState } from '../../../../libs/domain/src/run/run.decider';
 import type { EventEnvelope } from '../../../../libs/events/src/envelope';
+import {
+  findUnstorableValue,
+  firstUnstorableMillis,
+  storableString,
+  storableTime,
+  storableUuid,
+  UnstorableValueError,
+  unstorableMillisReason,
+} from '../../../../libs/events/src/storable';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
 import type { LogPosition, ProjectedTable } from '../../../../libs/store/src/tables/log-position';
 import {
@@ -115,7 +124,46 @@ export function runIdOfStream(stream: string): string {
   return stream.slice(stream.indexOf(':') + 1);
 }
 
-const epochMillis = (iso: string) => Date.parse(iso);
+/** Payload times that rows hold as DateTime64 (the run snapshot's start, end and creation). */
+const PAYLOAD_TIMES = ['startTime', 'endTime', 'createdAt', 'lastSeenAt'] as const;
+/** Payload parts kept as JSON text, where any string is storable (JSON.stringify escapes a lone surrogate). */
+const KEPT_AS_JSON = new Set(['searchSpace', 'context']);
+
+/**
+ * The rules of libs/events/src/storable.ts, applied to a record already in the log: what can be made storable
+ * without loss is (the id's spelling), anything else throws UnstorableValueError naming the field, and the projector
+ * dead-letters the record (`unstorable_value`) instead of sending ClickHouse a row it would refuse or clamp.
+ */
+function checkStorable(event: StoredEvent): { id: string; occurredAt: number; recordedAt: number } {
+  const checked = {
+    id: storableUuid(event.id, 'id'),
+    occurredAt: storableTime(event.occurredAt, 'occurredAt'),
+    recordedAt: storableTime(event.recordedAt, 'recordedAt'),
+  };
+  storableString(event.stream, 'stream');
+  storableString(event.workspace, 'workspace');
+  storableString(event.actor, 'actor');
+  const payload = event.payload as Record<string, unknown>;
+  if (event.type === 'metrics.logged') {
+    event.payload.series.forEach((series, index) => {
+      const at = series.timestamps ? firstUnstorableMillis(series.timestamps) : -1;
+      if (at >= 0) {
+        const field = `payload.series[${index}].timestamps[${at}]`;
+        throw new UnstorableValueError(field, unstorableMillisReason(series.timestamps?.[at] ?? NaN) ?? '');
+      }
+    });
+    return checked;
+  }
+  for (const name of PAYLOAD_TIMES) {
+    const value = payload[name];
+    const reason = typeof value === 'number' ? unstorableMillisReason(value) : null;
+    if (reason !== null) throw new UnstorableValueError(`payload.${name}`, reason);
+  }
+  const written = Object.fromEntries(Object.entries(payload).filter(([key]) => !KEPT_AS_JSON.has(key)));
+  const finding = findUnstorableValue(written, Number.POSITIVE_INFINITY);
+  if (finding) throw new UnstorableValueError(`payload.${finding.field}`, finding.message);
+  return checked;
+}
 
 /**
  * Pure: one event → rows. Run snapshots evolve through the same `evolveRun` the deciders use, so the projection
@@ -130,7 +178,8 @@ export function addEventRows(
   prior: { run?: RunState; experiment?: ExperimentSnapshot },
   written: EventEnvelope = event,
 ): void {
-  if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, written, position)));
+  const storable = checkStorable(event);
+  if (needs('events')) rows.lines.events.push(formatEventRow(eventRow(event, written, position, storable)));
   switch (event.type) {
     case 'experiment.created':
     case 'experiment.renamed':
@@ -139,7 +188,7 @@ export function addEventRows(
       if (!needs('experiments')) return;
       const experimentId = runIdOfStream(event.stream);
       const before = rows.touchedExperiments.get(experimentId)?.state ?? prior.experiment;
-      const state = evolveExperimentSnapshot(before, event);
+      const state = evolveExperimentSnapshot(before, event, storable.occurredAt);
       if (state) rows.touchedExperiments.set(experimentId, { state, position });
       return;
     }
@@ -150,7 +199,7 @@ export function addEventRows(
           formatSweepRow({
             ...sweep,
             searchSpaceJson: JSON.stringify(searchSpace),
-            createdAt: epochMillis(event.occurredAt),
+            createdAt: storable.occurredAt,
             position,
           }),
         );
@@ -158,7 +207,7 @@ export function addEventRows(
       return;
     case 'metrics.logged': {
       if (!needs('metric_points')) return;
-      const defaultTimestamp = epochMillis(event.occurredAt);
+      const defaultTimestamp = storable.occurredAt;
       for (const series of event.payload.series) {
         appendMetricPointLines(
           rows.lines.metric_points,
@@ -193,14 +242,14 @@ export function addEventRows(
         }
       }
       if (event.type === 'run.inputs_logged' && needs('run_inputs')) {
-        const loggedAt = epochMillis(event.occurredAt);
+        const loggedAt = storable.occurredAt;
         for (const input of event.payload.inputs) {
           rows.lines.run_inputs.push(formatRunInputRow({ runId, input, loggedAt, position }));
         }
       }
       if (event.type === 'run.artifact_logged' && needs('artifacts')) {
         rows.lines.artifacts.push(
-          formatArtifactRow({ runId, ...event.payload, loggedAt: epochMillis(event.occurredAt), position }),
+          formatArtifactRow({ runId, ...event.payload, loggedAt: storable.occurredAt, position }),
         );
       }
       if (needs('runs')) {
@@ -217,9 +266,10 @@ export function addEventRows(
 function evolveExperimentSnapshot(
   before: ExperimentSnapshot | undefined,
   event: StoredEvent<ExperimentEvent>,
+  occurredAt: number,
 ): ExperimentSnapshot | undefined {
   if (event.type === 'experiment.created') {
-    return { ...event.payload, createdAt: epochMillis(event.occurredAt), archived: false };
+    return { ...event.payload, createdAt: occurredAt, archived: false };
   }
   if (!before) return undefined;
   switch (event.type) {
@@ -233,7 +283,12 @@ function evolveExperimentSnapshot(
 }
 
 /** Metric batches keep a summary of their payload here: the points themselves are in metric_points, the bytes in the log. */
-function eventRow(event: StoredEvent, written: EventEnvelope, position: LogPosition) {
+function eventRow(
+  event: StoredEvent,
+  written: EventEnvelope,
+  position: LogPosition,
+  storable: { id: string; occurredAt: number; recordedAt: number },
+) {
   const payload =
     event.type === 'metrics.logged'
       ? {
@@ -243,17 +298,18 @@ function eventRow(event: StoredEvent, written: EventEnvelope, position: LogPosit
         }
       : written.payload;
   return {
-    id: event.id,
+    id: storable.id,
     type: event.type,
     v: written.v,
     stream: event.stream,
     workspace: event.workspace,
     actor: event.actor,
-    occurredAt: epochMillis(event.occurredAt),
-    recordedAt: epochMillis(event.recordedAt),
+    occurredAt: storable.occurredAt,
+    recordedAt: storable.recordedAt,
     prevHash: event.prevHash,
     hash: event.hash,
     payloadJson: JSON.stringify(payload),
     position,
+    requestDigest: written.requestDigest ?? null,
   };
 }

@@ -29,7 +29,8 @@ const created = (startTime: number | null) =>
 function viewOfRow(line: string): RunView {
   const cells = line.split('\t').map((cell) => (cell === '\\N' ? null : cell.replace(/\\n/g, '\n')));
   const column = (name: string) => cells[RUN_COLUMNS.indexOf(name as (typeof RUN_COLUMNS)[number])];
-  const millis = (value: string | null) => (value === null ? null : Math.round(Number(value) * 1000));
+  const millis = (value: string | null) =>
+    value === null ? null : Date.parse(`${value.replace(' ', 'T')}Z`);
   return {
     runId: column('run_id')!,
     experimentId: column('experiment_id')!,
@@ -133,8 +134,8 @@ describe('addEventRows', () => {
     const rows = new BatchRows();
     addEventRows(rows, metricsEvent(2), position(7), () => true, {});
     expect(rows.lines.metric_points).toEqual([
-      'r1\tloss\t0\t0.5\t1767323045.678\trunlog.metrics\t0\t7',
-      'r1\tloss\t1\t0.5\t1767323045.678\trunlog.metrics\t0\t7',
+      'r1\tloss\t0\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
+      'r1\tloss\t1\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
     ]);
     expect(rows.points).toBe(2);
     expect(rows.lines.events).toHaveLength(1);
@@ -148,7 +149,7 @@ describe('addEventRows', () => {
     });
     addEventRows(rows, event, position(1), () => true, {});
     expect(rows.lines.metric_points).toEqual([
-      'r\\t1\ta\\\\b\t5\t-1.5e-7\t1700000000.001\trunlog.metrics\t0\t1',
+      'r\\t1\ta\\\\b\t5\t-1.5e-7\t2023-11-14 22:13:20.001\trunlog.metrics\t0\t1',
     ]);
   });
 
@@ -172,7 +173,7 @@ describe('addEventRows', () => {
     addEventRows(rows, failed, position(2), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.runs).toEqual([
-      'r1\te1\tn\tfailed\t1.000\t2.000\toom\t1.000\t\\N\t\\N\t0\t\t\\N\t\t1\t2\trunlog.metrics\t0\t2',
+      'r1\te1\tn\tfailed\t1970-01-01 00:00:01.000\t1970-01-01 00:00:02.000\toom\t1970-01-01 00:00:01.000\t\\N\t\\N\t0\t\t\\N\t\t1\t2\trunlog.metrics\t0\t2',
     ]);
   });
 
@@ -225,7 +226,7 @@ describe('addEventRows', () => {
     rows.finishSnapshots();
     expect(rows.lines.runs).toEqual([
       [
-        'r2\te1\ttrial\tfailed\t1.500\t2.500\tNaN loss\t0.500\ts1\tr1\t1\tline one\\nline two',
+        'r2\te1\ttrial\tfailed\t1970-01-01 00:00:01.500\t1970-01-01 00:00:02.500\tNaN loss\t1970-01-01 00:00:00.500\ts1\tr1\t1\tline one\\nline two',
         'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t1\t6\trunlog.metrics\t0\t6',
       ].join('\t'),
     ]);
@@ -245,7 +246,9 @@ describe('addEventRows', () => {
     );
     addEventRows(rows, stored('experiment.archived', 'experiment:e1', {}), position(5), () => true, {});
     rows.finishSnapshots();
-    expect(rows.lines.experiments).toEqual(['e1\tnew name\t1.000\t1\t5\trunlog.metrics\t0\t5']);
+    expect(rows.lines.experiments).toEqual([
+      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t5\trunlog.metrics\t0\t5',
+    ]);
   });
 
   it('writes inputs, artifacts and sweeps to their tables', () => {
@@ -296,13 +299,13 @@ describe('addEventRows', () => {
       {},
     );
     expect(rows.lines.run_inputs).toEqual([
-      'r1\tmnist\tsha256:abc\ts3://d/mnist\ttrain\t60000\t\\N\t1767323045.678\t1\trunlog.metrics\t0\t1',
+      'r1\tmnist\tsha256:abc\ts3://d/mnist\ttrain\t60000\t\\N\t2026-01-02 03:04:05.678\t1\trunlog.metrics\t0\t1',
     ]);
     expect(rows.lines.artifacts).toEqual([
-      `r1\tmodel.pt\t7\t${digest}\tapplication/x\t1767323045.678\t2\trunlog.metrics\t0\t2`,
+      `r1\tmodel.pt\t7\t${digest}\tapplication/x\t2026-01-02 03:04:05.678\t2\trunlog.metrics\t0\t2`,
     ]);
     expect(rows.lines.sweeps).toEqual([
-      's1\te1\t\tgrid\t{"lr":{"values":[0.1,0.01]}}\tval/loss\tminimize\t1767323045.678\t3\trunlog.metrics\t0\t3',
+      's1\te1\t\tgrid\t{"lr":{"values":[0.1,0.01]}}\tval/loss\tminimize\t2026-01-02 03:04:05.678\t3\trunlog.metrics\t0\t3',
     ]);
   });
 
@@ -334,6 +337,36 @@ describe('addEventRows', () => {
       'r1\tlr\t0.01\t0.01\t3\trunlog.metrics\t0\t3',
       'r1\topt\tadam\t\\N\t3\trunlog.metrics\t0\t3',
     ]);
+  });
+});
+
+describe('addEventRows on records an older version wrote (libs/events/src/storable.ts)', () => {
+  const unstorable = (field: string) => expect.objectContaining({ code: 'unstorable_value', field });
+
+  it('writes an event id in its canonical form, whatever spelling the log holds', () => {
+    const rows = new BatchRows();
+    const event = { ...metricsEvent(1), id: 'URN:UUID:01930000-0000-7000-8000-00000000000A' };
+    addEventRows(rows, event, position(1), () => true, {});
+    expect(rows.lines.events[0].split('\t')[0]).toBe('01930000-0000-7000-8000-00000000000a');
+  });
+
+  it('throws UnstorableValueError naming the field for what no rule can store', () => {
+    const add = (event: StoredEvent) => () =>
+      addEventRows(new BatchRows(), event, position(1), () => true, {});
+    expect(add(stored('run.tags_set', 'run:r1', { tags: { a: 'b' } }, '2016-12-31T23:59:60Z'))).toThrow(
+      unstorable('occurredAt'),
+    );
+    expect(add(stored('run.tags_set', 'run:r1', { tags: { a: 'b\ud800' } }))).toThrow(
+      unstorable('payload.tags.a'),
+    );
+    expect(add({ ...metricsEvent(1), id: '{01930000-0000-7000-8000-000000000000}' })).toThrow(
+      unstorable('id'),
+    );
+    const beyond = stored('metrics.logged', 'metrics:r1', {
+      runId: 'r1',
+      series: [{ key: 'loss', steps: [0, 1], values: [1, 2], timestamps: [0, 253402300799999] }],
+    });
+    expect(add(beyond)).toThrow(unstorable('payload.series[0].timestamps[1]'));
   });
 });
 
