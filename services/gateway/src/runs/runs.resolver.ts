@@ -1,5 +1,6 @@
 import { Args, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { GraphQLError } from 'graphql';
+import { ValidationError } from '../../../../libs/domain/src/errors';
+import { LIST_BOUNDS, ListSize, sizedListCost, unsizedListCost } from '../limits/list-sizes';
 import {
   Artifact,
   Experiment,
@@ -12,7 +13,10 @@ import {
   StreamEvent,
   Sweep,
 } from './runs.models';
-import { MAX_SERIES_POINTS, RunsService } from './runs.service';
+import { RunsService } from './runs.service';
+
+/** A run's lists read by one ClickHouse query per run (children and sweep are batched per list instead). */
+const PER_RUN_QUERY = unsizedListCost({ queryPerParent: true });
 
 @Resolver(() => Run)
 export class RunsResolver {
@@ -26,23 +30,19 @@ export class RunsResolver {
   @Query(() => [Run], {
     description:
       'Runs matching every filter given (at least one), newest first; deleted runs only when asked.',
+    complexity: sizedListCost(LIST_BOUNDS.runs),
   })
   runs(
     @Args('experimentId', { type: () => ID, nullable: true }) experimentId: string | undefined,
     @Args('sweepId', { type: () => ID, nullable: true }) sweepId: string | undefined,
     @Args('parentRunId', { type: () => ID, nullable: true }) parentRunId: string | undefined,
     @Args('includeDeleted', { defaultValue: false }) includeDeleted: boolean,
-    @Args('limit', { type: () => Int, defaultValue: 100 }) limit: number,
+    @ListSize(LIST_BOUNDS.runs) limit: number,
   ) {
     if (experimentId === undefined && sweepId === undefined && parentRunId === undefined) {
-      throw new GraphQLError('runs needs experimentId, sweepId or parentRunId', {
-        extensions: { code: 'BAD_USER_INPUT', field: 'experimentId' },
-      });
+      throw new ValidationError('runs needs experimentId, sweepId or parentRunId', 'experimentId');
     }
-    return this.service.runs(
-      { experimentId, sweepId, parentRunId, includeDeleted },
-      Math.min(Math.max(limit, 1), 10000),
-    );
+    return this.service.runs({ experimentId, sweepId, parentRunId, includeDeleted }, limit);
   }
 
   @Query(() => Experiment, { nullable: true })
@@ -50,12 +50,15 @@ export class RunsResolver {
     return this.service.experiment(id);
   }
 
-  @Query(() => [Experiment], { description: 'Experiments by name; archived ones only when asked.' })
+  @Query(() => [Experiment], {
+    description: 'Experiments by name; archived ones only when asked.',
+    complexity: sizedListCost(LIST_BOUNDS.experiments),
+  })
   experiments(
     @Args('includeArchived', { defaultValue: false }) includeArchived: boolean,
-    @Args('limit', { type: () => Int, defaultValue: 1000 }) limit: number,
+    @ListSize(LIST_BOUNDS.experiments) limit: number,
   ) {
-    return this.service.experiments(includeArchived, Math.min(Math.max(limit, 1), 10000));
+    return this.service.experiments(includeArchived, limit);
   }
 
   @Query(() => Sweep, { name: 'sweep', nullable: true })
@@ -63,75 +66,88 @@ export class RunsResolver {
     return this.service.sweep(id);
   }
 
-  @Query(() => [RunInput], { description: 'Lineage: every run that read the dataset with this digest.' })
+  @Query(() => [RunInput], {
+    description: 'Lineage: every run that read the dataset with this digest.',
+    complexity: unsizedListCost({ queryPerParent: false }),
+  })
   runsReadingInput(@Args('digest') digest: string) {
     return this.service.inputs({ digest });
   }
 
-  @Query(() => [Artifact], { description: 'Lineage: every run path holding the bytes with this sha256.' })
+  @Query(() => [Artifact], {
+    description: 'Lineage: every run path holding the bytes with this sha256.',
+    complexity: unsizedListCost({ queryPerParent: false }),
+  })
   artifactsWithDigest(@Args('digest') digest: string) {
     return this.service.artifacts({ digest });
   }
 
   @Query(() => MetricSeries, {
     description: 'At most maxPoints points; past that, min and max per step bucket.',
+    // Costed as if every point carried the whole selection: the points list cannot see maxPoints.
+    complexity: sizedListCost(LIST_BOUNDS.seriesPoints),
   })
   metricSeries(
     @Args('runId', { type: () => ID }) runId: string,
     @Args('key') key: string,
-    @Args('maxPoints', { type: () => Int, defaultValue: 1000 }) maxPoints: number,
+    @Args('maxPoints', { type: () => Int, defaultValue: LIST_BOUNDS.seriesPoints.defaultSize })
+    maxPoints: number,
   ) {
-    if (maxPoints < 2 || maxPoints > MAX_SERIES_POINTS) {
-      throw new GraphQLError(`maxPoints must be between 2 and ${MAX_SERIES_POINTS}`, {
-        extensions: { code: 'BAD_USER_INPUT', field: 'maxPoints' },
-      });
+    const { maxSize } = LIST_BOUNDS.seriesPoints;
+    if (maxPoints < 2 || maxPoints > maxSize) {
+      throw new ValidationError(`maxPoints must be between 2 and ${maxSize}`, 'maxPoints');
     }
     return this.service.metricSeries(runId, key, maxPoints);
   }
 
   @Query(() => [StreamEvent], {
     description: "A run's lifecycle events in log order, with actor and hash chain.",
+    complexity: sizedListCost(LIST_BOUNDS.runHistory),
   })
   runHistory(
     @Args('runId', { type: () => ID }) runId: string,
-    @Args('limit', { type: () => Int, defaultValue: 1000 }) limit: number,
+    @ListSize(LIST_BOUNDS.runHistory) limit: number,
   ) {
-    return this.service.runHistory(runId, Math.min(Math.max(limit, 1), 100000));
+    return this.service.runHistory(runId, limit);
   }
 
-  @Query(() => [ProjectionLag])
+  @Query(() => [ProjectionLag], { complexity: unsizedListCost({ queryPerParent: false }) })
   projectionLag() {
     return this.service.projectionLag();
   }
 
-  @ResolveField(() => [KeyValue])
+  @ResolveField(() => [KeyValue], { complexity: PER_RUN_QUERY })
   params(@Parent() run: Run) {
     return this.service.params(run.id);
   }
 
-  @ResolveField(() => [KeyValue])
+  @ResolveField(() => [KeyValue], { complexity: PER_RUN_QUERY })
   tags(@Parent() run: Run) {
     return this.service.tags(run.id);
   }
 
-  @ResolveField(() => [MetricSummary])
+  @ResolveField(() => [MetricSummary], { complexity: PER_RUN_QUERY })
   metrics(@Parent() run: Run) {
     return this.service.metrics(run.id);
   }
 
-  @ResolveField(() => [RunInput])
+  @ResolveField(() => [RunInput], { complexity: PER_RUN_QUERY })
   inputs(@Parent() run: Run) {
     return this.service.inputs({ runId: run.id });
   }
 
   @ResolveField(() => [Artifact], {
     description: 'Latest upload per path, optionally under a folder prefix.',
+    complexity: PER_RUN_QUERY,
   })
   artifacts(@Parent() run: Run, @Args('prefix', { defaultValue: '' }) prefix: string) {
     return this.service.artifacts({ runId: run.id, prefix });
   }
 
-  @ResolveField(() => [Run], { description: 'Runs whose parent this is (not deleted).' })
+  @ResolveField(() => [Run], {
+    description: 'Runs whose parent this is (not deleted).',
+    complexity: unsizedListCost({ queryPerParent: false }),
+  })
   children(@Parent() run: Run) {
     return this.service.childRuns(run.id);
   }

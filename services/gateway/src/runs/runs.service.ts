@@ -8,8 +8,6 @@ import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/p
 import { Batcher } from '../batcher';
 import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
 
-export const MAX_SERIES_POINTS = 10000;
-
 /** Reads for dashboards: ClickHouse projections only; the log is asked only how far behind they are. */
 @Injectable()
 export class RunsService {
