@@ -38,6 +38,8 @@ describe('ClickHouse migrations', () => {
       '002_store_identity.sql',
       '003_run_record.sql',
       '004_run_started.sql',
+      '005_dead_letters.sql',
+      '006_event_request_digest.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -52,6 +54,7 @@ describe('ClickHouse migrations', () => {
         'sweeps',
         'run_inputs',
         'artifacts',
+        'dead_letters',
       ]),
     );
     expect(await applyMigrations(ch, migrations)).toEqual([]);
@@ -65,10 +68,10 @@ describe('ClickHouse migrations', () => {
 
   it('applies a new numbered migration in order', async () => {
     writeFileSync(
-      join(migrations, '005_add_notes.sql'),
+      join(migrations, '099_add_notes.sql'),
       'CREATE TABLE IF NOT EXISTS {{database}}.notes (run_id String, note String) ENGINE = MergeTree ORDER BY run_id;\n',
     );
-    expect(await applyMigrations(ch, migrations)).toEqual(['005_add_notes.sql']);
+    expect(await applyMigrations(ch, migrations)).toEqual(['099_add_notes.sql']);
     expect(await tables()).toContain('notes');
   });
 

@@ -1,20 +1,36 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import { createGraphqlErrorFormatter } from './graphql-errors';
+import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
+import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
+
+const logger = new Logger('GraphQL');
+
+function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedError): void {
+  const where = formatted.path ? ` at ${formatted.path.join('.')}` : '';
+  logger.error(`${formatted.message}${where}`, error instanceof Error ? error.stack : undefined);
+}
 
 /** GraphQL, code-first: the schema is generated from the resolvers and models. */
 @Module({
   imports: [
-    GraphQLModule.forRoot<ApolloDriverConfig>({
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      autoSchemaFile: true,
-      sortSchema: true,
-      path: '/graphql',
-      introspection: true,
+      inject: [GRAPHQL_LIMITS],
+      useFactory: (limits: GraphqlLimitsConfig): ApolloDriverConfig => ({
+        autoSchemaFile: true,
+        sortSchema: true,
+        path: '/graphql',
+        ...graphqlLimitOptions(limits),
+        formatError: createGraphqlErrorFormatter({ logInternalError: logInternalGraphqlError }),
+      }),
     }),
   ],
-  providers: [RunsResolver, RunsService],
+  providers: [RunsResolver, RunsService, DeadLettersResolver, DeadLettersService],
 })
 export class GatewayModule {}

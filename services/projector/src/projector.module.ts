@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { ReprojectionController } from './dead-letters/reprojection.controller';
+import { ReprojectionService } from './dead-letters/reprojection.service';
 import { ProjectorService } from './projector.service';
 
-/** The projector feature: one log subscription feeding ClickHouse. EVENT_LOG and CLICKHOUSE come from infrastructure. */
-@Module({ providers: [ProjectorService], exports: [ProjectorService] })
+/**
+ * The projector feature: one log subscription feeding ClickHouse, and the admin route that re-projects dead
+ * letters. EVENT_LOG and CLICKHOUSE come from infrastructure.
+ */
+@Module({
+  controllers: [ReprojectionController],
+  providers: [ProjectorService, ReprojectionService],
+  exports: [ProjectorService],
+})
 export class ProjectorModule {}

@@ -2,35 +2,29 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { v5 as uuidv5 } from 'uuid';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import {
   EVENT_LOG,
   type ConsumedBatch,
-  type LogRecord,
   type EventLog,
   type Subscription,
 } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
-import { getExperiment, getRun, type RunView } from '../../../libs/store/src/queries/run.queries';
-import {
-  getProjectionWatermarks,
-  PROJECTED_TABLES,
-  type ProjectedTable,
-} from '../../../libs/store/src/tables/log-position';
 import { insertTsvLines } from '../../../libs/store/src/tables/projection-rows';
-import type { RunState } from '../../../libs/domain/src/run/run.decider';
-import {
-  addEventRows,
-  BatchRows,
-  runIdOfStream,
-  splitByPoints,
-  type ExperimentSnapshot,
-} from './rows/event-rows';
-import { createParseRecordStep } from './steps/parse-record.step';
+import { DeadLetterEvents } from './dead-letters/dead-letter-events';
+import { createDeadLettersProjection } from './dead-letters/dead-letters.projection';
+import { BatchGate } from './pipeline/batch-gate';
+import { describeError } from './pipeline/insert-errors';
+import { createProjectBatchPipeline, type ProjectBatchPipeline } from './pipeline/project-batch.pipeline';
+import { ProjectionState } from './pipeline/projection-state';
+import { createBuildRowsStep, type BuildRowsStep } from './steps/build-rows.step';
+import { createParseRecordStep, type ParseRecordDeps, type ParseRecordStep } from './steps/parse-record.step';
+
+export { runStateFromView } from './rows/run-state-from-view';
 
 export interface ProjectorConfig {
   groupId: string;
@@ -39,6 +33,8 @@ export interface ProjectorConfig {
   runCacheSize: number;
   /** Rows per insert, at most (a single record larger than this still goes in one insert). */
   maxInsertRows: number;
+  /** /healthz says degraded when the group's position has not moved for this long while there is lag. */
+  stallMs?: number;
   /**
    * Fault injection for the crash tests: after this many batches were inserted, the process kills itself before
    * the log records the position — the one window where a naive projector would double rows.
@@ -47,7 +43,8 @@ export interface ProjectorConfig {
 }
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
-const DEAD_LETTER_NAMESPACE = '6f1d9a52-4c1e-4b8e-9a63-2f0f4b7c9e11';
+/** Optional: upcasters beyond the built-in ones (a fix deployed for records already in the log); tests bind it. */
+export const PROJECTOR_PARSE_DEPS = Symbol('PROJECTOR_PARSE_DEPS');
 
 export interface ProjectorStats {
   batches: number;
@@ -56,38 +53,68 @@ export interface ProjectorStats {
   deadLetters: number;
 }
 
+/** The topics whose records become projections, and the one that tells which records did not. */
+export const PROJECTED_TOPICS = [TOPICS.lifecycle, TOPICS.metrics] as const;
+
 /**
- * Log → ClickHouse. Per batch: parse → rows (pure) → one insert per table → the log commits the group's position
- * only after every insert resolved. A crash in between is repaired at start: each table's highest projected offset
- * (its watermark) tells which records it already holds.
+ * Log → ClickHouse: subscribes the group to the projected topics and the deadletter topic and hands each batch to
+ * its pipeline. The log commits the group's position only after the pipeline resolved; a crash in between is
+ * repaired at start by each table's watermark (its highest projected offset).
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projector');
-  private readonly parseRecord = createParseRecordStep();
-  private readonly watermarks = new Map<string, Map<ProjectedTable, number>>();
-  private readonly runCache = new Map<string, RunState>();
+  readonly parseRecord: ParseRecordStep;
+  readonly state: ProjectionState;
+  readonly buildRows: BuildRowsStep;
+  readonly deadLetterEvents: DeadLetterEvents;
+  readonly gate = new BatchGate();
+  private readonly projectBatchPipeline: ProjectBatchPipeline;
+  private readonly projectDeadLetters: ReturnType<typeof createDeadLettersProjection>;
   private subscription: Subscription | null = null;
   private batchStartedAt: number | null = null;
   readonly stats: ProjectorStats = { batches: 0, records: 0, points: 0, deadLetters: 0 };
 
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
-    @Inject(CLICKHOUSE) private readonly ch: ClickHouse,
-    @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorConfig,
-  ) {}
+    @Inject(CLICKHOUSE) readonly ch: ClickHouse,
+    @Inject(PROJECTOR_CONFIG) readonly config: ProjectorConfig,
+    @Optional() @Inject(PROJECTOR_PARSE_DEPS) parseDeps?: Partial<ParseRecordDeps>,
+  ) {
+    this.parseRecord = createParseRecordStep(parseDeps);
+    this.state = new ProjectionState(ch, config.runCacheSize);
+    this.buildRows = createBuildRowsStep(this.state);
+    this.deadLetterEvents = new DeadLetterEvents(log, config.groupId);
+    this.projectBatchPipeline = createProjectBatchPipeline(
+      { maxInsertRows: config.maxInsertRows },
+      {
+        parseRecord: this.parseRecord,
+        buildRows: this.buildRows,
+        state: this.state,
+        insert: (table, lines) => insertTsvLines(ch, table, lines),
+        ping: this.ping,
+        deadLettered: async (letters) => {
+          this.logger.warn(
+            `dead-lettering ${letters[0].topic}/${letters[0].partition}@${letters[0].offset}: ${letters[0].reason}`,
+          );
+          await this.deadLetterEvents.deadLettered(letters);
+        },
+        afterInsert: this.crashHook(config.crashAfterInsertedBatches),
+      },
+    );
+    this.projectDeadLetters = createDeadLettersProjection({ ch, groupId: config.groupId });
+  }
 
   onApplicationBootstrap(): void {
     this.subscription = this.log.subscribe({
       groupId: this.config.groupId,
-      topics: [TOPICS.lifecycle, TOPICS.metrics],
+      topics: [...PROJECTED_TOPICS, TOPICS.deadletter],
       maxBatchRecords: this.config.maxBatchRecords,
       eachBatch: (batch) => this.projectBatch(batch),
       onError: (error) => {
-        // Our in-memory view may be ahead of what ClickHouse holds: forget it and re-read before the retry.
-        this.watermarks.clear();
-        this.runCache.clear();
-        this.logger.error(`batch failed, will retry: ${String(error)}`);
+        // An insert may have landed without our knowing: forget the watermarks and snapshots, read them again.
+        this.state.forget();
+        this.logger.error(`batch failed, will retry: ${describeError(error)}`);
       },
     });
   }
@@ -97,14 +124,22 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async projectBatch(batch: ConsumedBatch): Promise<void> {
-    this.batchStartedAt = Date.now();
-    try {
-      for (const records of splitByPoints(batch.records, this.config.maxInsertRows)) {
-        await this.projectRecords(batch, records);
-      }
-    } finally {
-      this.batchStartedAt = null;
+    if (batch.topic === TOPICS.deadletter) {
+      await this.projectDeadLetters(batch);
+      return;
     }
+    await this.gate.shared(async () => {
+      this.batchStartedAt = Date.now();
+      try {
+        const counts = await this.projectBatchPipeline(batch);
+        this.stats.batches += counts.groups;
+        this.stats.records += counts.records;
+        this.stats.points += counts.points;
+        this.stats.deadLetters += counts.deadLetters;
+      } finally {
+        this.batchStartedAt = null;
+      }
+    });
   }
 
   /** How long the batch in hand has been running: a stalled projector shows here, and /healthz says degraded. */
@@ -112,151 +147,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return this.batchStartedAt === null ? 0 : Date.now() - this.batchStartedAt;
   }
 
-  /**
-   * One insert per table for these records, in offset order. Each insert is kept to one MergeTree part (so it lands
-   * whole or not at all), which is what makes a table's highest offset a trustworthy watermark.
-   */
-  private async projectRecords(batch: ConsumedBatch, records: LogRecord[]): Promise<void> {
-    const watermarks = await this.watermarksFor(batch.topic, batch.partition);
-    const rows = new BatchRows();
-    const deadLetters: { offset: number; reason: string; error: string }[] = [];
-    for (const record of records) {
-      const parsed = this.parseRecord({ record });
-      if (parsed.kind !== 'ok') {
-        deadLetters.push({
-          offset: record.offset,
-          reason: parsed.reason,
-          error: parsed.kind === 'dlq' ? String(parsed.error) : '',
-        });
-        continue;
-      }
-      const { event } = parsed.value;
-      const needs = (table: ProjectedTable) => record.offset > (watermarks.get(table) ?? -1);
-      const id = runIdOfStream(event.stream);
-      const run =
-        event.stream.startsWith('run:') && needs('runs') ? await this.runState(id, rows) : undefined;
-      const experiment =
-        event.stream.startsWith('experiment:') && needs('experiments')
-          ? await this.experimentSnapshot(id, rows)
-          : undefined;
-      addEventRows(
-        rows,
-        event,
-        { topic: batch.topic, partition: batch.partition, offset: record.offset },
-        needs,
-        { run, experiment },
-        record.event,
-      );
-    }
-    rows.finishSnapshots();
-    if (deadLetters.length > 0) await this.deadLetter(batch, deadLetters);
-    // Independent tables: insert them concurrently; every one must succeed before the position moves.
-    await Promise.all(PROJECTED_TABLES.map((table) => insertTsvLines(this.ch, table, rows.lines[table])));
-    if (this.stats.batches + 1 === this.config.crashAfterInsertedBatches)
-      process.kill(process.pid, 'SIGKILL');
-    const last = records[records.length - 1].offset;
-    for (const table of PROJECTED_TABLES) if (rows.lines[table].length > 0) watermarks.set(table, last);
-    for (const [runId, { state }] of rows.touchedRuns) this.cacheRun(runId, state);
-    this.stats.batches += 1;
-    this.stats.records += records.length;
-    this.stats.points += rows.points;
-    this.stats.deadLetters += deadLetters.length;
-  }
-
-  private async watermarksFor(topic: string, partition: number): Promise<Map<ProjectedTable, number>> {
-    const key = `${topic}/${partition}`;
-    let marks = this.watermarks.get(key);
-    if (!marks) {
-      marks = new Map();
-      for (const table of PROJECTED_TABLES) {
-        const offset = (await getProjectionWatermarks(this.ch, table, topic)).get(partition);
-        if (offset !== undefined) marks.set(table, offset);
-      }
-      this.watermarks.set(key, marks);
-    }
-    return marks;
-  }
-
-  private async runState(runId: string, rows: BatchRows): Promise<RunState | undefined> {
-    if (rows.touchedRuns.has(runId)) return undefined;
-    const cached = this.runCache.get(runId);
-    if (cached) return cached;
-    const view = await getRun(this.ch, runId);
-    return view ? runStateFromView(view) : undefined;
-  }
-
-  /** Experiments change rarely: their last row is read back when a batch changes one, no cache. */
-  private async experimentSnapshot(
-    experimentId: string,
-    rows: BatchRows,
-  ): Promise<ExperimentSnapshot | undefined> {
-    if (rows.touchedExperiments.has(experimentId)) return undefined;
-    return (await getExperiment(this.ch, experimentId)) ?? undefined;
-  }
-
-  private cacheRun(runId: string, state: RunState): void {
-    this.runCache.delete(runId);
-    this.runCache.set(runId, state);
-    // Map keeps insertion order: the first key is the least recently written.
-    if (this.runCache.size > this.config.runCacheSize) {
-      this.runCache.delete(this.runCache.keys().next().value as string);
-    }
-  }
-
-  private async deadLetter(
-    batch: ConsumedBatch,
-    letters: { offset: number; reason: string; error: string }[],
-  ) {
-    this.logger.warn(`dead-lettering ${letters.length} record(s) of ${batch.topic}: ${letters[0].reason}`);
-    await this.log.appendToStream(
-      TOPICS.deadletter,
-      `deadletter:${this.config.groupId}`,
-      letters.map((letter) => ({
-        // Derived from the position so a re-projected batch dead-letters each record once.
-        id: uuidv5(
-          `${this.config.groupId}/${batch.topic}/${batch.partition}/${letter.offset}`,
-          DEAD_LETTER_NAMESPACE,
-        ),
-        type: 'projection.deadlettered',
-        v: 1,
-        workspace: 'system',
-        actor: this.config.groupId,
-        occurredAt: new Date().toISOString(),
-        payload: { topic: batch.topic, partition: batch.partition, ...letter },
-      })),
-    );
-  }
-}
-
-/**
- * Params, tags, inputs and artifacts live in their own tables; a run's row needs only the snapshot fields, which
- * the runs table holds in full.
- */
-export function runStateFromView(view: RunView): RunState {
-  const base = {
-    runId: view.runId,
-    experimentId: view.experimentId,
-    name: view.name,
-    createdAt: view.createdAt,
-    startTime: view.started ? view.startTime : null,
-    sweepId: view.sweepId,
-    parentRunId: view.parentRunId,
-    deleted: view.deleted,
-    note: view.note,
-    context: view.context,
-    params: {},
-    tags: {},
-    artifacts: {},
-    inputs: [],
+  readonly ping = async (): Promise<boolean> => {
+    const answer = await this.ch.client.ping().catch(() => ({ success: false }));
+    return answer.success;
   };
-  if (view.status === 'queued' || view.status === 'running' || view.status === 'stale') {
-    return { ...base, status: view.status };
+
+  /** The crash tests' fault: SIGKILL after the n-th group landed, before the log records its position. */
+  private crashHook(afterGroups: number | undefined): () => void {
+    let landed = 0;
+    return () => {
+      landed += 1;
+      if (landed === afterGroups) process.kill(process.pid, 'SIGKILL');
+    };
   }
-  return {
-    ...base,
-    status: view.status as 'finished' | 'failed' | 'killed',
-    endTime: view.endTime ?? view.startTime,
-    failureReason: view.failureReason,
-    stackTrace: view.stackTrace,
-  };
 }

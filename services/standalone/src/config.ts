@@ -31,8 +31,19 @@ export interface RunlogConfig {
   staleAfterMs: number;
   projectorBatchRecords: number;
   projectorMaxInsertRows: number;
+  /** /healthz turns degraded when the projector's position has not moved for this long while there is lag. */
+  projectorStallMs: number;
   logLevel: string;
   faultProjectorCrashAfterInsertedBatches?: number;
+  /** What a GraphQL request may ask for (services/gateway/src/limits/graphql-limits.ts). */
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+    maxCost: number;
+  };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -50,6 +61,13 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: r
   if (!(values as readonly string[]).includes(raw))
     throw new Error(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 function roles(raw: string | undefined): Role[] {
@@ -152,9 +170,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     staleAfterMs: integer(env, 'RUNLOG_STALE_AFTER_MS', 15 * 60_000, 0),
     projectorBatchRecords: integer(env, 'RUNLOG_PROJECTOR_BATCH_RECORDS', 200, 1),
     projectorMaxInsertRows: integer(env, 'RUNLOG_PROJECTOR_MAX_INSERT_ROWS', 500_000, 1),
+    projectorStallMs: integer(env, 'RUNLOG_PROJECTOR_STALL_MS', 60_000, 1),
     logLevel: env.RUNLOG_LOG_LEVEL || 'warn',
     faultProjectorCrashAfterInsertedBatches: env.RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES
       ? integer(env, 'RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES', 0, 1)
       : undefined,
+    // Limits a dashboard never meets: the queries the tests and README send reach depth 5, 3 aliases, ~100
+    // tokens and a cost of 6,000; one listing of 10,000 runs with 11 columns costs 120,000 and passes.
+    graphql: {
+      introspection: flag(env, 'RUNLOG_GRAPHQL_INTROSPECTION', env.NODE_ENV !== 'production'),
+      maxDepth: integer(env, 'RUNLOG_GRAPHQL_MAX_DEPTH', 10, 1),
+      maxAliases: integer(env, 'RUNLOG_GRAPHQL_MAX_ALIASES', 50, 0),
+      maxDirectives: integer(env, 'RUNLOG_GRAPHQL_MAX_DIRECTIVES', 20, 0),
+      maxTokens: integer(env, 'RUNLOG_GRAPHQL_MAX_TOKENS', 2000, 100),
+      maxCost: integer(env, 'RUNLOG_GRAPHQL_MAX_COST', 150_000, 1),
+    },
   };
 }

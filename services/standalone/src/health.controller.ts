@@ -1,8 +1,16 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import { Gauge, Registry } from 'prom-client';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
+import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
+import { countOpenDeadLetters } from '../../../libs/store/src/tables/dead-letters.table';
 import { ARTIFACT_LOCATION } from './infrastructure.module';
-import { ProjectorService } from '../../projector/src/projector.service';
+import { DEFAULT_STALL_MS, ProjectionHealth } from '../../projector/src/health/projection-health';
+import {
+  PROJECTOR_CONFIG,
+  ProjectorService,
+  type ProjectorConfig,
+} from '../../projector/src/projector.service';
 
 /** sha256 of no bytes: asking whether it is stored proves the artifact store answers, whatever the answer. */
 const EMPTY_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -12,12 +20,25 @@ const STALLED_BATCH_MS = 120_000;
 
 @Controller()
 export class HealthController {
+  private readonly projection: ProjectionHealth;
+  private readonly registry = new Registry();
+
   constructor(
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(ARTIFACT_LOCATION) private readonly artifactLocation: string,
+    @Inject(EVENT_LOG) log: EventLog,
+    @Inject(PROJECTOR_CONFIG) projectorConfig: ProjectorConfig,
     @Optional() @Inject(CLICKHOUSE) private readonly ch?: ClickHouse,
     @Optional() private readonly projector?: ProjectorService,
-  ) {}
+  ) {
+    this.projection = new ProjectionHealth({
+      log,
+      groupId: projectorConfig.groupId,
+      ch,
+      stallMs: projectorConfig.stallMs ?? DEFAULT_STALL_MS,
+    });
+    this.registerMetrics();
+  }
 
   @Get('healthz')
   async health() {
@@ -27,12 +48,55 @@ export class HealthController {
       () => true,
       () => false,
     );
-    const degraded = clickhouse === false || !artifactsReachable || batchInFlightMs > STALLED_BATCH_MS;
+    const projection = clickhouse === false ? null : await this.projection.report();
+    const degraded =
+      clickhouse === false ||
+      !artifactsReachable ||
+      batchInFlightMs > STALLED_BATCH_MS ||
+      projection?.degraded === true;
     return {
       status: degraded ? 'degraded' : 'ok',
       clickhouse,
       artifacts: { location: this.artifactLocation, reachable: artifactsReachable },
       projector: this.projector ? { ...this.projector.stats, batchInFlightMs } : null,
+      projection,
     };
+  }
+
+  /** Prometheus text format: dead letters and projection lag, read when scraped. */
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private registerMetrics(): void {
+    const ch = this.ch;
+    if (ch) {
+      new Gauge({
+        name: 'runlog_projector_dead_letters',
+        help: 'Records the projector dead-lettered and that are not re-projected yet, per topic',
+        labelNames: ['topic', 'state'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const [topic, open] of await countOpenDeadLetters(ch))
+            this.set({ topic, state: 'open' }, open);
+        },
+      });
+    }
+    const projection = this.projection;
+    new Gauge({
+      name: 'runlog_projection_lag_records',
+      help: "Offsets between the log's end and the projector group's committed position, per topic and partition",
+      labelNames: ['topic', 'partition'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const entry of (await projection.report()).lag) {
+          this.set({ topic: entry.topic, partition: String(entry.partition) }, entry.lag);
+        }
+      },
+    });
   }
 }

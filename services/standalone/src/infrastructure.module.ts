@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
+import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
 import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
 import { LIVENESS_CONFIG, type LivenessConfig } from '../../ingest/src/liveness';
@@ -16,6 +17,7 @@ export interface Infrastructure {
   liveness: LivenessConfig;
   /** Where artifact content goes, and a description of it for /healthz. */
   artifacts: { store: ArtifactStore; location: string; maxBytes: number };
+  graphqlLimits: GraphqlLimitsConfig;
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
@@ -33,6 +35,7 @@ export class InfrastructureModule {
       { provide: ARTIFACT_STORE, useValue: infra.artifacts.store },
       { provide: ARTIFACT_LOCATION, useValue: infra.artifacts.location },
       { provide: ARTIFACT_MAX_BYTES, useValue: infra.artifacts.maxBytes },
+      { provide: GRAPHQL_LIMITS, useValue: infra.graphqlLimits },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -15,6 +15,7 @@ import { createClickHouse } from '../../../libs/store/src/clickhouse';
 import { applyMigrations } from '../../../libs/store/src/migrations';
 import { storeIdentity } from '../../../libs/store/src/tables/store-identity';
 import { GatewayModule } from '../../gateway/src/gateway.module';
+import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
@@ -103,6 +104,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           maxBatchRecords: config.projectorBatchRecords,
           runCacheSize: 10000,
           maxInsertRows: config.projectorMaxInsertRows,
+          stallMs: config.projectorStallMs,
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
         },
         ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
@@ -112,15 +114,24 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           location: describeArtifactStore(config),
           maxBytes: config.maxArtifactBytes,
         },
+        graphqlLimits: config.graphql,
       },
       config.roles,
     ),
     { bodyParser: false, logger: LOG_LEVELS.slice(0, level + 1) },
   );
+  // Before any body is read: declared sizes over the cap (413) and non-JSON bodies on the API (415).
+  app.use(
+    createHttpBoundary({
+      apiPrefix: '/api/v1',
+      maxJsonBytes: config.maxBodyBytes,
+      maxUploadBytes: config.maxArtifactBytes,
+    }),
+  );
   // JSON bodies everywhere but artifact uploads, whose body is the file and is streamed to the store as it comes.
-  const json = express.json({ limit: config.maxBodyBytes });
+  const json = express.json({ limit: config.maxBodyBytes, verify: refuseInvalidUtf8 });
   app.use((request: Request, response: Response, next: NextFunction) =>
-    request.method === 'PUT' && request.path.includes('/artifacts/') ? next() : json(request, response, next),
+    isArtifactUpload(request) ? next() : json(request, response, next),
   );
   app.use(bodyParserErrorHandler);
   // No app.enableShutdownHooks(): main() owns SIGINT/SIGTERM and calls app.close(), which runs the same hooks. With

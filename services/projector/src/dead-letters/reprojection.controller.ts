@@ -1,0 +1,32 @@
+import { Controller, Logger, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { ReprojectionService } from './reprojection.service';
+
+/**
+ * Served only by a process with the projector role: chDB is single-process, so on the embedded stack nothing but
+ * the running projector can write the projections. Answers one JSON line per dead letter as it is handled, then a
+ * summary line (`npm run deadletters:reproject` prints them).
+ */
+@Controller('admin/dead-letters')
+export class ReprojectionController {
+  private readonly logger = new Logger('reprojection');
+
+  constructor(private readonly reprojection: ReprojectionService) {}
+
+  @Post('reproject')
+  async reproject(@Res() response: Response): Promise<void> {
+    response.status(200).type('application/x-ndjson');
+    try {
+      const summary = await this.reprojection.reprojectOpen((result) => {
+        response.write(`${JSON.stringify(result)}\n`);
+      });
+      response.end(`${JSON.stringify({ done: true, ...summary })}\n`);
+    } catch (error) {
+      // Headers are gone by now: the failure is the last line, and the CLI exits non-zero on it.
+      this.logger.error(`re-projection stopped: ${String(error)}`);
+      response.end(
+        `${JSON.stringify({ done: false, error: error instanceof Error ? error.message : String(error) })}\n`,
+      );
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { TOPICS } from '../../../../libs/events/src/envelope';
+import type { EventLog } from '../../../../libs/log/src/event-log';
+import type { ClickHouse } from '../../../../libs/store/src/clickhouse';
+import { countOpenDeadLetters } from '../../../../libs/store/src/tables/dead-letters.table';
+
+export interface TopicLag {
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  endOffset: number;
+  lag: number;
+}
+
+export interface ProjectionReport {
+  lag: TopicLag[];
+  /** Open dead letters per topic; null where this process has no ClickHouse to ask. */
+  deadLetters: Record<string, number> | null;
+  /** How long the group's position has not moved while there was something to read. */
+  stalledForMs: number;
+  stalled: boolean;
+  degraded: boolean;
+}
+
+export const DEFAULT_STALL_MS = 60_000;
+
+/**
+ * The projection as the log and the dead_letters table see it, whichever process asks (a gateway without the
+ * projector role too). "Has not advanced" is observed here: the committed offsets are compared with those of the
+ * previous report, and the clock starts when this process first saw them, so a fresh process never reports a stall.
+ */
+export class ProjectionHealth {
+  private lastPositions = '';
+  private lastAdvancedAt: number;
+
+  constructor(
+    private readonly deps: {
+      log: EventLog;
+      groupId: string;
+      ch?: ClickHouse;
+      stallMs: number;
+      now?: () => number;
+    },
+  ) {
+    this.lastAdvancedAt = this.now();
+  }
+
+  async report(): Promise<ProjectionReport> {
+    const lag = await this.lag();
+    const deadLetters = this.deps.ch ? Object.fromEntries(await countOpenDeadLetters(this.deps.ch)) : null;
+    const positions = JSON.stringify(
+      lag.map(({ topic, partition, committedOffset }) => [topic, partition, committedOffset]),
+    );
+    const behind = lag.some((entry) => entry.lag > 0);
+    if (positions !== this.lastPositions || !behind) this.lastAdvancedAt = this.now();
+    this.lastPositions = positions;
+    const stalledForMs = behind ? this.now() - this.lastAdvancedAt : 0;
+    const stalled = stalledForMs > this.deps.stallMs;
+    const openDeadLetters = Object.values(deadLetters ?? {}).some((count) => count > 0);
+    return { lag, deadLetters, stalledForMs, stalled, degraded: stalled || openDeadLetters };
+  }
+
+  private async lag(): Promise<TopicLag[]> {
+    const lags: TopicLag[] = [];
+    for (const topic of [TOPICS.lifecycle, TOPICS.metrics, TOPICS.deadletter]) {
+      const [ends, committed] = await Promise.all([
+        this.deps.log.endOffsets(topic),
+        this.deps.log.committedOffsets(this.deps.groupId, topic),
+      ]);
+      for (const [partition, endOffset] of ends) {
+        const committedOffset = committed.get(partition) ?? 0;
+        lags.push({
+          topic,
+          partition,
+          committedOffset,
+          endOffset,
+          lag: Math.max(0, endOffset - committedOffset),
+        });
+      }
+    }
+    return lags;
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+}
