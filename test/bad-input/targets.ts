@@ -1,0 +1,148 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { send } from '../support/runlog-client';
+import type { DocumentedOperation } from './operations';
+
+/**
+ * The objects the cases act on, with ids chosen here (each suite's server starts empty), so that cases can be
+ * generated when jest collects them. Every operation gets its own scratch object, in the state where its valid
+ * request would be accepted: a request wrongly accepted then changes that object only, not the other routes' cases.
+ */
+export const BASE_EXPERIMENT = 'bi-exp';
+export const ARCHIVED_EXPERIMENT = 'bi-exp-archived';
+export const ENDED_RUN = 'bi-run-ended';
+export const DELETED_RUN = 'bi-run-deleted';
+export const ARTIFACT_RUN = 'bi-run-artifacts';
+export const IDEMPOTENCY_RUN = 'bi-run-idempotency';
+export const OTHER_RUN = 'bi-run-other';
+export const UNKNOWN_ID = 'bi-no-such-object';
+
+export const ARTIFACT_CONTENT = 'bad-input artifact\n';
+export const ARTIFACT_DIGEST = createHash('sha256').update(ARTIFACT_CONTENT).digest('hex');
+export const ARTIFACT_PATH = 'reports/summary.txt';
+
+/** A request accepted during setup: its event id is then reused by other requests (issue 10, item 6). */
+export const USED_EVENT_ID = randomUUID();
+export const USED_REQUEST = {
+  path: `/api/v1/runs/${IDEMPOTENCY_RUN}/tags`,
+  body: { eventId: USED_EVENT_ID, tags: { stage: 'one' } },
+};
+
+type ScratchState = 'running' | 'queued' | 'deleted' | 'active' | 'archived';
+
+const SCRATCH_STATE: Record<string, ScratchState> = {
+  'POST /api/v1/runs/{runId}/start': 'queued',
+  'POST /api/v1/runs/{runId}/restore': 'deleted',
+  'POST /api/v1/experiments/{experimentId}/restore': 'archived',
+};
+
+/** `POST /api/v1/runs/{runId}/tags/delete` → `bi-post-runs-tags-delete`. */
+function slug(operation: DocumentedOperation): string {
+  const words = operation.template
+    .replace('/api/v1/', '')
+    .replace(/\{\w+\}/g, '')
+    .split(/[^a-z]+/i)
+    .filter(Boolean);
+  return ['bi', operation.method.toLowerCase(), ...words].join('-').slice(0, 64);
+}
+
+/** The path values of an operation's own scratch object (downloads read the run that has an artifact). */
+export function scratchPathValues(operation: DocumentedOperation): Record<string, string> {
+  if (operation.method === 'GET' && operation.pathParams.includes('runId'))
+    return { runId: ARTIFACT_RUN, path: ARTIFACT_PATH };
+  const values: Record<string, string> = {};
+  if (operation.pathParams.includes('runId')) values.runId = slug(operation);
+  if (operation.pathParams.includes('experimentId')) values.experimentId = slug(operation);
+  if (operation.pathParams.includes('path')) values.path = 'uploads/file.bin';
+  return values;
+}
+
+/** A body each schema accepts: the cases change one thing of it. */
+export function validBody(schemaName: string): Record<string, unknown> {
+  const bodies: Record<string, Record<string, unknown>> = {
+    CreateExperiment: { name: 'bad input experiment' },
+    RenameExperiment: { name: 'renamed experiment' },
+    Bare: {},
+    CreateSweep: { experimentId: BASE_EXPERIMENT, searchSpace: { lr: { values: [0.1, 0.01] } } },
+    CreateRun: { experimentId: BASE_EXPERIMENT },
+    StartRun: {},
+    RenameRun: { name: 'renamed run' },
+    SetNote: { note: 'a note' },
+    LogInputs: { inputs: [{ name: 'mnist', digest: 'sha256:abc123' }] },
+    LogParams: { params: { lr: 0.1 } },
+    SetTags: { tags: { stage: 'two' } },
+    DeleteTags: { keys: ['stage'] },
+    LogMetrics: {
+      metrics: [{ key: 'loss', steps: [0, 1], values: [1, 0.5], timestamps: [1700000000000, 1700000000001] }],
+    },
+    FinishRun: {},
+    FailRun: { reason: 'out of memory' },
+    KillRun: {},
+    RegisterArtifact: {
+      path: 'records/summary.txt',
+      digest: ARTIFACT_DIGEST,
+      size: Buffer.byteLength(ARTIFACT_CONTENT),
+      contentType: 'text/plain',
+    },
+  };
+  const body = bodies[schemaName];
+  if (!body) throw new Error(`no valid body for schema ${schemaName}: add one to test/bad-input/targets.ts`);
+  return structuredClone(body);
+}
+
+async function must(what: string, answer: Promise<{ status: number; body: unknown }>): Promise<void> {
+  const { status, body } = await answer;
+  if (status < 200 || status > 299)
+    throw new Error(`setup: ${what} answered ${status} ${JSON.stringify(body)}`);
+}
+
+async function createRun(base: string, runId: string, state: 'running' | 'queued' | 'finished' | 'deleted') {
+  await must(
+    `create run ${runId}`,
+    send('POST', base, '/api/v1/runs', { runId, experimentId: BASE_EXPERIMENT, queued: state === 'queued' }),
+  );
+  if (state === 'finished')
+    await must(`finish ${runId}`, send('POST', base, `/api/v1/runs/${runId}/finish`, {}));
+  if (state === 'deleted') await must(`delete ${runId}`, send('DELETE', base, `/api/v1/runs/${runId}`, {}));
+}
+
+async function createExperiment(base: string, experimentId: string, archived: boolean) {
+  await must(
+    `create experiment ${experimentId}`,
+    send('POST', base, '/api/v1/experiments', { experimentId, name: experimentId }),
+  );
+  if (archived) {
+    await must(
+      `archive ${experimentId}`,
+      send('POST', base, `/api/v1/experiments/${experimentId}/archive`, {}),
+    );
+  }
+}
+
+/** Makes every object the cases name; fails loudly if the server refuses any of it. */
+export async function prepareTargets(base: string, operations: DocumentedOperation[]): Promise<void> {
+  await createExperiment(base, BASE_EXPERIMENT, false);
+  await createExperiment(base, ARCHIVED_EXPERIMENT, true);
+  await createRun(base, ENDED_RUN, 'finished');
+  await createRun(base, DELETED_RUN, 'deleted');
+  await createRun(base, OTHER_RUN, 'running');
+  await createRun(base, IDEMPOTENCY_RUN, 'running');
+  await must(
+    'the request whose event id is reused',
+    send('POST', base, USED_REQUEST.path, USED_REQUEST.body),
+  );
+  await createRun(base, ARTIFACT_RUN, 'running');
+  const upload = await fetch(`${base}/api/v1/runs/${ARTIFACT_RUN}/artifacts/${ARTIFACT_PATH}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'text/plain' },
+    body: ARTIFACT_CONTENT,
+  });
+  if (upload.status !== 201)
+    throw new Error(`setup: upload answered ${upload.status} ${await upload.text()}`);
+  for (const operation of operations) {
+    if (operation.method === 'GET') continue;
+    const { runId, experimentId } = scratchPathValues(operation);
+    const state = SCRATCH_STATE[operation.key];
+    if (runId) await createRun(base, runId, state === 'queued' || state === 'deleted' ? state : 'running');
+    if (experimentId) await createExperiment(base, experimentId, state === 'archived');
+  }
+}
