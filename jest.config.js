@@ -37,6 +37,12 @@ module.exports = {
         '<rootDir>/test/integration/artifacts.int.spec.ts',
         '<rootDir>/test/integration/sdk.int.spec.ts',
         '<rootDir>/test/integration/run-record.int.spec.ts',
+        '<rootDir>/test/integration/write-ordering.int.spec.ts',
+        '<rootDir>/test/integration/graphql-limits.int.spec.ts',
+        '<rootDir>/test/integration/bad-input.int.spec.ts',
+        '<rootDir>/test/integration/dead-letters.int.spec.ts',
+        '<rootDir>/test/integration/storable-values.int.spec.ts',
+        '<rootDir>/test/integration/http-boundary.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.

@@ -48,7 +48,12 @@ export const CallerHeaders = createParamDecorator((_data: unknown, context: Exec
 );
 
 /** The caller with the digest of its request (route, target, body): what makes its eventId an idempotency key. */
-export function withDigest(request: Request, target: string, body: object, caller = callerOf(request)): Caller {
+export function withDigest(
+  request: Request,
+  target: string,
+  body: object,
+  caller = callerOf(request),
+): Caller {
   const route = (request.route as { path?: unknown } | undefined)?.path;
   const operation = `${request.method} ${typeof route === 'string' ? route : request.path}`;
   return { ...caller, requestDigest: requestDigest(operation, target, body) };
@@ -109,8 +114,13 @@ export class IngestController {
     @Body() body: unknown,
     @Req() request: Request,
   ) {
-    return this.command('experimentId', experimentId, 'RenameExperiment', body, request, (id, valid, caller) =>
-      this.experiments.renameExperiment(caller, id, valid),
+    return this.command(
+      'experimentId',
+      experimentId,
+      'RenameExperiment',
+      body,
+      request,
+      (id, valid, caller) => this.experiments.renameExperiment(caller, id, valid),
     );
   }
 
@@ -160,11 +170,7 @@ export class IngestController {
   /** Starts a queued run, optionally with the context of the machine that picked it up. */
   @Post('runs/:runId/start')
   @HttpCode(200)
-  startRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  startRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'StartRun', body, request, (id, valid, caller) =>
       this.runs.startRun(caller, id, valid),
     );
@@ -172,11 +178,7 @@ export class IngestController {
 
   @Post('runs/:runId/rename')
   @HttpCode(200)
-  renameRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  renameRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'RenameRun', body, request, (id, valid, caller) =>
       this.runs.renameRun(caller, id, valid),
     );
@@ -185,11 +187,7 @@ export class IngestController {
   /** Soft delete: the run leaves listings and takes no writes until restored; the log keeps everything. */
   @Delete('runs/:runId')
   @HttpCode(200)
-  deleteRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  deleteRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
       this.runs.deleteRun(caller, id, valid),
     );
@@ -197,11 +195,7 @@ export class IngestController {
 
   @Post('runs/:runId/restore')
   @HttpCode(200)
-  restoreRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  restoreRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
       this.runs.restoreRun(caller, id, valid),
     );
@@ -209,11 +203,7 @@ export class IngestController {
 
   @Post('runs/:runId/note')
   @HttpCode(200)
-  setNote(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  setNote(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'SetNote', body, request, (id, valid, caller) =>
       this.runs.setNote(caller, id, valid),
     );
@@ -222,11 +212,7 @@ export class IngestController {
   /** Datasets the run read (lineage). */
   @Post('runs/:runId/inputs')
   @HttpCode(200)
-  logInputs(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  logInputs(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'LogInputs', body, request, (id, valid, caller) =>
       this.runs.logInputs(caller, id, valid),
     );
@@ -235,11 +221,7 @@ export class IngestController {
   /** The client is alive; records nothing unless the run had been marked stale. */
   @Post('runs/:runId/heartbeat')
   @HttpCode(200)
-  heartbeat(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  heartbeat(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'Bare', body, request, (id, valid, caller) =>
       this.runs.heartbeat(caller, id, valid),
     );
@@ -247,11 +229,7 @@ export class IngestController {
 
   @Post('runs/:runId/params')
   @HttpCode(200)
-  logParams(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  logParams(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'LogParams', body, request, (id, valid, caller) =>
       this.runs.logParams(caller, id, valid),
     );
@@ -259,11 +237,7 @@ export class IngestController {
 
   @Post('runs/:runId/tags')
   @HttpCode(200)
-  setTags(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  setTags(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'SetTags', body, request, (id, valid, caller) =>
       this.runs.setTags(caller, id, valid),
     );
@@ -272,11 +246,7 @@ export class IngestController {
   /** Tags a run no longer has; allowed after the run ended, like setting them. */
   @Post('runs/:runId/tags/delete')
   @HttpCode(200)
-  deleteTags(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  deleteTags(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'DeleteTags', body, request, (id, valid, caller) =>
       this.runs.deleteTags(caller, id, valid),
     );
@@ -284,11 +254,7 @@ export class IngestController {
 
   @Post('runs/:runId/metrics')
   @HttpCode(200)
-  logMetrics(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  logMetrics(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'LogMetrics', body, request, (id, valid, caller) =>
       this.metrics.logMetrics(caller, id, valid),
     );
@@ -296,11 +262,7 @@ export class IngestController {
 
   @Post('runs/:runId/finish')
   @HttpCode(200)
-  finishRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  finishRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'FinishRun', body, request, (id, valid, caller) =>
       this.runs.finishRun(caller, id, valid),
     );
@@ -308,11 +270,7 @@ export class IngestController {
 
   @Post('runs/:runId/fail')
   @HttpCode(200)
-  failRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  failRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'FailRun', body, request, (id, valid, caller) =>
       this.runs.failRun(caller, id, valid),
     );
@@ -320,11 +278,7 @@ export class IngestController {
 
   @Post('runs/:runId/kill')
   @HttpCode(200)
-  killRun(
-    @Param('runId') runId: string,
-    @Body() body: unknown,
-    @Req() request: Request,
-  ) {
+  killRun(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
     return this.command('runId', runId, 'KillRun', body, request, (id, valid, caller) =>
       this.runs.killRun(caller, id, valid),
     );
