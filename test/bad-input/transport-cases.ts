@@ -58,6 +58,11 @@ export function transportCases(operation: DocumentedOperation): BadInputCase[] {
       ),
     ),
     make('contentTypeNotJson', 'application/xml', withHeaders({ 'content-type': 'application/xml' }, '<a/>')),
+    // Express routes without regard to case, so the upper-case spelling reaches the same handler.
+    make('contentTypeNotJson', 'text/plain to the upper-case path', {
+      ...withHeaders({ 'content-type': 'text/plain' }),
+      path: withHeaders({}).path.replace('/api/v1/', '/API/V1/'),
+    }),
     make('charsetNotUtf8', 'charset=utf-16le', {
       ...withHeaders({ 'content-type': 'application/json; charset=utf-16le' }),
       body: Buffer.from(valid, 'utf16le'),

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { TOPICS, type EventEnvelope, type NewEvent } from '../../libs/events/src/envelope';
+import { openServerLog } from '../support/server-log';
 import { upcast } from '../../libs/events/src/upcasters';
 import type { EventLog } from '../../libs/log/src/event-log';
-import { KafkaEventLog } from '../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../libs/log/src/sqlite-event-log';
 import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
 import { applyMigrations } from '../../libs/store/src/migrations';
@@ -18,7 +18,7 @@ import {
 import { ProjectorService } from '../../services/projector/src/projector.service';
 import { countingBatch } from '../support/counting-batches';
 import { createExperimentAndRun, gql, post, waitForProjection } from '../support/runlog-client';
-import { distributedEnv, useRunlog } from '../support/runlog-process';
+import { useRunlog } from '../support/runlog-process';
 
 async function eventually<T>(
   read: () => Promise<T>,
@@ -32,19 +32,6 @@ async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`still not there: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** The server's own log, opened beside it: an older build's bug writes through the same port. */
-async function openServerLog(dataDir: string): Promise<EventLog> {
-  const distributed = distributedEnv(dataDir);
-  if (distributed.RUNLOG_KAFKA_BROKERS) {
-    return KafkaEventLog.connect({
-      brokers: distributed.RUNLOG_KAFKA_BROKERS.split(','),
-      clientId: 'older-build',
-      namespace: distributed.RUNLOG_KAFKA_NAMESPACE,
-    });
-  }
-  return SqliteEventLog.open({ path: join(dataDir, 'log', 'events.sqlite') });
 }
 
 const raw = (type: string, payload: unknown, id: string = uuidv7()): NewEvent => ({
@@ -163,13 +150,36 @@ describe('poison records written straight into the log', () => {
     expect(metrics).toContain(`runlog_projector_dead_letters{topic="${TOPICS.lifecycle}",state="open"} 2`);
     expect(metrics).toContain(`runlog_projector_dead_letters{topic="${TOPICS.metrics}",state="open"} 1`);
 
+    // An admin route like any other: no web page can trigger it cross-site with a simple POST.
+    const reprojectUrl = `${server.base}/admin/dead-letters/reproject`;
+    expect((await fetch(reprojectUrl, { method: 'POST', body: '{}' })).status).toBe(415);
+
     // Without a fix a re-projection changes nothing but the error: each letter stays open.
-    const reprojection = await fetch(`${server.base}/admin/dead-letters/reproject`, { method: 'POST' });
-    const lines = (await reprojection.text())
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.at(-1)).toEqual({ done: true, resolved: 0, stillFailing: 3 });
+    const reproject = async () => {
+      const answer = await fetch(reprojectUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      return (await answer.text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    };
+    const deadLetterTopicEnd = async () => {
+      const reader = await openServerLog(server.dataDir);
+      try {
+        return [...(await reader.endOffsets(TOPICS.deadletter)).values()].reduce((sum, end) => sum + end, 0);
+      } finally {
+        await reader.close();
+      }
+    };
+    const endBefore = await deadLetterTopicEnd();
+    expect((await reproject()).at(-1)).toEqual({ done: true, resolved: 0, stillFailing: 3 });
+    const endAfterFirst = await deadLetterTopicEnd();
+    expect(endAfterFirst).toBeGreaterThan(endBefore);
+    // Asking again while nothing changed records nothing new: a repeated request cannot flood the log.
+    expect((await reproject()).at(-1)).toEqual({ done: true, resolved: 0, stillFailing: 3 });
+    expect(await deadLetterTopicEnd()).toBe(endAfterFirst);
 
     // The state is the log's: a restart finds the same open letters.
     await server.restart();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   canonicalJson,
   hashEnvelope,
+  requestDigest,
   isUuid,
   isUuidV7,
   newEventId,
@@ -207,5 +208,39 @@ describe('newEventId', () => {
     expect(embeddedMillis(first)).toBe(start);
     expect(embeddedMillis(anHourLater)).toBe(start + 3_600_000);
     expect(first < anHourLater).toBe(true);
+  });
+});
+
+describe('requestDigest', () => {
+  const batch = { metrics: [{ key: 'loss', steps: [0, 1, 2], values: [0.5, 'NaN', 0.25] }] };
+
+  it('is the same for the same request, whatever the key order or the eventId', () => {
+    const reordered = { metrics: [{ values: [0.5, 'NaN', 0.25], steps: [0, 1, 2], key: 'loss' }] };
+    expect(requestDigest('POST /m', 'run-1', { ...batch, eventId: 'a' })).toBe(
+      requestDigest('POST /m', 'run-1', { eventId: 'b', ...reordered }),
+    );
+  });
+
+  it.each([
+    ['another operation', 'POST /n', 'run-1', batch],
+    ['another target', 'POST /m', 'run-2', batch],
+    ['the operation and target split elsewhere', 'POST /mr', 'un-1', batch],
+    ['another value', 'POST /m', 'run-1', { metrics: [{ ...batch.metrics[0], values: [0.5, 'NaN', 0.26] }] }],
+    ['a step more', 'POST /m', 'run-1', { metrics: [{ ...batch.metrics[0], steps: [0, 1, 2, 3] }] }],
+    [
+      'numbers as strings',
+      'POST /m',
+      'run-1',
+      { metrics: [{ ...batch.metrics[0], steps: ['0', '1', '2'] }] },
+    ],
+    [
+      'numbers nested one level deeper',
+      'POST /m',
+      'run-1',
+      { metrics: [{ ...batch.metrics[0], steps: [[0, 1, 2]] }] },
+    ],
+    ['an extra field', 'POST /m', 'run-1', { ...batch, occurredAt: '2026-01-01T00:00:00Z' }],
+  ])('differs for %s', (_name, operation, target, body) => {
+    expect(requestDigest(operation, target, body)).not.toBe(requestDigest('POST /m', 'run-1', batch));
   });
 });

@@ -3,8 +3,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { drainUnread, type ErrorBody } from './http-errors';
 
 export interface HttpBoundaryConfig {
-  /** Routes under this prefix that take a body must say it is JSON. */
-  apiPrefix: string;
+  /** Routes under these prefixes that take a body must say it is JSON (the API, the admin routes). */
+  guardedPrefixes: readonly string[];
   /** RUNLOG_MAX_BODY_BYTES: the JSON parser's limit, on the decoded body. */
   maxJsonBytes: number;
   /** RUNLOG_MAX_ARTIFACT_BYTES: the largest upload the store takes. */
@@ -30,7 +30,7 @@ export function refuseInvalidUtf8(_request: unknown, _response: unknown, body: B
 
 /** Artifact uploads: the body is the file, raw bytes of any type, streamed to the store. */
 export function isArtifactUpload(request: Pick<Request, 'method' | 'path'>): boolean {
-  return request.method === 'PUT' && request.path.includes('/artifacts/');
+  return request.method === 'PUT' && request.path.toLowerCase().includes('/artifacts/');
 }
 
 /** `application/json; charset=UTF-8` → media type and charset (lower case), or null when there is no header. */
@@ -105,8 +105,10 @@ export function createHttpBoundary(config: HttpBoundaryConfig) {
         field: 'body',
       });
     }
-    const underApi = request.path === config.apiPrefix || request.path.startsWith(`${config.apiPrefix}/`);
-    if (underApi && BODY_METHODS.has(request.method) && !isArtifactUpload(request)) {
+    // Express routes without regard to case: /API/V1/… reaches the same handlers, so it is guarded the same.
+    const path = request.path.toLowerCase();
+    const guarded = config.guardedPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+    if (guarded && BODY_METHODS.has(request.method) && !isArtifactUpload(request)) {
       const refused = refusedContentType(request.headers['content-type']);
       if (refused !== null) {
         return refuse(request, response, 415, {

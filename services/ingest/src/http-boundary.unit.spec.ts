@@ -8,7 +8,11 @@ import {
 } from './http-boundary';
 import { toHttpError } from './http-errors';
 
-const boundary = createHttpBoundary({ apiPrefix: '/api/v1', maxJsonBytes: 1000, maxUploadBytes: 5000 });
+const boundary = createHttpBoundary({
+  guardedPrefixes: ['/api/v1', '/admin'],
+  maxJsonBytes: 1000,
+  maxUploadBytes: 5000,
+});
 
 /** Runs the middleware on a request of this shape: what it answered, or that it passed the request on. */
 function cross(method: string, path: string, headers: Record<string, string> = {}) {
@@ -61,6 +65,10 @@ describe('the HTTP boundary', () => {
     ['POST', '/api/v1/experiments/e1/archive'],
     ['DELETE', '/api/v1/runs/r1'],
     ['POST', '/api/v1/runs/r1/heartbeat'],
+    // Express routes without regard to case: the upper-case spelling reaches the same handler.
+    ['POST', '/API/V1/runs/r1/kill'],
+    ['POST', '/Api/v1/runs/r1/finish'],
+    ['POST', '/admin/dead-letters/reproject'],
   ])('refuses %s %s without a JSON content type, also where the body is optional', (method, path) => {
     const refused: Record<string, string>[] = [
       {},

@@ -50,8 +50,12 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
       clientId: `runlog-${config.roles.join('-')}`,
       namespace: config.kafkaNamespace,
       metricsCompression: config.kafkaCompression,
-      // With several ingest processes, a run's experiment may have been created by another one.
-      followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
+      // With several ingest processes, a run's experiment may have been created by another one; a projector that
+      // takes over a partition continues its dead-letter stream, which another projector may have written.
+      followTopics: [
+        ...(config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : []),
+        ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
+      ],
     });
   }
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
@@ -123,7 +127,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // Before any body is read: declared sizes over the cap (413) and non-JSON bodies on the API (415).
   app.use(
     createHttpBoundary({
-      apiPrefix: '/api/v1',
+      guardedPrefixes: ['/api/v1', '/admin'],
       maxJsonBytes: config.maxBodyBytes,
       maxUploadBytes: config.maxArtifactBytes,
     }),

@@ -3,6 +3,7 @@ import { newEventId, TOPICS } from '../../../../libs/events/src/envelope';
 import { countPoints, streams } from '../../../../libs/events/src/run.events';
 import { decideRun, type RunCommand } from '../../../../libs/domain/src/run/run.decider';
 import { foldRun } from '../../../../libs/domain/src/folds';
+import { checkDuplicate } from '../../../../libs/log/src/append-rules';
 import { CommandHandler, derivedEventId, type Caller } from '../commands/command-handler';
 import { RunWriteGate } from '../commands/run-write-gate';
 import type { LogMetricsBody } from '../ingest.schemas';
@@ -27,6 +28,16 @@ export class MetricsService {
     checkMetricColumns(body.metrics);
     const eventId = body.eventId ?? newEventId();
     const result = await this.gate.shared(runId, async () => {
+      // A retry whose first attempt landed is answered before deciding: the run may have ended (or gone stale)
+      // since, and deciding again would refuse it, or record a resume it does not need.
+      const earlier = await this.commands.log.findEventId(eventId);
+      if (earlier) {
+        checkDuplicate({ id: eventId, requestDigest: caller.requestDigest }, streams.metrics(runId), earlier);
+        return {
+          appended: false,
+          points: body.metrics.reduce((sum, series) => sum + series.steps.length, 0),
+        };
+      }
       const now = this.commands.now();
       const command: RunCommand = {
         type: 'LogMetrics',
@@ -52,13 +63,10 @@ export class MetricsService {
       const appended = await this.commands.log.appendToStream(TOPICS.metrics, streams.metrics(runId), [
         this.commands.toNewEvent(event, eventId, target),
       ]);
-      return { appended: appended.appended.length > 0, event };
+      const points = event.type === 'metrics.logged' ? countPoints(event.payload) : 0;
+      return { appended: appended.appended.length > 0, points };
     });
     this.liveness.seen(runId);
-    return {
-      eventIds: [eventId],
-      appended: result.appended,
-      points: result.event.type === 'metrics.logged' ? countPoints(result.event.payload) : 0,
-    };
+    return { eventIds: [eventId], ...result };
   }
 }

@@ -1,4 +1,5 @@
-import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
+import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import { TOPICS, type NewEvent } from '../../../../libs/events/src/envelope';
 import type { EventLog, LogRecord } from '../../../../libs/log/src/event-log';
 import type { DeadLetterRow } from '../../../../libs/store/src/tables/dead-letters.table';
@@ -18,7 +19,16 @@ export type DeadLetterPayload = Omit<DeadLetterRow, 'status' | 'resolvedAt' | 'd
   deadLetteredAt?: number;
 };
 
-export const deadLetterStream = (groupId: string) => `deadletter:${groupId}`;
+/**
+ * One stream per source partition (`deadletter:<group>:<topic>:<partition>`): a partition is projected by one
+ * member of the group at a time, so each stream keeps one writer and one hash chain even with several projectors.
+ */
+export const deadLetterStream = (groupId: string, topic: string, partition: number) =>
+  `deadletter:${groupId}:${topic}:${partition}`;
+
+/** Whether a deadletter stream is this group's (any source partition). */
+export const isDeadLetterStreamOf = (stream: string, groupId: string) =>
+  stream.startsWith(`deadletter:${groupId}:`);
 
 /** A letter's facts from the record itself; fields of a record too broken to have them stay null. */
 export function describeRecord(
@@ -47,13 +57,19 @@ export class DeadLetterEvents {
     private readonly groupId: string,
   ) {}
 
-  deadLettered(letters: DeadLetterPayload[]) {
-    return this.append(letters.map((letter) => this.event('projection.deadlettered', letter, '')));
+  async deadLettered(letters: DeadLetterPayload[]) {
+    for (const letter of letters) await this.append([this.event('projection.deadlettered', letter, '')]);
   }
 
-  /** A re-projection that failed again: the letter stays open with the new error (a fresh id per attempt). */
+  /**
+   * A re-projection that failed again: the letter stays open with the new error. The id is derived from the error,
+   * so asking again while nothing changed appends nothing (a repeated request cannot flood the log).
+   */
   reprojectionFailed(letter: DeadLetterPayload) {
-    return this.append([{ ...this.event('projection.reprojection_failed', letter, ''), id: uuidv4() }]);
+    const failure = createHash('sha256')
+      .update(`${letter.reason}\n${letter.step}\n${letter.error}`)
+      .digest('hex');
+    return this.append([this.event('projection.reprojection_failed', letter, `/failed/${failure}`)]);
   }
 
   reprojected(letter: DeadLetterPayload) {
@@ -76,7 +92,11 @@ export class DeadLetterEvents {
   }
 
   private async append(events: NewEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.log.appendToStream(TOPICS.deadletter, deadLetterStream(this.groupId), events);
+    for (const event of events) {
+      const { topic, partition } = event.payload as DeadLetterPayload;
+      await this.log.appendToStream(TOPICS.deadletter, deadLetterStream(this.groupId, topic, partition), [
+        event,
+      ]);
+    }
   }
 }

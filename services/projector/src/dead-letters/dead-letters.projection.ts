@@ -7,7 +7,7 @@ import {
 } from '../../../../libs/store/src/tables/dead-letters.table';
 import {
   DEAD_LETTER_EVENT_TYPES,
-  deadLetterStream,
+  isDeadLetterStreamOf,
   type DeadLetterEventType,
   type DeadLetterPayload,
 } from './dead-letter-events';
@@ -15,7 +15,7 @@ import {
 /** The row a deadletter event leaves; null for events of other groups (stores) and shapes this build cannot read. */
 export function deadLetterRowOf(record: LogRecord, groupId: string): DeadLetterRow | null {
   const event = record.event;
-  if (event.stream !== deadLetterStream(groupId)) return null;
+  if (!isDeadLetterStreamOf(event.stream, groupId)) return null;
   if (!(DEAD_LETTER_EVENT_TYPES as readonly string[]).includes(event.type)) return null;
   const payload = event.payload as Partial<DeadLetterPayload> | null;
   if (

@@ -5,7 +5,8 @@ import { ReprojectionService } from './reprojection.service';
 /**
  * Served only by a process with the projector role: chDB is single-process, so on the embedded stack nothing but
  * the running projector can write the projections. Answers one JSON line per dead letter as it is handled, then a
- * summary line (`npm run deadletters:reproject` prints them).
+ * summary line (`npm run deadletters:reproject` prints them). Like every body-taking route it needs
+ * `Content-Type: application/json` (services/ingest/src/http-boundary.ts), so no web page can trigger it cross-site.
  */
 @Controller('admin/dead-letters')
 export class ReprojectionController {
@@ -15,6 +16,13 @@ export class ReprojectionController {
 
   @Post('reproject')
   async reproject(@Res() response: Response): Promise<void> {
+    // One at a time: each holds the projection while it runs. (Who may call it at all comes with identity, issue 13.)
+    if (this.reprojection.busy) {
+      response
+        .status(409)
+        .json({ error: 'reprojection_busy', message: 'a re-projection is already running' });
+      return;
+    }
     response.status(200).type('application/x-ndjson');
     try {
       const summary = await this.reprojection.reprojectOpen((result) => {

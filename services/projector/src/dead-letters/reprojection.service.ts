@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { canonicalUuid } from '../../../../libs/events/src/storable';
 import { EVENT_LOG, type EventLog, type LogRecord } from '../../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import {
@@ -39,6 +40,13 @@ class StillFailing extends Error {
   }
 }
 
+export class ReprojectionBusyError extends Error {
+  readonly code = 'reprojection_busy';
+  constructor() {
+    super('a re-projection is already running; wait for it to finish');
+  }
+}
+
 /**
  * Re-projects open dead letters after a fix (an upcaster, a schema change): each record is read again from the
  * log at its position and taken through the current parse → rows → insert path, for the tables that do not hold
@@ -55,7 +63,26 @@ export class ReprojectionService {
     private readonly projector: ProjectorService,
   ) {}
 
-  reprojectOpen(
+  private running = false;
+
+  /** Whether a re-projection is under way: one at a time, since each holds the projection for its whole length. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  async reprojectOpen(
+    onResult: (result: ReprojectionResult) => void,
+  ): Promise<{ resolved: number; stillFailing: number }> {
+    if (this.running) throw new ReprojectionBusyError();
+    this.running = true;
+    try {
+      return await this.reprojectAll(onResult);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private reprojectAll(
     onResult: (result: ReprojectionResult) => void,
   ): Promise<{ resolved: number; stillFailing: number }> {
     return this.projector.gate.exclusively(async () => {
@@ -161,11 +188,13 @@ export class ReprojectionService {
       projectedEventOffsets(this.ch, stream),
       this.projector.state.watermarksFor(record.topic, record.partition),
     ]);
-    offsets.set(record.event.id, record.offset);
+    // The events table keeps ids in canonical form; a legacy record may spell its id otherwise.
+    const idOf = (envelope: { id: string }) => canonicalUuid(envelope.id) ?? envelope.id;
+    offsets.set(idOf(record.event), record.offset);
     const upTo = Math.max(marks.get(table) ?? -1, record.offset);
     const rows = new BatchRows();
     for (const envelope of slice.events) {
-      const offset = offsets.get(envelope.id);
+      const offset = offsets.get(idOf(envelope));
       if (offset === undefined || offset > upTo) continue;
       const parsed = this.projector.parseRecord({ record: { ...record, offset, event: envelope } });
       if (parsed.kind !== 'ok') continue;

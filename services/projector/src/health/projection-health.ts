@@ -15,7 +15,7 @@ export interface ProjectionReport {
   lag: TopicLag[];
   /** Open dead letters per topic; null where this process has no ClickHouse to ask. */
   deadLetters: Record<string, number> | null;
-  /** How long the group's position has not moved while there was something to read. */
+  /** The longest time a partition's position has not moved while it had something to read. */
   stalledForMs: number;
   stalled: boolean;
   degraded: boolean;
@@ -29,8 +29,9 @@ export const DEFAULT_STALL_MS = 60_000;
  * previous report, and the clock starts when this process first saw them, so a fresh process never reports a stall.
  */
 export class ProjectionHealth {
-  private lastPositions = '';
-  private lastAdvancedAt: number;
+  /** Per topic/partition: the committed offset last seen, and when it last moved (or had nothing to read). */
+  private readonly partitions = new Map<string, { committed: number; advancedAt: number }>();
+  private readonly startedAt: number;
 
   constructor(
     private readonly deps: {
@@ -41,19 +42,29 @@ export class ProjectionHealth {
       now?: () => number;
     },
   ) {
-    this.lastAdvancedAt = this.now();
+    this.startedAt = this.now();
   }
 
+  /**
+   * Stalled when any one partition with lag has not moved for the stall time: one partition blocked behind a record
+   * must show even while the others advance.
+   */
   async report(): Promise<ProjectionReport> {
     const lag = await this.lag();
     const deadLetters = this.deps.ch ? Object.fromEntries(await countOpenDeadLetters(this.deps.ch)) : null;
-    const positions = JSON.stringify(
-      lag.map(({ topic, partition, committedOffset }) => [topic, partition, committedOffset]),
-    );
-    const behind = lag.some((entry) => entry.lag > 0);
-    if (positions !== this.lastPositions || !behind) this.lastAdvancedAt = this.now();
-    this.lastPositions = positions;
-    const stalledForMs = behind ? this.now() - this.lastAdvancedAt : 0;
+    const now = this.now();
+    let stalledForMs = 0;
+    for (const entry of lag) {
+      const key = `${entry.topic}/${entry.partition}`;
+      const seen = this.partitions.get(key) ?? {
+        committed: entry.committedOffset,
+        advancedAt: this.startedAt,
+      };
+      if (entry.committedOffset !== seen.committed || entry.lag === 0) seen.advancedAt = now;
+      seen.committed = entry.committedOffset;
+      this.partitions.set(key, seen);
+      if (entry.lag > 0) stalledForMs = Math.max(stalledForMs, now - seen.advancedAt);
+    }
     const stalled = stalledForMs > this.deps.stallMs;
     const openDeadLetters = Object.values(deadLetters ?? {}).some((count) => count > 0);
     return { lag, deadLetters, stalledForMs, stalled, degraded: stalled || openDeadLetters };

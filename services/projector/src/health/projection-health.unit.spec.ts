@@ -2,10 +2,11 @@ import type { EventLog } from '../../../../libs/log/src/event-log';
 import { ProjectionHealth } from './projection-health';
 
 /** A log whose end and committed position the test moves; only the two offset reads are used. */
-function logAt(position: { end: number; committed: number }): EventLog {
+function logAt(position: { end: number; committed: number }, stuck?: { topic: string }): EventLog {
   return {
     endOffsets: async () => new Map([[0, position.end]]),
-    committedOffsets: async () => new Map([[0, position.committed]]),
+    committedOffsets: async (_group: string, topic: string) =>
+      new Map([[0, topic === stuck?.topic ? 0 : position.committed]]),
   } as unknown as EventLog;
 }
 
@@ -43,5 +44,22 @@ describe('ProjectionHealth', () => {
     await subject.report();
     now += 600_000;
     expect(await subject.report()).toMatchObject({ stalled: false, degraded: false });
+  });
+
+  it('is stalled when one partition is stuck behind a record while the others advance', async () => {
+    const subject = new ProjectionHealth({
+      log: logAt(position, { topic: 'runlog.lifecycle' }),
+      groupId: 'g',
+      stallMs: 60_000,
+      now: () => now,
+    });
+    await subject.report();
+    for (let minute = 0; minute < 2; minute++) {
+      now += 40_000;
+      position.committed += 1;
+      position.end += 1;
+      await subject.report();
+    }
+    expect(await subject.report()).toMatchObject({ stalled: true, stalledForMs: 80_000, degraded: true });
   });
 });
