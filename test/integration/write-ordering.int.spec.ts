@@ -60,6 +60,26 @@ describe('event ids compare the request', () => {
     await refusedWithoutAppending(`/api/v1/runs/${otherRun}/tags`, { eventId, tags: { a: 'b' } });
   });
 
+  it('acknowledges a metric batch retried after its run ended (its first attempt landed)', async () => {
+    const { runId: ended } = await createExperimentAndRun(runlog.base, 'idempotency-ended');
+    const eventId = randomUUID();
+    expect(await post(runlog.base, `/api/v1/runs/${ended}/metrics`, batch(eventId))).toMatchObject({
+      status: 200,
+      body: { appended: true },
+    });
+    expect(await post(runlog.base, `/api/v1/runs/${ended}/finish`, {})).toMatchObject({ status: 200 });
+    const before = await logEnd(runlog.base);
+    expect(await post(runlog.base, `/api/v1/runs/${ended}/metrics`, batch(eventId))).toMatchObject({
+      status: 200,
+      body: { eventIds: [eventId], appended: false, points: 2 },
+    });
+    expect(await logEnd(runlog.base)).toBe(before);
+    // A new batch to the ended run is refused as before.
+    expect(await post(runlog.base, `/api/v1/runs/${ended}/metrics`, batch(randomUUID()))).toMatchObject({
+      status: 409,
+    });
+  });
+
   it('takes an upper-case or urn spelling of a used id as that id', async () => {
     const eventId = randomUUID();
     const note = { eventId, note: 'first' };
