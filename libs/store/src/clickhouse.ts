@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { mkdirSync } from 'node:fs';
 
@@ -17,6 +17,21 @@ export interface ClickHouse {
   client: ClickHouseClient;
   database: string;
   engine: 'chdb' | 'server';
+  /**
+   * chDB only: an INSERT whose body is handed to the engine as bytes, parsed by its multithreaded parser. Through
+   * the client, chdb/connection first concatenates statement and body into one SQL string (measured: 260–280k
+   * rows/s against 310–370k for this path on metric_points). Errors are thrown as the client's ClickHouseError.
+   */
+  rawInsert?: (insert: RawInsert) => Promise<void>;
+}
+
+export interface RawInsert {
+  /** `database.table`. */
+  table: string;
+  columns: readonly string[];
+  format: 'TabSeparated';
+  body: string | Uint8Array;
+  settings: Record<string, string>;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -41,9 +56,20 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
   mkdirSync(config.chdbPath, { recursive: true });
   // chdb types its Connection against @clickhouse/client-common, which @clickhouse/client now bundles as its own
   // copy: the same interface under two declarations, hence the cast.
-  const connection = createChdbConnection({ path: config.chdbPath }) as unknown as ClientConnection;
-  const client = createClient({ connection });
-  return { client, database: config.database, engine: 'chdb' };
+  const chdbConnection = createChdbConnection({ path: config.chdbPath });
+  const client = createClient({ connection: chdbConnection as unknown as ClientConnection });
+  const rawInsert = async ({ table, columns, format, body, settings }: RawInsert): Promise<void> => {
+    try {
+      await chdbConnection.chdb.rawInsert({ table, columns, format, values: body, settings });
+    } catch (error) {
+      // chDB's typed errors carry the engine's `Code: N. DB::Exception: … (NAME)` text; parsed the way
+      // chdb/connection parses it, so callers see one error shape (code, type) whichever path inserted.
+      throw Object.assign(parseError(error instanceof Error ? error.message : String(error)), {
+        cause: error,
+      });
+    }
+  };
+  return { client, database: config.database, engine: 'chdb', rawInsert };
 }
 
 export const CLICKHOUSE = Symbol('CLICKHOUSE');

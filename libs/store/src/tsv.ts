@@ -3,7 +3,7 @@ import { UnstorableValueError, unstorableMillisReason } from '../../events/src/s
 
 /**
  * ClickHouse TabSeparated encoding: measured faster than JSONEachRow for the projector's inserts
- * (bench/projector-insert.bench.ts), and @clickhouse/client cannot encode the columnar JSON formats.
+ * (bench/hot-paths.bench.ts), and @clickhouse/client cannot encode the columnar JSON formats.
  */
 export function tsvString(value: string): string {
   // Only these four characters need escaping in TabSeparated; most values have none, so test before replacing.

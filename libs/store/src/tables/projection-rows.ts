@@ -351,6 +351,13 @@ export const TABLE_COLUMNS: Record<ProjectedTable, readonly string[]> = {
 const SINGLE_PART_ROWS = '100000000';
 const SINGLE_PART_BYTES = '4294967296';
 
+/** Squash the whole body into one block, hence one part: an insert lands entirely or not at all. */
+const SINGLE_PART_SETTINGS = {
+  max_insert_block_size: SINGLE_PART_ROWS,
+  min_insert_block_size_rows: SINGLE_PART_ROWS,
+  min_insert_block_size_bytes: SINGLE_PART_BYTES,
+};
+
 /** One INSERT per table per batch; awaited, never fire-and-forget. */
 export async function insertTsvLines(
   ch: ClickHouse,
@@ -358,16 +365,28 @@ export async function insertTsvLines(
   lines: readonly string[],
 ): Promise<void> {
   if (lines.length === 0) return;
+  await insertTsvBody(ch, table, lines.join('\n') + '\n');
+}
+
+/** `body`: whole TabSeparated lines, each ending in a newline. chDB gets the bytes directly, a server over HTTP. */
+export async function insertTsvBody(ch: ClickHouse, table: ProjectedTable, body: string): Promise<void> {
+  if (body.length === 0) return;
+  const columns = TABLE_COLUMNS[table];
+  if (ch.rawInsert) {
+    await ch.rawInsert({
+      table: `${ch.database}.${table}`,
+      columns,
+      format: 'TabSeparated',
+      body,
+      settings: SINGLE_PART_SETTINGS,
+    });
+    return;
+  }
   await ch.client.insert({
     table: `${ch.database}.${table}`,
-    values: tsvBody(lines.join('\n') + '\n'),
+    values: tsvBody(body),
     format: 'TabSeparated',
-    columns: [...TABLE_COLUMNS[table]] as [string, ...string[]],
-    // Squash the whole body into one block, hence one part: an insert lands entirely or not at all.
-    clickhouse_settings: {
-      max_insert_block_size: SINGLE_PART_ROWS,
-      min_insert_block_size_rows: SINGLE_PART_ROWS,
-      min_insert_block_size_bytes: SINGLE_PART_BYTES,
-    },
+    columns: [...columns] as [string, ...string[]],
+    clickhouse_settings: SINGLE_PART_SETTINGS,
   });
 }

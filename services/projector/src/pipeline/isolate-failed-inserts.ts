@@ -13,6 +13,8 @@ export class RowBuildFailure<R> extends Error {
 
 export interface BuiltRows {
   lines: Partial<Record<ProjectedTable, readonly string[]>>;
+  /** The inserts were handed to the engine and are running (the pipeline prepares the next group meanwhile). */
+  issued?(): void;
   /** The inserts of these tables landed: move their watermarks, keep the snapshots they wrote. */
   landed(tables: ProjectedTable[]): void;
 }
@@ -65,7 +67,9 @@ export async function insertIsolatingFailures<R>(records: R[], deps: IsolationDe
   const tables = (Object.keys(built.lines) as ProjectedTable[]).filter(
     (table) => (built.lines[table]?.length ?? 0) > 0,
   );
-  const outcomes = await Promise.allSettled(tables.map((table) => deps.insert(table, built.lines[table]!)));
+  const inserts = tables.map((table) => deps.insert(table, built.lines[table]!));
+  built.issued?.();
+  const outcomes = await Promise.allSettled(inserts);
   built.landed(tables.filter((_, index) => outcomes[index].status === 'fulfilled'));
   const failures = tables.flatMap((table, index) => {
     const outcome = outcomes[index];
