@@ -40,6 +40,7 @@ describe('ClickHouse migrations', () => {
       '004_run_started.sql',
       '005_dead_letters.sql',
       '006_event_request_digest.sql',
+      '007_metric_rollups.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -168,6 +168,12 @@ export class MetricSeries {
   @Field(() => Float, { description: 'Raw points stored for this series.' }) totalPoints!: number;
   @Field({ description: 'True when points are bucket minima and maxima rather than every raw point.' })
   downsampled!: boolean;
+  @Field(() => Int, {
+    description:
+      'Steps per stored row the answer was computed from: 1 for raw points, else a rollup bucket width.',
+  })
+  resolution!: number;
+  @Field(() => Float, { description: 'Rows ClickHouse read to answer.' }) rowsRead!: number;
 }
 
 @ObjectType({ description: 'How far the projections are behind the log, per topic partition.' })

@@ -1,4 +1,4 @@
-import { Args, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Float, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { LIST_BOUNDS, ListSize, sizedListCost, unsizedListCost } from '../limits/list-sizes';
 import {
@@ -83,7 +83,9 @@ export class RunsResolver {
   }
 
   @Query(() => MetricSeries, {
-    description: 'At most maxPoints points; past that, min and max per step bucket.',
+    description:
+      'At most maxPoints points; past that, min and max per step bucket. fromStep/toStep zoom into a range: ' +
+      'long spans are answered from rollups (resolution says which), short ones from raw points.',
     // Costed as if every point carried the whole selection: the points list cannot see maxPoints.
     complexity: sizedListCost(LIST_BOUNDS.seriesPoints),
   })
@@ -92,12 +94,31 @@ export class RunsResolver {
     @Args('key') key: string,
     @Args('maxPoints', { type: () => Int, defaultValue: LIST_BOUNDS.seriesPoints.defaultSize })
     maxPoints: number,
+    @Args('fromStep', { type: () => Float, nullable: true }) fromStep: number | undefined,
+    @Args('toStep', { type: () => Float, nullable: true }) toStep: number | undefined,
   ) {
     const { maxSize } = LIST_BOUNDS.seriesPoints;
     if (maxPoints < 2 || maxPoints > maxSize) {
       throw new ValidationError(`maxPoints must be between 2 and ${maxSize}`, 'maxPoints');
     }
-    return this.service.metricSeries(runId, key, maxPoints);
+    for (const [field, step] of [
+      ['fromStep', fromStep],
+      ['toStep', toStep],
+    ] as const) {
+      if (step != null && !Number.isSafeInteger(step)) {
+        throw new ValidationError(`${field} must be a whole step number`, field);
+      }
+    }
+    if (fromStep != null && toStep != null && fromStep > toStep) {
+      throw new ValidationError('fromStep must not be after toStep', 'fromStep');
+    }
+    return this.service.metricSeries({
+      runId,
+      key,
+      maxPoints,
+      fromStep: fromStep ?? undefined,
+      toStep: toStep ?? undefined,
+    });
   }
 
   @Query(() => [StreamEvent], {

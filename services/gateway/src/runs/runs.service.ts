@@ -4,6 +4,7 @@ import { streams } from '../../../../libs/events/src/run.events';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import * as queries from '../../../../libs/store/src/queries/run.queries';
+import { getMetricSeries, type MetricSeriesQuery } from '../../../../libs/store/src/tables/metric-series';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/projector.service';
 import { Batcher } from '../batcher';
 import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
@@ -79,8 +80,8 @@ export class RunsService {
     return queries.getMetricSummaries(this.ch, runId);
   }
 
-  async metricSeries(runId: string, key: string, maxPoints: number): Promise<MetricSeries> {
-    return { runId, key, ...(await queries.getMetricSeries(this.ch, runId, key, maxPoints)) };
+  async metricSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
+    return { runId: query.runId, key: query.key, ...(await getMetricSeries(this.ch, query)) };
   }
 
   runHistory(runId: string, limit: number) {

@@ -1,0 +1,269 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
+import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
+import { measuredRows } from '../../libs/store/src/tables/measured-query';
+import {
+  getMetricSeries,
+  type MetricPoint,
+  type MetricSeries,
+} from '../../libs/store/src/tables/metric-series';
+import { ROLLUP_RESOLUTIONS, READ_ROWS_PER_POINT } from '../../libs/store/src/tables/series-resolution';
+
+/**
+ * Rollups (migration 007) on the real engines: chDB in this process, or under the `integration on Kafka`
+ * project the ClickHouse the global setup serves over HTTP (chDB behind the project's HTTP front). Points are
+ * written straight into metric_points, as the projector would; the materialized views do the rest.
+ */
+const distributed = process.env.RUNLOG_TEST_MODE === 'distributed';
+const POINT_COLUMNS: [string, ...string[]] = [
+  'run_id',
+  'key',
+  'step',
+  'value',
+  'timestamp',
+  '_log_topic',
+  '_log_partition',
+  '_log_offset',
+];
+
+function openClickHouse(dir: string, database: string): ClickHouse {
+  if (!distributed) return createClickHouse({ chdbPath: join(dir, 'chdb'), database });
+  return createClickHouse({
+    url: process.env.RUNLOG_CLICKHOUSE_URL,
+    username: process.env.RUNLOG_CLICKHOUSE_USER,
+    password: process.env.RUNLOG_CLICKHOUSE_PASSWORD,
+    chdbPath: join(dir, 'unused'),
+    database,
+  });
+}
+
+/** Seeded, so a failure replays: mulberry32. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function tsvValue(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Infinity) return 'inf';
+  if (value === -Infinity) return '-inf';
+  return String(value);
+}
+
+async function insertPoints(
+  ch: ClickHouse,
+  runId: string,
+  key: string,
+  points: MetricPoint[],
+): Promise<void> {
+  const lines = points.map(
+    (point, i) =>
+      `${runId}\t${key}\t${point.step}\t${tsvValue(point.value)}\t${new Date(point.timestamp)
+        .toISOString()
+        .replace('T', ' ')
+        .replace('Z', '')}\tmetrics\t0\t${i}`,
+  );
+  await ch.client.insert({
+    table: `${ch.database}.metric_points`,
+    values: Readable.from([Buffer.from(lines.join('\n') + '\n')], { objectMode: false }),
+    format: 'TabSeparated',
+    columns: POINT_COLUMNS,
+  });
+}
+
+/** `count` points at steps 0…count-1 made by ClickHouse itself, with a high and a low spike at known steps. */
+async function insertGeneratedRun(ch: ClickHouse, runId: string, count: number, spikes: [number, number]) {
+  await ch.client.command({
+    query: `INSERT INTO ${ch.database}.metric_points (${POINT_COLUMNS.join(', ')})
+      SELECT {runId:String}, 'loss', number,
+        multiIf(number = {high:UInt64}, 1e9, number = {low:UInt64}, -1e9, 1 / (1 + number / 1000) + sin(number) / 100),
+        toDateTime64(1700000000 + intDiv(number, 100), 3, 'UTC'), 'metrics', 0, number
+      FROM numbers({count:UInt64})`,
+    query_params: { runId, count, high: spikes[0], low: spikes[1] },
+  });
+}
+
+/** What the series must be, computed over the raw points alone from the span and bucket width it reports. */
+function bruteForce(
+  raw: MetricPoint[],
+  series: MetricSeries,
+): { points: MetricPoint[]; totalPoints: number } {
+  if (series.span === null) return { points: [], totalPoints: 0 };
+  const { fromStep, toStep, bucketWidth } = series.span;
+  const inSpan = raw.filter((point) => point.step >= fromStep && point.step <= toStep);
+  if (!series.downsampled) return { points: inSpan, totalPoints: inSpan.length };
+  const buckets = new Map<number, MetricPoint[]>();
+  for (const point of inSpan) {
+    const slot = Math.floor((point.step - fromStep) / bucketWidth);
+    buckets.set(slot, [...(buckets.get(slot) ?? []), point]);
+  }
+  const points: MetricPoint[] = [];
+  for (const slot of [...buckets.keys()].sort((a, b) => a - b)) {
+    const bucket = buckets.get(slot)!;
+    const finite = bucket.filter((point) => Number.isFinite(point.value));
+    if (finite.length === 0) {
+      points.push(bucket[0]);
+      continue;
+    }
+    const low = finite.reduce((best, point) => (point.value < best.value ? point : best));
+    const high = finite.reduce((best, point) => (point.value > best.value ? point : best));
+    if (low === high) points.push(low);
+    else points.push(...[low, high].sort((a, b) => a.step - b.step));
+  }
+  return { points, totalPoints: inSpan.length };
+}
+
+describe('metric rollups (migration 007) and the metricSeries read', () => {
+  let dir: string;
+  let ch: ClickHouse;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'runlog-rollups-'));
+    ch = openClickHouse(dir, `rollups_${process.pid}_${Date.now() % 1e6}`);
+    await applyMigrations(ch);
+  });
+
+  afterAll(async () => {
+    if (distributed) await ch.client.command({ query: `DROP DATABASE IF EXISTS ${ch.database}` });
+    await ch.client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a bounded number of rows for 1,000 points whether the run holds 100,000 or 10,000,000', async () => {
+    const sizes = [100_000, 10_000_000];
+    const answers: MetricSeries[] = [];
+    for (const size of sizes) {
+      const runId = `run-${size}`;
+      const spikes: [number, number] = [Math.floor(size * 0.37), Math.floor(size * 0.81)];
+      await insertGeneratedRun(ch, runId, size, spikes);
+      const series = await getMetricSeries(ch, { runId, key: 'loss', maxPoints: 1000 });
+      expect(series.totalPoints).toBe(size);
+      expect(series.downsampled).toBe(true);
+      expect(series.resolution).toBeGreaterThan(1);
+      expect(series.points.length).toBeLessThanOrEqual(1000);
+      expect(series.points.length).toBeGreaterThan(500);
+      expect(series.points).toContainEqual(expect.objectContaining({ step: spikes[0], value: 1e9 }));
+      expect(series.points).toContainEqual(expect.objectContaining({ step: spikes[1], value: -1e9 }));
+      // The same series from raw points reads every one of them: the measure can tell the two apart.
+      const raw = await measuredRows(
+        ch,
+        'rawSeriesForComparison',
+        `SELECT intDiv(step, {width:Int64}) AS slot, min(value), max(value) FROM ${ch.database}.metric_points
+         WHERE run_id = {runId:String} AND key = 'loss' GROUP BY slot`,
+        { runId, width: Math.ceil(size / 500) },
+      );
+      expect(raw.rowsRead).toBeGreaterThanOrEqual(size);
+      answers.push(series);
+    }
+    const [small, large] = answers;
+    const bound = 4 * READ_ROWS_PER_POINT * 1000;
+    expect(small.rowsRead).toBeLessThanOrEqual(bound);
+    expect(large.rowsRead).toBeLessThanOrEqual(bound);
+    // 100 times the points, and not even 3 times the rows read.
+    expect(large.rowsRead).toBeLessThan(3 * Math.max(small.rowsRead, 1000));
+  }, 600_000);
+
+  it('keeps every bucket min and max exact on random data with spikes, NaN and infinities', async () => {
+    const random = seededRandom(20261211);
+    const points: MetricPoint[] = [];
+    let step = -3000;
+    for (let i = 0; i < 3500; i++) {
+      // 2,000 dense points (a step or two apart), then 1,500 sparse ones: every resolution has work to do.
+      step += i < 2000 ? 1 + Math.floor(random() * 2) : 1 + Math.floor(random() * 1500);
+      const roll = random();
+      const inNonFiniteStretch = i >= 700 && i < 900;
+      const value = inNonFiniteStretch
+        ? [NaN, Infinity, -Infinity][i % 3]
+        : roll < 0.02
+          ? (random() < 0.5 ? -1 : 1) * (1e6 + i)
+          : roll < 0.05
+            ? NaN
+            : roll < 0.06
+              ? Infinity
+              : roll < 0.07
+                ? -Infinity
+                : random() * 10 - 5;
+      points.push({ step, value, timestamp: 1_700_000_000_000 + Math.floor(random() * 1e9) });
+    }
+    await insertPoints(ch, 'random-run', 'noisy', points);
+    const last = points[points.length - 1].step;
+
+    const cases: { maxPoints: number; fromStep?: number; toStep?: number }[] = [
+      ...[2, 10, 50, 200, 1000, 2000, 10_000].map((maxPoints) => ({ maxPoints })),
+      { maxPoints: 5, fromStep: -3000, toStep: 0 },
+      { maxPoints: 10, fromStep: -3000, toStep: 0 },
+      { maxPoints: 100, fromStep: -3000, toStep: 0 },
+    ];
+    for (let i = 0; i < 25; i++) {
+      const a = -3000 + Math.floor(random() * (last + 3000));
+      const b = -3000 + Math.floor(random() * (last + 3000));
+      cases.push({
+        maxPoints: 2 + Math.floor(random() * 400),
+        fromStep: Math.min(a, b),
+        toStep: Math.max(a, b),
+      });
+    }
+    const resolutions = new Set<number>();
+    for (const query of cases) {
+      const series = await getMetricSeries(ch, { runId: 'random-run', key: 'noisy', ...query });
+      resolutions.add(series.resolution);
+      const inRange = points.filter(
+        (point) => point.step >= (query.fromStep ?? -Infinity) && point.step <= (query.toStep ?? Infinity),
+      );
+      if (series.span !== null) {
+        // The span covers the range asked for (widened at most to the edges of the rollup buckets read).
+        expect(series.span.fromStep).toBeLessThanOrEqual(inRange[0].step);
+        expect(series.span.toStep).toBeGreaterThanOrEqual(inRange[inRange.length - 1].step);
+      } else expect(inRange).toEqual([]);
+      expect({ query, ...series }).toEqual({ query, ...series, ...bruteForce(points, series) });
+      expect(series.points.length).toBeLessThanOrEqual(query.maxPoints);
+    }
+    expect([...resolutions].sort((a, b) => a - b)).toEqual([1, ...ROLLUP_RESOLUTIONS]);
+  }, 120_000);
+
+  it('backfills an existing store, then keeps the rollups whole through later inserts', async () => {
+    const before = join(dir, 'before-007');
+    cpSync(findMigrationsDir(), before, {
+      recursive: true,
+      filter: (source) => !/\/00[7-9]_|\/0[1-9]\d_/.test(source),
+    });
+    // The same engine (one chDB per process), another database.
+    const old: ClickHouse = { ...ch, database: `rollups_backfill_${process.pid}_${Date.now() % 1e6}` };
+    try {
+      expect(await applyMigrations(old, before)).not.toContain('007_metric_rollups.sql');
+      await insertGeneratedRun(old, 'old-run', 123_456, [777, 100_000]);
+      expect(await applyMigrations(old)).toEqual(['007_metric_rollups.sql']);
+      await insertGeneratedRun(old, 'new-run', 54_321, [1, 2]);
+      for (const resolution of ROLLUP_RESOLUTIONS) {
+        const diff = await measuredRows<Record<string, unknown>>(
+          old,
+          'rollupAgainstRaw',
+          `SELECT run_id, bucket, r.count, p.count, r.min, p.min, r.max, p.max FROM
+             (SELECT run_id, bucket, sum(count) AS count, min(min) AS min, max(max) AS max
+              FROM ${old.database}.metric_rollup_${resolution} GROUP BY run_id, bucket) AS r
+           FULL OUTER JOIN
+             (SELECT run_id, step - positiveModulo(step, ${resolution}) AS bucket, count() AS count,
+                minIf(value, isFinite(value)) AS min, maxIf(value, isFinite(value)) AS max
+              FROM ${old.database}.metric_points GROUP BY run_id, bucket) AS p
+           USING (run_id, bucket)
+           WHERE r.count != p.count OR r.min != p.min OR r.max != p.max LIMIT 5`,
+          {},
+        );
+        expect({ resolution, differences: diff.rows }).toEqual({ resolution, differences: [] });
+      }
+      const series = await getMetricSeries(old, { runId: 'old-run', key: 'loss', maxPoints: 200 });
+      expect(series).toMatchObject({ totalPoints: 123_456, downsampled: true, resolution: 1000 });
+    } finally {
+      if (distributed) await old.client.command({ query: `DROP DATABASE IF EXISTS ${old.database}` });
+    }
+  }, 300_000);
+});
