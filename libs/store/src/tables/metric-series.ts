@@ -7,7 +7,13 @@ import {
   type SeriesBucketRow,
   type StepRange,
 } from './metric-rollups.table';
-import { bucketStart, planSeriesRead, rawBucketWidth, type SeriesBounds } from './series-resolution';
+import {
+  bucketStart,
+  planSeriesRead,
+  rawBucketWidth,
+  READ_ROWS_PER_POINT,
+  type SeriesBounds,
+} from './series-resolution';
 
 export interface MetricPoint {
   step: number;
@@ -66,6 +72,14 @@ export async function getMetricSeries(ch: ClickHouse, query: MetricSeriesQuery):
   const plan = planSeriesRead(bounds, query.maxPoints);
   if (plan.source === 'raw') return readRawSeries(ch, query, bounds, rowsRead);
   const buckets = await getRollupSeriesBuckets(ch, { ...query, ...plan, hi: bounds.hi });
+  const zoomed = query.fromStep !== undefined || query.toStep !== undefined;
+  const inBuckets = buckets.rows.reduce((sum, row) => sum + Number(row.points), 0);
+  if (zoomed && inBuckets <= query.maxPoints * READ_ROWS_PER_POINT) {
+    // The coarse bounds counted whole 10,000-step buckets around the range; the chosen rollup's buckets count
+    // (up to two partial edge buckets) what lies in it: few enough points are read raw, exactly as asked.
+    const fewer = { ...bounds, points: inBuckets };
+    return readRawSeries(ch, query, fewer, rowsRead + buckets.rowsRead);
+  }
   return {
     points: buckets.rows.flatMap(bucketPoints),
     totalPoints: buckets.rows.reduce((sum, row) => sum + Number(row.points), 0),

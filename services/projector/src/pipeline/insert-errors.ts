@@ -10,8 +10,38 @@
  */
 export type InsertFailureKind = 'data' | 'transient';
 
-const DATA_ERROR_NAME =
-  /^(CANNOT_PARSE_\w+|CANNOT_READ_\w+|CANNOT_CONVERT_TYPE|CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN|INCORRECT_DATA|TYPE_MISMATCH|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE|ARGUMENT_OUT_OF_BOUND|TOO_LARGE_STRING_SIZE|TOO_LARGE_ARRAY_SIZE|DECIMAL_OVERFLOW|ATTEMPT_TO_READ_AFTER_EOF|INCORRECT_NUMBER_OF_COLUMNS|SIZES_OF_ARRAYS_DONT_MATCH|CANNOT_PARSE_INPUT_ASSERTION_FAILED)$/;
+/**
+ * The engine's error codes that only the bytes of a row can cause, by number: the code leads the engine's message
+ * (`Code: 27. DB::Exception: …`), whereas the name is read from its tail, where echoed row text such as a metric
+ * key `acc(TOP5)` can stand in for it. Numbers checked against chDB's `errorCodeToName` (ClickHouse 26.7); the I/O
+ * ones that share a prefix (CANNOT_READ_FROM_ISTREAM 23, _FILE_DESCRIPTOR 74, _SOCKET 95) are not among them.
+ */
+export const DATA_ERROR_CODES: ReadonlyMap<number, string> = new Map([
+  [6, 'CANNOT_PARSE_TEXT'],
+  [7, 'INCORRECT_NUMBER_OF_COLUMNS'],
+  [25, 'CANNOT_PARSE_ESCAPE_SEQUENCE'],
+  [26, 'CANNOT_PARSE_QUOTED_STRING'],
+  [27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'],
+  [32, 'ATTEMPT_TO_READ_AFTER_EOF'],
+  [33, 'CANNOT_READ_ALL_DATA'],
+  [38, 'CANNOT_PARSE_DATE'],
+  [41, 'CANNOT_PARSE_DATETIME'],
+  [53, 'TYPE_MISMATCH'],
+  [69, 'ARGUMENT_OUT_OF_BOUND'],
+  [70, 'CANNOT_CONVERT_TYPE'],
+  [72, 'CANNOT_PARSE_NUMBER'],
+  [117, 'INCORRECT_DATA'],
+  [128, 'TOO_LARGE_ARRAY_SIZE'],
+  [130, 'CANNOT_READ_ARRAY_FROM_TEXT'],
+  [131, 'TOO_LARGE_STRING_SIZE'],
+  [190, 'SIZES_OF_ARRAYS_DONT_MATCH'],
+  [321, 'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE'],
+  [349, 'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN'],
+  [376, 'CANNOT_PARSE_UUID'],
+  [407, 'DECIMAL_OVERFLOW'],
+  [441, 'CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING'],
+  [467, 'CANNOT_PARSE_BOOL'],
+]);
 
 /** Named here so a reader sees they were considered; they are retried like any name not listed as data. */
 export const TRANSIENT_ERROR_NAMES = [
@@ -28,26 +58,25 @@ export const TRANSIENT_ERROR_NAMES = [
 ] as const;
 
 /** ClickHouse's error as both clients throw it, read structurally (two copies of the class may be loaded). */
-function engineErrorName(error: unknown): string | undefined {
+function engineError(error: unknown): { code: number; name: string } | undefined {
   if (!(error instanceof Error)) return undefined;
   const { type, code } = error as Error & { type?: unknown; code?: unknown };
   // ClickHouseError's code is the numeric code as a string; a socket error's code is a name like ECONNRESET.
-  if (typeof type === 'string' && typeof code === 'string' && /^\d+$/.test(code)) return type;
-  return undefined;
+  if (typeof code !== 'string' || !/^\d+$/.test(code)) return undefined;
+  const number = Number(code);
+  return { code: number, name: DATA_ERROR_CODES.get(number) ?? (typeof type === 'string' ? type : '') };
 }
 
 export function classifyInsertFailure(error: unknown): InsertFailureKind {
-  const name = engineErrorName(error);
-  if (name === undefined) return 'transient';
-  if ((TRANSIENT_ERROR_NAMES as readonly string[]).includes(name)) return 'transient';
-  return DATA_ERROR_NAME.test(name) ? 'data' : 'transient';
+  const engine = engineError(error);
+  return engine !== undefined && DATA_ERROR_CODES.has(engine.code) ? 'data' : 'transient';
 }
 
 /** An engine error's text for a dead letter: bounded, so a huge echoed row cannot bloat the log. */
 export function describeError(error: unknown): string {
-  const name = engineErrorName(error);
+  const engine = engineError(error);
   const message = error instanceof Error ? error.message : String(error);
-  const text = name ? `${name}: ${message}` : message;
+  const text = engine?.name ? `${engine.name}: ${message}` : message;
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 

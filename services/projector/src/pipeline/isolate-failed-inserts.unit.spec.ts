@@ -9,7 +9,7 @@ import {
 } from './isolate-failed-inserts';
 
 /** Shaped as @clickhouse/client's ClickHouseError, which both the HTTP client and chDB throw. */
-function engineError(type: string, code = '376'): Error {
+function engineError(type: string, code: string): Error {
   return Object.assign(new Error(`${type} happened`), { code, type });
 }
 
@@ -153,6 +153,14 @@ describe('classifyInsertFailure', () => {
     ['UNKNOWN_TABLE', '60', 'transient'],
   ])('%s is %s', (type, code, kind) => {
     expect(classifyInsertFailure(engineError(type, code))).toBe(kind);
+  });
+
+  it('goes by the code, which leads the message, not by a name that echoed row text can fake', () => {
+    // `acc(TOP5)` in a refused row: the client's parser takes the first (NAME)-like group as the type.
+    expect(classifyInsertFailure(engineError('TOP5', '27'))).toBe('data');
+    // An I/O error sharing the CANNOT_READ_ prefix is no data error.
+    expect(classifyInsertFailure(engineError('CANNOT_READ_FROM_SOCKET', '95'))).toBe('transient');
+    expect(classifyInsertFailure(engineError('CANNOT_READ_FROM_ISTREAM', '23'))).toBe('transient');
   });
 
   it('a socket error is transient even when it carries a type-like field', () => {

@@ -10,7 +10,8 @@ import type { ProjectionState } from './projection-state';
 
 const POINTS_PER_RECORD = 10;
 
-function metricsRecord(offset: number): LogRecord {
+/** A record of a run's metric stream, or (`stream: 'run:r'`) of its lifecycle stream, which changes its snapshot. */
+function metricsRecord(offset: number, stream = 'metrics:r'): LogRecord {
   const steps = Array.from({ length: POINTS_PER_RECORD }, (_, step) => step);
   return {
     topic: 'runlog.metrics',
@@ -18,6 +19,7 @@ function metricsRecord(offset: number): LogRecord {
     offset,
     key: 'metrics:r',
     event: {
+      stream,
       type: 'metrics.logged',
       payload: { runId: 'r', series: [{ key: 'loss', steps }] },
     } as EventEnvelope,
@@ -87,7 +89,7 @@ function harness(options: { touchesRuns?: boolean; failFirstInsert?: Error } = {
   const batch = {
     topic: 'runlog.metrics',
     partition: 0,
-    records: [1, 2, 3].map(metricsRecord),
+    records: [1, 2, 3].map((offset) => metricsRecord(offset, options.touchesRuns ? 'run:r' : 'metrics:r')),
     highWatermark: 4,
   };
   return { events, pipeline, batch, landAll };
