@@ -218,6 +218,9 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
       { maxPoints: 5, fromStep: -3000, toStep: 0 },
       { maxPoints: 10, fromStep: -3000, toStep: 0 },
       { maxPoints: 100, fromStep: -3000, toStep: 0 },
+      // One step, and a few, zoomed into a long series.
+      { maxPoints: 2, fromStep: last - 1, toStep: last - 1 },
+      { maxPoints: 2, fromStep: 100, toStep: 104 },
     ];
     for (let i = 0; i < 25; i++) {
       const a = -3000 + Math.floor(random() * (last + 3000));
@@ -242,6 +245,14 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
       } else expect(inRange).toEqual([]);
       expect({ query, ...series }).toEqual({ query, ...series, ...bruteForce(points, series) });
       expect(series.points.length).toBeLessThanOrEqual(query.maxPoints);
+      // Few enough points in the range are read raw, exactly: nothing outside it.
+      if (inRange.length <= query.maxPoints * READ_ROWS_PER_POINT) {
+        expect({ query, resolution: series.resolution, totalPoints: series.totalPoints }).toEqual({
+          query,
+          resolution: 1,
+          totalPoints: inRange.length,
+        });
+      }
     }
     expect([...resolutions].sort((a, b) => a - b)).toEqual([1, ...ROLLUP_RESOLUTIONS]);
   }, 120_000);
