@@ -1,4 +1,6 @@
 /**
+ * `npm run bench -- --profile sustained [--runs --keys --rate --seconds --burst]`: the sustained-load profile
+ * (bench/sustained.bench.ts) instead of the throughput benches below.
  * `npm run bench -- [points] [pointsPerRequest] [concurrency]`: hot paths, then the end-to-end pipeline on the
  * embedded engines, then, when RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL name running engines (the native
  * stack: `npm run stack:up && eval "$(bash deploy/stack/stack.sh env)"`), the same pipeline on Kafka and
@@ -10,12 +12,20 @@ import { join, resolve } from 'node:path';
 import { benchEventValidators, printValidatorTable } from './event-schemas.bench';
 import { benchHotPaths } from './hot-paths.bench';
 import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
-import { barChartSvg, writeResult } from './support';
+import { benchSustained, parseSustainedArgs, type SustainedResult } from './sustained.bench';
+import { barChartSvg, lineChartSvg, writeResult } from './support';
 
 async function main() {
-  const [points = 1_000_000, pointsPerRequest = 10_000, concurrency = 4] = process.argv.slice(2).map(Number);
+  const args = process.argv.slice(2);
   const out = resolve(__dirname, '../../bench/results');
   mkdirSync(out, { recursive: true });
+  if (args.includes('--profile')) {
+    const profile = args[args.indexOf('--profile') + 1];
+    if (profile !== 'sustained')
+      throw new Error(`unknown profile ${profile}: the one profile is "sustained"`);
+    return sustainedProfile(args, out);
+  }
+  const [points = 1_000_000, pointsPerRequest = 10_000, concurrency = 4] = args.map(Number);
 
   console.log('hot paths (10,000-point metric batch; 500k-row inserts into chDB, median of 3)…');
   const hot = await benchHotPaths();
@@ -47,18 +57,11 @@ async function main() {
   const pipeline = await benchPipeline(points, pointsPerRequest, concurrency);
   report(pipeline, points);
 
-  const brokers = process.env.RUNLOG_KAFKA_BROKERS;
-  const clickhouseUrl = process.env.RUNLOG_CLICKHOUSE_URL;
+  const { RUNLOG_KAFKA_BROKERS: brokers, RUNLOG_CLICKHOUSE_URL: clickhouseUrl } = process.env;
   let kafka: PipelineResult | null = null;
   if (brokers && clickhouseUrl) {
-    const id = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     console.log(`\nthe same on Kafka (${brokers}) and ClickHouse over HTTP (${clickhouseUrl})…`);
-    kafka = await benchPipeline(points, pointsPerRequest, concurrency, {
-      RUNLOG_KAFKA_BROKERS: brokers,
-      RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      RUNLOG_CLICKHOUSE_URL: clickhouseUrl,
-      RUNLOG_CLICKHOUSE_DATABASE: id,
-    });
+    kafka = await benchPipeline(points, pointsPerRequest, concurrency, kafkaEngines());
     report(kafka, points);
   } else {
     console.log('\n(Kafka path skipped: RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL are not both set)');
@@ -107,11 +110,96 @@ async function main() {
   console.log(`\nresults: ${join(out, 'latest.json')}, charts: pipeline.svg, hot-paths.svg, validators.svg`);
 }
 
+/** The distributed engines the environment names, in a Kafka namespace and ClickHouse database of their own. */
+function kafkaEngines(): Record<string, string> {
+  const id = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  return {
+    RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS!,
+    RUNLOG_KAFKA_NAMESPACE: `${id}.`,
+    RUNLOG_CLICKHOUSE_URL: process.env.RUNLOG_CLICKHOUSE_URL!,
+    RUNLOG_CLICKHOUSE_DATABASE: id,
+  };
+}
+
+async function sustainedProfile(args: string[], out: string) {
+  const options = parseSustainedArgs(args);
+  console.log(`sustained load on the embedded stack (one process, every role): ${JSON.stringify(options)}…`);
+  const embedded = await benchSustained(options, {}, 'embedded');
+  printSustained(embedded);
+  let kafka: SustainedResult | null = null;
+  if (process.env.RUNLOG_KAFKA_BROKERS && process.env.RUNLOG_CLICKHOUSE_URL) {
+    console.log(
+      '\nthe same on Kafka and ClickHouse over HTTP (RSS: the Runlog process only, not the engines)…',
+    );
+    kafka = await benchSustained(options, kafkaEngines(), 'kafka');
+    printSustained(kafka);
+  } else {
+    console.log('\n(Kafka stack skipped: RUNLOG_KAFKA_BROKERS and RUNLOG_CLICKHOUSE_URL are not both set)');
+  }
+  writeResult(join(out, 'sustained.json'), { measuredAt: new Date().toISOString(), embedded, kafka });
+  const { burst, seconds, rate } = options;
+  const burstFrom = (seconds - burst.seconds) / 2;
+  writeFileSync(
+    join(out, 'sustained.svg'),
+    lineChartSvg({
+      title: `Projection lag under ${rate.toLocaleString('en')} points/s offered (${options.runs} runs × ${options.keys} keys)`,
+      xLabel: 'seconds since the load started',
+      yLabel: 'log entries not yet projected',
+      series: [
+        { label: 'embedded', points: embedded.lag.map((l) => [l.seconds, l.entries]) },
+        ...(kafka
+          ? [
+              {
+                label: 'Kafka + ClickHouse',
+                points: kafka.lag.map((l): [number, number] => [l.seconds, l.entries]),
+              },
+            ]
+          : []),
+      ],
+      bands: [
+        ...(burst.factor > 0 && burst.seconds > 0
+          ? [{ from: burstFrom, to: burstFrom + burst.seconds, label: `burst ${burst.factor}×` }]
+          : []),
+        {
+          from: seconds,
+          to: Math.max(seconds, ...[embedded, kafka].flatMap((r) => r?.lag.map((l) => l.seconds) ?? [])),
+          label: 'load stopped',
+          colour: '#d0d0d0',
+        },
+      ],
+    }),
+  );
+  console.log(`\nresults: ${join(out, 'sustained.json')}, chart: sustained.svg`);
+}
+
 function report(result: PipelineResult, points: number) {
   console.log(
     `HTTP → acknowledged append: ${result.ingestPointsPerSecond.toLocaleString('en')} points/s (${result.ingestSeconds.toFixed(1)} s)\n` +
       `log → ClickHouse:           ${result.projectPointsPerSecond.toLocaleString('en')} points/s (${result.projectSeconds.toFixed(1)} s from ready)\n` +
       `log → ClickHouse, from spawn: ${Math.round(points / (result.projectSeconds + result.projectorStartSeconds)).toLocaleString('en')} points/s (process start ${result.projectorStartSeconds.toFixed(1)} s)`,
+  );
+}
+
+function printSustained(result: SustainedResult): void {
+  const { options } = result;
+  const burst =
+    options.burst.factor > 0 ? `, ${options.burst.factor}× for ${options.burst.seconds} s mid-run` : '';
+  console.log(
+    `offered ${options.rate.toLocaleString('en')} points/s for ${options.seconds} s${burst} ` +
+      `(${options.runs} runs × ${options.keys} keys): ${result.offeredPoints.toLocaleString('en')} points offered, ` +
+      `${result.shedPoints.toLocaleString('en')} shed by backpressure\n` +
+      `acknowledged:  ${result.ackedPointsPerSecond.toLocaleString('en')} points/s (${result.requests.toLocaleString('en')} requests)\n` +
+      `ack latency:   p50 ${result.ackMs.p50} ms, p99 ${result.ackMs.p99} ms, max ${result.ackMs.max} ms\n` +
+      `freshness:     p50 ${result.freshnessMs.p50} ms, p99 ${result.freshnessMs.p99} ms, max ${result.freshnessMs.max} ms ` +
+      `(${result.freshnessMs.samples} samples, polled every ${result.freshnessMs.pollMs} ms)\n` +
+      `lag:           max ${Math.max(...result.lag.map((l) => l.entries)).toLocaleString('en')} entries; drained ` +
+      `${result.drainSeconds === null ? 'not within 120 s' : `${result.drainSeconds} s after the load stopped`}\n` +
+      `peak RSS:      server ${result.serverPeakRssMiB} MiB, generator ${result.generatorPeakRssMiB} MiB\n` +
+      `CPU during the ${result.cpuSeconds.loadSeconds} s load: server ${result.cpuSeconds.server} s, ` +
+      `generator (SDK clients) ${result.cpuSeconds.generator} s` +
+      (result.pollErrors.count
+        ? `\npoll errors:   ${result.pollErrors.count}, first: ${result.pollErrors.first}`
+        : ''),
   );
 }
 
