@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RunlogClient } from '../../libs/sdk/src/runlog';
 import { countingSummary, runSummary } from '../support/counting-batches';
 import { freePortPair, kafkaStack, type KafkaStackTarget } from '../support/kafka-broker';
+import { projectedPointsNow } from '../support/kill-window';
 import { sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import {
@@ -61,6 +62,8 @@ describe('Kafka faults under load', () => {
 
     const load = sendBatchesWithRetry([runlog.base], runId, batches, POINTS_PER_BATCH, log);
     // Down while requests are in flight, long enough that kafkajs's own retries (~10 s) give up on some.
+    // Nothing else is awaited first: the load ends in a few hundred milliseconds. The projector meets the outage
+    // part-way in the SDK test below.
     while (log.statuses.size < 10) await new Promise((resolve) => setTimeout(resolve, 20));
     kafkaStack('down', broker);
     await new Promise((resolve) => setTimeout(resolve, 12_000));
@@ -111,7 +114,10 @@ describe('Kafka faults under load', () => {
         return run.runId;
       }),
     );
-    while (logged < (RUNS * STEPS) / 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (logged < (RUNS * STEPS) / 4 || (await projectedPointsNow(runlog)) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const projectedAtOutage = await projectedPointsNow(runlog);
     kafkaStack('down', broker);
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     const loggedDuringOutage = logged;
@@ -123,6 +129,9 @@ describe('Kafka faults under load', () => {
     // While the broker was down the loops were held back by the bounded queue (await log()), not dropped.
     expect(loggedDuringOutage).toBeGreaterThan((RUNS * STEPS) / 4);
     expect(loggedDuringOutage).toBeLessThan(RUNS * STEPS);
+    // And the projector was part-way through them.
+    expect(projectedAtOutage).toBeGreaterThan(0);
+    expect(projectedAtOutage).toBeLessThan(RUNS * STEPS);
     await waitForProjection(runlog.base, 180_000);
     for (const runId of runIds) {
       expect(await runSummary(runlog.base, runId)).toEqual({

@@ -1,5 +1,6 @@
 import { countingBatch, countingSummary, runSummary } from '../support/counting-batches';
-import { createExperimentAndRun, post, projectionLag, waitForProjection } from '../support/runlog-client';
+import { inspectKillWindow } from '../support/kill-window';
+import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
 const POINTS_PER_BATCH = 5_000;
@@ -19,9 +20,9 @@ describe('ingest and projector as separate processes on Kafka', () => {
   const dirs: string[] = [];
   const processes: RunlogProcess[] = [];
 
-  async function start(roles: string, dataDir = makeDataDir()) {
+  async function start(roles: string, dataDir = makeDataDir(), env: Record<string, string> = {}) {
     if (!dirs.includes(dataDir)) dirs.push(dataDir);
-    const started = await startRunlog(dataDir, { ...kafka, RUNLOG_ROLES: roles });
+    const started = await startRunlog(dataDir, { ...kafka, RUNLOG_ROLES: roles, ...env });
     processes.push(started);
     return started;
   }
@@ -34,7 +35,8 @@ describe('ingest and projector as separate processes on Kafka', () => {
   it('projects what the ingest process appended, exactly, through a projector SIGKILL and restart', async () => {
     expect(kafka.RUNLOG_KAFKA_BROKERS).not.toBe('');
     const ingest = await start('ingest');
-    let reader = await start('projector,gateway');
+    // One record per projector batch: the points become visible batch by batch, not in one catch-up insert.
+    let reader = await start('projector,gateway', makeDataDir(), { RUNLOG_PROJECTOR_BATCH_RECORDS: '1' });
 
     const { runId } = await createExperimentAndRun(ingest.base, 'kafka');
     expect(await post(ingest.base, `/api/v1/runs/${runId}/params`, { params: { lr: 0.1 } })).toMatchObject({
@@ -46,18 +48,28 @@ describe('ingest and projector as separate processes on Kafka', () => {
     await waitForProjection(reader.base);
     expect(await runSummary(reader.base, runId)).toEqual({ status: 'running', metrics: expected(4) });
 
-    // More batches, then the projector dies without warning while it catches up.
-    const acks = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(4 + i))),
+    // More batches, and the projector dies without warning while it follows them: at a random point of the
+    // stream, once that many points are visible. The ingest process lives on and acknowledges the rest.
+    const total = 20 * POINTS_PER_BATCH;
+    const killAt = Math.floor(
+      4 * POINTS_PER_BATCH + (total - 4 * POINTS_PER_BATCH) * (0.1 + 0.4 * Math.random()),
     );
-    expect(acks.every((ack) => ack.status === 200)).toBe(true);
-    for (;;) {
-      const lags = await projectionLag(reader.base);
-      if (lags.some((lag) => lag.topic === 'runlog.metrics' && lag.lag > 0 && lag.committedOffset > 0)) break;
-      if (lags.every((lag) => lag.lag === 0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    const sending = (async () => {
+      // One at a time, so the projector cannot reach the end before the poll below sees it pass killAt.
+      const statuses: number[] = [];
+      for (let b = 4; b < 20; b++)
+        statuses.push((await post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(b))).status);
+      return statuses;
+    })();
+    while (((await runSummary(reader.base, runId)).metrics[0]?.count ?? 0) < killAt) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await reader.kill();
+    expect(await sending).toEqual(Array.from({ length: 16 }, () => 200));
+    // It died mid-way: more than the first four batches, not all twenty, had reached its store.
+    const window = await inspectKillWindow(reader, runId);
+    expect(window.projectedPoints).toBeGreaterThanOrEqual(killAt);
+    expect(window.projectedPoints).toBeLessThan(total);
 
     expect(await post(ingest.base, `/api/v1/runs/${runId}/finish`, {})).toMatchObject({ status: 200 });
     // Same data dir: its chDB holds what was projected before the kill; Kafka holds the group's position.

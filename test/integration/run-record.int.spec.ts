@@ -141,7 +141,9 @@ describe('the full run record over HTTP and GraphQL', () => {
       metrics: [{ key: 'loss', steps: [0], values: [1] }],
     });
     expect(early).toMatchObject({ status: 409, body: { error: 'illegal_transition', field: 'runId' } });
-    expect((await run(runId))?.status ?? 'queued').toBe('queued');
+    // Read once the queued run is projected: before that the query answers null, which would prove nothing.
+    await waitForProjection(runlog.base);
+    expect((await run(runId))?.status).toBe('queued');
 
     const commit = createHash('sha1').update('x').digest('hex');
     const context = {

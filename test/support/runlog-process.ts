@@ -18,6 +18,8 @@ export const STANDALONE_MAIN = join(repoRoot(), 'dist', 'services', 'standalone'
 export interface RunlogProcess {
   base: string;
   dataDir: string;
+  /** The RUNLOG_* environment it was started with: where its log and store are, for a test to look behind it. */
+  env: Record<string, string>;
   child: ChildProcess;
   output: () => string;
   /** SIGKILL: no shutdown hook runs, as in a crash. */
@@ -89,15 +91,15 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('RUNLOG_')),
   );
+  const runlogEnv: Record<string, string> = {
+    RUNLOG_PORT: '0',
+    RUNLOG_DATA_DIR: dataDir,
+    RUNLOG_LOG_LEVEL: 'warn',
+    ...distributedEnv(dataDir),
+    ...env,
+  };
   const child = spawn(process.execPath, [STANDALONE_MAIN], {
-    env: {
-      ...inherited,
-      RUNLOG_PORT: '0',
-      RUNLOG_DATA_DIR: dataDir,
-      RUNLOG_LOG_LEVEL: 'warn',
-      ...distributedEnv(dataDir),
-      ...env,
-    },
+    env: { ...inherited, ...runlogEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -124,6 +126,7 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
   return {
     base,
     dataDir,
+    env: runlogEnv,
     child,
     output: () => output,
     async kill() {

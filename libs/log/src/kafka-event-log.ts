@@ -59,6 +59,12 @@ export interface KafkaEventLogConfig {
    */
   followTopics?: string[];
   /**
+   * Topics that other processes may have written to, indexed again only before this process appends to them (not
+   * before every readStream): a projector taking over a partition continues that partition's dead-letter stream.
+   * Reads of other topics never wait on them. Default none.
+   */
+  followOnAppendTopics?: string[];
+  /**
    * Compression of runlog.metrics batches. Measured with `npm run bench` on one broker on localhost (2 cores):
    * none 1.02–1.06M points/s acknowledged, gzip 0.59–0.62M, the same projection rate; gzip shrinks the topic
    * several-fold and pays off when brokers are across a network or disk is short. Default none.
@@ -396,7 +402,9 @@ export class KafkaEventLog implements EventLog {
     expectedVersion: ExpectedVersion,
   ): Promise<AppendResult> {
     await this.ensureTopic(topic);
-    await this.catchUpWithOthers(this.config.followTopics?.includes(topic) ? [topic] : []);
+    const followed =
+      this.config.followTopics?.includes(topic) || this.config.followOnAppendTopics?.includes(topic);
+    await this.catchUpWithOthers(followed ? [topic] : []);
     const head = this.heads.get(stream);
     if (head && head.topic !== topic) {
       throw new Error(`stream ${stream} lives in topic ${head.topic}, not ${topic}`);

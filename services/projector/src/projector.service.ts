@@ -40,6 +40,8 @@ export interface ProjectorConfig {
    * the log records the position — the one window where a naive projector would double rows.
    */
   crashAfterInsertedBatches?: number;
+  /** Counts only the groups of this topic toward crashAfterInsertedBatches (all topics when unset). */
+  crashTopic?: string;
 }
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
@@ -99,7 +101,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           );
           await this.deadLetterEvents.deadLettered(letters);
         },
-        afterInsert: this.crashHook(config.crashAfterInsertedBatches),
+        afterInsert: this.crashHook(config.crashAfterInsertedBatches, config.crashTopic),
       },
     );
     this.projectDeadLetters = createDeadLettersProjection({ ch, groupId: config.groupId });
@@ -152,10 +154,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return answer.success;
   };
 
-  /** The crash tests' fault: SIGKILL after the n-th group landed, before the log records its position. */
-  private crashHook(afterGroups: number | undefined): () => void {
+  /**
+   * The crash tests' fault: SIGKILL after the n-th group (of `topic`, when named) landed, before the log records
+   * its position. Naming the topic lets a test put the kill on a batch of points, whose replay its counts see.
+   */
+  private crashHook(
+    afterGroups: number | undefined,
+    topic: string | undefined,
+  ): (landedTopic: string) => void {
     let landed = 0;
-    return () => {
+    return (landedTopic) => {
+      if (topic !== undefined && landedTopic !== topic) return;
       landed += 1;
       if (landed === afterGroups) process.kill(process.pid, 'SIGKILL');
     };

@@ -35,6 +35,7 @@ export interface RunlogConfig {
   projectorStallMs: number;
   logLevel: string;
   faultProjectorCrashAfterInsertedBatches?: number;
+  faultProjectorCrashTopic?: string;
   /** What a GraphQL request may ask for (services/gateway/src/limits/graphql-limits.ts). */
   graphql: {
     introspection: boolean;
@@ -174,6 +175,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     logLevel: env.RUNLOG_LOG_LEVEL || 'warn',
     faultProjectorCrashAfterInsertedBatches: env.RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES
       ? integer(env, 'RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES', 0, 1)
+      : undefined,
+    // A misspelt topic would never crash and leave the test waiting: only the projected topics are accepted.
+    faultProjectorCrashTopic: env.RUNLOG_FAULT_PROJECTOR_CRASH_TOPIC
+      ? oneOf(
+          env,
+          'RUNLOG_FAULT_PROJECTOR_CRASH_TOPIC',
+          ['runlog.lifecycle', 'runlog.metrics'] as const,
+          'runlog.metrics',
+        )
       : undefined,
     // Limits a dashboard never meets: the queries the tests and README send reach depth 5, 3 aliases, ~100
     // tokens and a cost of 6,000; one listing of 10,000 runs with 11 columns costs 120,000 and passes.

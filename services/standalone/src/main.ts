@@ -50,12 +50,11 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
       clientId: `runlog-${config.roles.join('-')}`,
       namespace: config.kafkaNamespace,
       metricsCompression: config.kafkaCompression,
-      // With several ingest processes, a run's experiment may have been created by another one; a projector that
-      // takes over a partition continues its dead-letter stream, which another projector may have written.
-      followTopics: [
-        ...(config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : []),
-        ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
-      ],
+      // With several ingest processes, a run's experiment may have been created by another one.
+      followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
+      // A projector taking over a partition continues its dead-letter stream, which another one may have written;
+      // only its own appends there wait on that (following it on every read stalled ingest through a broker outage).
+      followOnAppendTopics: config.roles.includes('projector') ? [TOPICS.deadletter] : [],
     });
   }
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
@@ -110,6 +109,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           maxInsertRows: config.projectorMaxInsertRows,
           stallMs: config.projectorStallMs,
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
+          crashTopic: config.faultProjectorCrashTopic,
         },
         ingestRouting: { peers: config.ingestPeers, self: config.ingestIndex },
         liveness: { staleAfterMs: config.staleAfterMs },
