@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '../../../../libs/events/src/envelope';
 import { streams } from '../../../../libs/events/src/run.events';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
+import { groupLag } from '../../../../libs/log/src/group-lag';
 import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import * as queries from '../../../../libs/store/src/queries/run.queries';
 import { getMetricSeries, type MetricSeriesQuery } from '../../../../libs/store/src/tables/metric-series';
@@ -88,25 +89,8 @@ export class RunsService {
     return queries.getStreamEvents(this.ch, streams.run(runId), limit);
   }
 
-  async projectionLag(): Promise<ProjectionLag[]> {
-    const lags: ProjectionLag[] = [];
-    for (const topic of [TOPICS.lifecycle, TOPICS.metrics]) {
-      const [ends, committed] = await Promise.all([
-        this.log.endOffsets(topic),
-        this.log.committedOffsets(this.projector.groupId, topic),
-      ]);
-      for (const [partition, endOffset] of ends) {
-        const committedOffset = committed.get(partition) ?? 0;
-        lags.push({
-          topic,
-          partition,
-          committedOffset,
-          endOffset,
-          lag: Math.max(0, endOffset - committedOffset),
-        });
-      }
-    }
-    return lags;
+  projectionLag(): Promise<ProjectionLag[]> {
+    return groupLag(this.log, this.projector.groupId, [TOPICS.lifecycle, TOPICS.metrics]);
   }
 }
 

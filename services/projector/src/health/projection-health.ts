@@ -1,15 +1,10 @@
 import { TOPICS } from '../../../../libs/events/src/envelope';
 import type { EventLog } from '../../../../libs/log/src/event-log';
+import { groupLag, type PartitionLag } from '../../../../libs/log/src/group-lag';
 import type { ClickHouse } from '../../../../libs/store/src/clickhouse';
 import { countOpenDeadLetters } from '../../../../libs/store/src/tables/dead-letters.table';
 
-export interface TopicLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  endOffset: number;
-  lag: number;
-}
+export type TopicLag = PartitionLag;
 
 export interface ProjectionReport {
   lag: TopicLag[];
@@ -70,25 +65,8 @@ export class ProjectionHealth {
     return { lag, deadLetters, stalledForMs, stalled, degraded: stalled || openDeadLetters };
   }
 
-  private async lag(): Promise<TopicLag[]> {
-    const lags: TopicLag[] = [];
-    for (const topic of [TOPICS.lifecycle, TOPICS.metrics, TOPICS.deadletter]) {
-      const [ends, committed] = await Promise.all([
-        this.deps.log.endOffsets(topic),
-        this.deps.log.committedOffsets(this.deps.groupId, topic),
-      ]);
-      for (const [partition, endOffset] of ends) {
-        const committedOffset = committed.get(partition) ?? 0;
-        lags.push({
-          topic,
-          partition,
-          committedOffset,
-          endOffset,
-          lag: Math.max(0, endOffset - committedOffset),
-        });
-      }
-    }
-    return lags;
+  private lag(): Promise<TopicLag[]> {
+    return groupLag(this.deps.log, this.deps.groupId, [TOPICS.lifecycle, TOPICS.metrics, TOPICS.deadletter]);
   }
 
   private now(): number {
