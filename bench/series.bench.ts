@@ -16,19 +16,12 @@ import { Readable } from 'node:stream';
 import { createClickHouse, type ClickHouse } from '../libs/store/src/clickhouse';
 import { applyMigrations, findMigrationsDir } from '../libs/store/src/migrations';
 import { measuredRows } from '../libs/store/src/tables/measured-query';
+import { METRIC_POINT_COLUMNS } from '../libs/store/src/tables/projection-rows';
 import { getMetricSeries } from '../libs/store/src/tables/metric-series';
 import { writeResult } from './support';
 
-const POINT_COLUMNS = [
-  'run_id',
-  'key',
-  'step',
-  'value',
-  'timestamp',
-  '_log_topic',
-  '_log_partition',
-  '_log_offset',
-];
+/** metric_points' columns in DDL order, as the projector inserts them. */
+const POINT_COLUMNS: [string, ...string[]] = [...METRIC_POINT_COLUMNS];
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -97,7 +90,7 @@ async function insertTsv(ch: ClickHouse, body: Buffer): Promise<void> {
     table,
     values: Readable.from([body], { objectMode: false }),
     format: 'TabSeparated',
-    columns: POINT_COLUMNS as [string, ...string[]],
+    columns: POINT_COLUMNS,
   });
 }
 

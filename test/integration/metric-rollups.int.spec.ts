@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
 import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
 import { measuredRows } from '../../libs/store/src/tables/measured-query';
+import { METRIC_POINT_COLUMNS } from '../../libs/store/src/tables/projection-rows';
 import {
   getMetricSeries,
   type MetricPoint,
@@ -18,16 +19,8 @@ import { ROLLUP_RESOLUTIONS, READ_ROWS_PER_POINT } from '../../libs/store/src/ta
  * written straight into metric_points, as the projector would; the materialized views do the rest.
  */
 const distributed = process.env.RUNLOG_TEST_MODE === 'distributed';
-const POINT_COLUMNS: [string, ...string[]] = [
-  'run_id',
-  'key',
-  'step',
-  'value',
-  'timestamp',
-  '_log_topic',
-  '_log_partition',
-  '_log_offset',
-];
+/** metric_points' columns in DDL order, as the projector inserts them. */
+const POINT_COLUMNS: [string, ...string[]] = [...METRIC_POINT_COLUMNS];
 
 function openClickHouse(dir: string, database: string): ClickHouse {
   if (!distributed) return createClickHouse({ chdbPath: join(dir, 'chdb'), database });

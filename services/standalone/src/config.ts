@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
 
 /** Every environment variable Runlog reads; the README's table lists the same names. */
 export const ROLES = ['ingest', 'projector', 'gateway'] as const;
@@ -37,14 +38,7 @@ export interface RunlogConfig {
   faultProjectorCrashAfterInsertedBatches?: number;
   faultProjectorCrashTopic?: string;
   /** What a GraphQL request may ask for (services/gateway/src/limits/graphql-limits.ts). */
-  graphql: {
-    introspection: boolean;
-    maxDepth: number;
-    maxAliases: number;
-    maxDirectives: number;
-    maxTokens: number;
-    maxCost: number;
-  };
+  graphql: GraphqlLimitsConfig;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
