@@ -44,6 +44,7 @@ module.exports = {
         '<rootDir>/test/integration/storable-values.int.spec.ts',
         '<rootDir>/test/integration/http-boundary.int.spec.ts',
         '<rootDir>/test/integration/metric-rollups.int.spec.ts',
+        '<rootDir>/test/integration/raw-retention.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.

@@ -18,6 +18,7 @@ export const SAMPLE_PAYLOADS: Record<RunlogEvent['type'], unknown> = {
   'experiment.renamed': { name: 'resnet-50 sweep' },
   'experiment.archived': {},
   'experiment.restored': {},
+  'experiment.retention_set': { rawPointsMaxAgeDays: 90 },
   'sweep.created': {
     sweepId: 'sweep-1',
     experimentId: 'exp-1',

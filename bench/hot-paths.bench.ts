@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { newEventId, sealEvent } from '../libs/events/src/envelope';
 import type { StoredEvent } from '../libs/events/src/run.events';
-import { createClickHouse } from '../libs/store/src/clickhouse';
-import { applyMigrations } from '../libs/store/src/migrations';
-import { insertTsvLines } from '../libs/store/src/tables/projection-rows';
+import { applyMigrations, createClickHouse, insertMetricPoints, writerFor } from '../libs/store/src';
 import { RequestValidator } from '../services/ingest/src/request-validator';
 import { addEventRows, BatchRows } from '../services/projector/src/rows/event-rows';
 
@@ -110,7 +108,7 @@ export async function benchHotPaths(pointsPerBody = 10_000, insertRows = 500_000
     const tsvTimes: number[] = [];
     const jsonTimes: number[] = [];
     for (let round = 0; round < 3; round++) {
-      tsvTimes.push(await timeAsync(() => insertTsvLines(ch, 'metric_points', rows.lines.metric_points)));
+      tsvTimes.push(await timeAsync(() => insertMetricPoints(writerFor(ch), rows.lines.metric_points)));
       jsonTimes.push(
         await timeAsync(async () => {
           await ch.client.insert({

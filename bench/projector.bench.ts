@@ -19,9 +19,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newEventId, TOPICS } from '../libs/events/src/envelope';
 import { SqliteEventLog } from '../libs/log/src/sqlite-event-log';
-import type { ClickHouse } from '../libs/store/src/clickhouse';
-import { findMigrationsDir } from '../libs/store/src/migrations';
-import { appendMetricPointLines, insertTsvBody } from '../libs/store/src/tables/projection-rows';
+import {
+  appendMetricPointLines,
+  findMigrationsDir,
+  insertMetricPointBody,
+  writerFor,
+  type ClickHouse,
+} from '../libs/store/src';
 import type { ProjectorConfig, ProjectorService } from '../services/projector/src/projector.service';
 import { writeResult } from './support';
 
@@ -194,7 +198,8 @@ async function main() {
         run: async () => {
           const ch = await fresh(current);
           if (!ch.rawInsert) throw new Error('this build has no raw insert path');
-          const raw = (body: string) => insertTsvBody(ch, 'metric_points', body);
+          const writer = writerFor(ch);
+          const raw = (body: string) => insertMetricPointBody(writer, body);
           record('ceiling: chDB rawInsert (TSV)', await timed(() => insertBodies(bodies, raw)));
           await check(ch, total);
         },
@@ -203,8 +208,8 @@ async function main() {
         name: 'ceiling: @clickhouse/client insert (TSV)',
         run: async () => {
           const ch = await fresh(current);
-          const client = (body: string) =>
-            insertTsvBody({ ...ch, rawInsert: undefined }, 'metric_points', body);
+          const writer = writerFor({ ...ch, rawInsert: undefined });
+          const client = (body: string) => insertMetricPointBody(writer, body);
           record('ceiling: @clickhouse/client insert (TSV)', await timed(() => insertBodies(bodies, client)));
           await check(ch, total);
         },

@@ -13,11 +13,15 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createClickHouse, type ClickHouse } from '../libs/store/src/clickhouse';
-import { applyMigrations, findMigrationsDir } from '../libs/store/src/migrations';
-import { measuredRows } from '../libs/store/src/tables/measured-query';
-import { METRIC_POINT_COLUMNS } from '../libs/store/src/tables/projection-rows';
-import { getMetricSeries } from '../libs/store/src/tables/metric-series';
+import {
+  applyMigrations,
+  createClickHouse,
+  findMigrationsDir,
+  getMetricSeries,
+  readerFor,
+  METRIC_POINT_COLUMNS,
+  type ClickHouse,
+} from '../libs/store/src';
 import { writeResult } from './support';
 
 /** metric_points' columns in DDL order, as the projector inserts them. */
@@ -44,25 +48,23 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 /** The read before issue 11: bounds and min/max per bucket computed over every raw point of the series. */
 async function rawSeries(ch: ClickHouse, runId: string, maxPoints: number): Promise<number> {
   const where = `WHERE run_id = {runId:String} AND key = 'loss'`;
-  const bounds = await measuredRows<{ lo: string; hi: string }>(
-    ch,
-    'rawBounds',
-    `SELECT min(step) AS lo, max(step) AS hi, count() AS n FROM ${ch.database}.metric_points ${where}`,
-    { runId },
-  );
+  const bounds = await readerFor(ch).queryMeasured<{ lo: string; hi: string }>({
+    name: 'rawBounds',
+    sql: `SELECT min(step) AS lo, max(step) AS hi, count() AS n FROM ${ch.database}.metric_points ${where}`,
+    params: { runId },
+  });
   const width = Math.ceil((Number(bounds.rows[0].hi) - Number(bounds.rows[0].lo) + 1) / (maxPoints / 2));
-  const buckets = await measuredRows(
-    ch,
-    'rawBuckets',
-    `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS bucket, countIf(isFinite(value)) AS finite,
+  const buckets = await readerFor(ch).queryMeasured({
+    name: 'rawBuckets',
+    sql: `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS bucket, countIf(isFinite(value)) AS finite,
        argMinIf(step, value, isFinite(value)), minIf(value, isFinite(value)),
        argMinIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)),
        argMaxIf(step, value, isFinite(value)), maxIf(value, isFinite(value)),
        argMaxIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)),
        min(step), argMin(value, step), argMin(toUnixTimestamp64Milli(timestamp), step)
      FROM ${ch.database}.metric_points ${where} GROUP BY bucket ORDER BY bucket`,
-    { runId, lo: Number(bounds.rows[0].lo), width },
-  );
+    params: { runId, lo: Number(bounds.rows[0].lo), width },
+  });
   return bounds.rowsRead + buckets.rowsRead;
 }
 
@@ -150,7 +152,11 @@ async function main() {
     for (let i = 0; i < reads + 5; i++) {
       let rowsRead = 0;
       const ms = await timed(async () => {
-        const series = await getMetricSeries(withRollups, { runId: 'big-run', key: 'loss', maxPoints: 1000 });
+        const series = await getMetricSeries(readerFor(withRollups), {
+          runId: 'big-run',
+          key: 'loss',
+          maxPoints: 1000,
+        });
         rowsRead = series.rowsRead;
         resolution = series.resolution;
       });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
+import { createClickHouse, type ClickHouse } from '../../libs/store/src';
 
 /**
  * The ClickHouse HTTP interface served by chDB (started by the global setup), driven by @clickhouse/client over

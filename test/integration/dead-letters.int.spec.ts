@@ -7,10 +7,16 @@ import { openServerLog } from '../support/server-log';
 import { upcast } from '../../libs/events/src/upcasters';
 import type { EventLog } from '../../libs/log/src/event-log';
 import { SqliteEventLog } from '../../libs/log/src/sqlite-event-log';
-import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
-import { applyMigrations } from '../../libs/store/src/migrations';
-import { getExperiment } from '../../libs/store/src/queries/run.queries';
-import { listDeadLetters, tableHoldsPosition } from '../../libs/store/src/tables/dead-letters.table';
+import {
+  applyMigrations,
+  createClickHouse,
+  getExperiment,
+  listDeadLetters,
+  readerFor,
+  tableHoldsPosition,
+  type ClickHouse,
+  type ClickhouseReader,
+} from '../../libs/store/src';
 import {
   ReprojectionService,
   type ReprojectionResult,
@@ -199,6 +205,7 @@ describe('re-projection after an upcaster is deployed', () => {
   let dir: string;
   let log: EventLog;
   let ch: ClickHouse;
+  let reader: ClickhouseReader;
   const config = { groupId: 'dlq-medium', maxBatchRecords: 50, runCacheSize: 100, maxInsertRows: 10_000 };
 
   beforeAll(async () => {
@@ -206,6 +213,7 @@ describe('re-projection after an upcaster is deployed', () => {
     log = SqliteEventLog.open({ path: join(dir, 'events.sqlite'), pollIntervalMs: 50 });
     ch = createClickHouse({ chdbPath: join(dir, 'chdb'), database: 'dead_letters_medium' });
     await applyMigrations(ch);
+    reader = readerFor(ch);
   });
 
   afterAll(async () => {
@@ -239,16 +247,16 @@ describe('re-projection after an upcaster is deployed', () => {
     const unfixed = new ProjectorService(log, ch, config);
     unfixed.onApplicationBootstrap();
     const open = await eventually(
-      () => listDeadLetters(ch, 'open', 10),
+      () => listDeadLetters(reader, 'open', 10),
       (found) => found.length === 2,
     );
     expect(
       await eventually(
-        () => getExperiment(ch, 'exp-b'),
+        () => getExperiment(reader, 'exp-b'),
         (found) => found !== null,
       ),
     ).toMatchObject({ name: 'later' });
-    expect((await getExperiment(ch, 'exp-a'))?.name).toBe('before');
+    expect((await getExperiment(reader, 'exp-a'))?.name).toBe('before');
     await unfixed.onApplicationShutdown();
 
     const fixed = new ProjectorService(log, ch, config, { upcast: withFix });
@@ -260,11 +268,11 @@ describe('re-projection after an upcaster is deployed', () => {
     expect(summary).toEqual({ resolved: 1, stillFailing: 1 });
     const renamed = open.find((letter) => letter.stream === 'experiment:exp-a')!;
     expect(results.find((result) => result.offset === renamed.offset)).toMatchObject({ outcome: 'resolved' });
-    expect((await getExperiment(ch, 'exp-a'))?.name).toBe('after');
-    expect(await tableHoldsPosition(ch, 'events', renamed)).toBe(true);
+    expect((await getExperiment(reader, 'exp-a'))?.name).toBe('after');
+    expect(await tableHoldsPosition(reader, 'events', renamed)).toBe(true);
 
     const resolved = await eventually(
-      () => listDeadLetters(ch, 'resolved', 10),
+      () => listDeadLetters(reader, 'resolved', 10),
       (found) => found.length === 1,
     );
     expect(resolved[0]).toMatchObject({
@@ -272,7 +280,7 @@ describe('re-projection after an upcaster is deployed', () => {
       status: 'resolved',
       tables: expect.arrayContaining(['events', 'experiments']),
     });
-    const stillOpen = await listDeadLetters(ch, 'open', 10);
+    const stillOpen = await listDeadLetters(reader, 'open', 10);
     expect(stillOpen.map((letter) => [letter.stream, letter.reason])).toEqual([
       ['run:never', 'unknown_event_type'],
     ]);

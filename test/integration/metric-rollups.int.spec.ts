@@ -2,16 +2,19 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
-import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
-import { measuredRows } from '../../libs/store/src/tables/measured-query';
-import { METRIC_POINT_COLUMNS } from '../../libs/store/src/tables/projection-rows';
 import {
+  applyMigrations,
+  createClickHouse,
+  findMigrationsDir,
   getMetricSeries,
+  readerFor,
+  METRIC_POINT_COLUMNS,
+  READ_ROWS_PER_POINT,
+  ROLLUP_RESOLUTIONS,
+  type ClickHouse,
   type MetricPoint,
   type MetricSeries,
-} from '../../libs/store/src/tables/metric-series';
-import { ROLLUP_RESOLUTIONS, READ_ROWS_PER_POINT } from '../../libs/store/src/tables/series-resolution';
+} from '../../libs/store/src';
 
 /**
  * Rollups (migration 007) on the real engines: chDB in this process, or under the `integration on Kafka`
@@ -142,7 +145,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
       const runId = `run-${size}`;
       const spikes: [number, number] = [Math.floor(size * 0.37), Math.floor(size * 0.81)];
       await insertGeneratedRun(ch, runId, size, spikes);
-      const series = await getMetricSeries(ch, { runId, key: 'loss', maxPoints: 1000 });
+      const series = await getMetricSeries(readerFor(ch), { runId, key: 'loss', maxPoints: 1000 });
       expect(series.totalPoints).toBe(size);
       expect(series.downsampled).toBe(true);
       expect(series.resolution).toBeGreaterThan(1);
@@ -151,16 +154,15 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
       expect(series.points).toContainEqual(expect.objectContaining({ step: spikes[0], value: 1e9 }));
       expect(series.points).toContainEqual(expect.objectContaining({ step: spikes[1], value: -1e9 }));
       // The same series from raw points reads every one of them: the measure can tell the two apart.
-      const raw = await measuredRows(
-        ch,
-        'rawSeriesForComparison',
-        `SELECT intDiv(step, {width:Int64}) AS slot, min(value), max(value) FROM ${ch.database}.metric_points
+      const raw = await readerFor(ch).queryMeasured({
+        name: 'rawSeriesForComparison',
+        sql: `SELECT intDiv(step, {width:Int64}) AS slot, min(value), max(value) FROM ${ch.database}.metric_points
          WHERE run_id = {runId:String} AND key = 'loss' GROUP BY slot`,
-        { runId, width: Math.ceil(size / 500) },
-      );
+        params: { runId, width: Math.ceil(size / 500) },
+      });
       expect(raw.rowsRead).toBeGreaterThanOrEqual(size);
       // Zoomed in far enough, the raw points themselves answer: exactly the steps asked, none around them.
-      const zoom = await getMetricSeries(ch, {
+      const zoom = await getMetricSeries(readerFor(ch), {
         runId,
         key: 'loss',
         maxPoints: 1000,
@@ -226,7 +228,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
     }
     const resolutions = new Set<number>();
     for (const query of cases) {
-      const series = await getMetricSeries(ch, { runId: 'random-run', key: 'noisy', ...query });
+      const series = await getMetricSeries(readerFor(ch), { runId: 'random-run', key: 'noisy', ...query });
       resolutions.add(series.resolution);
       const inRange = points.filter(
         (point) => point.step >= (query.fromStep ?? -Infinity) && point.step <= (query.toStep ?? Infinity),
@@ -261,13 +263,12 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
     try {
       expect(await applyMigrations(old, before)).not.toContain('007_metric_rollups.sql');
       await insertGeneratedRun(old, 'old-run', 123_456, [777, 100_000]);
-      expect(await applyMigrations(old)).toEqual(['007_metric_rollups.sql']);
+      expect(await applyMigrations(old)).toEqual(['007_metric_rollups.sql', '008_raw_retention.sql']);
       await insertGeneratedRun(old, 'new-run', 54_321, [1, 2]);
       for (const resolution of ROLLUP_RESOLUTIONS) {
-        const diff = await measuredRows<Record<string, unknown>>(
-          old,
-          'rollupAgainstRaw',
-          `SELECT run_id, bucket, r.count, p.count, r.min, p.min, r.max, p.max FROM
+        const diff = await readerFor(old).queryMeasured<Record<string, unknown>>({
+          name: 'rollupAgainstRaw',
+          sql: `SELECT run_id, bucket, r.count, p.count, r.min, p.min, r.max, p.max FROM
              (SELECT run_id, bucket, sum(count) AS count, min(min) AS min, max(max) AS max
               FROM ${old.database}.metric_rollup_${resolution} GROUP BY run_id, bucket) AS r
            FULL OUTER JOIN
@@ -276,11 +277,11 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
               FROM ${old.database}.metric_points GROUP BY run_id, bucket) AS p
            USING (run_id, bucket)
            WHERE r.count != p.count OR r.min != p.min OR r.max != p.max LIMIT 5`,
-          {},
-        );
+          params: {},
+        });
         expect({ resolution, differences: diff.rows }).toEqual({ resolution, differences: [] });
       }
-      const series = await getMetricSeries(old, { runId: 'old-run', key: 'loss', maxPoints: 200 });
+      const series = await getMetricSeries(readerFor(old), { runId: 'old-run', key: 'loss', maxPoints: 200 });
       expect(series).toMatchObject({ totalPoints: 123_456, downsampled: true, resolution: 1000 });
     } finally {
       if (distributed) await old.client.command({ query: `DROP DATABASE IF EXISTS ${old.database}` });

@@ -1,9 +1,15 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
-import { applyMigrations, findMigrationsDir } from '../../libs/store/src/migrations';
-import { storeIdentity } from '../../libs/store/src/tables/store-identity';
+import {
+  applyMigrations,
+  createClickHouse,
+  findMigrationsDir,
+  readerFor,
+  storeIdentity,
+  writerFor,
+  type ClickHouse,
+} from '../../libs/store/src';
 
 /** Migrations against the real engine (chDB in this test's process). */
 describe('ClickHouse migrations', () => {
@@ -41,6 +47,7 @@ describe('ClickHouse migrations', () => {
       '005_dead_letters.sql',
       '006_event_request_digest.sql',
       '007_metric_rollups.sql',
+      '008_raw_retention.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -62,9 +69,10 @@ describe('ClickHouse migrations', () => {
   });
 
   it('gives the store one identity, the same for every process that asks', async () => {
-    const first = await storeIdentity(ch);
+    const identity = () => storeIdentity(readerFor(ch), writerFor(ch));
+    const first = await identity();
     expect(first).toMatch(/^[0-9a-f]{16}$/);
-    expect(await Promise.all([storeIdentity(ch), storeIdentity(ch)])).toEqual([first, first]);
+    expect(await Promise.all([identity(), identity()])).toEqual([first, first]);
   });
 
   it('applies a new numbered migration in order', async () => {

@@ -4,7 +4,7 @@ import { TOPICS } from '../../libs/events/src/envelope';
 import type { EventLog } from '../../libs/log/src/event-log';
 import { KafkaEventLog } from '../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../libs/log/src/sqlite-event-log';
-import { createClickHouse, type ClickHouse } from '../../libs/store/src/clickhouse';
+import { createClickHouse, type ClickHouse } from '../../libs/store/src';
 import type { RunlogProcess } from './runlog-process';
 
 /** What a killed server left behind on runlog.metrics: the group's position against what reached metric_points. */

@@ -36,6 +36,14 @@ const object = (properties: Record<string, unknown>, required: string[] = Object
 });
 const empty = object({});
 
+/** Up to 100 years; null (no limit) is the default. */
+export const MAX_RETENTION_DAYS = 36_500;
+export const rawPointsMaxAgeDaysSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: MAX_RETENTION_DAYS,
+} as const;
+
 export const experimentNameSchema = {
   type: 'string',
   minLength: 1,
@@ -159,6 +167,7 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
   'experiment.renamed@1': object({ name: { ...storedName, minLength: 1 } }),
   'experiment.archived@1': empty,
   'experiment.restored@1': empty,
+  'experiment.retention_set@1': object({ rawPointsMaxAgeDays: nullable(rawPointsMaxAgeDaysSchema) }),
   'sweep.created@1': object({
     sweepId: id,
     experimentId: id,

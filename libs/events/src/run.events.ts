@@ -29,6 +29,16 @@ export interface ExperimentRestored {
   payload: Record<string, never>;
 }
 
+/**
+ * How long the experiment's raw metric points are kept, by each point's timestamp; null keeps them for ever (the
+ * default). The rollups stay, so old charts still draw: only zooming below the finest rollup is lost.
+ */
+export interface ExperimentRetentionSet {
+  type: 'experiment.retention_set';
+  v: 1;
+  payload: { rawPointsMaxAgeDays: number | null };
+}
+
 export type SweepMethod = 'grid' | 'random' | 'bayes' | 'manual';
 
 /** A hyperparameter sweep: its search space as the scheduler was given it, and the metric it optimises. */
@@ -237,7 +247,8 @@ export interface MetricsLogged {
   payload: { runId: string; series: MetricSeriesBatch[] };
 }
 
-export type ExperimentEvent = ExperimentCreated | ExperimentRenamed | ExperimentArchived | ExperimentRestored;
+export type ExperimentEvent =
+  ExperimentCreated | ExperimentRenamed | ExperimentArchived | ExperimentRestored | ExperimentRetentionSet;
 export type SweepEvent = SweepCreated;
 export type RunLifecycleEvent =
   | RunCreated

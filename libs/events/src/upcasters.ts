@@ -14,6 +14,7 @@ export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'experiment.renamed': 1,
   'experiment.archived': 1,
   'experiment.restored': 1,
+  'experiment.retention_set': 1,
   'sweep.created': 1,
   'run.created': 2,
   'run.started': 1,

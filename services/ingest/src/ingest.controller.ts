@@ -137,6 +137,19 @@ export class IngestController {
     );
   }
 
+  /** How long the experiment's raw metric points are kept; recorded in the log like every other change. */
+  @Post('experiments/:experimentId/retention')
+  @HttpCode(200)
+  setExperimentRetention(
+    @Param('experimentId') experimentId: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+  ) {
+    return this.command('experimentId', experimentId, 'SetRetention', body, request, (id, valid, caller) =>
+      this.experiments.setRetention(caller, id, valid),
+    );
+  }
+
   @Post('experiments/:experimentId/restore')
   @HttpCode(200)
   restoreExperiment(

@@ -10,6 +10,7 @@ import {
   metricStepSchema,
   metricTimestampSchema,
   metricValueSchema,
+  rawPointsMaxAgeDaysSchema,
   runContextSchema,
   runInputSchema,
   runNameSchema,
@@ -50,6 +51,22 @@ export const renameExperimentSchema = {
   additionalProperties: false,
   required: ['name'],
   properties: { eventId, occurredAt, name: experimentNameSchema },
+} as const;
+
+export const setRetentionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rawPointsMaxAgeDays'],
+  properties: {
+    eventId,
+    occurredAt,
+    rawPointsMaxAgeDays: {
+      anyOf: [rawPointsMaxAgeDaysSchema, { type: 'null' }],
+      description:
+        'Raw metric points older than this many days (by their timestamp) leave the raw table; the rollups stay, ' +
+        'so charts still draw, only zooming below the finest rollup (10 steps) is lost. null keeps every point.',
+    },
+  },
 } as const;
 
 /** Archive and restore of experiments, start-less lifecycle steps of runs (delete, restore, heartbeat). */
@@ -249,6 +266,7 @@ export const registerArtifactSchema = {
 export const REQUEST_SCHEMAS = {
   CreateExperiment: createExperimentSchema,
   RenameExperiment: renameExperimentSchema,
+  SetRetention: setRetentionSchema,
   Bare: bareCommandSchema,
   CreateSweep: createSweepSchema,
   CreateRun: createRunSchema,
@@ -286,6 +304,9 @@ export interface CreateExperimentBody extends Envelope {
 }
 export interface RenameBody extends Envelope {
   name: string;
+}
+export interface SetRetentionBody extends Envelope {
+  rawPointsMaxAgeDays: number | null;
 }
 export type BareBody = Envelope;
 export interface CreateSweepBody extends Envelope {
@@ -345,6 +366,7 @@ export interface RegisterArtifactBody {
 export interface RequestBodies {
   CreateExperiment: CreateExperimentBody;
   RenameExperiment: RenameBody;
+  SetRetention: SetRetentionBody;
   Bare: BareBody;
   CreateSweep: CreateSweepBody;
   CreateRun: CreateRunBody;

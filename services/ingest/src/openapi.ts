@@ -190,6 +190,11 @@ export function buildOpenApiDocument() {
           operationId: 'archiveExperiment',
         },
       ),
+      '/api/v1/experiments/{experimentId}/retention': jsonOperation(
+        'Set how long the raw metric points of an experiment are kept',
+        'SetRetention',
+        { pathId: 'experimentId', operationId: 'setExperimentRetention' },
+      ),
       '/api/v1/experiments/{experimentId}/restore': jsonOperation('Restore an archived experiment', 'Bare', {
         pathId: 'experimentId',
         operationId: 'restoreExperiment',

@@ -2,14 +2,15 @@ import { Module } from '@nestjs/common';
 import { ReprojectionController } from './dead-letters/reprojection.controller';
 import { ReprojectionService } from './dead-letters/reprojection.service';
 import { ProjectorService } from './projector.service';
+import { RawRetentionService } from './retention/raw-retention.service';
 
 /**
  * The projector feature: one log subscription feeding ClickHouse, and the admin route that re-projects dead
- * letters. EVENT_LOG and CLICKHOUSE come from infrastructure.
+ * letters, and the raw-point retention applied to what is stored. EVENT_LOG and CLICKHOUSE come from infrastructure.
  */
 @Module({
   controllers: [ReprojectionController],
-  providers: [ProjectorService, ReprojectionService],
+  providers: [ProjectorService, ReprojectionService, RawRetentionService],
   exports: [ProjectorService],
 })
 export class ProjectorModule {}

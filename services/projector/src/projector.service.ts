@@ -13,8 +13,13 @@ import {
   type EventLog,
   type Subscription,
 } from '../../../libs/log/src/event-log';
-import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
-import { insertTsvLines } from '../../../libs/store/src/tables/projection-rows';
+import {
+  CLICKHOUSE,
+  insertProjectedLines,
+  readerFor,
+  writerFor,
+  type ClickHouse,
+} from '../../../libs/store/src';
 import { DeadLetterEvents } from './dead-letters/dead-letter-events';
 import { createDeadLettersProjection } from './dead-letters/dead-letters.projection';
 import { BatchGate } from './pipeline/batch-gate';
@@ -35,6 +40,8 @@ export interface ProjectorConfig {
   maxInsertRows: number;
   /** /healthz says degraded when the group's position has not moved for this long while there is lag. */
   stallMs?: number;
+  /** How often raw-point age limits are checked and applied (RawRetentionService); 60 s when unset. */
+  retentionCheckMs?: number;
   /**
    * Fault injection for the crash tests: after this many batches were inserted, the process kills itself before
    * the log records the position — the one window where a naive projector would double rows.
@@ -84,7 +91,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Optional() @Inject(PROJECTOR_PARSE_DEPS) parseDeps?: Partial<ParseRecordDeps>,
   ) {
     this.parseRecord = createParseRecordStep(parseDeps);
-    this.state = new ProjectionState(ch, config.runCacheSize);
+    const writer = writerFor(ch);
+    this.state = new ProjectionState(readerFor(ch), config.runCacheSize);
     this.buildRows = createBuildRowsStep(this.state);
     this.deadLetterEvents = new DeadLetterEvents(log, config.groupId);
     this.projectBatchPipeline = createProjectBatchPipeline(
@@ -93,7 +101,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         parseRecord: this.parseRecord,
         buildRows: this.buildRows,
         state: this.state,
-        insert: (table, lines) => insertTsvLines(ch, table, lines),
+        insert: (table, lines) => insertProjectedLines(writer, table, lines),
         ping: this.ping,
         deadLettered: async (letters) => {
           this.logger.warn(
@@ -104,7 +112,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         afterInsert: this.crashHook(config.crashAfterInsertedBatches, config.crashTopic),
       },
     );
-    this.projectDeadLetters = createDeadLettersProjection({ ch, groupId: config.groupId });
+    this.projectDeadLetters = createDeadLettersProjection({ writer, groupId: config.groupId });
   }
 
   onApplicationBootstrap(): void {

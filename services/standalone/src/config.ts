@@ -34,6 +34,8 @@ export interface RunlogConfig {
   projectorMaxInsertRows: number;
   /** /healthz turns degraded when the projector's position has not moved for this long while there is lag. */
   projectorStallMs: number;
+  /** How often the projector checks the experiments' raw-point age limits and applies a change to stored points. */
+  retentionCheckMs: number;
   logLevel: string;
   faultProjectorCrashAfterInsertedBatches?: number;
   faultProjectorCrashTopic?: string;
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     projectorBatchRecords: integer(env, 'RUNLOG_PROJECTOR_BATCH_RECORDS', 200, 1),
     projectorMaxInsertRows: integer(env, 'RUNLOG_PROJECTOR_MAX_INSERT_ROWS', 500_000, 1),
     projectorStallMs: integer(env, 'RUNLOG_PROJECTOR_STALL_MS', 60_000, 1),
+    retentionCheckMs: integer(env, 'RUNLOG_RETENTION_CHECK_MS', 60_000, 100),
     logLevel: env.RUNLOG_LOG_LEVEL || 'warn',
     faultProjectorCrashAfterInsertedBatches: env.RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES
       ? integer(env, 'RUNLOG_FAULT_PROJECTOR_CRASH_AFTER_BATCHES', 0, 1)

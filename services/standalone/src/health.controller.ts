@@ -2,8 +2,7 @@ import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
-import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
-import { countOpenDeadLetters } from '../../../libs/store/src/tables/dead-letters.table';
+import { CLICKHOUSE, countOpenDeadLetters, readerFor, type ClickHouse } from '../../../libs/store/src';
 import { ARTIFACT_LOCATION } from './infrastructure.module';
 import { DEFAULT_STALL_MS, ProjectionHealth } from '../../projector/src/health/projection-health';
 import {
@@ -34,7 +33,7 @@ export class HealthController {
     this.projection = new ProjectionHealth({
       log,
       groupId: projectorConfig.groupId,
-      ch,
+      reader: ch && readerFor(ch),
       stallMs: projectorConfig.stallMs ?? DEFAULT_STALL_MS,
     });
     this.registerMetrics();
@@ -71,8 +70,8 @@ export class HealthController {
   }
 
   private registerMetrics(): void {
-    const ch = this.ch;
-    if (ch) {
+    const reader = this.ch && readerFor(this.ch);
+    if (reader) {
       new Gauge({
         name: 'runlog_projector_dead_letters',
         help: 'Records the projector dead-lettered and that are not re-projected yet, per topic',
@@ -80,7 +79,7 @@ export class HealthController {
         registers: [this.registry],
         async collect() {
           this.reset();
-          for (const [topic, open] of await countOpenDeadLetters(ch))
+          for (const [topic, open] of await countOpenDeadLetters(reader))
             this.set({ topic, state: 'open' }, open);
         },
       });

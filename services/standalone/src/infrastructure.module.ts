@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
-import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src/clickhouse';
+import { CLICKHOUSE, PROJECTION_GROUP_ID, type ClickHouse } from '../../../libs/store/src';
 import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
 import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
@@ -30,6 +30,7 @@ export class InfrastructureModule {
     const providers: Provider[] = [
       { provide: EVENT_LOG, useValue: infra.log },
       { provide: PROJECTOR_CONFIG, useValue: infra.projector },
+      { provide: PROJECTION_GROUP_ID, useValue: infra.projector.groupId },
       { provide: INGEST_ROUTING, useValue: infra.ingestRouting },
       { provide: LIVENESS_CONFIG, useValue: infra.liveness },
       { provide: ARTIFACT_STORE, useValue: infra.artifacts.store },

@@ -11,9 +11,13 @@ import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
 import type { ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { LocalArtifactStore } from '../../../libs/artifacts/src/local-artifact-store';
 import { S3ArtifactStore } from '../../../libs/artifacts/src/s3-artifact-store';
-import { createClickHouse } from '../../../libs/store/src/clickhouse';
-import { applyMigrations } from '../../../libs/store/src/migrations';
-import { storeIdentity } from '../../../libs/store/src/tables/store-identity';
+import {
+  applyMigrations,
+  createClickHouse,
+  readerFor,
+  storeIdentity,
+  writerFor,
+} from '../../../libs/store/src';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
@@ -94,7 +98,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   if (clickhouse) await applyMigrations(clickhouse);
   // Named after the store, so an empty ClickHouse gets a fresh group and the log is replayed into it (002).
   const projectorGroup = clickhouse
-    ? `runlog-projector-${await storeIdentity(clickhouse)}`
+    ? `runlog-projector-${await storeIdentity(readerFor(clickhouse), writerFor(clickhouse))}`
     : 'runlog-projector';
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
@@ -108,6 +112,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           runCacheSize: 10000,
           maxInsertRows: config.projectorMaxInsertRows,
           stallMs: config.projectorStallMs,
+          retentionCheckMs: config.retentionCheckMs,
           crashAfterInsertedBatches: config.faultProjectorCrashAfterInsertedBatches,
           crashTopic: config.faultProjectorCrashTopic,
         },

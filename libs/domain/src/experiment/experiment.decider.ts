@@ -2,7 +2,14 @@ import type { DomainEvent, ExperimentEvent } from '../../../events/src/run.event
 import { IllegalTransition, NotFoundError } from '../errors';
 
 export type ExperimentState =
-  { status: 'absent' } | { status: 'active' | 'archived'; experimentId: string; name: string };
+  | { status: 'absent' }
+  | {
+      status: 'active' | 'archived';
+      experimentId: string;
+      name: string;
+      /** null: raw points are kept for ever. */
+      rawPointsMaxAgeDays: number | null;
+    };
 
 export const initialExperimentState: ExperimentState = { status: 'absent' };
 
@@ -10,14 +17,20 @@ export type ExperimentCommand =
   | { type: 'CreateExperiment'; data: { experimentId: string; name: string } }
   | { type: 'RenameExperiment'; data: { experimentId: string; name: string } }
   | { type: 'ArchiveExperiment'; data: { experimentId: string } }
-  | { type: 'RestoreExperiment'; data: { experimentId: string } };
+  | { type: 'RestoreExperiment'; data: { experimentId: string } }
+  | { type: 'SetExperimentRetention'; data: { experimentId: string; rawPointsMaxAgeDays: number | null } };
 
 export function evolveExperiment(
   state: ExperimentState,
   event: DomainEvent<ExperimentEvent>,
 ): ExperimentState {
   if (event.type === 'experiment.created') {
-    return { status: 'active', experimentId: event.payload.experimentId, name: event.payload.name };
+    return {
+      status: 'active',
+      experimentId: event.payload.experimentId,
+      name: event.payload.name,
+      rawPointsMaxAgeDays: null,
+    };
   }
   if (state.status === 'absent') return state;
   switch (event.type) {
@@ -27,6 +40,8 @@ export function evolveExperiment(
       return { ...state, status: 'archived' };
     case 'experiment.restored':
       return { ...state, status: 'active' };
+    case 'experiment.retention_set':
+      return { ...state, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
   }
 }
 
@@ -35,6 +50,8 @@ export function evolveExperiment(
  * - absent: CreateExperiment only; the others are not_found (404).
  * - active: rename, archive. Archiving closes it to new runs (see the run decider); its runs are left as they are.
  * - archived: rename, restore.
+ * - either: set the retention of its raw points (old experiments are the ones it is for); the same value again
+ *   changes nothing.
  * Renaming to the current name, archiving an archived and restoring an active experiment change nothing (a retry).
  * Names are checked by the request and event schemas (1–256 characters, no control characters, no leading or
  * trailing space); they are labels, not keys, so two experiments may share one (ids are the keys).
@@ -62,5 +79,11 @@ export function decideExperiment(
       return state.status === 'archived' ? [] : [{ type: 'experiment.archived', v: 1, payload: {} }];
     case 'RestoreExperiment':
       return state.status === 'active' ? [] : [{ type: 'experiment.restored', v: 1, payload: {} }];
+    case 'SetExperimentRetention': {
+      const { rawPointsMaxAgeDays } = command.data;
+      return state.rawPointsMaxAgeDays === rawPointsMaxAgeDays
+        ? []
+        : [{ type: 'experiment.retention_set', v: 1, payload: { rawPointsMaxAgeDays } }];
+    }
   }
 }

@@ -99,8 +99,13 @@ describe('experiment decider', () => {
         evolveExperiment,
         initialExperimentState,
       );
-      expect(state).toEqual({ status: 'archived', experimentId, name: 'b' });
-      expect(evolveExperiment(state, restored)).toEqual({ status: 'active', experimentId, name: 'b' });
+      expect(state).toEqual({ status: 'archived', experimentId, name: 'b', rawPointsMaxAgeDays: null });
+      expect(evolveExperiment(state, restored)).toEqual({
+        status: 'active',
+        experimentId,
+        name: 'b',
+        rawPointsMaxAgeDays: null,
+      });
     });
   });
 
@@ -110,6 +115,61 @@ describe('experiment decider', () => {
         status: 'active',
         experimentId,
         name: 'resnet-sweep',
+        rawPointsMaxAgeDays: null,
+      });
+    });
+  });
+
+  describe('retention of raw points', () => {
+    const retain = (rawPointsMaxAgeDays: number | null): ExperimentCommand => ({
+      type: 'SetExperimentRetention',
+      data: { experimentId, rawPointsMaxAgeDays },
+    });
+    const retentionSet = (rawPointsMaxAgeDays: number | null) =>
+      ({ type: 'experiment.retention_set', v: 1, payload: { rawPointsMaxAgeDays } }) as const;
+    const archived = { type: 'experiment.archived', v: 1, payload: {} } as const;
+
+    it('on an unknown experiment is not_found on experimentId', () => {
+      given([])
+        .when(retain(30))
+        .thenThrows(NotFoundError, (error) => expect(error.field).toBe('experimentId'));
+    });
+
+    it('is off by default: switching it off again records nothing', () => {
+      given([experimentCreated()]).when(retain(null)).thenNothing();
+    });
+
+    it('sets, changes and clears the age; the same age again records nothing', () => {
+      given([experimentCreated()])
+        .when(retain(30))
+        .then([retentionSet(30)]);
+      given([experimentCreated(), retentionSet(30)])
+        .when(retain(30))
+        .thenNothing();
+      given([experimentCreated(), retentionSet(30)])
+        .when(retain(7))
+        .then([retentionSet(7)]);
+      given([experimentCreated(), retentionSet(30)])
+        .when(retain(null))
+        .then([retentionSet(null)]);
+    });
+
+    it('applies to an archived experiment too: old experiments are what it is for', () => {
+      given([experimentCreated(), archived])
+        .when(retain(90))
+        .then([retentionSet(90)]);
+    });
+
+    it('evolve keeps the age through rename and archive', () => {
+      const state = [experimentCreated(), retentionSet(14), archived].reduce(
+        evolveExperiment,
+        initialExperimentState,
+      );
+      expect(state).toEqual({
+        status: 'archived',
+        experimentId,
+        name: 'resnet-sweep',
+        rawPointsMaxAgeDays: 14,
       });
     });
   });

@@ -1,6 +1,6 @@
-import { readTimeout, type ClickHouse } from '../clickhouse';
-import { tsvBody, tsvMillis, tsvNullableMillis, tsvNullableString, tsvString } from '../tsv';
-import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition, type ProjectedTable } from './log-position';
+import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
+import { tsvMillis, tsvNullableMillis, tsvNullableString, tsvString } from '../tsv';
+import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
 
 export const DEAD_LETTER_STATUSES = ['open', 'resolved'] as const;
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
@@ -25,7 +25,7 @@ export interface DeadLetterRow {
   resolvedAt: number | null;
 }
 
-/** Must match the ClickHouse table's columns, in DDL order. */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (005). */
 export const DEAD_LETTER_COLUMNS = [
   'topic',
   'partition',
@@ -76,13 +76,12 @@ export function formatDeadLetterRow(row: DeadLetterRow, position: LogPosition): 
 }
 
 /** Replays insert the same versions again, which ReplacingMergeTree folds: no watermark is needed here. */
-export async function insertDeadLetterLines(ch: ClickHouse, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await ch.client.insert({
-    table: `${ch.database}.dead_letters`,
-    values: tsvBody(lines.join('\n') + '\n'),
-    format: 'TabSeparated',
-    columns: [...DEAD_LETTER_COLUMNS],
+export function insertDeadLetters(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
+  return writer.insert({
+    name: 'insertDeadLetters',
+    table: 'dead_letters',
+    columns: DEAD_LETTER_COLUMNS,
+    body: tsvLinesBody(lines),
   });
 }
 
@@ -108,19 +107,18 @@ const SELECT = `SELECT topic, partition, offset, status, reason, step, tables, e
 
 /** Oldest first: the order re-projection takes them in (log order per partition). */
 export async function listDeadLetters(
-  ch: ClickHouse,
+  reader: ClickhouseReader,
   status: DeadLetterStatus | 'all',
   limit: number,
 ): Promise<DeadLetterRow[]> {
-  const result = await ch.client.query({
-    query: `${SELECT} FROM ${ch.database}.dead_letters FINAL
+  const found = await reader.query<RawDeadLetter>({
+    name: 'listDeadLetters',
+    sql: `${SELECT} FROM ${reader.database}.dead_letters FINAL
             WHERE {status:String} = 'all' OR status = {status:String}
             ORDER BY topic, partition, offset LIMIT {limit:UInt32}`,
-    query_params: { status, limit },
-    format: 'JSONEachRow',
-    abort_signal: readTimeout(),
+    params: { status, limit },
   });
-  return (await result.json<RawDeadLetter>()).map((raw) => ({
+  return found.map((raw) => ({
     ...raw,
     partition: Number(raw.partition),
     offset: Number(raw.offset),
@@ -130,44 +128,11 @@ export async function listDeadLetters(
 }
 
 /** Open dead letters per topic (topics without any are absent). */
-export async function countOpenDeadLetters(ch: ClickHouse): Promise<Map<string, number>> {
-  const result = await ch.client.query({
-    query: `SELECT topic, count() AS open FROM ${ch.database}.dead_letters FINAL
+export async function countOpenDeadLetters(reader: ClickhouseReader): Promise<Map<string, number>> {
+  const rows = await reader.query<{ topic: string; open: string | number }>({
+    name: 'countOpenDeadLetters',
+    sql: `SELECT topic, count() AS open FROM ${reader.database}.dead_letters FINAL
             WHERE status = 'open' GROUP BY topic ORDER BY topic`,
-    format: 'JSONEachRow',
-    abort_signal: readTimeout(),
   });
-  const rows = await result.json<{ topic: string; open: string | number }>();
   return new Map(rows.map((row) => [row.topic, Number(row.open)]));
-}
-
-/** Whether `table` holds rows of the record at `position`: an insert lands whole, so any row means all of them. */
-export async function tableHoldsPosition(
-  ch: ClickHouse,
-  table: ProjectedTable,
-  position: LogPosition,
-): Promise<boolean> {
-  const result = await ch.client.query({
-    query: `SELECT count() AS found FROM ${ch.database}.${table}
-            WHERE _log_topic = {topic:String} AND _log_partition = {partition:UInt32}
-              AND _log_offset = {offset:UInt64}`,
-    query_params: { ...position },
-    format: 'JSONEachRow',
-    abort_signal: readTimeout(),
-  });
-  const [row] = await result.json<{ found: string | number }>();
-  return Number(row?.found ?? 0) > 0;
-}
-
-/** Offsets of a stream's events as the events table holds them (id → offset), for re-folding a snapshot. */
-export async function projectedEventOffsets(ch: ClickHouse, stream: string): Promise<Map<string, number>> {
-  const result = await ch.client.query({
-    query: `SELECT toString(id) AS id, _log_offset AS offset FROM ${ch.database}.events
-            WHERE stream = {stream:String}`,
-    query_params: { stream },
-    format: 'JSONEachRow',
-    abort_signal: readTimeout(),
-  });
-  const rows = await result.json<{ id: string; offset: string | number }>();
-  return new Map(rows.map((row) => [row.id, Number(row.offset)]));
 }

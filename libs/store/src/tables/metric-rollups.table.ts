@@ -1,5 +1,4 @@
-import type { ClickHouse } from '../clickhouse';
-import { measuredRows, type MeasuredRows } from './measured-query';
+import type { ClickhouseReader, MeasuredRows } from '../ports';
 import { bucketStart, ROLLUP_RESOLUTIONS, type RollupResolution } from './series-resolution';
 
 /**
@@ -31,7 +30,7 @@ export interface MetricRollupRow {
   last: number;
 }
 
-/** Must match the ClickHouse tables' columns, in DDL order. */
+/** In DDL order: must match the tables in deploy/clickhouse/migrations (007). */
 export const METRIC_ROLLUP_COLUMNS = [
   'run_id',
   'key',
@@ -52,8 +51,8 @@ export const METRIC_ROLLUP_COLUMNS = [
   'last',
 ] as const;
 
-export function rollupTable(ch: ClickHouse, resolution: RollupResolution): string {
-  return `${ch.database}.metric_rollup_${resolution}`;
+export function rollupTable(reader: ClickhouseReader, resolution: RollupResolution): string {
+  return `${reader.database}.metric_rollup_${resolution}`;
 }
 
 export const COARSEST_RESOLUTION = ROLLUP_RESOLUTIONS[ROLLUP_RESOLUTIONS.length - 1];
@@ -70,7 +69,7 @@ type RawNumber = string | number;
  * overlap it), from the coarsest rollup: at most span / 10,000 rows, whatever the raw size.
  */
 export async function getRollupSeriesBounds(
-  ch: ClickHouse,
+  reader: ClickhouseReader,
   runId: string,
   key: string,
   range: StepRange,
@@ -78,18 +77,17 @@ export async function getRollupSeriesBounds(
   const where = ['run_id = {runId:String}', 'key = {key:String}'];
   if (range.fromStep !== undefined) where.push('bucket >= {fromBucket:Int64}');
   if (range.toStep !== undefined) where.push('bucket <= {toStep:Int64}');
-  return measuredRows(
-    ch,
-    'getRollupSeriesBounds',
-    `SELECT min(first_step) AS lo, max(last_step) AS hi, sum(count) AS points
-     FROM ${rollupTable(ch, COARSEST_RESOLUTION)} WHERE ${where.join(' AND ')}`,
-    {
+  return reader.queryMeasured({
+    name: 'getRollupSeriesBounds',
+    sql: `SELECT min(first_step) AS lo, max(last_step) AS hi, sum(count) AS points
+     FROM ${rollupTable(reader, COARSEST_RESOLUTION)} WHERE ${where.join(' AND ')}`,
+    params: {
       runId,
       key,
       ...(range.fromStep !== undefined && { fromBucket: bucketStart(range.fromStep, COARSEST_RESOLUTION) }),
       ...(range.toStep !== undefined && { toStep: range.toStep }),
     },
-  );
+  });
 }
 
 /** One returned bucket of a series: its finite extremes (with step and time) and its first point. */
@@ -121,20 +119,19 @@ export interface RollupBucketsQuery {
 
 /** Rollup buckets merged into buckets of `width` steps: each returned bucket is a union of whole rollup buckets. */
 export async function getRollupSeriesBuckets(
-  ch: ClickHouse,
+  reader: ClickhouseReader,
   query: RollupBucketsQuery,
 ): Promise<MeasuredRows<SeriesBucketRow>> {
-  return measuredRows(
-    ch,
-    'getRollupSeriesBuckets',
-    `SELECT intDiv(bucket - {origin:Int64}, {width:Int64}) AS slot, sum(count) AS points,
+  return reader.queryMeasured({
+    name: 'getRollupSeriesBuckets',
+    sql: `SELECT intDiv(bucket - {origin:Int64}, {width:Int64}) AS slot, sum(count) AS points,
        sum(finite_count) AS finite,
        argMinMerge(min_step) AS minStep, min(min) AS minValue, argMinMerge(min_ts) AS minTs,
        argMaxMerge(max_step) AS maxStep, max(max) AS maxValue, argMaxMerge(max_ts) AS maxTs,
        min(first_step) AS firstStep, argMinMerge(first) AS firstValue, argMinMerge(first_ts) AS firstTs
-     FROM ${rollupTable(ch, query.resolution)}
+     FROM ${rollupTable(reader, query.resolution)}
      WHERE run_id = {runId:String} AND key = {key:String} AND bucket >= {origin:Int64} AND bucket <= {hi:Int64}
      GROUP BY slot ORDER BY slot`,
-    { runId: query.runId, key: query.key, origin: query.origin, width: query.width, hi: query.hi },
-  );
+    params: { runId: query.runId, key: query.key, origin: query.origin, width: query.width, hi: query.hi },
+  });
 }

@@ -1,6 +1,5 @@
-import type { ClickHouse } from '../clickhouse';
-import { metricValue } from '../queries/run.queries';
-import { measuredRows } from './measured-query';
+import type { ClickhouseReader } from '../ports';
+import { getRawPoints, getRawSeriesBounds, getRawSeriesBuckets, metricValue } from './metric-points.table';
 import {
   getRollupSeriesBounds,
   getRollupSeriesBuckets,
@@ -8,12 +7,21 @@ import {
   type StepRange,
 } from './metric-rollups.table';
 import {
+  bucketsFor,
   bucketStart,
   planSeriesRead,
   rawBucketWidth,
   READ_ROWS_PER_POINT,
+  ROLLUP_RESOLUTIONS,
   type SeriesBounds,
 } from './series-resolution';
+
+const FINEST_RESOLUTION = ROLLUP_RESOLUTIONS[0];
+
+/*
+ * Reads of one series that span metric_points and the rollups: which table answers is decided per read from the
+ * series' bounds (series-resolution.ts); the SQL lives in the two tables' modules.
+ */
 
 export interface MetricPoint {
   step: number;
@@ -35,6 +43,11 @@ export interface MetricSeries {
    * null when there is no point. A rollup answers for whole rollup buckets, so a range may widen to their edges.
    */
   span: SeriesSpan | null;
+  /**
+   * True when raw points of the range are gone (the experiment's retention, migration 008): the answer then comes
+   * from the finest rollup, whose buckets still hold every logged point's count and extremes.
+   */
+  rawPointsExpired: boolean;
 }
 
 export interface SeriesSpan {
@@ -50,17 +63,18 @@ export interface MetricSeriesQuery extends StepRange {
   maxPoints: number;
 }
 
-type RawNumber = string | number;
-
 /**
  * At most `maxPoints` points of one series (within [fromStep, toStep] when given). Past that, steps are cut into
  * maxPoints/2 buckets and each bucket gives its minimum and its maximum finite point, so a spike is never averaged
  * away on a chart; a bucket of NaN or infinities alone gives its first point, as logged. Long series are answered
  * from the rollups (series-resolution.ts), so the rows read stay O(maxPoints) whatever the run holds.
  */
-export async function getMetricSeries(ch: ClickHouse, query: MetricSeriesQuery): Promise<MetricSeries> {
+export async function getMetricSeries(
+  reader: ClickhouseReader,
+  query: MetricSeriesQuery,
+): Promise<MetricSeries> {
   const range: StepRange = { fromStep: query.fromStep, toStep: query.toStep };
-  const summary = await getRollupSeriesBounds(ch, query.runId, query.key, range);
+  const summary = await getRollupSeriesBounds(reader, query.runId, query.key, range);
   const [found] = summary.rows;
   const rowsRead = summary.rowsRead;
   const bounds: SeriesBounds = {
@@ -70,15 +84,15 @@ export async function getMetricSeries(ch: ClickHouse, query: MetricSeriesQuery):
   };
   if (bounds.points === 0 || bounds.lo > bounds.hi) return empty(rowsRead);
   const plan = planSeriesRead(bounds, query.maxPoints);
-  if (plan.source === 'raw') return readRawSeries(ch, query, bounds, rowsRead);
-  const buckets = await getRollupSeriesBuckets(ch, { ...query, ...plan, hi: bounds.hi });
+  if (plan.source === 'raw') return readRawSeries(reader, query, bounds, rowsRead);
+  const buckets = await getRollupSeriesBuckets(reader, { ...query, ...plan, hi: bounds.hi });
   const zoomed = query.fromStep !== undefined || query.toStep !== undefined;
   const inBuckets = buckets.rows.reduce((sum, row) => sum + Number(row.points), 0);
   if (zoomed && inBuckets <= query.maxPoints * READ_ROWS_PER_POINT) {
     // The coarse bounds counted whole 10,000-step buckets around the range; the chosen rollup's buckets count
     // (up to two partial edge buckets) what lies in it: few enough points are read raw, exactly as asked.
     const fewer = { ...bounds, points: inBuckets };
-    return readRawSeries(ch, query, fewer, rowsRead + buckets.rowsRead);
+    return readRawSeries(reader, query, fewer, rowsRead + buckets.rowsRead);
   }
   return {
     points: buckets.rows.flatMap(bucketPoints),
@@ -91,24 +105,101 @@ export async function getMetricSeries(ch: ClickHouse, query: MetricSeriesQuery):
       toStep: bucketStart(bounds.hi, plan.resolution) + plan.resolution - 1,
       bucketWidth: plan.width,
     },
+    rawPointsExpired: false,
   };
 }
 
 function empty(rowsRead: number): MetricSeries {
-  return { points: [], totalPoints: 0, downsampled: false, resolution: 1, rowsRead, span: null };
+  return {
+    points: [],
+    totalPoints: 0,
+    downsampled: false,
+    resolution: 1,
+    rowsRead,
+    span: null,
+    rawPointsExpired: false,
+  };
+}
+
+/**
+ * Whether raw points of [lo, hi] have left metric_points while the rollups kept them: over the whole finest-rollup
+ * buckets around the range, the raw table then holds fewer points than the rollup counted. (Raw points are written
+ * before their rollups, so a read racing an insert only ever sees more raw points, never fewer.)
+ */
+async function rawPointsMissing(
+  reader: ClickhouseReader,
+  query: MetricSeriesQuery,
+  bounds: Pick<SeriesBounds, 'lo' | 'hi'>,
+): Promise<{ missing: boolean; rowsRead: number }> {
+  const lo = bucketStart(bounds.lo, FINEST_RESOLUTION);
+  const hi = bucketStart(bounds.hi, FINEST_RESOLUTION) + FINEST_RESOLUTION - 1;
+  const [raw, rolled] = await Promise.all([
+    getRawSeriesBounds(reader, { runId: query.runId, key: query.key, lo, hi }),
+    getRollupSeriesBuckets(reader, {
+      runId: query.runId,
+      key: query.key,
+      resolution: FINEST_RESOLUTION,
+      origin: lo,
+      width: hi - lo + 1,
+      hi,
+    }),
+  ]);
+  const rawPoints = Number(raw.rows[0]?.points ?? 0);
+  const rolledPoints = rolled.rows.reduce((sum, row) => sum + Number(row.points), 0);
+  return { missing: rawPoints < rolledPoints, rowsRead: raw.rowsRead + rolled.rowsRead };
+}
+
+/** The range from the finest rollup, when its raw points are gone: every bucket's true extremes survive there. */
+async function readFinestRollup(
+  reader: ClickhouseReader,
+  query: MetricSeriesQuery,
+  bounds: Pick<SeriesBounds, 'lo' | 'hi'>,
+  rowsReadBefore: number,
+): Promise<MetricSeries> {
+  const origin = bucketStart(bounds.lo, FINEST_RESOLUTION);
+  const rows = (bucketStart(bounds.hi, FINEST_RESOLUTION) - origin) / FINEST_RESOLUTION + 1;
+  const width = FINEST_RESOLUTION * Math.ceil(rows / bucketsFor(query.maxPoints));
+  const buckets = await getRollupSeriesBuckets(reader, {
+    runId: query.runId,
+    key: query.key,
+    resolution: FINEST_RESOLUTION,
+    origin,
+    width,
+    hi: bounds.hi,
+  });
+  return {
+    points: buckets.rows.flatMap(bucketPoints),
+    totalPoints: buckets.rows.reduce((sum, row) => sum + Number(row.points), 0),
+    downsampled: true,
+    resolution: FINEST_RESOLUTION,
+    rowsRead: rowsReadBefore + buckets.rowsRead,
+    span: {
+      fromStep: origin,
+      toStep: bucketStart(bounds.hi, FINEST_RESOLUTION) + FINEST_RESOLUTION - 1,
+      bucketWidth: width,
+    },
+    rawPointsExpired: true,
+  };
 }
 
 async function readRawSeries(
-  ch: ClickHouse,
+  reader: ClickhouseReader,
   query: MetricSeriesQuery,
   estimate: SeriesBounds,
   rowsReadBefore: number,
 ): Promise<MetricSeries> {
-  let rowsRead = rowsReadBefore;
+  const retention = await rawPointsMissing(reader, query, estimate);
+  let rowsRead = rowsReadBefore + retention.rowsRead;
+  if (retention.missing) return readFinestRollup(reader, query, estimate, rowsRead);
   let bounds = estimate;
   // Without a range the rollups counted every point exactly; a range cuts rollup buckets, so count the raw points.
   if (query.fromStep !== undefined || query.toStep !== undefined) {
-    const exact = await getRawSeriesBounds(ch, query.runId, query.key, estimate);
+    const exact = await getRawSeriesBounds(reader, {
+      runId: query.runId,
+      key: query.key,
+      lo: estimate.lo,
+      hi: estimate.hi,
+    });
     rowsRead += exact.rowsRead;
     const [found] = exact.rows;
     bounds = { lo: Number(found.lo), hi: Number(found.hi), points: Number(found.points) };
@@ -116,7 +207,7 @@ async function readRawSeries(
   }
   const params = { runId: query.runId, key: query.key, lo: bounds.lo, hi: bounds.hi };
   if (bounds.points <= query.maxPoints) {
-    const raw = await getRawPoints(ch, params);
+    const raw = await getRawPoints(reader, params);
     return {
       points: raw.rows.map((row) => ({
         step: Number(row.step),
@@ -128,10 +219,11 @@ async function readRawSeries(
       resolution: 1,
       rowsRead: rowsRead + raw.rowsRead,
       span: { fromStep: bounds.lo, toStep: bounds.hi, bucketWidth: 1 },
+      rawPointsExpired: false,
     };
   }
   const width = rawBucketWidth(bounds, query.maxPoints);
-  const buckets = await getRawSeriesBuckets(ch, { ...params, width });
+  const buckets = await getRawSeriesBuckets(reader, { ...params, width });
   return {
     points: buckets.rows.flatMap(bucketPoints),
     totalPoints: bounds.points,
@@ -139,6 +231,7 @@ async function readRawSeries(
     resolution: 1,
     rowsRead: rowsRead + buckets.rowsRead,
     span: { fromStep: bounds.lo, toStep: bounds.hi, bucketWidth: width },
+    rawPointsExpired: false,
   };
 }
 
@@ -153,54 +246,4 @@ function bucketPoints(row: SeriesBucketRow): MetricPoint[] {
   const high = { step: Number(row.maxStep), value: metricValue(row.maxValue), timestamp: Number(row.maxTs) };
   if (low.step === high.step && low.value === high.value) return [low];
   return low.step <= high.step ? [low, high] : [high, low];
-}
-
-const RAW_WHERE = `run_id = {runId:String} AND key = {key:String} AND step >= {lo:Int64} AND step <= {hi:Int64}`;
-
-interface RawRange {
-  runId: string;
-  key: string;
-  lo: number;
-  hi: number;
-}
-
-/** Raw reads of metric_points, made only when the points they touch are within the series' read budget. */
-function getRawSeriesBounds(
-  ch: ClickHouse,
-  runId: string,
-  key: string,
-  range: Pick<SeriesBounds, 'lo' | 'hi'>,
-) {
-  return measuredRows<{ lo: RawNumber; hi: RawNumber; points: RawNumber }>(
-    ch,
-    'getRawSeriesBounds',
-    `SELECT min(step) AS lo, max(step) AS hi, count() AS points FROM ${ch.database}.metric_points WHERE ${RAW_WHERE}`,
-    { runId, key, lo: range.lo, hi: range.hi },
-  );
-}
-
-function getRawPoints(ch: ClickHouse, range: RawRange) {
-  return measuredRows<{ step: RawNumber; value: RawNumber; timestamp: RawNumber }>(
-    ch,
-    'getRawPoints',
-    `SELECT step, value, toUnixTimestamp64Milli(timestamp) AS timestamp FROM ${ch.database}.metric_points
-     WHERE ${RAW_WHERE} ORDER BY step, timestamp`,
-    { ...range },
-  );
-}
-
-function getRawSeriesBuckets(ch: ClickHouse, range: RawRange & { width: number }) {
-  return measuredRows<SeriesBucketRow>(
-    ch,
-    'getRawSeriesBuckets',
-    `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS slot, count() AS points, countIf(isFinite(value)) AS finite,
-       argMinIf(step, value, isFinite(value)) AS minStep, minIf(value, isFinite(value)) AS minValue,
-       argMinIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS minTs,
-       argMaxIf(step, value, isFinite(value)) AS maxStep, maxIf(value, isFinite(value)) AS maxValue,
-       argMaxIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS maxTs,
-       min(step) AS firstStep, argMin(value, step) AS firstValue,
-       argMin(toUnixTimestamp64Milli(timestamp), step) AS firstTs
-     FROM ${ch.database}.metric_points WHERE ${RAW_WHERE} GROUP BY slot ORDER BY slot`,
-    { ...range },
-  );
 }

@@ -139,6 +139,12 @@ export class Experiment {
   @Field() name!: string;
   @Field(() => Float) createdAt!: number;
   @Field() archived!: boolean;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Raw metric points older than this many days are dropped (rollups stay); null keeps them all.',
+  })
+  rawPointsMaxAgeDays!: number | null;
 }
 
 @ObjectType({ description: 'A hyperparameter sweep: its search space and objective; its runs name it.' })
@@ -174,6 +180,12 @@ export class MetricSeries {
   })
   resolution!: number;
   @Field(() => Float, { description: 'Rows ClickHouse read to answer.' }) rowsRead!: number;
+  @Field({
+    description:
+      "True when raw points of the range were dropped by the experiment's retention: the points then come from " +
+      'the finest rollup still kept (resolution says which), not from every logged step.',
+  })
+  rawPointsExpired!: boolean;
 }
 
 @ObjectType({ description: 'How far the projections are behind the log, per topic partition.' })

@@ -3,43 +3,67 @@ import { TOPICS } from '../../../../libs/events/src/envelope';
 import { streams } from '../../../../libs/events/src/run.events';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { groupLag } from '../../../../libs/log/src/group-lag';
-import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
-import * as queries from '../../../../libs/store/src/queries/run.queries';
-import { getMetricSeries, type MetricSeriesQuery } from '../../../../libs/store/src/tables/metric-series';
-import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../../projector/src/projector.service';
+import {
+  childrenOf,
+  CLICKHOUSE,
+  findArtifacts,
+  findInputs,
+  findRuns,
+  getExperiment,
+  getMetricSeries,
+  getMetricSummaries,
+  getRun,
+  getRunParams,
+  getRunTags,
+  getStreamEvents,
+  getSweeps,
+  listExperiments,
+  PROJECTION_GROUP_ID,
+  readerFor,
+  type ClickHouse,
+  type ClickhouseReader,
+  type ExperimentView,
+  type MetricSeriesQuery,
+  type RunFilter,
+  type RunView,
+} from '../../../../libs/store/src';
 import { Batcher } from '../batcher';
 import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
 
 /** Reads for dashboards: ClickHouse projections only; the log is asked only how far behind they are. */
 @Injectable()
 export class RunsService {
+  private readonly reader: ClickhouseReader;
+
   constructor(
-    @Inject(CLICKHOUSE) private readonly ch: ClickHouse,
+    @Inject(CLICKHOUSE) ch: ClickHouse,
     @Inject(EVENT_LOG) private readonly log: EventLog,
-    @Inject(PROJECTOR_CONFIG) private readonly projector: Pick<ProjectorConfig, 'groupId'>,
-  ) {}
+    @Inject(PROJECTION_GROUP_ID) private readonly projectionGroupId: string,
+  ) {
+    this.reader = readerFor(ch);
+  }
 
   async run(id: string): Promise<Run | null> {
-    const view = await queries.getRun(this.ch, id);
+    const view = await getRun(this.reader, id);
     return view && toRun(view);
   }
 
-  async runs(filter: queries.RunFilter, limit: number): Promise<Run[]> {
-    return (await queries.findRuns(this.ch, filter, limit)).map(toRun);
+  async runs(filter: RunFilter, limit: number): Promise<Run[]> {
+    return (await findRuns(this.reader, filter, limit)).map(toRun);
   }
 
   async experiment(id: string): Promise<Experiment | null> {
-    const view = await queries.getExperiment(this.ch, id);
+    const view = await getExperiment(this.reader, id);
     return view && toExperiment(view);
   }
 
   async experiments(includeArchived: boolean, limit: number): Promise<Experiment[]> {
-    return (await queries.listExperiments(this.ch, includeArchived, limit)).map(toExperiment);
+    return (await listExperiments(this.reader, includeArchived, limit)).map(toExperiment);
   }
 
   /** Batched per turn: `sweep` of every run in a list is one query. */
-  private readonly sweeps = new Batcher((ids: string[]) => queries.getSweeps(this.ch, ids), null);
-  private readonly children = new Batcher((ids: string[]) => queries.childrenOf(this.ch, ids), []);
+  private readonly sweeps = new Batcher((ids: string[]) => getSweeps(this.reader, ids), null);
+  private readonly children = new Batcher((ids: string[]) => childrenOf(this.reader, ids), []);
 
   async childRuns(parentRunId: string): Promise<Run[]> {
     return (await this.children.load(parentRunId)).map(toRun);
@@ -62,39 +86,39 @@ export class RunsService {
   }
 
   inputs(by: { runId: string } | { digest: string }): Promise<RunInput[]> {
-    return queries.findInputs(this.ch, by);
+    return findInputs(this.reader, by);
   }
 
   artifacts(by: { runId: string; prefix?: string } | { digest: string }): Promise<Artifact[]> {
-    return queries.findArtifacts(this.ch, by);
+    return findArtifacts(this.reader, by);
   }
 
   params(runId: string) {
-    return queries.getRunParams(this.ch, runId);
+    return getRunParams(this.reader, runId);
   }
 
   tags(runId: string) {
-    return queries.getRunTags(this.ch, runId);
+    return getRunTags(this.reader, runId);
   }
 
   metrics(runId: string) {
-    return queries.getMetricSummaries(this.ch, runId);
+    return getMetricSummaries(this.reader, runId);
   }
 
   async metricSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
-    return { runId: query.runId, key: query.key, ...(await getMetricSeries(this.ch, query)) };
+    return { runId: query.runId, key: query.key, ...(await getMetricSeries(this.reader, query)) };
   }
 
   runHistory(runId: string, limit: number) {
-    return queries.getStreamEvents(this.ch, streams.run(runId), limit);
+    return getStreamEvents(this.reader, streams.run(runId), limit);
   }
 
   projectionLag(): Promise<ProjectionLag[]> {
-    return groupLag(this.log, this.projector.groupId, [TOPICS.lifecycle, TOPICS.metrics]);
+    return groupLag(this.log, this.projectionGroupId, [TOPICS.lifecycle, TOPICS.metrics]);
   }
 }
 
-function toRun(view: queries.RunView): Run {
+function toRun(view: RunView): Run {
   const { runId, context, started, ...rest } = view;
   return {
     ...rest,
@@ -110,6 +134,12 @@ function toRun(view: queries.RunView): Run {
   };
 }
 
-function toExperiment(view: queries.ExperimentView): Experiment {
-  return { id: view.experimentId, name: view.name, createdAt: view.createdAt, archived: view.archived };
+function toExperiment(view: ExperimentView): Experiment {
+  return {
+    id: view.experimentId,
+    name: view.name,
+    createdAt: view.createdAt,
+    archived: view.archived,
+    rawPointsMaxAgeDays: view.rawPointsMaxAgeDays,
+  };
 }

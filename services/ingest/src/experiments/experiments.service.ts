@@ -9,7 +9,13 @@ import {
 import { decideSweep } from '../../../../libs/domain/src/sweep/sweep.decider';
 import { foldExperiment, foldSweep } from '../../../../libs/domain/src/folds';
 import { CommandHandler, type Acknowledgement, type Caller } from '../commands/command-handler';
-import type { BareBody, CreateExperimentBody, CreateSweepBody, RenameBody } from '../ingest.schemas';
+import type {
+  BareBody,
+  CreateExperimentBody,
+  CreateSweepBody,
+  RenameBody,
+  SetRetentionBody,
+} from '../ingest.schemas';
 
 /** Experiments and the sweeps inside them: each command goes through the one command handler. */
 @Injectable()
@@ -40,6 +46,13 @@ export class ExperimentsService {
     return this.experimentCommand(experimentId, body, caller, {
       type: 'RestoreExperiment',
       data: { experimentId },
+    });
+  }
+
+  setRetention(caller: Caller, experimentId: string, body: SetRetentionBody) {
+    return this.experimentCommand(experimentId, body, caller, {
+      type: 'SetExperimentRetention',
+      data: { experimentId, rawPointsMaxAgeDays: body.rawPointsMaxAgeDays },
     });
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { TOPICS, type NewEvent } from '../../../../libs/events/src/envelope';
 import type { EventLog, LogRecord } from '../../../../libs/log/src/event-log';
-import type { DeadLetterRow } from '../../../../libs/store/src/tables/dead-letters.table';
+import type { DeadLetterRow } from '../../../../libs/store/src';
 
 const DEAD_LETTER_NAMESPACE = '6f1d9a52-4c1e-4b8e-9a63-2f0f4b7c9e11';
 

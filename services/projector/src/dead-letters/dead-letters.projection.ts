@@ -1,10 +1,10 @@
-import type { ClickHouse } from '../../../../libs/store/src/clickhouse';
-import type { ConsumedBatch, LogRecord } from '../../../../libs/log/src/event-log';
 import {
   formatDeadLetterRow,
-  insertDeadLetterLines,
+  insertDeadLetters,
+  type ClickhouseWriter,
   type DeadLetterRow,
-} from '../../../../libs/store/src/tables/dead-letters.table';
+} from '../../../../libs/store/src';
+import type { ConsumedBatch, LogRecord } from '../../../../libs/log/src/event-log';
 import {
   DEAD_LETTER_EVENT_TYPES,
   isDeadLetterStreamOf,
@@ -51,14 +51,14 @@ export function deadLetterRowOf(record: LogRecord, groupId: string): DeadLetterR
  * The deadletter topic → the dead_letters table (migration 005). Idempotent by the event's position
  * (ReplacingMergeTree version), so it needs no watermark; a failed insert is retried, never dead-lettered itself.
  */
-export function createDeadLettersProjection(deps: { ch: ClickHouse; groupId: string }) {
+export function createDeadLettersProjection(deps: { writer: ClickhouseWriter; groupId: string }) {
   return async function projectDeadLetters(batch: ConsumedBatch): Promise<number> {
     const lines: string[] = [];
     for (const record of batch.records) {
       const row = deadLetterRowOf(record, deps.groupId);
       if (row) lines.push(formatDeadLetterRow(row, record));
     }
-    await insertDeadLetterLines(deps.ch, lines);
+    await insertDeadLetters(deps.writer, lines);
     return lines.length;
   };
 }

@@ -1,15 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { canonicalUuid } from '../../../../libs/events/src/storable';
 import { EVENT_LOG, type EventLog, type LogRecord } from '../../../../libs/log/src/event-log';
-import { CLICKHOUSE, type ClickHouse } from '../../../../libs/store/src/clickhouse';
 import {
+  CLICKHOUSE,
+  insertProjectedLines,
   listDeadLetters,
+  PROJECTED_TABLES,
   projectedEventOffsets,
+  readerFor,
   tableHoldsPosition,
+  writerFor,
+  type ClickHouse,
+  type ClickhouseReader,
+  type ClickhouseWriter,
   type DeadLetterRow,
-} from '../../../../libs/store/src/tables/dead-letters.table';
-import { PROJECTED_TABLES, type ProjectedTable } from '../../../../libs/store/src/tables/log-position';
-import { insertTsvLines } from '../../../../libs/store/src/tables/projection-rows';
+  type ProjectedTable,
+} from '../../../../libs/store/src';
 import { describeError } from '../pipeline/insert-errors';
 import { ProjectorService } from '../projector.service';
 import { addEventRows, BatchRows } from '../rows/event-rows';
@@ -56,12 +62,17 @@ export class ReprojectionBusyError extends Error {
 @Injectable()
 export class ReprojectionService {
   private readonly logger = new Logger('reprojection');
+  private readonly reader: ClickhouseReader;
+  private readonly writer: ClickhouseWriter;
 
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
-    @Inject(CLICKHOUSE) private readonly ch: ClickHouse,
+    @Inject(CLICKHOUSE) ch: ClickHouse,
     private readonly projector: ProjectorService,
-  ) {}
+  ) {
+    this.reader = readerFor(ch);
+    this.writer = writerFor(ch);
+  }
 
   private running = false;
 
@@ -88,7 +99,7 @@ export class ReprojectionService {
     return this.projector.gate.exclusively(async () => {
       const summary = { resolved: 0, stillFailing: 0 };
       try {
-        for (const letter of await listDeadLetters(this.ch, 'open', MAX_LETTERS)) {
+        for (const letter of await listDeadLetters(this.reader, 'open', MAX_LETTERS)) {
           const result = await this.reprojectOne(letter);
           summary[result.outcome === 'resolved' ? 'resolved' : 'stillFailing'] += 1;
           onResult(result);
@@ -121,13 +132,13 @@ export class ReprojectionService {
       const missing: ProjectedTable[] = [];
       for (const table of wanted) {
         // An insert lands whole: rows at this position mean the table holds the record (a crash after the insert).
-        if (SNAPSHOT_TABLES[table] || !(await tableHoldsPosition(this.ch, table, position)))
+        if (SNAPSHOT_TABLES[table] || !(await tableHoldsPosition(this.reader, table, position)))
           missing.push(table);
       }
       const lines = await this.rowsFor(parsed.value, missing);
       const written = missing.filter((table) => lines[table].length > 0);
       for (const table of written) {
-        await insertTsvLines(this.ch, table, lines[table]).catch((error: unknown) => {
+        await insertProjectedLines(this.writer, table, lines[table]).catch((error: unknown) => {
           throw new StillFailing(
             'insert_failed',
             'insertRowsStep',
@@ -185,7 +196,7 @@ export class ReprojectionService {
     const stream = record.event.stream;
     const [slice, offsets, marks] = await Promise.all([
       this.log.readStream(stream),
-      projectedEventOffsets(this.ch, stream),
+      projectedEventOffsets(this.reader, stream),
       this.projector.state.watermarksFor(record.topic, record.partition),
     ]);
     // The events table keeps ids in canonical form; a legacy record may spell its id otherwise.

@@ -1,8 +1,7 @@
 import { TOPICS } from '../../../../libs/events/src/envelope';
 import type { EventLog } from '../../../../libs/log/src/event-log';
 import { groupLag, type PartitionLag } from '../../../../libs/log/src/group-lag';
-import type { ClickHouse } from '../../../../libs/store/src/clickhouse';
-import { countOpenDeadLetters } from '../../../../libs/store/src/tables/dead-letters.table';
+import { countOpenDeadLetters, type ClickhouseReader } from '../../../../libs/store/src';
 
 export type TopicLag = PartitionLag;
 
@@ -32,7 +31,8 @@ export class ProjectionHealth {
     private readonly deps: {
       log: EventLog;
       groupId: string;
-      ch?: ClickHouse;
+      /** Absent where this process has no ClickHouse. */
+      reader?: ClickhouseReader;
       stallMs: number;
       now?: () => number;
     },
@@ -46,7 +46,9 @@ export class ProjectionHealth {
    */
   async report(): Promise<ProjectionReport> {
     const lag = await this.lag();
-    const deadLetters = this.deps.ch ? Object.fromEntries(await countOpenDeadLetters(this.deps.ch)) : null;
+    const deadLetters = this.deps.reader
+      ? Object.fromEntries(await countOpenDeadLetters(this.deps.reader))
+      : null;
     const now = this.now();
     let stalledForMs = 0;
     for (const entry of lag) {

@@ -1,4 +1,4 @@
-import type { ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import type { ProjectedTable } from '../../../../libs/store/src';
 import { classifyInsertFailure, describeError, EngineUnavailableError } from './insert-errors';
 
 /** Rows could not be built; `record` is the one that threw, when known (a snapshot formatted at the end is not). */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import type { ProjectedTable } from '../../../../libs/store/src';
 import { classifyInsertFailure, EngineUnavailableError } from './insert-errors';
 import {
   insertIsolatingFailures,

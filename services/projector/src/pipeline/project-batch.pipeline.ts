@@ -1,5 +1,5 @@
 import type { ConsumedBatch, LogRecord } from '../../../../libs/log/src/event-log';
-import { PROJECTED_TABLES, type ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import { PROJECTED_TABLES, type ProjectedTable } from '../../../../libs/store/src';
 import { describeRecord, type DeadLetterPayload } from '../dead-letters/dead-letter-events';
 import { splitByPoints } from '../rows/event-rows';
 import type { BatchRows } from '../rows/event-rows';

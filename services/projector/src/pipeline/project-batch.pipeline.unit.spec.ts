@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../../../libs/events/src/envelope';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
-import type { ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import type { ProjectedTable } from '../../../../libs/store/src';
 import { BatchRows } from '../rows/event-rows';
 import type { BuildRowsStep, ParsedRecord } from '../steps/build-rows.step';
 import type { ParseRecordStep } from '../steps/parse-record.step';

@@ -1,11 +1,12 @@
 import type { RunState } from '../../../../libs/domain/src/run/run.decider';
-import type { ClickHouse } from '../../../../libs/store/src/clickhouse';
-import { getExperiment, getRun } from '../../../../libs/store/src/queries/run.queries';
 import {
+  getExperiment,
   getProjectionWatermarks,
+  getRun,
   PROJECTED_TABLES,
+  type ClickhouseReader,
   type ProjectedTable,
-} from '../../../../libs/store/src/tables/log-position';
+} from '../../../../libs/store/src';
 import type { BatchRows, ExperimentSnapshot } from '../rows/event-rows';
 import { runStateFromView } from '../rows/run-state-from-view';
 
@@ -19,7 +20,7 @@ export class ProjectionState {
   private readonly runCache = new Map<string, RunState>();
 
   constructor(
-    private readonly ch: ClickHouse,
+    private readonly reader: ClickhouseReader,
     private readonly runCacheSize: number,
   ) {}
 
@@ -34,7 +35,7 @@ export class ProjectionState {
     if (!marks) {
       marks = new Map();
       for (const table of PROJECTED_TABLES) {
-        const offset = (await getProjectionWatermarks(this.ch, table, topic)).get(partition);
+        const offset = (await getProjectionWatermarks(this.reader, table, topic)).get(partition);
         if (offset !== undefined) marks.set(table, offset);
       }
       this.watermarks.set(key, marks);
@@ -46,14 +47,14 @@ export class ProjectionState {
     if (rows.touchedRuns.has(runId)) return undefined;
     const cached = this.runCache.get(runId);
     if (cached) return cached;
-    const view = await getRun(this.ch, runId);
+    const view = await getRun(this.reader, runId);
     return view ? runStateFromView(view) : undefined;
   }
 
   /** Experiments change rarely: their last row is read back when a batch changes one, no cache. */
   async experimentSnapshot(experimentId: string, rows: BatchRows): Promise<ExperimentSnapshot | undefined> {
     if (rows.touchedExperiments.has(experimentId)) return undefined;
-    return (await getExperiment(this.ch, experimentId)) ?? undefined;
+    return (await getExperiment(this.reader, experimentId)) ?? undefined;
   }
 
   cacheRun(runId: string, state: RunState): void {

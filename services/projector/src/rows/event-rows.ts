@@ -17,7 +17,6 @@ import {
   unstorableMillisReason,
 } from '../../../../libs/events/src/storable';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
-import type { LogPosition, ProjectedTable } from '../../../../libs/store/src/tables/log-position';
 import {
   appendMetricPointLines,
   formatArtifactRow,
@@ -28,15 +27,13 @@ import {
   formatRunRow,
   formatSweepRow,
   formatTagRow,
-} from '../../../../libs/store/src/tables/projection-rows';
+  type ExperimentView,
+  type LogPosition,
+  type ProjectedTable,
+} from '../../../../libs/store/src';
 
 /** An experiment's row as the projection keeps it: evolved event by event from the row it last wrote. */
-export interface ExperimentSnapshot {
-  experimentId: string;
-  name: string;
-  createdAt: number;
-  archived: boolean;
-}
+export type ExperimentSnapshot = ExperimentView;
 
 /** TSV lines per table for one batch, plus the runs whose snapshot changed (written once, at the batch's end). */
 export class BatchRows {
@@ -184,7 +181,8 @@ export function addEventRows(
     case 'experiment.created':
     case 'experiment.renamed':
     case 'experiment.archived':
-    case 'experiment.restored': {
+    case 'experiment.restored':
+    case 'experiment.retention_set': {
       if (!needs('experiments')) return;
       const experimentId = runIdOfStream(event.stream);
       const before = rows.touchedExperiments.get(experimentId)?.state ?? prior.experiment;
@@ -269,7 +267,7 @@ function evolveExperimentSnapshot(
   occurredAt: number,
 ): ExperimentSnapshot | undefined {
   if (event.type === 'experiment.created') {
-    return { ...event.payload, createdAt: occurredAt, archived: false };
+    return { ...event.payload, createdAt: occurredAt, archived: false, rawPointsMaxAgeDays: null };
   }
   if (!before) return undefined;
   switch (event.type) {
@@ -279,6 +277,8 @@ function evolveExperimentSnapshot(
       return { ...before, archived: true };
     case 'experiment.restored':
       return { ...before, archived: false };
+    case 'experiment.retention_set':
+      return { ...before, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
   }
 }
 

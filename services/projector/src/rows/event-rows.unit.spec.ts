@@ -2,8 +2,7 @@ import { sealEvent } from '../../../../libs/events/src/envelope';
 import { upcast } from '../../../../libs/events/src/upcasters';
 import type { StoredEvent } from '../../../../libs/events/src/run.events';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
-import type { RunView } from '../../../../libs/store/src/queries/run.queries';
-import { RUN_COLUMNS } from '../../../../libs/store/src/tables/projection-rows';
+import { RUN_COLUMNS, type RunView } from '../../../../libs/store/src';
 import { runStateFromView } from '../projector.service';
 import { addEventRows, BatchRows, splitByPoints } from './event-rows';
 
@@ -234,7 +233,13 @@ describe('addEventRows', () => {
 
   it('writes an experiment row per batch from the row it last wrote, with renames and archiving', () => {
     const rows = new BatchRows();
-    const before = { experimentId: 'e1', name: 'old', createdAt: 1000, archived: false };
+    const before = {
+      experimentId: 'e1',
+      name: 'old',
+      createdAt: 1000,
+      archived: false,
+      rawPointsMaxAgeDays: null,
+    };
     addEventRows(
       rows,
       stored('experiment.renamed', 'experiment:e1', { name: 'new name' }),
@@ -247,7 +252,33 @@ describe('addEventRows', () => {
     addEventRows(rows, stored('experiment.archived', 'experiment:e1', {}), position(5), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.experiments).toEqual([
-      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t5\trunlog.metrics\t0\t5',
+      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t0\t5\trunlog.metrics\t0\t5',
+    ]);
+  });
+
+  it('an experiment.retention_set keeps the row as it was and records the age (0 when cleared)', () => {
+    const rows = new BatchRows();
+    const before = {
+      experimentId: 'e1',
+      name: 'n',
+      createdAt: 1000,
+      archived: true,
+      rawPointsMaxAgeDays: null,
+    };
+    const retention = (days: number | null) =>
+      stored('experiment.retention_set', 'experiment:e1', { rawPointsMaxAgeDays: days });
+    addEventRows(rows, retention(30), position(6), () => true, { experiment: before });
+    rows.finishSnapshots();
+    expect(rows.lines.experiments).toEqual([
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t30\t6\trunlog.metrics\t0\t6',
+    ]);
+    const cleared = new BatchRows();
+    addEventRows(cleared, retention(null), position(7), () => true, {
+      experiment: { ...before, rawPointsMaxAgeDays: 30 },
+    });
+    cleared.finishSnapshots();
+    expect(cleared.lines.experiments).toEqual([
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t0\t7\trunlog.metrics\t0\t7',
     ]);
   });
 

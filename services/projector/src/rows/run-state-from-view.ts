@@ -1,5 +1,5 @@
 import type { RunState } from '../../../../libs/domain/src/run/run.decider';
-import type { RunView } from '../../../../libs/store/src/queries/run.queries';
+import type { RunView } from '../../../../libs/store/src';
 
 /**
  * Params, tags, inputs and artifacts live in their own tables; a run's row needs only the snapshot fields, which

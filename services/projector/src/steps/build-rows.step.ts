@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../../../libs/events/src/run.events';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
-import type { ProjectedTable } from '../../../../libs/store/src/tables/log-position';
+import type { ProjectedTable } from '../../../../libs/store/src';
 import { RowBuildFailure } from '../pipeline/isolate-failed-inserts';
 import { dlq, ok, type StepResult } from '../pipeline/results';
 import { addEventRows, BatchRows, runIdOfStream, type ExperimentSnapshot } from '../rows/event-rows';

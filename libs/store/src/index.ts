@@ -1,0 +1,41 @@
+/**
+ * libs/store's public surface: services, tests and benches import from here only. Each table module
+ * (`tables/<table>.table.ts`: row type, columns in DDL order, TSV formatter, named insert, reads) is re-exported
+ * whole; its exports are named after its table, so one name finds one module. Table modules take the ports
+ * (`readerFor(ch)`, `writerFor(ch)`), never the client.
+ *
+ * Not here: `chdb-server/` (the chDB HTTP front, a program of its own, imported by path by services/chdb-server).
+ */
+export { CLICKHOUSE, createClickHouse, type ClickHouse, type ClickHouseConfig } from './clickhouse';
+export { applyMigrations, findMigrationsDir } from './migrations';
+export {
+  readerFor,
+  writerFor,
+  type ClickhouseReader,
+  type ClickhouseWriter,
+  type InsertOperation,
+  type MeasuredRows,
+  type ReadOperation,
+} from './ports';
+export { PROJECTION_GROUP_ID } from './projection-group';
+export type { LogPosition } from './tables/log-position';
+export * from './tables/projected-tables';
+
+export * from './tables/artifacts.table';
+export * from './tables/dead-letters.table';
+export * from './tables/events.table';
+export * from './tables/experiments.table';
+export * from './tables/metric-points.table';
+export * from './tables/metric-rollups.table';
+export * from './tables/metric-summary.table';
+export * from './tables/params.table';
+export * from './tables/run-inputs.table';
+export * from './tables/run-raw-retention.table';
+export * from './tables/runs.table';
+export * from './tables/store-identity.table';
+export * from './tables/sweeps.table';
+export * from './tables/tags.table';
+
+/** Reads of one series across metric_points and its rollups, and the pure choice of which answers. */
+export * from './tables/metric-series';
+export * from './tables/series-resolution';

@@ -1,0 +1,137 @@
+import { readTimeout, type ClickHouse } from './clickhouse';
+import { tsvBody } from './tsv';
+
+/**
+ * The two ways into ClickHouse (trigger.dev's ClickhouseReader / ClickhouseWriter): table modules take one of
+ * these, never the client. Every operation carries a `name`, which prefixes its errors, so a failure says which
+ * read or insert it was.
+ */
+
+/** A read: SQL with `{name:Type}` placeholders, and the values bound to them. */
+export interface ReadOperation {
+  name: string;
+  sql: string;
+  params?: Record<string, unknown>;
+}
+
+/** Rows of a read, and how many rows ClickHouse read to produce them. */
+export interface MeasuredRows<T> {
+  rows: T[];
+  rowsRead: number;
+}
+
+export interface ClickhouseReader {
+  /** The database every table lives in; SQL names tables `${reader.database}.<table>`. */
+  readonly database: string;
+  query<T>(operation: ReadOperation): Promise<T[]>;
+  /** The same read, with its cost: rows read by ClickHouse, from the query's own statistics. */
+  queryMeasured<T>(operation: ReadOperation): Promise<MeasuredRows<T>>;
+}
+
+/** An insert of whole TabSeparated lines, each ending in a newline, into `columns` of `database.table`. */
+export interface InsertOperation {
+  name: string;
+  table: string;
+  columns: readonly string[];
+  body: string;
+}
+
+export interface ClickhouseWriter {
+  readonly database: string;
+  /** Awaited, never fire-and-forget; an empty body inserts nothing. */
+  insert(operation: InsertOperation): Promise<void>;
+}
+
+function named(name: string, error: unknown): unknown {
+  if (error instanceof Error) error.message = `${name}: ${error.message}`;
+  return error;
+}
+
+/** NaN and infinities come out as "nan", "inf", "-inf" instead of null, so they survive to the reader. */
+const READ_SETTINGS = { output_format_json_quote_denormals: 1 } as const;
+
+export function readerFor(ch: ClickHouse): ClickhouseReader {
+  return {
+    database: ch.database,
+    async query<T>({ name, sql, params }: ReadOperation): Promise<T[]> {
+      try {
+        const result = await ch.client.query({
+          query: sql,
+          query_params: params,
+          format: 'JSONEachRow',
+          abort_signal: readTimeout(),
+          clickhouse_settings: READ_SETTINGS,
+        });
+        return await result.json<T>();
+      } catch (error) {
+        throw named(name, error);
+      }
+    },
+    /**
+     * The JSON format carries the query's statistics (`rows_read`), on a ClickHouse server and on chDB alike. The
+     * other places are not usable here: chDB's result summary (in process and through the chDB HTTP front's
+     * X-ClickHouse-Summary) counts result rows, not rows read, and chDB keeps no system.query_log.
+     */
+    async queryMeasured<T>({ name, sql, params }: ReadOperation): Promise<MeasuredRows<T>> {
+      try {
+        const result = await ch.client.query({
+          query: sql,
+          query_params: params,
+          format: 'JSON',
+          abort_signal: readTimeout(),
+          clickhouse_settings: READ_SETTINGS,
+        });
+        const body = await result.json<T>();
+        return { rows: body.data, rowsRead: Number(body.statistics?.rows_read ?? 0) };
+      } catch (error) {
+        throw named(name, error);
+      }
+    },
+  };
+}
+
+const SINGLE_PART_ROWS = '100000000';
+const SINGLE_PART_BYTES = '4294967296';
+
+/** Squash the whole body into one block, hence one part: an insert lands entirely or not at all. */
+const SINGLE_PART_SETTINGS = {
+  max_insert_block_size: SINGLE_PART_ROWS,
+  min_insert_block_size_rows: SINGLE_PART_ROWS,
+  min_insert_block_size_bytes: SINGLE_PART_BYTES,
+};
+
+/** chDB gets the body's bytes directly (`rawInsert`), a server over HTTP. */
+export function writerFor(ch: ClickHouse): ClickhouseWriter {
+  return {
+    database: ch.database,
+    async insert({ name, table, columns, body }: InsertOperation): Promise<void> {
+      if (body.length === 0) return;
+      try {
+        if (ch.rawInsert) {
+          await ch.rawInsert({
+            table: `${ch.database}.${table}`,
+            columns,
+            format: 'TabSeparated',
+            body,
+            settings: SINGLE_PART_SETTINGS,
+          });
+          return;
+        }
+        await ch.client.insert({
+          table: `${ch.database}.${table}`,
+          values: tsvBody(body),
+          format: 'TabSeparated',
+          columns: [...columns] as [string, ...string[]],
+          clickhouse_settings: SINGLE_PART_SETTINGS,
+        });
+      } catch (error) {
+        throw named(name, error);
+      }
+    },
+  };
+}
+
+/** Lines as an insert body: each ends in a newline; no lines, no body. */
+export function tsvLinesBody(lines: readonly string[]): string {
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}

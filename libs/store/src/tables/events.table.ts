@@ -1,0 +1,116 @@
+import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
+import { tsvMillis, tsvNullableString, tsvString } from '../tsv';
+import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
+
+/** `events`: every event as projected, one row per log record it arrived in. */
+export interface EventRow {
+  id: string;
+  type: string;
+  v: number;
+  stream: string;
+  workspace: string;
+  actor: string;
+  occurredAt: number;
+  recordedAt: number;
+  prevHash: string | null;
+  hash: string;
+  payloadJson: string;
+  position: LogPosition;
+  requestDigest: string | null;
+}
+
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 006). */
+export const EVENT_COLUMNS = [
+  'id',
+  'type',
+  'v',
+  'stream',
+  'workspace',
+  'actor',
+  'occurred_at',
+  'recorded_at',
+  'prev_hash',
+  'hash',
+  'payload',
+  ...LOG_POSITION_COLUMNS,
+  'request_digest',
+] as const;
+
+export const formatEventRow = (row: EventRow): string =>
+  [
+    row.id,
+    tsvString(row.type),
+    row.v,
+    tsvString(row.stream),
+    tsvString(row.workspace),
+    tsvString(row.actor),
+    tsvMillis(row.occurredAt),
+    tsvMillis(row.recordedAt),
+    tsvNullableString(row.prevHash),
+    row.hash,
+    tsvString(row.payloadJson),
+    tsvPosition(row.position),
+    tsvNullableString(row.requestDigest),
+  ].join('\t');
+
+export function insertEvents(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
+  return writer.insert({
+    name: 'insertEvents',
+    table: 'events',
+    columns: EVENT_COLUMNS,
+    body: tsvLinesBody(lines),
+  });
+}
+
+export interface EventView {
+  id: string;
+  type: string;
+  actor: string;
+  workspace: string;
+  occurredAt: number;
+  recordedAt: number;
+  prevHash: string | null;
+  hash: string;
+  offset: number;
+}
+
+/** A stream's events as projected, in log order: the audit trail of one run. */
+export async function getStreamEvents(
+  reader: ClickhouseReader,
+  stream: string,
+  limit: number,
+): Promise<EventView[]> {
+  const found = await reader.query<Record<keyof EventView, string | number | null>>({
+    name: 'getStreamEvents',
+    sql: `SELECT toString(id) AS id, type, actor, workspace, toUnixTimestamp64Milli(occurred_at) AS occurredAt,
+       toUnixTimestamp64Milli(recorded_at) AS recordedAt, prev_hash AS prevHash, hash, _log_offset AS offset
+     FROM ${reader.database}.events WHERE stream = {stream:String}
+     ORDER BY _log_topic, _log_partition, _log_offset LIMIT 1 BY id LIMIT {limit:UInt32}`,
+    params: { stream, limit },
+  });
+  return found.map((row) => ({
+    id: String(row.id),
+    type: String(row.type),
+    actor: String(row.actor),
+    workspace: String(row.workspace),
+    occurredAt: Number(row.occurredAt),
+    recordedAt: Number(row.recordedAt),
+    prevHash: row.prevHash === null ? null : String(row.prevHash),
+    hash: String(row.hash),
+    offset: Number(row.offset),
+  }));
+}
+
+/** Offsets of a stream's events as the events table holds them (id → offset), for re-folding a snapshot. */
+export async function projectedEventOffsets(
+  reader: ClickhouseReader,
+  stream: string,
+): Promise<Map<string, number>> {
+  const rows = await reader.query<{ id: string; offset: string | number }>({
+    name: 'projectedEventOffsets',
+    sql: `SELECT toString(id) AS id, _log_offset AS offset FROM ${reader.database}.events
+            WHERE stream = {stream:String}`,
+    params: { stream },
+  });
+  return new Map(rows.map((row) => [row.id, Number(row.offset)]));
+}

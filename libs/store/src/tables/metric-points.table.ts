@@ -1,0 +1,130 @@
+import type { MetricValue } from '../../../events/src/run.events';
+import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter, type MeasuredRows } from '../ports';
+import { tsvFloat, tsvMillis, tsvString } from '../tsv';
+import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
+import type { SeriesBucketRow } from './metric-rollups.table';
+
+/**
+ * `metric_points`: every logged point, as written (MergeTree). The rollups and metric_summary are filled from it
+ * by materialized views. Its rows are made by appendMetricPointLines straight into TSV, without row objects.
+ */
+export interface MetricPointRow {
+  runId: string;
+  key: string;
+  step: number;
+  value: MetricValue;
+  timestamp: number;
+  position: LogPosition;
+}
+
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001). */
+export const METRIC_POINT_COLUMNS = [
+  'run_id',
+  'key',
+  'step',
+  'value',
+  'timestamp',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+
+/** Appends one series' points as TSV lines; the projector's hot path, so no intermediate row objects. */
+export function appendMetricPointLines(
+  lines: string[],
+  runId: string,
+  key: string,
+  steps: readonly number[],
+  values: readonly MetricValue[],
+  timestamps: readonly number[] | undefined,
+  defaultTimestamp: number,
+  position: LogPosition,
+): void {
+  const prefix = `${tsvString(runId)}\t${tsvString(key)}\t`;
+  const suffix = `\t${tsvPosition(position)}`;
+  const fallback = tsvMillis(defaultTimestamp);
+  for (let i = 0; i < steps.length; i++) {
+    const ts = timestamps ? tsvMillis(timestamps[i]) : fallback;
+    lines.push(`${prefix}${steps[i]}\t${tsvFloat(values[i])}\t${ts}${suffix}`);
+  }
+}
+
+export function insertMetricPoints(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
+  return insertMetricPointBody(writer, tsvLinesBody(lines));
+}
+
+/** `body`: whole TSV lines of METRIC_POINT_COLUMNS, each ending in a newline. */
+export function insertMetricPointBody(writer: ClickhouseWriter, body: string): Promise<void> {
+  return writer.insert({
+    name: 'insertMetricPoints',
+    table: 'metric_points',
+    columns: METRIC_POINT_COLUMNS,
+    body,
+  });
+}
+
+/** Metric values as ClickHouse writes them with output_format_json_quote_denormals: numbers or nan / inf / -inf. */
+export function metricValue(raw: string | number): number {
+  if (typeof raw === 'number') return raw;
+  if (raw === 'nan' || raw === '-nan') return NaN;
+  if (raw === 'inf' || raw === '+inf') return Infinity;
+  if (raw === '-inf') return -Infinity;
+  return Number(raw);
+}
+
+type RawNumber = string | number;
+
+/** Steps of one series, both ends included. */
+export interface RawStepRange {
+  runId: string;
+  key: string;
+  lo: number;
+  hi: number;
+}
+
+const RAW_WHERE = `run_id = {runId:String} AND key = {key:String} AND step >= {lo:Int64} AND step <= {hi:Int64}`;
+
+/*
+ * Raw reads of a series, made (by metric-series.ts) only when the points they touch are within the series' read
+ * budget: the rollups answer everything longer.
+ */
+
+export function getRawSeriesBounds(
+  reader: ClickhouseReader,
+  range: RawStepRange,
+): Promise<MeasuredRows<{ lo: RawNumber; hi: RawNumber; points: RawNumber }>> {
+  return reader.queryMeasured({
+    name: 'getRawSeriesBounds',
+    sql: `SELECT min(step) AS lo, max(step) AS hi, count() AS points FROM ${reader.database}.metric_points WHERE ${RAW_WHERE}`,
+    params: { runId: range.runId, key: range.key, lo: range.lo, hi: range.hi },
+  });
+}
+
+export function getRawPoints(
+  reader: ClickhouseReader,
+  range: RawStepRange,
+): Promise<MeasuredRows<{ step: RawNumber; value: RawNumber; timestamp: RawNumber }>> {
+  return reader.queryMeasured({
+    name: 'getRawPoints',
+    sql: `SELECT step, value, toUnixTimestamp64Milli(timestamp) AS timestamp FROM ${reader.database}.metric_points
+     WHERE ${RAW_WHERE} ORDER BY step, timestamp`,
+    params: { ...range },
+  });
+}
+
+/** The series cut into buckets of `width` steps from `lo`: per bucket its finite extremes and its first point. */
+export function getRawSeriesBuckets(
+  reader: ClickhouseReader,
+  range: RawStepRange & { width: number },
+): Promise<MeasuredRows<SeriesBucketRow>> {
+  return reader.queryMeasured({
+    name: 'getRawSeriesBuckets',
+    sql: `SELECT intDiv(step - {lo:Int64}, {width:Int64}) AS slot, count() AS points, countIf(isFinite(value)) AS finite,
+       argMinIf(step, value, isFinite(value)) AS minStep, minIf(value, isFinite(value)) AS minValue,
+       argMinIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS minTs,
+       argMaxIf(step, value, isFinite(value)) AS maxStep, maxIf(value, isFinite(value)) AS maxValue,
+       argMaxIf(toUnixTimestamp64Milli(timestamp), value, isFinite(value)) AS maxTs,
+       min(step) AS firstStep, argMin(value, step) AS firstValue,
+       argMin(toUnixTimestamp64Milli(timestamp), step) AS firstTs
+     FROM ${reader.database}.metric_points WHERE ${RAW_WHERE} GROUP BY slot ORDER BY slot`,
+    params: { ...range },
+  });
+}

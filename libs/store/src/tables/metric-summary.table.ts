@@ -1,0 +1,45 @@
+import type { ClickhouseReader } from '../ports';
+import { metricValue } from './metric-points.table';
+
+/**
+ * `metric_summary` (migrations 001, 003): per (run, key) the last value, the finite extremes and the count.
+ * Written only by a materialized view of metric_points, so nothing in TypeScript inserts here; rows of one series
+ * may sit in several parts until a merge, so every read aggregates.
+ */
+export const METRIC_SUMMARY_COLUMNS = ['run_id', 'key', 'last', 'last_step', 'min', 'max', 'count'] as const;
+
+export interface MetricSummaryView {
+  key: string;
+  /** May be NaN or infinite: the value at the highest step, as logged. */
+  last: number;
+  lastStep: number;
+  /** Over the finite values; null when the series has none. */
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+export async function getMetricSummaries(
+  reader: ClickhouseReader,
+  runId: string,
+): Promise<MetricSummaryView[]> {
+  const found = await reader.query<Record<keyof MetricSummaryView, string | number>>({
+    name: 'getMetricSummaries',
+    sql: `SELECT key, argMaxMerge(last) AS last, max(last_step) AS lastStep, min(min) AS min, max(max) AS max,
+       sum(count) AS count
+     FROM ${reader.database}.metric_summary WHERE run_id = {runId:String} GROUP BY key ORDER BY key`,
+    params: { runId },
+  });
+  return found.map((row) => {
+    const min = metricValue(row.min);
+    const max = metricValue(row.max);
+    return {
+      key: String(row.key),
+      last: metricValue(row.last),
+      lastStep: Number(row.lastStep),
+      min: Number.isFinite(min) ? min : null,
+      max: Number.isFinite(max) ? max : null,
+      count: Number(row.count),
+    };
+  });
+}

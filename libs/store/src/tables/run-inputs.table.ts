@@ -1,0 +1,74 @@
+import type { RunInput } from '../../../events/src/run.events';
+import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
+import { tsvMillis, tsvNullableString, tsvString } from '../tsv';
+import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
+
+/** `run_inputs`: the datasets a run read (ReplacingMergeTree on `_version`, the log offset). */
+export interface RunInputRow {
+  runId: string;
+  input: RunInput;
+  loggedAt: number;
+  position: LogPosition;
+}
+
+/** In DDL order: must match the table in deploy/clickhouse/migrations (003). */
+export const RUN_INPUT_COLUMNS = [
+  'run_id',
+  'name',
+  'digest',
+  'source',
+  'split',
+  'rows',
+  'schema_digest',
+  'logged_at',
+  '_version',
+  ...LOG_POSITION_COLUMNS,
+] as const;
+
+export const formatRunInputRow = ({ runId, input, loggedAt, position }: RunInputRow): string =>
+  [
+    tsvString(runId),
+    tsvString(input.name),
+    tsvString(input.digest),
+    tsvNullableString(input.source),
+    tsvNullableString(input.split),
+    input.rows === null ? '\\N' : input.rows,
+    tsvNullableString(input.schemaDigest),
+    tsvMillis(loggedAt),
+    position.offset,
+    tsvPosition(position),
+  ].join('\t');
+
+export function insertRunInputs(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
+  return writer.insert({
+    name: 'insertRunInputs',
+    table: 'run_inputs',
+    columns: RUN_INPUT_COLUMNS,
+    body: tsvLinesBody(lines),
+  });
+}
+
+export type InputView = RunInput & { runId: string; loggedAt: number };
+
+const INPUT_SELECT = `SELECT run_id AS runId, name, digest, source, split, rows, schema_digest AS schemaDigest,
+  toUnixTimestamp64Milli(logged_at) AS loggedAt`;
+type RawInput = Omit<InputView, 'rows' | 'loggedAt'> & { rows: string | number | null; loggedAt: string };
+const toInputView = (raw: RawInput): InputView => ({
+  ...raw,
+  rows: raw.rows === null ? null : Number(raw.rows),
+  loggedAt: Number(raw.loggedAt),
+});
+
+/** `by`: a run's inputs (what it read), or every run's input with one digest (who read this data). */
+export async function findInputs(
+  reader: ClickhouseReader,
+  by: { runId: string } | { digest: string },
+): Promise<InputView[]> {
+  const where = 'runId' in by ? 'run_id = {runId:String}' : 'digest = {digest:String}';
+  const found = await reader.query<RawInput>({
+    name: 'findInputs',
+    sql: `${INPUT_SELECT} FROM ${reader.database}.run_inputs FINAL WHERE ${where} ORDER BY run_id, name, digest LIMIT 10000`,
+    params: by,
+  });
+  return found.map(toInputView);
+}
