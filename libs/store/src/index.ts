@@ -13,6 +13,7 @@ export {
   writerFor,
   type ClickhouseReader,
   type ClickhouseWriter,
+  type CommandOperation,
   type InsertOperation,
   type MeasuredRows,
   type ReadOperation,

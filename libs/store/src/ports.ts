@@ -36,10 +36,17 @@ export interface InsertOperation {
   body: string;
 }
 
+/** A statement that returns no rows: maintenance of what is stored (reloading a dictionary, materializing a TTL). */
+export interface CommandOperation {
+  name: string;
+  sql: string;
+}
+
 export interface ClickhouseWriter {
   readonly database: string;
   /** Awaited, never fire-and-forget; an empty body inserts nothing. */
   insert(operation: InsertOperation): Promise<void>;
+  command(operation: CommandOperation): Promise<void>;
 }
 
 function named(name: string, error: unknown): unknown {
@@ -124,6 +131,13 @@ export function writerFor(ch: ClickHouse): ClickhouseWriter {
           columns: [...columns] as [string, ...string[]],
           clickhouse_settings: SINGLE_PART_SETTINGS,
         });
+      } catch (error) {
+        throw named(name, error);
+      }
+    },
+    async command({ name, sql }: CommandOperation): Promise<void> {
+      try {
+        await ch.client.command({ query: sql });
       } catch (error) {
         throw named(name, error);
       }

@@ -1,4 +1,4 @@
-import { readTimeout, type ClickHouse } from '../clickhouse';
+import type { ClickhouseReader, ClickhouseWriter } from '../ports';
 
 /**
  * The `run_raw_retention` dictionary (migration 008): each run of an experiment with a raw-point age limit, and
@@ -10,46 +10,37 @@ export const RUN_RAW_RETENTION_DICTIONARY = 'run_raw_retention';
 export interface RawRetentionFingerprint {
   /** Changes whenever an experiment's limit is set, changed or cleared. */
   limits: string;
-  /** Changes whenever a run joins (or leaves) a limited experiment. */
+  /** Changes whenever a run joins a limited experiment (or its experiment's limit is cleared). */
   runs: string;
   limitedExperiments: number;
 }
 
-export async function getRawRetentionFingerprint(ch: ClickHouse): Promise<RawRetentionFingerprint> {
-  const db = ch.database;
-  const result = await ch.client.query({
-    query: `WITH limited AS (SELECT experiment_id, raw_points_max_age_days AS days FROM ${db}.experiments FINAL
-                            WHERE raw_points_max_age_days > 0)
+export async function getRawRetentionFingerprint(reader: ClickhouseReader): Promise<RawRetentionFingerprint> {
+  const db = reader.database;
+  const [row] = await reader.query<{ limits: string; runs: string; limitedExperiments: number | string }>({
+    name: 'getRawRetentionFingerprint',
+    sql: `WITH limited AS (SELECT experiment_id, raw_points_max_age_days AS days FROM ${db}.experiments FINAL
+                          WHERE raw_points_max_age_days > 0)
       SELECT (SELECT toString(count()) || ':' || toString(groupBitXor(cityHash64(experiment_id, days))) FROM limited)
                AS limits,
              (SELECT count() FROM limited) AS limitedExperiments,
              (SELECT toString(count()) || ':' || toString(groupBitXor(cityHash64(run_id))) FROM ${db}.runs FINAL
               WHERE experiment_id IN (SELECT experiment_id FROM limited)) AS runs`,
-    format: 'JSONEachRow',
-    abort_signal: readTimeout(),
   });
-  const [row] = await result.json<{ limits: string; runs: string; limitedExperiments: number | string }>();
   return { limits: row.limits, runs: row.runs, limitedExperiments: Number(row.limitedExperiments) };
 }
 
-export async function reloadRunRawRetention(ch: ClickHouse): Promise<void> {
-  await named('reloadRunRawRetention', () =>
-    ch.client.command({ query: `SYSTEM RELOAD DICTIONARY ${ch.database}.${RUN_RAW_RETENTION_DICTIONARY}` }),
-  );
+export function reloadRunRawRetention(writer: ClickhouseWriter): Promise<void> {
+  return writer.command({
+    name: 'reloadRunRawRetention',
+    sql: `SYSTEM RELOAD DICTIONARY ${writer.database}.${RUN_RAW_RETENTION_DICTIONARY}`,
+  });
 }
 
 /** A mutation over metric_points: rows past their run's limit are deleted, the others' expiry recomputed. */
-export async function materializeRawRetention(ch: ClickHouse): Promise<void> {
-  await named('materializeRawRetention', () =>
-    ch.client.command({ query: `ALTER TABLE ${ch.database}.metric_points MATERIALIZE TTL` }),
-  );
-}
-
-async function named<T>(name: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof Error) error.message = `${name}: ${error.message}`;
-    throw error;
-  }
+export function materializeRawRetention(writer: ClickhouseWriter): Promise<void> {
+  return writer.command({
+    name: 'materializeRawRetention',
+    sql: `ALTER TABLE ${writer.database}.metric_points MATERIALIZE TTL`,
+  });
 }

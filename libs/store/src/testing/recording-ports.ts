@@ -1,4 +1,10 @@
-import type { ClickhouseReader, ClickhouseWriter, InsertOperation, ReadOperation } from '../ports';
+import type {
+  ClickhouseReader,
+  ClickhouseWriter,
+  CommandOperation,
+  InsertOperation,
+  ReadOperation,
+} from '../ports';
 
 /**
  * Ports that touch no ClickHouse: the reader records each operation and answers the rows scripted for its name
@@ -21,11 +27,15 @@ export function recordingReader(answers: Record<string, unknown[]> = {}, databas
 
 export function recordingWriter(database = 'runlog') {
   const inserts: InsertOperation[] = [];
+  const commands: CommandOperation[] = [];
   const writer: ClickhouseWriter = {
     database,
     insert: async (operation) => {
       inserts.push(operation);
     },
+    command: async (operation) => {
+      commands.push(operation);
+    },
   };
-  return { writer, inserts };
+  return { writer, inserts, commands };
 }

@@ -9,8 +9,12 @@ import {
   CLICKHOUSE,
   getRawRetentionFingerprint,
   materializeRawRetention,
+  readerFor,
   reloadRunRawRetention,
+  writerFor,
   type ClickHouse,
+  type ClickhouseReader,
+  type ClickhouseWriter,
   type RawRetentionFingerprint,
 } from '../../../../libs/store/src';
 import { describeError } from '../pipeline/insert-errors';
@@ -31,11 +35,16 @@ export class RawRetentionService implements OnApplicationBootstrap, OnApplicatio
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
   private applied: RawRetentionFingerprint | null = null;
+  private readonly reader: ClickhouseReader;
+  private readonly writer: ClickhouseWriter;
 
   constructor(
-    @Inject(CLICKHOUSE) private readonly ch: ClickHouse,
+    @Inject(CLICKHOUSE) ch: ClickHouse,
     @Inject(PROJECTOR_CONFIG) private readonly config: Pick<ProjectorConfig, 'retentionCheckMs'>,
-  ) {}
+  ) {
+    this.reader = readerFor(ch);
+    this.writer = writerFor(ch);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.check(), this.config.retentionCheckMs ?? 60_000);
@@ -61,18 +70,18 @@ export class RawRetentionService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async apply(): Promise<void> {
-    const seen = await getRawRetentionFingerprint(this.ch);
+    const seen = await getRawRetentionFingerprint(this.reader);
     const before = this.applied;
     // After a restart nothing is known to be applied: a limit set while this process was down is applied now.
     const limitsChanged = before === null ? seen.limitedExperiments > 0 : before.limits !== seen.limits;
     const runsChanged = before === null || before.runs !== seen.runs;
     if (!limitsChanged && !runsChanged) return;
-    await reloadRunRawRetention(this.ch);
+    await reloadRunRawRetention(this.writer);
     if (limitsChanged) {
       this.logger.log(
         `raw-point age limits changed (${seen.limitedExperiments} experiments): materializing TTL`,
       );
-      await materializeRawRetention(this.ch);
+      await materializeRawRetention(this.writer);
     }
     this.applied = seen;
   }
