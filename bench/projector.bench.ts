@@ -3,8 +3,9 @@
  * the embedded log (node:sqlite) into chDB, against the engine's own ceiling, in one run with interleaved rounds
  * (each round runs every variant, in a rotated order) so the machine's noise hits them alike.
  *
- * - ceiling: the same metric_points rows as TabSeparated text, built before the clock starts, inserted straight
- *   into chDB in inserts of maxInsertRows rows (raw passthrough; and through @clickhouse/client for comparison);
+ * - ceiling: the same metric_points rows as the projector's columns (MetricPointColumns), built before the clock
+ *   starts, inserted straight into chDB in inserts of maxInsertRows rows through the arrow path the projector uses;
+ *   and, for comparison, the same rows as TabSeparated text (chDB's raw passthrough, and @clickhouse/client);
  * - projector: a pre-filled log of metric batches drained by ProjectorService into a fresh database, timed from
  *   subscribe to lag 0 (the group's committed position at the log's end); the count is checked afterwards.
  *
@@ -20,11 +21,13 @@ import { join, resolve } from 'node:path';
 import { newEventId, TOPICS } from '../libs/events/src/envelope';
 import { SqliteEventLog } from '../libs/log/src/sqlite-event-log';
 import {
-  appendMetricPointLines,
   findMigrationsDir,
-  insertMetricPointBody,
+  insertMetricPoints,
+  METRIC_POINT_COLUMNS,
+  MetricPointColumns,
   writerFor,
   type ClickHouse,
+  type ClickhouseWriter,
 } from '../libs/store/src';
 import type { ProjectorConfig, ProjectorService } from '../services/projector/src/projector.service';
 import { writeResult } from './support';
@@ -43,6 +46,8 @@ interface Build {
   maxInsertRows: number;
 }
 
+/** The format the projector uses: the ratio that matters is the projector's against this one. */
+const CEILING = 'ceiling: chDB arrow columns';
 const RUNS = 16;
 const KEYS = 5;
 const DEFAULT_BATCH_RECORDS = 200;
@@ -106,9 +111,9 @@ async function fillLog(log: SqliteEventLog, points: number, pointsPerBatch: numb
   await Promise.all(appends);
 }
 
-/** The rows the projector writes for the log's metric records, as TabSeparated inserts of `rowsPerInsert` rows. */
-async function ceilingBodies(log: SqliteEventLog, rowsPerInsert: number): Promise<string[]> {
-  const lines: string[] = [];
+/** The rows the projector writes for the log's metric records, as columns of about `rowsPerInsert` rows each. */
+async function ceilingColumns(log: SqliteEventLog, rowsPerInsert: number): Promise<MetricPointColumns[]> {
+  const inserts: MetricPointColumns[] = [new MetricPointColumns()];
   for (let offset = 0; ;) {
     const records = await log.read(TOPICS.metrics, 0, offset, 100);
     if (records.length === 0) break;
@@ -117,17 +122,15 @@ async function ceilingBodies(log: SqliteEventLog, rowsPerInsert: number): Promis
         runId: string;
         series: { key: string; steps: number[]; values: number[]; timestamps: number[] }[];
       };
+      if (inserts[inserts.length - 1].length >= rowsPerInsert) inserts.push(new MetricPointColumns());
+      const columns = inserts[inserts.length - 1];
       for (const s of payload.series) {
-        appendMetricPointLines(lines, payload.runId, s.key, s.steps, s.values, s.timestamps, 0, record);
+        columns.append(payload.runId, s.key, s.steps, s.values, s.timestamps, 0, record);
       }
     }
     offset = records[records.length - 1].offset + 1;
   }
-  const bodies: string[] = [];
-  for (let i = 0; i < lines.length; i += rowsPerInsert) {
-    bodies.push(lines.slice(i, i + rowsPerInsert).join('\n') + '\n');
-  }
-  return bodies;
+  return inserts;
 }
 
 async function countPoints(ch: ClickHouse): Promise<number> {
@@ -176,8 +179,11 @@ async function main() {
   try {
     console.log(`filling the log: ${points.toLocaleString('en')} points, ${pointsPerBatch} per batch…`);
     await fillLog(log, points, pointsPerBatch);
-    const bodies = await ceilingBodies(log, current.maxInsertRows);
-    const total = bodies.reduce((sum, body) => sum + (body.match(/\n/g)?.length ?? 0), 0);
+    const columns = await ceilingColumns(log, current.maxInsertRows);
+    const bodies = columns.map((points) => points.tsvLines().join('\n') + '\n');
+    const total = columns.reduce((sum, points) => sum + points.length, 0);
+    const insertBody = (writer: ClickhouseWriter) => (body: string) =>
+      writer.insert({ name: 'ceiling', table: 'metric_points', columns: METRIC_POINT_COLUMNS, body });
     const rates = new Map<string, number[]>();
     const record = (name: string, seconds: number) => {
       rates.set(name, [...(rates.get(name) ?? []), total / seconds]);
@@ -194,12 +200,26 @@ async function main() {
     };
     const variants: { name: string; run: () => Promise<void> }[] = [
       {
+        name: CEILING,
+        run: async () => {
+          const ch = await fresh(current);
+          if (!ch.arrowInsert) throw new Error('this build has no arrow insert path');
+          const writer = writerFor(ch);
+          record(
+            CEILING,
+            await timed(async () => {
+              for (const points of columns) await insertMetricPoints(writer, points);
+            }),
+          );
+          await check(ch, total);
+        },
+      },
+      {
         name: 'ceiling: chDB rawInsert (TSV)',
         run: async () => {
           const ch = await fresh(current);
           if (!ch.rawInsert) throw new Error('this build has no raw insert path');
-          const writer = writerFor(ch);
-          const raw = (body: string) => insertMetricPointBody(writer, body);
+          const raw = insertBody(writerFor({ ...ch, arrowInsert: undefined }));
           record('ceiling: chDB rawInsert (TSV)', await timed(() => insertBodies(bodies, raw)));
           await check(ch, total);
         },
@@ -208,8 +228,7 @@ async function main() {
         name: 'ceiling: @clickhouse/client insert (TSV)',
         run: async () => {
           const ch = await fresh(current);
-          const writer = writerFor({ ...ch, rawInsert: undefined });
-          const client = (body: string) => insertMetricPointBody(writer, body);
+          const client = insertBody(writerFor({ ...ch, rawInsert: undefined, arrowInsert: undefined }));
           record('ceiling: @clickhouse/client insert (TSV)', await timed(() => insertBodies(bodies, client)));
           await check(ch, total);
         },
@@ -245,7 +264,7 @@ async function main() {
       for (let i = 0; i < variants.length; i++) await variants[(i + round) % variants.length].run();
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const ceiling = median(rates.get('ceiling: chDB rawInsert (TSV)') ?? [NaN]);
+    const ceiling = median(rates.get(CEILING) ?? [NaN]);
     const table = Object.fromEntries(
       [...rates].map(([name, values]) => [
         name,
@@ -285,7 +304,7 @@ async function check(ch: ClickHouse, expected: number): Promise<void> {
   if (landed !== expected)
     throw new Error(`${ch.database}.metric_points holds ${landed} rows, expected ${expected}`);
   await ch.client.command({ query: `DROP DATABASE ${ch.database} SYNC` });
-  await ch.client.close();
+  await ch.close();
 }
 
 main().catch((error: unknown) => {

@@ -203,7 +203,7 @@ async function main() {
     };
     console.log(JSON.stringify(result, null, 2));
     writeResult(join(__dirname, '..', '..', 'bench', 'results', 'series.json'), result);
-    await engine.client.close();
+    await engine.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

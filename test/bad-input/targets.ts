@@ -61,6 +61,7 @@ export function validBody(schemaName: string): Record<string, unknown> {
   const bodies: Record<string, Record<string, unknown>> = {
     CreateExperiment: { name: 'bad input experiment' },
     RenameExperiment: { name: 'renamed experiment' },
+    SetRetention: { rawPointsMaxAgeDays: 30 },
     Bare: {},
     CreateSweep: { experimentId: BASE_EXPERIMENT, searchSpace: { lr: { values: [0.1, 0.01] } } },
     CreateRun: { experimentId: BASE_EXPERIMENT },

@@ -27,7 +27,7 @@ describe('chDB over the ClickHouse HTTP interface', () => {
 
   afterAll(async () => {
     await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await ch.client.close();
+    await ch.close();
   });
 
   it('answers ping', async () => {

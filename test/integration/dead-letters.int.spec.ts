@@ -218,7 +218,7 @@ describe('re-projection after an upcaster is deployed', () => {
 
   afterAll(async () => {
     await log.close();
-    await ch.client.close();
+    await ch.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -134,7 +134,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
 
   afterAll(async () => {
     if (distributed) await ch.client.command({ query: `DROP DATABASE IF EXISTS ${ch.database}` });
-    await ch.client.close();
+    await ch.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -25,7 +25,7 @@ describe('ClickHouse migrations', () => {
   });
 
   afterAll(async () => {
-    await ch.client.close();
+    await ch.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -56,7 +56,7 @@ async function withStore<T>(server: RunlogProcess, use: (ch: ClickHouse) => Prom
   try {
     return await use(ch);
   } finally {
-    await ch.client.close();
+    await ch.close();
     // chDB serves one data directory per process at a time: let the next test open another.
     if (ch.engine === 'chdb') await drainPending();
   }

@@ -1,4 +1,5 @@
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
+import { registerArrowTable, Session, type ArrowColumnInput } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import { mkdirSync } from 'node:fs';
 
@@ -17,12 +18,31 @@ export interface ClickHouse {
   client: ClickHouseClient;
   database: string;
   engine: 'chdb' | 'server';
+  /** Closes the client, and on chDB the session arrow inserts use (one data directory per process). */
+  close(): Promise<void>;
   /**
    * chDB only: an INSERT whose body is handed to the engine as bytes, parsed by its multithreaded parser. Through
    * the client, chdb/connection first concatenates statement and body into one SQL string (measured: 260–280k
    * rows/s against 310–370k for this path on metric_points). Errors are thrown as the client's ClickHouseError.
    */
   rawInsert?: (insert: RawInsert) => Promise<void>;
+  /**
+   * chDB only: an INSERT … SELECT over columns handed to the engine as typed arrays (Arrow C Data Interface, no
+   * text at all): measured 580–710k metric points/s against 310–370k for rawInsert's TSV on this machine.
+   */
+  arrowInsert?: (insert: ArrowInsert) => Promise<void>;
+}
+
+export type ArrowColumn = ArrowColumnInput;
+
+export interface ArrowInsert {
+  /** Column sets by name; each is read once, through the table function `sql` is given for it. */
+  tables: Record<string, readonly ArrowColumn[]>;
+  /**
+   * The statement over `arrowstream('…')` table functions, one per entry of `tables`. No bound parameters: chDB
+   * runs parameterised queries one at a time process-wide, so a bound insert would hold every read behind it.
+   */
+  sql: (sources: Record<string, string>) => string;
 }
 
 export interface RawInsert {
@@ -51,7 +71,7 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
         output_format_json_quote_64bit_integers: 0,
       },
     });
-    return { client, database: config.database, engine: 'server' };
+    return { client, database: config.database, engine: 'server', close: () => client.close() };
   }
   mkdirSync(config.chdbPath, { recursive: true });
   // chdb types its Connection against @clickhouse/client-common, which @clickhouse/client now bundles as its own
@@ -69,7 +89,48 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
       });
     }
   };
-  return { client, database: config.database, engine: 'chdb', rawInsert };
+  const arrows = arrowInserter(config.chdbPath);
+  const close = async () => {
+    await client.close();
+    arrows.close();
+  };
+  return { client, database: config.database, engine: 'chdb', close, rawInsert, arrowInsert: arrows.insert };
+}
+
+/**
+ * Arrow inserts go through a Session of their own on the same directory (chDB lets same-path sessions share the
+ * one engine; the client's session is private to chdb/connection). registerArrowTable reads the native handle
+ * from `session._handle` while Session keeps it in `connection` (chdb 3.4.0), hence the adapter object.
+ */
+function arrowInserter(chdbPath: string) {
+  let session: Session | null = null;
+  let sequence = 0;
+  const close = () => {
+    session?.close();
+    session = null;
+  };
+  const insert = async ({ tables, sql }: ArrowInsert): Promise<void> => {
+    session ??= new Session(chdbPath);
+    const handle = { _handle: session.connection } as never;
+    const insert = (sequence += 1);
+    const sources: Record<string, string> = {};
+    const registered = [];
+    try {
+      for (const [alias, columns] of Object.entries(tables)) {
+        const name = `runlog_${process.pid}_${insert}_${alias}`;
+        registered.push(registerArrowTable(name, columns, { session: handle }));
+        sources[alias] = `arrowstream('${name}')`;
+      }
+      await session.queryAsync(sql(sources));
+    } catch (error) {
+      throw Object.assign(parseError(error instanceof Error ? error.message : String(error)), {
+        cause: error,
+      });
+    } finally {
+      for (const table of registered) table.close();
+    }
+  };
+  return { insert, close };
 }
 
 export const CLICKHOUSE = Symbol('CLICKHOUSE');

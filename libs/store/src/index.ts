@@ -26,6 +26,7 @@ export * from './tables/artifacts.table';
 export * from './tables/dead-letters.table';
 export * from './tables/events.table';
 export * from './tables/experiments.table';
+export * from './tables/metric-point-columns';
 export * from './tables/metric-points.table';
 export * from './tables/metric-rollups.table';
 export * from './tables/metric-summary.table';

@@ -1,4 +1,4 @@
-import { readTimeout, type ClickHouse } from './clickhouse';
+import { readTimeout, type ArrowColumn, type ClickHouse } from './clickhouse';
 import { tsvBody } from './tsv';
 
 /**
@@ -36,6 +36,22 @@ export interface InsertOperation {
   body: string;
 }
 
+/**
+ * An insert of columns: on chDB the typed arrays go in as they are (`arrow`, read by `select` from the table
+ * functions it is given, one per column set); elsewhere as TabSeparated text made only then (`tsv`, whole lines
+ * of `columns`).
+ */
+export interface ColumnarInsertOperation {
+  name: string;
+  table: string;
+  columns: readonly string[];
+  rows: number;
+  arrow: Record<string, readonly ArrowColumn[]>;
+  /** `SELECT … FROM …` over the column sets' table functions, giving `columns` in order. */
+  select: (sources: Record<string, string>) => string;
+  tsv: () => string;
+}
+
 /** A statement that returns no rows: maintenance of what is stored (reloading a dictionary, materializing a TTL). */
 export interface CommandOperation {
   name: string;
@@ -46,6 +62,8 @@ export interface ClickhouseWriter {
   readonly database: string;
   /** Awaited, never fire-and-forget; an empty body inserts nothing. */
   insert(operation: InsertOperation): Promise<void>;
+  /** Awaited; no rows, no insert. */
+  insertColumns(operation: ColumnarInsertOperation): Promise<void>;
   command(operation: CommandOperation): Promise<void>;
 }
 
@@ -100,11 +118,15 @@ export function readerFor(ch: ClickHouse): ClickhouseReader {
 const SINGLE_PART_ROWS = '100000000';
 const SINGLE_PART_BYTES = '4294967296';
 
-/** Squash the whole body into one block, hence one part: an insert lands entirely or not at all. */
+/**
+ * Squash the whole body into one block, hence one part: an insert lands entirely or not at all. (An INSERT …
+ * SELECT squashes the same way, written by one thread.)
+ */
 const SINGLE_PART_SETTINGS = {
   max_insert_block_size: SINGLE_PART_ROWS,
   min_insert_block_size_rows: SINGLE_PART_ROWS,
   min_insert_block_size_bytes: SINGLE_PART_BYTES,
+  max_insert_threads: '1',
 };
 
 /** chDB gets the body's bytes directly (`rawInsert`), a server over HTTP. */
@@ -135,6 +157,26 @@ export function writerFor(ch: ClickHouse): ClickhouseWriter {
         throw named(name, error);
       }
     },
+    async insertColumns(operation: ColumnarInsertOperation): Promise<void> {
+      if (operation.rows === 0) return;
+      const { name, table, columns } = operation;
+      if (!ch.arrowInsert) {
+        await this.insert({ name, table, columns, body: operation.tsv() });
+        return;
+      }
+      try {
+        await ch.arrowInsert({
+          tables: operation.arrow,
+          sql: (sources) =>
+            `INSERT INTO ${ch.database}.${table} (${columns.join(', ')}) ${operation.select(sources)}
+             SETTINGS ${Object.entries(SINGLE_PART_SETTINGS)
+               .map(([setting, value]) => `${setting} = ${value}`)
+               .join(', ')}`,
+        });
+      } catch (error) {
+        throw named(name, error);
+      }
+    },
     async command({ name, sql }: CommandOperation): Promise<void> {
       try {
         await ch.client.command({ query: sql });
@@ -143,6 +185,14 @@ export function writerFor(ch: ClickHouse): ClickhouseWriter {
       }
     },
   };
+}
+
+/**
+ * An Int64 parameter. Bucket edges around steps near ±2^53 fall outside the safe integers, which chDB's parameter
+ * serializer refuses as numbers; the same integral value goes as its decimal text, which ClickHouse reads exactly.
+ */
+export function int64(value: number): number | string {
+  return Number.isSafeInteger(value) ? value : BigInt(value).toString();
 }
 
 /** Lines as an insert body: each ends in a newline; no lines, no body. */

@@ -10,6 +10,7 @@ function failingClickHouse(rawInserts?: RawInsert[]): ClickHouse {
     client: { query: fail, insert: fail } as unknown as ClickHouse['client'],
     database: 'runlog',
     engine: rawInserts ? 'chdb' : 'server',
+    close: async () => undefined,
     rawInsert: rawInserts
       ? async (insert) => {
           rawInserts.push(insert);

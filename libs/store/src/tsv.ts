@@ -66,7 +66,8 @@ export function tsvFloat(value: number | string): string {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
-  return String(value);
+  // String(-0) is "0": the sign of zero would be lost on the way.
+  return value === 0 && 1 / value < 0 ? '-0' : String(value);
 }
 
 export function tsvNullableFloat(value: number | null): string {

@@ -15,7 +15,7 @@ import {
 } from '../../../libs/log/src/event-log';
 import {
   CLICKHOUSE,
-  insertProjectedLines,
+  insertProjectedRows,
   readerFor,
   writerFor,
   type ClickHouse,
@@ -101,7 +101,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         parseRecord: this.parseRecord,
         buildRows: this.buildRows,
         state: this.state,
-        insert: (table, lines) => insertProjectedLines(writer, table, lines),
+        insert: (table, rows) => insertProjectedRows(writer, table, rows),
         ping: this.ping,
         deadLettered: async (letters) => {
           this.logger.warn(

@@ -147,7 +147,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).
   const closeEngines = async () => {
     await log.close();
-    await clickhouse?.client.close();
+    await clickhouse?.close();
   };
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();

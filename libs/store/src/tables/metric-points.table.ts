@@ -1,12 +1,18 @@
 import type { MetricValue } from '../../../events/src/run.events';
-import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter, type MeasuredRows } from '../ports';
-import { tsvFloat, tsvMillis, tsvString } from '../tsv';
-import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
+import {
+  int64,
+  tsvLinesBody,
+  type ClickhouseReader,
+  type ClickhouseWriter,
+  type MeasuredRows,
+} from '../ports';
+import { LOG_POSITION_COLUMNS, type LogPosition } from './log-position';
+import type { MetricPointColumns } from './metric-point-columns';
 import type { SeriesBucketRow } from './metric-rollups.table';
 
 /**
  * `metric_points`: every logged point, as written (MergeTree). The rollups and metric_summary are filled from it
- * by materialized views. Its rows are made by appendMetricPointLines straight into TSV, without row objects.
+ * by materialized views. Its rows are built column by column (MetricPointColumns), without row objects.
  */
 export interface MetricPointRow {
   runId: string;
@@ -27,37 +33,23 @@ export const METRIC_POINT_COLUMNS = [
   ...LOG_POSITION_COLUMNS,
 ] as const;
 
-/** Appends one series' points as TSV lines; the projector's hot path, so no intermediate row objects. */
-export function appendMetricPointLines(
-  lines: string[],
-  runId: string,
-  key: string,
-  steps: readonly number[],
-  values: readonly MetricValue[],
-  timestamps: readonly number[] | undefined,
-  defaultTimestamp: number,
-  position: LogPosition,
-): void {
-  const prefix = `${tsvString(runId)}\t${tsvString(key)}\t`;
-  const suffix = `\t${tsvPosition(position)}`;
-  const fallback = tsvMillis(defaultTimestamp);
-  for (let i = 0; i < steps.length; i++) {
-    const ts = timestamps ? tsvMillis(timestamps[i]) : fallback;
-    lines.push(`${prefix}${steps[i]}\t${tsvFloat(values[i])}\t${ts}${suffix}`);
-  }
-}
+/** A string literal for SQL: the topic is the projector's own name, escaped all the same. */
+const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-export function insertMetricPoints(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
-  return insertMetricPointBody(writer, tsvLinesBody(lines));
-}
-
-/** `body`: whole TSV lines of METRIC_POINT_COLUMNS, each ending in a newline. */
-export function insertMetricPointBody(writer: ClickhouseWriter, body: string): Promise<void> {
-  return writer.insert({
+/** One insert of the columns' rows (none: no insert). */
+export function insertMetricPoints(writer: ClickhouseWriter, points: MetricPointColumns): Promise<void> {
+  return writer.insertColumns({
     name: 'insertMetricPoints',
     table: 'metric_points',
     columns: METRIC_POINT_COLUMNS,
-    body,
+    rows: points.length,
+    arrow: points.arrowTables(),
+    // Read back in METRIC_POINT_COLUMNS order; the series' strings joined on by index (a small right side).
+    select: (sources) => `SELECT s_run_id, s_key, toInt64(p_step), p_value,
+       fromUnixTimestamp64Milli(toInt64(p_time), 'UTC'), ${sqlString(points.topic)}, toUInt32(${points.partition}),
+       toUInt64(p_offset)
+     FROM ${sources.points} AS p INNER JOIN ${sources.series} AS s ON p.p_series = s.s_index`,
+    tsv: () => tsvLinesBody(points.tsvLines()),
   });
 }
 
@@ -80,6 +72,8 @@ export interface RawStepRange {
   hi: number;
 }
 
+const rangeParams = ({ runId, key, lo, hi }: RawStepRange) => ({ runId, key, lo: int64(lo), hi: int64(hi) });
+
 const RAW_WHERE = `run_id = {runId:String} AND key = {key:String} AND step >= {lo:Int64} AND step <= {hi:Int64}`;
 
 /*
@@ -94,7 +88,7 @@ export function getRawSeriesBounds(
   return reader.queryMeasured({
     name: 'getRawSeriesBounds',
     sql: `SELECT min(step) AS lo, max(step) AS hi, count() AS points FROM ${reader.database}.metric_points WHERE ${RAW_WHERE}`,
-    params: { runId: range.runId, key: range.key, lo: range.lo, hi: range.hi },
+    params: rangeParams(range),
   });
 }
 
@@ -106,7 +100,7 @@ export function getRawPoints(
     name: 'getRawPoints',
     sql: `SELECT step, value, toUnixTimestamp64Milli(timestamp) AS timestamp FROM ${reader.database}.metric_points
      WHERE ${RAW_WHERE} ORDER BY step, timestamp`,
-    params: { ...range },
+    params: rangeParams(range),
   });
 }
 
@@ -125,6 +119,6 @@ export function getRawSeriesBuckets(
        min(step) AS firstStep, argMin(value, step) AS firstValue,
        argMin(toUnixTimestamp64Milli(timestamp), step) AS firstTs
      FROM ${reader.database}.metric_points WHERE ${RAW_WHERE} GROUP BY slot ORDER BY slot`,
-    params: { ...range },
+    params: { ...rangeParams(range), width: int64(range.width) },
   });
 }

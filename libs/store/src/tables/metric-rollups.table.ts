@@ -1,4 +1,4 @@
-import type { ClickhouseReader, MeasuredRows } from '../ports';
+import { int64, type ClickhouseReader, type MeasuredRows } from '../ports';
 import { bucketStart, ROLLUP_RESOLUTIONS, type RollupResolution } from './series-resolution';
 
 /**
@@ -84,8 +84,10 @@ export async function getRollupSeriesBounds(
     params: {
       runId,
       key,
-      ...(range.fromStep !== undefined && { fromBucket: bucketStart(range.fromStep, COARSEST_RESOLUTION) }),
-      ...(range.toStep !== undefined && { toStep: range.toStep }),
+      ...(range.fromStep !== undefined && {
+        fromBucket: int64(bucketStart(range.fromStep, COARSEST_RESOLUTION)),
+      }),
+      ...(range.toStep !== undefined && { toStep: int64(range.toStep) }),
     },
   });
 }
@@ -132,6 +134,12 @@ export async function getRollupSeriesBuckets(
      FROM ${rollupTable(reader, query.resolution)}
      WHERE run_id = {runId:String} AND key = {key:String} AND bucket >= {origin:Int64} AND bucket <= {hi:Int64}
      GROUP BY slot ORDER BY slot`,
-    params: { runId: query.runId, key: query.key, origin: query.origin, width: query.width, hi: query.hi },
+    params: {
+      runId: query.runId,
+      key: query.key,
+      origin: int64(query.origin),
+      width: int64(query.width),
+      hi: int64(query.hi),
+    },
   });
 }

@@ -3,6 +3,7 @@ import { insertArtifacts } from './artifacts.table';
 import { insertEvents } from './events.table';
 import { insertExperiments } from './experiments.table';
 import type { LogPosition } from './log-position';
+import type { MetricPointColumns } from './metric-point-columns';
 import { insertMetricPoints } from './metric-points.table';
 import { insertParams } from './params.table';
 import { insertRunInputs } from './run-inputs.table';
@@ -24,7 +25,19 @@ export const PROJECTED_TABLES = [
 ] as const;
 export type ProjectedTable = (typeof PROJECTED_TABLES)[number];
 
-const INSERTS: Record<ProjectedTable, (writer: ClickhouseWriter, lines: readonly string[]) => Promise<void>> =
+type LineTable = Exclude<ProjectedTable, 'metric_points'>;
+
+/** What one insert into a projected table carries: TSV lines, or for metric_points its columns. */
+export type TableRows<T extends ProjectedTable = ProjectedTable> = T extends 'metric_points'
+  ? MetricPointColumns
+  : readonly string[];
+
+/** A batch's rows per table. */
+export type ProjectedRows = {
+  [T in ProjectedTable]: T extends 'metric_points' ? MetricPointColumns : string[];
+};
+
+const LINE_INSERTS: Record<LineTable, (writer: ClickhouseWriter, lines: readonly string[]) => Promise<void>> =
   {
     events: insertEvents,
     experiments: insertExperiments,
@@ -34,16 +47,16 @@ const INSERTS: Record<ProjectedTable, (writer: ClickhouseWriter, lines: readonly
     tags: insertTags,
     run_inputs: insertRunInputs,
     artifacts: insertArtifacts,
-    metric_points: insertMetricPoints,
   };
 
-/** One INSERT of a batch's lines into `table`, through that table's own insert; no lines, no insert. */
-export function insertProjectedLines(
+/** One INSERT of a batch's rows into `table`, through that table's own insert; no rows, no insert. */
+export function insertProjectedRows(
   writer: ClickhouseWriter,
   table: ProjectedTable,
-  lines: readonly string[],
+  rows: TableRows,
 ): Promise<void> {
-  return INSERTS[table](writer, lines);
+  if (table === 'metric_points') return insertMetricPoints(writer, rows as MetricPointColumns);
+  return LINE_INSERTS[table](writer, rows as readonly string[]);
 }
 
 /**

@@ -1,16 +1,19 @@
+import type { ArrowColumn } from '../clickhouse';
 import { recordingWriter } from '../testing/recording-ports';
 import { DEAD_LETTER_COLUMNS, insertDeadLetters } from './dead-letters.table';
-import { appendMetricPointLines, insertMetricPointBody } from './metric-points.table';
-import { insertProjectedLines, PROJECTED_TABLES } from './projected-tables';
+import { MetricPointColumns } from './metric-point-columns';
+import { insertMetricPoints } from './metric-points.table';
+import { insertProjectedRows, PROJECTED_TABLES } from './projected-tables';
 import { RUN_COLUMNS, formatRunRow } from './runs.table';
 
 const position = { topic: 'lifecycle', partition: 0, offset: 42 };
 
 /** Each table's insert: its name, its table and its columns in DDL order (the contract with the migrations). */
 describe('table inserts', () => {
-  it.each(PROJECTED_TABLES)('%s: one named insert of the lines, with the table columns', async (table) => {
+  const lineTables = PROJECTED_TABLES.filter((table) => table !== 'metric_points');
+  it.each(lineTables)('%s: one named insert of the lines, with the table columns', async (table) => {
     const { writer, inserts } = recordingWriter();
-    await insertProjectedLines(writer, table, ['a', 'b']);
+    await insertProjectedRows(writer, table, ['a', 'b']);
     expect(inserts).toHaveLength(1);
     expect(inserts[0]).toMatchObject({ table, body: 'a\nb\n' });
     expect({ name: inserts[0].name, columns: inserts[0].columns }).toMatchSnapshot();
@@ -18,7 +21,7 @@ describe('table inserts', () => {
 
   it('gives no lines an empty body, which the writer does not send', async () => {
     const { writer, inserts } = recordingWriter();
-    await insertProjectedLines(writer, 'runs', []);
+    await insertProjectedRows(writer, 'runs', []);
     expect(inserts.map((insert) => insert.body)).toEqual(['']);
   });
 
@@ -52,15 +55,34 @@ describe('table inserts', () => {
     expect(line.split('\t')).toHaveLength(RUN_COLUMNS.length);
   });
 
-  it('metric_points: lines appended without row objects go in as one body', async () => {
-    const lines: string[] = [];
-    appendMetricPointLines(lines, 'run-1', 'loss', [1, 2], [0.5, 'NaN'], undefined, 1_000, position);
-    const { writer, inserts } = recordingWriter();
-    await insertMetricPointBody(writer, lines.join('\n') + '\n');
-    expect(inserts[0].body).toBe(
+  it('metric_points: columns go in as one named columnar insert, as TSV where no arrow path exists', async () => {
+    const points = new MetricPointColumns();
+    points.append('run-1', 'loss', [1, 2], [0.5, 'NaN'], undefined, 1_000, position);
+    points.append('run-2', 'acc', [3], [-1], [2_000], 0, { ...position, offset: 43 });
+    const { writer, columnar } = recordingWriter();
+    await insertMetricPoints(writer, points);
+    const [insert] = columnar;
+    expect(insert).toMatchObject({ name: 'insertMetricPoints', table: 'metric_points', rows: 3 });
+    const contents = (columns: readonly ArrowColumn[]) =>
+      columns.map((column) => [column.name, [...column.data]]);
+    expect(contents(insert.arrow.points)).toEqual([
+      ['p_series', [0, 0, 1]],
+      ['p_step', [1, 2, 3]],
+      ['p_value', [0.5, NaN, -1]],
+      ['p_time', [1_000, 1_000, 2_000]],
+      ['p_offset', [42, 42, 43]],
+    ]);
+    expect(contents(insert.arrow.series)).toEqual([
+      ['s_index', [0, 1]],
+      ['s_run_id', ['run-1', 'run-2']],
+      ['s_key', ['loss', 'acc']],
+    ]);
+    const select = insert.select({ points: "arrowstream('p')", series: "arrowstream('s')" });
+    expect({ columns: insert.columns, select }).toMatchSnapshot();
+    expect(insert.tsv()).toBe(
       'run-1\tloss\t1\t0.5\t1970-01-01 00:00:01.000\tlifecycle\t0\t42\n' +
-        'run-1\tloss\t2\tnan\t1970-01-01 00:00:01.000\tlifecycle\t0\t42\n',
+        'run-1\tloss\t2\tnan\t1970-01-01 00:00:01.000\tlifecycle\t0\t42\n' +
+        'run-2\tacc\t3\t-1\t1970-01-01 00:00:02.000\tlifecycle\t0\t43\n',
     );
-    expect(inserts[0].name).toBe('insertMetricPoints');
   });
 });

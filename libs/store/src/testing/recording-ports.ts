@@ -1,6 +1,7 @@
 import type {
   ClickhouseReader,
   ClickhouseWriter,
+  ColumnarInsertOperation,
   CommandOperation,
   InsertOperation,
   ReadOperation,
@@ -27,15 +28,19 @@ export function recordingReader(answers: Record<string, unknown[]> = {}, databas
 
 export function recordingWriter(database = 'runlog') {
   const inserts: InsertOperation[] = [];
+  const columnar: ColumnarInsertOperation[] = [];
   const commands: CommandOperation[] = [];
   const writer: ClickhouseWriter = {
     database,
     insert: async (operation) => {
       inserts.push(operation);
     },
+    insertColumns: async (operation) => {
+      columnar.push(operation);
+    },
     command: async (operation) => {
       commands.push(operation);
     },
   };
-  return { writer, inserts, commands };
+  return { writer, inserts, columnar, commands };
 }

@@ -3,7 +3,7 @@ import { canonicalUuid } from '../../../../libs/events/src/storable';
 import { EVENT_LOG, type EventLog, type LogRecord } from '../../../../libs/log/src/event-log';
 import {
   CLICKHOUSE,
-  insertProjectedLines,
+  insertProjectedRows,
   listDeadLetters,
   PROJECTED_TABLES,
   projectedEventOffsets,
@@ -14,6 +14,7 @@ import {
   type ClickhouseReader,
   type ClickhouseWriter,
   type DeadLetterRow,
+  type ProjectedRows,
   type ProjectedTable,
 } from '../../../../libs/store/src';
 import { describeError } from '../pipeline/insert-errors';
@@ -33,6 +34,7 @@ export interface ReprojectionResult {
 }
 
 /** Snapshot tables hold one row per run/experiment: re-projecting a record there means folding its stream again. */
+type SnapshotTable = 'runs' | 'experiments';
 const SNAPSHOT_TABLES: Partial<Record<ProjectedTable, string>> = { runs: 'run:', experiments: 'experiment:' };
 const MAX_LETTERS = 10_000;
 
@@ -138,7 +140,7 @@ export class ReprojectionService {
       const lines = await this.rowsFor(parsed.value, missing);
       const written = missing.filter((table) => lines[table].length > 0);
       for (const table of written) {
-        await insertProjectedLines(this.writer, table, lines[table]).catch((error: unknown) => {
+        await insertProjectedRows(this.writer, table, lines[table]).catch((error: unknown) => {
           throw new StillFailing(
             'insert_failed',
             'insertRowsStep',
@@ -165,10 +167,7 @@ export class ReprojectionService {
   }
 
   /** Rows of the record for the tables it is missing from; snapshot tables get the stream folded again. */
-  private async rowsFor(
-    parsed: ParsedRecord,
-    missing: ProjectedTable[],
-  ): Promise<Record<ProjectedTable, string[]>> {
+  private async rowsFor(parsed: ParsedRecord, missing: ProjectedTable[]): Promise<ProjectedRows> {
     const built = await this.projector.buildRows(
       [parsed],
       (_, table) => missing.includes(table) && !SNAPSHOT_TABLES[table],
@@ -179,10 +178,13 @@ export class ReprojectionService {
     for (const table of missing) {
       const prefix = SNAPSHOT_TABLES[table];
       if (!prefix || !parsed.event.stream.startsWith(prefix)) continue;
-      lines[table] = await this.refoldSnapshot(parsed.record, table).catch((error: unknown) => {
-        if (error instanceof StillFailing) throw error;
-        throw new StillFailing('row_build_failed', 'refoldSnapshot', error);
-      });
+      const snapshotTable = table as SnapshotTable;
+      lines[snapshotTable] = await this.refoldSnapshot(parsed.record, snapshotTable).catch(
+        (error: unknown) => {
+          if (error instanceof StillFailing) throw error;
+          throw new StillFailing('row_build_failed', 'refoldSnapshot', error);
+        },
+      );
     }
     return lines;
   }
@@ -192,7 +194,7 @@ export class ReprojectionService {
    * below the table's watermark, plus this record, folded by the same row builders, written at the position of
    * the last one (so it replaces the row there: same version, inserted last).
    */
-  private async refoldSnapshot(record: LogRecord, table: ProjectedTable): Promise<string[]> {
+  private async refoldSnapshot(record: LogRecord, table: SnapshotTable): Promise<string[]> {
     const stream = record.event.stream;
     const [slice, offsets, marks] = await Promise.all([
       this.log.readStream(stream),

@@ -1,4 +1,4 @@
-import type { ProjectedTable } from '../../../../libs/store/src';
+import type { ProjectedTable, TableRows } from '../../../../libs/store/src';
 import { classifyInsertFailure, describeError, EngineUnavailableError } from './insert-errors';
 
 /** Rows could not be built; `record` is the one that threw, when known (a snapshot formatted at the end is not). */
@@ -12,7 +12,7 @@ export class RowBuildFailure<R> extends Error {
 }
 
 export interface BuiltRows {
-  lines: Partial<Record<ProjectedTable, readonly string[]>>;
+  lines: Partial<Record<ProjectedTable, TableRows>>;
   /** The inserts were handed to the engine and are running (the pipeline prepares the next group meanwhile). */
   issued?(): void;
   /** The inserts of these tables landed: move their watermarks, keep the snapshots they wrote. */
@@ -30,7 +30,7 @@ export interface DeadLetterDraft {
 export interface IsolationDeps<R> {
   /** Rows of these records for the tables that do not hold them yet (watermarks); throws RowBuildFailure. */
   build(records: R[]): Promise<BuiltRows>;
-  insert(table: ProjectedTable, lines: readonly string[]): Promise<void>;
+  insert(table: ProjectedTable, rows: TableRows): Promise<void>;
   /** Whether the engine answers; false (or a throw) stops isolation before anything is dead-lettered. */
   ping(): Promise<boolean>;
   deadLetter(record: R, letter: DeadLetterDraft): Promise<void>;

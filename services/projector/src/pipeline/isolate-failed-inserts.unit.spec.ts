@@ -43,7 +43,8 @@ function fakeEngine(options: {
         landed: (tables) => tables.forEach((table) => marks.set(table, records[records.length - 1])),
       };
     },
-    insert: async (table, lines) => {
+    insert: async (table, rows) => {
+      const lines = rows as readonly string[];
       inserts += 1;
       const bad = lines.map(Number).find((offset) => options.refuse?.[table]?.has(offset));
       if (bad !== undefined) throw options.failWith?.() ?? engineError('CANNOT_PARSE_DATETIME', '41');

@@ -1,5 +1,5 @@
 import type { ConsumedBatch, LogRecord } from '../../../../libs/log/src/event-log';
-import { PROJECTED_TABLES, type ProjectedTable } from '../../../../libs/store/src';
+import { PROJECTED_TABLES, type ProjectedTable, type TableRows } from '../../../../libs/store/src';
 import { describeRecord, type DeadLetterPayload } from '../dead-letters/dead-letter-events';
 import { splitByPoints } from '../rows/event-rows';
 import type { BatchRows } from '../rows/event-rows';
@@ -19,7 +19,7 @@ export interface ProjectBatchDeps {
   parseRecord: ParseRecordStep;
   buildRows: BuildRowsStep;
   state: ProjectionState;
-  insert(table: ProjectedTable, lines: readonly string[]): Promise<void>;
+  insert(table: ProjectedTable, rows: TableRows): Promise<void>;
   ping(): Promise<boolean>;
   deadLettered(letters: DeadLetterPayload[]): Promise<void>;
   /** Called after a group of records of `topic` landed and before the log records the position (the crash tests' hook). */

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../../../libs/events/src/envelope';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
-import type { ProjectedTable } from '../../../../libs/store/src';
+import type { MetricPointColumns, ProjectedTable } from '../../../../libs/store/src';
 import { BatchRows } from '../rows/event-rows';
 import type { BuildRowsStep, ParsedRecord } from '../steps/build-rows.step';
 import type { ParseRecordStep } from '../steps/parse-record.step';
@@ -38,7 +38,10 @@ function harness(options: { touchesRuns?: boolean; failFirstInsert?: Error } = {
   const buildRows = (async (records: ParsedRecord[]) => {
     events.push(`build ${records.map((parsed) => parsed.record.offset).join(',')}`);
     const rows = new BatchRows();
-    for (const { record } of records) rows.lines.metric_points.push(String(record.offset));
+    for (const { record } of records) {
+      const position = { topic: record.topic, partition: record.partition, offset: record.offset };
+      rows.lines.metric_points.append('r', 'loss', [record.offset], [0.5], undefined, 0, position);
+    }
     rows.points = records.length * POINTS_PER_RECORD;
     if (options.touchesRuns) {
       rows.touchedRuns.set('r', {
@@ -57,8 +60,13 @@ function harness(options: { touchesRuns?: boolean; failFirstInsert?: Error } = {
     parseRecord,
     buildRows,
     state,
-    insert: (table, lines) =>
+    insert: (table, rows) =>
       new Promise<void>((resolve, reject) => {
+        // Each record's one point has its offset for step: the log below reads as offsets, as before.
+        const lines =
+          table === 'metric_points'
+            ? (rows as MetricPointColumns).tsvLines().map((line) => line.split('\t')[2])
+            : (rows as string[]);
         events.push(`insert ${lines.join(',')}`);
         inserts += 1;
         if (inserts === 1 && options.failFirstInsert) {

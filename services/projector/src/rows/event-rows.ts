@@ -18,7 +18,7 @@ import {
 } from '../../../../libs/events/src/storable';
 import type { LogRecord } from '../../../../libs/log/src/event-log';
 import {
-  appendMetricPointLines,
+  MetricPointColumns,
   formatArtifactRow,
   formatEventRow,
   formatExperimentRow,
@@ -29,6 +29,7 @@ import {
   formatTagRow,
   type ExperimentView,
   type LogPosition,
+  type ProjectedRows,
   type ProjectedTable,
 } from '../../../../libs/store/src';
 
@@ -37,7 +38,7 @@ export type ExperimentSnapshot = ExperimentView;
 
 /** TSV lines per table for one batch, plus the runs whose snapshot changed (written once, at the batch's end). */
 export class BatchRows {
-  readonly lines: Record<ProjectedTable, string[]> = {
+  readonly lines: ProjectedRows = {
     events: [],
     experiments: [],
     sweeps: [],
@@ -46,7 +47,7 @@ export class BatchRows {
     tags: [],
     run_inputs: [],
     artifacts: [],
-    metric_points: [],
+    metric_points: new MetricPointColumns(),
   };
   readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition }>();
   readonly touchedExperiments = new Map<string, { state: ExperimentSnapshot; position: LogPosition }>();
@@ -207,8 +208,7 @@ export function addEventRows(
       if (!needs('metric_points')) return;
       const defaultTimestamp = storable.occurredAt;
       for (const series of event.payload.series) {
-        appendMetricPointLines(
-          rows.lines.metric_points,
+        rows.lines.metric_points.append(
           event.payload.runId,
           series.key,
           series.steps,

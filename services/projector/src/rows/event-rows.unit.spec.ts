@@ -132,7 +132,7 @@ describe('addEventRows', () => {
   it('writes one metric_points line per point, with the log position and the event time as default timestamp', () => {
     const rows = new BatchRows();
     addEventRows(rows, metricsEvent(2), position(7), () => true, {});
-    expect(rows.lines.metric_points).toEqual([
+    expect(rows.lines.metric_points.tsvLines()).toEqual([
       'r1\tloss\t0\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
       'r1\tloss\t1\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
     ]);
@@ -147,7 +147,7 @@ describe('addEventRows', () => {
       series: [{ key: 'a\\b', steps: [5], values: [-1.5e-7], timestamps: [1_700_000_000_001] }],
     });
     addEventRows(rows, event, position(1), () => true, {});
-    expect(rows.lines.metric_points).toEqual([
+    expect(rows.lines.metric_points.tsvLines()).toEqual([
       'r\\t1\ta\\\\b\t5\t-1.5e-7\t2023-11-14 22:13:20.001\trunlog.metrics\t0\t1',
     ]);
   });
@@ -155,7 +155,7 @@ describe('addEventRows', () => {
   it('skips the tables that already hold the record (after a crash) and still writes the others', () => {
     const rows = new BatchRows();
     addEventRows(rows, metricsEvent(3), position(1), (table) => table !== 'metric_points', {});
-    expect(rows.lines.metric_points).toEqual([]);
+    expect(rows.lines.metric_points.tsvLines()).toEqual([]);
     expect(rows.lines.events).toHaveLength(1);
   });
 
@@ -347,7 +347,7 @@ describe('addEventRows', () => {
       series: [{ key: 'loss', steps: [1, 2, 3, 4], values: [0.5, 'NaN', 'Infinity', '-Infinity'] }],
     });
     addEventRows(rows, event, position(1), () => true, {});
-    expect(rows.lines.metric_points.map((line) => line.split('\t')[3])).toEqual([
+    expect(rows.lines.metric_points.tsvLines().map((line) => line.split('\t')[3])).toEqual([
       '0.5',
       'nan',
       'inf',
