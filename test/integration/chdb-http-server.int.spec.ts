@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { createClickHouse, type ClickHouse } from '../../libs/store/src';
 
 /**
@@ -63,5 +64,40 @@ describe('chDB over the ClickHouse HTTP interface', () => {
       code: '47',
       type: 'UNKNOWN_IDENTIFIER',
     });
+  });
+
+  it('takes TabSeparated inserts as raw bytes, escapes and settings included, and names a bad row by its code', async () => {
+    const awkward = "tab\there, quote ' and \\ backslash,\nnewline";
+    const tsv = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+    const body = (lines: string[]) =>
+      Readable.from([Buffer.from(lines.join('\n') + '\n')], { objectMode: false });
+    await ch.client.insert({
+      table: `${database}.t`,
+      values: body([`${tsv(awkward)}\t10`, 'plain\t11']),
+      format: 'TabSeparated',
+      columns: ['s', 'n'],
+      clickhouse_settings: { max_insert_block_size: '1000000' },
+    });
+    const result = await ch.client.query({
+      query: `SELECT s, n FROM ${database}.t WHERE n >= 10 ORDER BY n`,
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([
+      { s: awkward, n: 10 },
+      { s: 'plain', n: 11 },
+    ]);
+    await expect(
+      ch.client.insert({
+        table: `${database}.t`,
+        values: body(['fine\t12', 'broken\tnot-a-number']),
+        format: 'TabSeparated',
+        columns: ['s', 'n'],
+      }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^(6|27|72)$/) });
+    const after = await ch.client.query({
+      query: `SELECT count() AS landed FROM ${database}.t WHERE n = 12`,
+      format: 'JSONEachRow',
+    });
+    expect(await after.json()).toEqual([{ landed: 0 }]);
   });
 });

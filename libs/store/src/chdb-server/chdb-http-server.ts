@@ -51,6 +51,9 @@ const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLACEHOLDER = /\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^}]+)\}/g;
 const STRING_TYPE = /^(LowCardinality\(\s*)?(Nullable\(\s*)?(String|FixedString\(\d+\))/;
 const ERROR_CODE = /^Code: (\d+)\./;
+/** `INSERT INTO db.table (a, b) FORMAT TabSeparated`, the statement @clickhouse/client sends before TSV rows. */
+const TSV_INSERT =
+  /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\)\s*FORMAT\s+(?:TabSeparated|TSV)\s*$/i;
 
 export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promise<ChdbHttpServer> {
   mkdirSync(options.path, { recursive: true });
@@ -89,8 +92,17 @@ async function handle(session: Session, request: IncomingMessage, response: Serv
     response.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Not found.\n');
     return;
   }
-  const body = await readBody(request);
+  const bodyBytes = await readBody(request);
   const queryParam = url.searchParams.get('query');
+  const tsvInsert = queryParam === null || bodyBytes.length === 0 ? null : TSV_INSERT.exec(queryParam);
+  if (tsvInsert) {
+    await insertTsv(session, tsvInsert, bodyBytes, url.searchParams);
+    response
+      .writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Timezone': 'UTC' })
+      .end();
+    return;
+  }
+  const body = bodyBytes.toString('utf8');
   // An insert names its target in ?query= and sends the rows as the body; ClickHouse reads them as inline data.
   const sql = queryParam === null ? body : body.length > 0 ? `${queryParam}\n${body}` : queryParam;
   if (sql.trim().length === 0) throw new Error('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)');
@@ -167,11 +179,38 @@ function unescapeText(value: string): string {
   return value.replace(/\\(.)/gs, (_, char: string) => ESCAPES[char] ?? char);
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const source = request.headers['content-encoding'] === 'gzip' ? request.pipe(createGunzip()) : request;
   const chunks: Buffer[] = [];
   for await (const chunk of source) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A TabSeparated insert as @clickhouse/client sends it goes to chDB's raw insert: the bytes straight to the
+ * engine's parallel parser, as a ClickHouse server parses an HTTP body, instead of one SQL string with the rows
+ * inline (measured in process: 310–370k rows/s against 260–280k). Settings from the URL go with it.
+ */
+async function insertTsv(session: Session, insert: RegExpExecArray, body: Buffer, params: URLSearchParams) {
+  const settings: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (name.startsWith('param_') || PROTOCOL_PARAMS.has(name)) continue;
+    if (!SETTING_NAME.test(name))
+      throw new Error(`Code: 115. DB::Exception: Unknown setting ${name}. (UNKNOWN_SETTING)`);
+    settings[name] = value;
+  }
+  const columns = insert[2].split(',').map((column) => column.trim());
+  try {
+    await session.insert({ table: insert[1], columns, format: 'TabSeparated', values: body, settings });
+  } catch (error) {
+    // Answered as the server words it ("Code: N. DB::Exception: …"): callers tell data errors by that code.
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { clickhouseCode?: number }).clickhouseCode ?? /Code: (\d+)\./.exec(message)?.[1];
+    const from = message.indexOf('Code: ');
+    throw new Error(from >= 0 ? message.slice(from) : `Code: ${code ?? 1001}. DB::Exception: ${message}`, {
+      cause: error,
+    });
+  }
 }
 
 function sendError(response: ServerResponse, error: unknown) {
