@@ -40,7 +40,10 @@ async function main() {
       ms: hot.sealMs.toFixed(2),
       'ns/point': perPoint(hot.sealMs).toFixed(0),
     },
-    'projector rows (TSV)': { ms: hot.toRowsMs.toFixed(2), 'ns/point': perPoint(hot.toRowsMs).toFixed(0) },
+    'projector rows (columns)': {
+      ms: hot.toRowsMs.toFixed(2),
+      'ns/point': perPoint(hot.toRowsMs).toFixed(0),
+    },
   });
   console.log(
     `insert ${hot.insertRows.toLocaleString('en')} rows (median of 3): the projector's columns ${hot.insertColumnsMs.toFixed(0)} ms, ` +

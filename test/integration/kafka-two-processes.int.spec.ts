@@ -1,4 +1,4 @@
-import { countingBatch, countingSummary, runSummary } from '../support/counting-batches';
+import { countingBatch, countingSummary, projectedPoints, runSummary } from '../support/counting-batches';
 import { inspectKillWindow } from '../support/kill-window';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
@@ -61,7 +61,7 @@ describe('ingest and projector as separate processes on Kafka', () => {
         statuses.push((await post(ingest.base, `/api/v1/runs/${runId}/metrics`, batch(b))).status);
       return statuses;
     })();
-    while (((await runSummary(reader.base, runId)).metrics[0]?.count ?? 0) < killAt) {
+    while ((await projectedPoints(reader.base, runId)) < killAt) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await reader.kill();

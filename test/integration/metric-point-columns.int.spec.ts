@@ -8,6 +8,7 @@ import {
   applyMigrations,
   createClickHouse,
   getMetricSeries,
+  getProjectionIntent,
   insertMetricPoints,
   MetricPointColumns,
   readerFor,
@@ -161,6 +162,41 @@ describe('metric point columns on the real engine', () => {
       expect(zoomed.points.map((point) => point.step)).toEqual(steps.slice(10, 15));
     }
   }, 60_000);
+
+  it('an insert made again under its token fills in a view that missed it, and doubles nothing', async () => {
+    const points = new MetricPointColumns();
+    const steps = Array.from({ length: 5_000 }, (_, step) => step);
+    const position = { topic: 'recovery', partition: 1, offset: 7 };
+    points.append('recovered-run', 'loss', steps, steps.map(Math.sin), undefined, 0, position);
+    const counts = async () => {
+      const [row] = await readerFor(ch).query<Record<string, string | number>>({
+        name: 'recoveryCounts',
+        sql: `SELECT (SELECT count() FROM ${ch.database}.metric_points WHERE run_id = 'recovered-run') AS raw,
+                (SELECT sum(count) FROM ${ch.database}.metric_summary WHERE run_id = 'recovered-run') AS summary,
+                (SELECT sum(count) FROM ${ch.database}.metric_rollup_10 WHERE run_id = 'recovered-run') AS r10,
+                (SELECT sum(count) FROM ${ch.database}.metric_rollup_10000 WHERE run_id = 'recovered-run') AS r10000`,
+      });
+      return Object.fromEntries(Object.entries(row).map(([name, value]) => [name, Number(value)]));
+    };
+    // A crash between the views: the last level of the chain never got the block.
+    await ch.client.command({ query: `DETACH TABLE ${ch.database}.metric_rollup_10000_mv` });
+    try {
+      await insertMetricPoints(writerFor(ch), points);
+    } finally {
+      await ch.client.command({ query: `ATTACH TABLE ${ch.database}.metric_rollup_10000_mv` });
+    }
+    expect(await counts()).toEqual({ raw: 5_000, summary: 5_000, r10: 5_000, r10000: 0 });
+    const intent = await getProjectionIntent(readerFor(ch), 'recovery', 1);
+    expect(intent).toEqual({
+      topic: 'recovery',
+      partition: 1,
+      firstOffset: 7,
+      lastOffset: 7,
+      token: points.deduplicationToken(),
+    });
+    await insertMetricPoints(writerFor(ch), points, intent!.token);
+    expect(await counts()).toEqual({ raw: 5_000, summary: 5_000, r10: 5_000, r10000: 5_000 });
+  });
 
   it('refuses what no column can hold, naming the field, and appends nothing for it', () => {
     const points = new MetricPointColumns();

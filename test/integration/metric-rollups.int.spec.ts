@@ -263,7 +263,11 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
     try {
       expect(await applyMigrations(old, before)).not.toContain('007_metric_rollups.sql');
       await insertGeneratedRun(old, 'old-run', 123_456, [777, 100_000]);
-      expect(await applyMigrations(old)).toEqual(['007_metric_rollups.sql', '008_raw_retention.sql']);
+      expect(await applyMigrations(old)).toEqual([
+        '007_metric_rollups.sql',
+        '008_raw_retention.sql',
+        '009_insert_deduplication.sql',
+      ]);
       await insertGeneratedRun(old, 'new-run', 54_321, [1, 2]);
       for (const resolution of ROLLUP_RESOLUTIONS) {
         const diff = await readerFor(old).queryMeasured<Record<string, unknown>>({

@@ -48,6 +48,7 @@ describe('ClickHouse migrations', () => {
       '006_event_request_digest.sql',
       '007_metric_rollups.sql',
       '008_raw_retention.sql',
+      '009_insert_deduplication.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -1,12 +1,12 @@
 import { gql, post, waitForProjection, createExperimentAndRun } from '../support/runlog-client';
-import { countingBatch, countingSummary, runSummary } from '../support/counting-batches';
+import { countingBatch, countingSummary, projectedPoints, runSummary } from '../support/counting-batches';
 import { inspectKillWindow, landedPastCommit } from '../support/kill-window';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
 const BATCHES = 24;
 const POINTS_PER_BATCH = 1_000;
 const batch = (b: number) => countingBatch(b, POINTS_PER_BATCH);
-const summaries = async (base: string, runId: string) => (await runSummary(base, runId)).metrics;
+const summaries = async (base: string, runId: string) => (await runSummary(base, runId))?.metrics;
 
 async function seriesTotal(base: string, runId: string): Promise<number> {
   const data = await gql<{ metricSeries: { totalPoints: number } }>(
@@ -87,7 +87,7 @@ describe('a projector restarted mid-stream neither loses nor doubles a point', (
       ),
     );
     expect(acks.every((ack) => ack.status === 200)).toBe(true);
-    while (((await runSummary(first.base, runId)).metrics[0]?.count ?? 0) < killAt) {
+    while ((await projectedPoints(first.base, runId)) < killAt) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await first.kill();

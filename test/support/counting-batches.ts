@@ -26,11 +26,16 @@ export function countingSummary(batches: number, pointsPerBatch: number): Metric
 export async function runSummary(
   base: string,
   runId: string,
-): Promise<{ status: string; metrics: MetricSummary[] }> {
-  const data = await gql<{ run: { status: string; metrics: MetricSummary[] } }>(
+): Promise<{ status: string; metrics: MetricSummary[] } | null> {
+  const data = await gql<{ run: { status: string; metrics: MetricSummary[] } | null }>(
     base,
     'query ($id: ID!) { run(id: $id) { status metrics { key count min max last } } }',
     { id: runId },
   );
   return data.run;
+}
+
+/** Points of the run's first key the projection holds so far: 0 until the run itself is projected. */
+export async function projectedPoints(base: string, runId: string): Promise<number> {
+  return (await runSummary(base, runId))?.metrics[0]?.count ?? 0;
 }

@@ -93,6 +93,13 @@ const METRICS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 /** A caught-up subscription long-polls the broker this long; it bounds how long stop() waits for an idle fetch. */
 const CONSUMER_MAX_WAIT_MS = 500;
+/**
+ * One fetch's bytes, per partition and in all. kafkajs's 1 MiB per partition held about four 10,000-point metric
+ * records: the projector then inserted ~40,000 rows at a time, and each insert's fixed cost (a part per table,
+ * the rollup views) bounded it. Bounded all the same: one fetch is at most this much memory.
+ */
+const CONSUMER_MAX_PARTITION_BYTES = 16 * 1024 * 1024;
+const CONSUMER_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 /** The fetch protocol's value for READ_COMMITTED; this log writes no transactions, so it equals the high watermark. */
 const READ_COMMITTED = 1;
 
@@ -313,6 +320,8 @@ export class KafkaEventLog implements EventLog {
     const consumer = this.kafka.consumer({
       groupId: this.physical(options.groupId),
       maxWaitTimeInMs: CONSUMER_MAX_WAIT_MS,
+      maxBytesPerPartition: CONSUMER_MAX_PARTITION_BYTES,
+      maxBytes: CONSUMER_MAX_FETCH_BYTES,
       allowAutoTopicCreation: false,
     });
     const subscription = new KafkaSubscription(consumer, () => this.subscriptions.delete(subscription));

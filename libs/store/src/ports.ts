@@ -34,6 +34,8 @@ export interface InsertOperation {
   table: string;
   columns: readonly string[];
   body: string;
+  /** Added to the single-part settings. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface ColumnarInsertOperation {
   /** `SELECT … FROM …` over the column sets' table functions, giving `columns` in order. */
   select: (sources: Record<string, string>) => string;
   tsv: () => string;
+  /** Added to the single-part settings (an insert deduplication token, say). */
+  settings?: Record<string, string>;
 }
 
 /** A statement that returns no rows: maintenance of what is stored (reloading a dictionary, materializing a TTL). */
@@ -131,46 +135,49 @@ const SINGLE_PART_SETTINGS = {
 
 /** chDB gets the body's bytes directly (`rawInsert`), a server over HTTP. */
 export function writerFor(ch: ClickHouse): ClickhouseWriter {
+  const insert = async ({ name, table, columns, body, settings: extra }: InsertOperation): Promise<void> => {
+    if (body.length === 0) return;
+    const settings = { ...SINGLE_PART_SETTINGS, ...extra };
+    try {
+      if (ch.rawInsert) {
+        await ch.rawInsert({
+          table: `${ch.database}.${table}`,
+          columns,
+          format: 'TabSeparated',
+          body,
+          settings,
+        });
+        return;
+      }
+      await ch.client.insert({
+        table: `${ch.database}.${table}`,
+        values: tsvBody(body),
+        format: 'TabSeparated',
+        columns: [...columns] as [string, ...string[]],
+        clickhouse_settings: settings,
+      });
+    } catch (error) {
+      throw named(name, error);
+    }
+  };
   return {
     database: ch.database,
-    async insert({ name, table, columns, body }: InsertOperation): Promise<void> {
-      if (body.length === 0) return;
-      try {
-        if (ch.rawInsert) {
-          await ch.rawInsert({
-            table: `${ch.database}.${table}`,
-            columns,
-            format: 'TabSeparated',
-            body,
-            settings: SINGLE_PART_SETTINGS,
-          });
-          return;
-        }
-        await ch.client.insert({
-          table: `${ch.database}.${table}`,
-          values: tsvBody(body),
-          format: 'TabSeparated',
-          columns: [...columns] as [string, ...string[]],
-          clickhouse_settings: SINGLE_PART_SETTINGS,
-        });
-      } catch (error) {
-        throw named(name, error);
-      }
-    },
+    insert,
     async insertColumns(operation: ColumnarInsertOperation): Promise<void> {
       if (operation.rows === 0) return;
       const { name, table, columns } = operation;
       if (!ch.arrowInsert) {
-        await this.insert({ name, table, columns, body: operation.tsv() });
+        await insert({ name, table, columns, body: operation.tsv(), settings: operation.settings });
         return;
       }
+      const settings = { ...SINGLE_PART_SETTINGS, ...operation.settings };
       try {
         await ch.arrowInsert({
           tables: operation.arrow,
           sql: (sources) =>
             `INSERT INTO ${ch.database}.${table} (${columns.join(', ')}) ${operation.select(sources)}
-             SETTINGS ${Object.entries(SINGLE_PART_SETTINGS)
-               .map(([setting, value]) => `${setting} = ${value}`)
+             SETTINGS ${Object.entries(settings)
+               .map(([setting, value]) => `${setting} = ${sqlSettingValue(value)}`)
                .join(', ')}`,
         });
       } catch (error) {
@@ -193,6 +200,11 @@ export function writerFor(ch: ClickHouse): ClickhouseWriter {
  */
 export function int64(value: number): number | string {
   return Number.isSafeInteger(value) ? value : BigInt(value).toString();
+}
+
+/** A setting's value in a SETTINGS clause: numbers as they are, anything else as a quoted string. */
+function sqlSettingValue(value: string): string {
+  return /^-?\d+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** Lines as an insert body: each ends in a newline; no lines, no body. */

@@ -26,6 +26,7 @@ import { BatchGate } from './pipeline/batch-gate';
 import { describeError } from './pipeline/insert-errors';
 import { createProjectBatchPipeline, type ProjectBatchPipeline } from './pipeline/project-batch.pipeline';
 import { ProjectionState } from './pipeline/projection-state';
+import { createRecoverIntentStep, type RecoverIntentStep } from './pipeline/recover-intent';
 import { createBuildRowsStep, type BuildRowsStep } from './steps/build-rows.step';
 import { createParseRecordStep, type ParseRecordDeps, type ParseRecordStep } from './steps/parse-record.step';
 
@@ -75,6 +76,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger('projector');
   readonly parseRecord: ParseRecordStep;
   readonly state: ProjectionState;
+  private readonly recoverIntent: RecoverIntentStep;
   readonly buildRows: BuildRowsStep;
   readonly deadLetterEvents: DeadLetterEvents;
   readonly gate = new BatchGate();
@@ -92,8 +94,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   ) {
     this.parseRecord = createParseRecordStep(parseDeps);
     const writer = writerFor(ch);
-    this.state = new ProjectionState(readerFor(ch), config.runCacheSize);
+    const reader = readerFor(ch);
+    this.state = new ProjectionState(reader, config.runCacheSize);
     this.buildRows = createBuildRowsStep(this.state);
+    this.recoverIntent = createRecoverIntentStep({
+      reader,
+      writer,
+      log,
+      parseRecord: this.parseRecord,
+      buildRows: this.buildRows,
+      skipped: (reason) => this.logger.warn(`intent not recovered: ${reason}`),
+    });
     this.deadLetterEvents = new DeadLetterEvents(log, config.groupId);
     this.projectBatchPipeline = createProjectBatchPipeline(
       { maxInsertRows: config.maxInsertRows },
@@ -124,6 +135,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       onError: (error) => {
         // An insert may have landed without our knowing: forget the watermarks and snapshots, read them again.
         this.state.forget();
+        this.recoverIntent.forget();
         this.logger.error(`batch failed, will retry: ${describeError(error)}`);
       },
     });
@@ -141,6 +153,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.gate.shared(async () => {
       this.batchStartedAt = Date.now();
       try {
+        // The watermarks the pipeline reads next must see what a recovered insert wrote.
+        if (await this.recoverIntent(batch)) this.state.forget();
         const counts = await this.projectBatchPipeline(batch);
         this.stats.batches += counts.groups;
         this.stats.records += counts.records;

@@ -24,6 +24,9 @@ export class MetricPointColumns {
   readonly runIds: string[] = [];
   readonly keys: string[] = [];
   private position: Pick<LogPosition, 'topic' | 'partition'> | null = null;
+  /** The lowest and highest log offset of the rows (-1 while empty). */
+  firstOffset = -1;
+  lastOffset = -1;
 
   get length(): number {
     return this.rows;
@@ -63,6 +66,15 @@ export class MetricPointColumns {
       this.offsets[at + i] = position.offset;
     }
     this.rows += steps.length;
+    if (steps.length > 0) {
+      if (this.firstOffset < 0 || position.offset < this.firstOffset) this.firstOffset = position.offset;
+      if (position.offset > this.lastOffset) this.lastOffset = position.offset;
+    }
+  }
+
+  /** What this insert is known by for deduplication: its partition, its offsets and its row count. */
+  deduplicationToken(): string {
+    return `${this.topic}:${this.partition}:${this.firstOffset}-${this.lastOffset}:${this.rows}`;
   }
 
   /**

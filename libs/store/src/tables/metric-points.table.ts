@@ -8,6 +8,7 @@ import {
 } from '../ports';
 import { LOG_POSITION_COLUMNS, type LogPosition } from './log-position';
 import type { MetricPointColumns } from './metric-point-columns';
+import { recordProjectionIntent } from './projection-intents.table';
 import type { SeriesBucketRow } from './metric-rollups.table';
 
 /**
@@ -36,9 +37,25 @@ export const METRIC_POINT_COLUMNS = [
 /** A string literal for SQL: the topic is the projector's own name, escaped all the same. */
 const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** One insert of the columns' rows (none: no insert). */
-export function insertMetricPoints(writer: ClickhouseWriter, points: MetricPointColumns): Promise<void> {
-  return writer.insertColumns({
+/**
+ * One insert of the columns' rows (none: no insert), deduplicated by `token` (migration 009): the partition's
+ * projection intent is recorded first, so that after a crash the same insert can be made again, and the views
+ * that missed its block get it. `token` defaults to the columns' own; a recovery passes the intent's.
+ */
+export async function insertMetricPoints(
+  writer: ClickhouseWriter,
+  points: MetricPointColumns,
+  token = points.deduplicationToken(),
+): Promise<void> {
+  if (points.length === 0) return;
+  await recordProjectionIntent(writer, {
+    topic: points.topic,
+    partition: points.partition,
+    firstOffset: points.firstOffset,
+    lastOffset: points.lastOffset,
+    token,
+  });
+  await writer.insertColumns({
     name: 'insertMetricPoints',
     table: 'metric_points',
     columns: METRIC_POINT_COLUMNS,
@@ -50,6 +67,7 @@ export function insertMetricPoints(writer: ClickhouseWriter, points: MetricPoint
        toUInt64(p_offset)
      FROM ${sources.points} AS p INNER JOIN ${sources.series} AS s ON p.p_series = s.s_index`,
     tsv: () => tsvLinesBody(points.tsvLines()),
+    settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: '1' },
   });
 }
 
