@@ -192,6 +192,7 @@ describe('metric point columns on the real engine', () => {
       partition: 1,
       firstOffset: 7,
       lastOffset: 7,
+      rows: 5_000,
       token: points.deduplicationToken(),
     });
     await insertMetricPoints(writerFor(ch), points, intent!.token);

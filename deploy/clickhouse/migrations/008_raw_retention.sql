@@ -6,14 +6,16 @@
 ALTER TABLE {{database}}.experiments ADD COLUMN IF NOT EXISTS raw_points_max_age_days UInt32 DEFAULT 0 AFTER archived;
 
 -- Each run's age limit, from its experiment: only runs of experiments that set one. The projector reloads it when
--- an age changes (and then materializes the TTL); the lifetime picks up runs created since.
+-- an age changes (and then materializes the TTL); the lifetime picks up runs created since. It reads the store as
+-- the user the migrating process connects as (a server whose `default` user is gone would refuse it, and every
+-- insert into metric_points computes its TTL from it).
 CREATE DICTIONARY IF NOT EXISTS {{database}}.run_raw_retention
 (
     run_id String,
     days UInt32
 )
 PRIMARY KEY run_id
-SOURCE(CLICKHOUSE(QUERY 'SELECT run_id, days FROM {{database}}.runs FINAL INNER JOIN (SELECT experiment_id, raw_points_max_age_days AS days FROM {{database}}.experiments FINAL WHERE raw_points_max_age_days > 0) AS limited USING experiment_id'))
+SOURCE(CLICKHOUSE(USER {{user}} PASSWORD {{password}} QUERY 'SELECT run_id, days FROM {{database}}.runs FINAL INNER JOIN (SELECT experiment_id, raw_points_max_age_days AS days FROM {{database}}.experiments FINAL WHERE raw_points_max_age_days > 0) AS limited USING experiment_id'))
 LIFETIME(MIN 60 MAX 300)
 LAYOUT(COMPLEX_KEY_HASHED());
 

@@ -18,6 +18,9 @@ export interface ClickHouse {
   client: ClickHouseClient;
   database: string;
   engine: 'chdb' | 'server';
+  /** A server's credentials, which the store's dictionaries connect back with (migration 008). */
+  username?: string;
+  password?: string;
   /** Closes the client, and on chDB the session arrow inserts use (one data directory per process). */
   close(): Promise<void>;
   /**
@@ -71,7 +74,14 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
         output_format_json_quote_64bit_integers: 0,
       },
     });
-    return { client, database: config.database, engine: 'server', close: () => client.close() };
+    return {
+      client,
+      database: config.database,
+      engine: 'server',
+      username: config.username,
+      password: config.password,
+      close: () => client.close(),
+    };
   }
   mkdirSync(config.chdbPath, { recursive: true });
   // chdb types its Connection against @clickhouse/client-common, which @clickhouse/client now bundles as its own

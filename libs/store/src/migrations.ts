@@ -19,7 +19,19 @@ export interface Migration {
   checksum: string;
 }
 
-export function loadMigrations(dir: string, database: string): Migration[] {
+/** Who the store's own dictionaries connect as (migration 008): the credentials this process uses. */
+export interface MigrationCredentials {
+  user?: string;
+  password?: string;
+}
+
+const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export function loadMigrations(
+  dir: string,
+  database: string,
+  credentials: MigrationCredentials = {},
+): Migration[] {
   return readdirSync(dir)
     .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
     .sort()
@@ -29,7 +41,13 @@ export function loadMigrations(dir: string, database: string): Migration[] {
         version: Number(file.slice(0, 3)),
         name: file,
         checksum: createHash('sha256').update(text).digest('hex'),
-        statements: splitStatements(text.replaceAll('{{database}}', database)),
+        // The checksum is of the file as written: credentials may change without a migration changing.
+        statements: splitStatements(
+          text
+            .replaceAll('{{database}}', database)
+            .replaceAll('{{user}}', sqlString(credentials.user ?? 'default'))
+            .replaceAll('{{password}}', sqlString(credentials.password ?? '')),
+        ),
       };
     });
 }
@@ -67,7 +85,7 @@ export async function applyMigrations(ch: ClickHouse, dir = findMigrationsDir())
   ).json<{ version: number; checksum: string }>();
   const applied = new Map(rows.map((row) => [Number(row.version), row.checksum]));
   const newlyApplied: string[] = [];
-  for (const migration of loadMigrations(dir, db)) {
+  for (const migration of loadMigrations(dir, db, { user: ch.username, password: ch.password })) {
     const checksum = applied.get(migration.version);
     if (checksum !== undefined) {
       if (checksum !== migration.checksum) {

@@ -156,6 +156,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         // The watermarks the pipeline reads next must see what a recovered insert wrote.
         if (await this.recoverIntent(batch)) this.state.forget();
         const counts = await this.projectBatchPipeline(batch);
+        this.recoverIntent.advance(batch);
         this.stats.batches += counts.groups;
         this.stats.records += counts.records;
         this.stats.points += counts.points;

@@ -203,13 +203,18 @@ async function insertTsv(session: Session, insert: RegExpExecArray, body: Buffer
   try {
     await session.insert({ table: insert[1], columns, format: 'TabSeparated', values: body, settings });
   } catch (error) {
-    // Answered as the server words it ("Code: N. DB::Exception: …"): callers tell data errors by that code.
+    // Answered as the server words it ("Code: N. DB::Exception: …"): callers tell data errors by that code, the
+    // engine's own first (the message may echo row text holding "Code: " of its own).
     const message = error instanceof Error ? error.message : String(error);
-    const code = (error as { clickhouseCode?: number }).clickhouseCode ?? /Code: (\d+)\./.exec(message)?.[1];
+    const engineCode = (error as { clickhouseCode?: number }).clickhouseCode;
     const from = message.indexOf('Code: ');
-    throw new Error(from >= 0 ? message.slice(from) : `Code: ${code ?? 1001}. DB::Exception: ${message}`, {
-      cause: error,
-    });
+    const text =
+      engineCode !== undefined
+        ? `Code: ${engineCode}. DB::Exception: ${message}`
+        : from >= 0
+          ? message.slice(from)
+          : `Code: 1001. DB::Exception: ${message}`;
+    throw new Error(text, { cause: error });
   }
 }
 

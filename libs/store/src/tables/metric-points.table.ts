@@ -53,6 +53,7 @@ export async function insertMetricPoints(
     partition: points.partition,
     firstOffset: points.firstOffset,
     lastOffset: points.lastOffset,
+    rows: points.length,
     token,
   });
   await writer.insertColumns({

@@ -11,6 +11,7 @@ export interface ProjectionIntent {
   partition: number;
   firstOffset: number;
   lastOffset: number;
+  rows: number;
   token: string;
 }
 
@@ -20,23 +21,18 @@ export const PROJECTION_INTENT_COLUMNS = [
   'partition',
   'first_offset',
   'last_offset',
+  'rows',
   'token',
-  '_version',
 ] as const;
 
-let sequence = 0;
-
 export function recordProjectionIntent(writer: ClickhouseWriter, intent: ProjectionIntent): Promise<void> {
-  // Later intents of a partition replace earlier ones: the version orders them within this process's life and
-  // across restarts (a clock in microseconds, made strictly increasing).
-  sequence = Math.max(sequence + 1, Date.now() * 1000);
   const line = [
     tsvString(intent.topic),
     intent.partition,
     intent.firstOffset,
     intent.lastOffset,
+    intent.rows,
     tsvString(intent.token),
-    sequence,
   ].join('\t');
   return writer.insert({
     name: 'recordProjectionIntent',
@@ -53,7 +49,7 @@ export async function getProjectionIntent(
 ): Promise<ProjectionIntent | null> {
   const [row] = await reader.query<Record<string, string | number>>({
     name: 'getProjectionIntent',
-    sql: `SELECT topic, partition, first_offset AS firstOffset, last_offset AS lastOffset, token
+    sql: `SELECT topic, partition, first_offset AS firstOffset, last_offset AS lastOffset, rows, token
      FROM ${reader.database}.projection_intents FINAL WHERE topic = {topic:String} AND partition = {partition:UInt32}`,
     params: { topic, partition },
   });
@@ -63,6 +59,7 @@ export async function getProjectionIntent(
     partition: Number(row.partition),
     firstOffset: Number(row.firstOffset),
     lastOffset: Number(row.lastOffset),
+    rows: Number(row.rows),
     token: String(row.token),
   };
 }

@@ -5,7 +5,8 @@ import { BatchRows } from '../rows/event-rows';
 import type { BuildRowsStep, ParsedRecord } from '../steps/build-rows.step';
 import type { ParseRecordStep } from '../steps/parse-record.step';
 import { createRecoverIntentStep } from './recover-intent';
-import { ok } from './results';
+import { RowBuildFailure } from './isolate-failed-inserts';
+import { dlq, ok } from './results';
 
 const TOPIC = 'runlog.metrics';
 
@@ -26,13 +27,16 @@ const batchFrom = (first: number, count = 3): ConsumedBatch => ({
   highWatermark: first + count,
 });
 
-/** The step against an intent of [5, 8] with token `t-5-8`, a log of offsets 0…99 and builds of one point each. */
-function harness(options: { intent?: boolean; insertFails?: Error } = {}) {
+/**
+ * The step against an intent of [5, 8] (4 rows) with token `t-5-8`, a log of offsets 0…99 and builds of one point a
+ * record; `unbuildable` records make the build fail on them, as the pipeline's did before it dead-lettered them.
+ */
+function harness(
+  options: { intent?: boolean; insertFails?: Error; rows?: number; unbuildable?: number[] } = {},
+) {
+  const intent = { topic: TOPIC, partition: 0, firstOffset: 5, lastOffset: 8, rows: options.rows ?? 4 };
   const { reader } = recordingReader({
-    getProjectionIntent:
-      options.intent === false
-        ? []
-        : [{ topic: TOPIC, partition: 0, firstOffset: 5, lastOffset: 8, token: 't-5-8' }],
+    getProjectionIntent: options.intent === false ? [] : [{ ...intent, token: 't-5-8' }],
   });
   const { writer, columnar, inserts } = recordingWriter();
   if (options.insertFails) writer.insertColumns = () => Promise.reject(options.insertFails);
@@ -43,6 +47,8 @@ function harness(options: { intent?: boolean; insertFails?: Error } = {}) {
     ok({ ...input, event: input.record.event })) as unknown as ParseRecordStep;
   const buildRows = (async (records: ParsedRecord[], needs: (r: LogRecord, t: string) => boolean) => {
     built.push(records.map(({ record }) => record.offset));
+    const culprit = records.find(({ record }) => options.unbuildable?.includes(record.offset));
+    if (culprit) return dlq('row_build_failed', new RowBuildFailure(culprit, new RangeError('not storable')));
     expect(needs(records[0].record, 'metric_points')).toBe(true);
     expect(needs(records[0].record, 'events')).toBe(false);
     const rows = new BatchRows();
@@ -82,7 +88,7 @@ describe('recovering the last metric_points intent of a partition', () => {
     });
     // The intent is written again first, under the same token.
     expect(inserts.map((insert) => insert.table)).toEqual(['projection_intents']);
-    expect(inserts[0].body).toContain('\tt-5-8\t');
+    expect(inserts[0].body).toBe('runlog.metrics\t0\t5\t8\t4\tt-5-8\n');
   });
 
   it('does nothing when the intent lies below the committed position, or there is none', async () => {
@@ -94,14 +100,33 @@ describe('recovering the last metric_points intent of a partition', () => {
     expect(none.reads).toEqual([]);
   });
 
-  it('checks a partition once, and again after forget()', async () => {
+  it('checks again whenever a batch does not continue the last one: a restart, a retry, a rebalance', async () => {
     const { step, columnar } = harness();
     await step(batchFrom(5));
-    await step(batchFrom(5));
+    step.advance(batchFrom(5));
+    expect(await step(batchFrom(8))).toBe(false);
     expect(columnar).toHaveLength(1);
+    // The partition went away and came back at its committed position.
+    expect(await step(batchFrom(6))).toBe(true);
     step.forget();
-    await step(batchFrom(5));
-    expect(columnar).toHaveLength(2);
+    step.advance(batchFrom(2));
+    expect(await step(batchFrom(5))).toBe(false);
+    step.forget();
+    expect(await step(batchFrom(5))).toBe(true);
+    expect(columnar).toHaveLength(3);
+  });
+
+  it('leaves out a record the pipeline dead-lettered, and gives up when the rows differ from the intent', async () => {
+    const dropped = harness({ unbuildable: [6], rows: 3 });
+    expect(await dropped.step(batchFrom(5))).toBe(true);
+    expect(dropped.built).toEqual([
+      [5, 6, 7, 8],
+      [5, 7, 8],
+    ]);
+    const differing = harness({ rows: 9 });
+    expect(await differing.step(batchFrom(5))).toBe(false);
+    expect(differing.columnar).toEqual([]);
+    expect(differing.skipped[0]).toContain('4 rows rebuilt, 9 inserted then');
   });
 
   it('leaves a refused insert to the pipeline (data) and throws an outage for the batch to retry', async () => {
