@@ -194,8 +194,9 @@ async function main() {
     let database = 0;
     const fresh = async (build: Build): Promise<ClickHouse> => {
       const ch = build.createClickHouse({ chdbPath, database: `bench_${(database += 1)}` });
-      // Every variant gets this checkout's schema (its materialized views cost every insert alike).
-      await build.applyMigrations(ch, findMigrationsDir(here));
+      // Every variant gets this checkout's schema (its materialized views cost every insert alike), applied by this
+      // checkout's runner: an older one may not know the placeholders of newer migrations.
+      await current.applyMigrations(ch, findMigrationsDir(here));
       return ch;
     };
     const variants: { name: string; run: () => Promise<void> }[] = [

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MetricValue } from '../../libs/events/src/run.events';
 import { MAX_STORABLE_MILLIS, MIN_STORABLE_MILLIS } from '../../libs/events/src/storable';
 import {
-  applyMigrations,
-  createClickHouse,
   getMetricSeries,
   getProjectionIntent,
   insertMetricPoints,
@@ -15,24 +10,13 @@ import {
   writerFor,
   type ClickHouse,
 } from '../../libs/store/src';
+import { useStore } from '../support/store-fixture';
 
 /**
  * The projector's metric-point insert on the real engine: typed-array columns through chDB's Arrow input in this
  * process, or under the `integration on Kafka` project TabSeparated text to the ClickHouse the global setup serves
  * over HTTP. Whatever the strings, numbers and times, what is read back is what was appended.
  */
-const distributed = process.env.RUNLOG_TEST_MODE === 'distributed';
-
-function openClickHouse(dir: string, database: string): ClickHouse {
-  if (!distributed) return createClickHouse({ chdbPath: join(dir, 'chdb'), database });
-  return createClickHouse({
-    url: process.env.RUNLOG_CLICKHOUSE_URL,
-    username: process.env.RUNLOG_CLICKHOUSE_USER,
-    password: process.env.RUNLOG_CLICKHOUSE_PASSWORD,
-    chdbPath: join(dir, 'unused'),
-    database,
-  });
-}
 
 interface StoredPoint {
   runId: string;
@@ -66,19 +50,10 @@ const asStored = (logged: MetricValue): number | string => {
 };
 
 describe('metric point columns on the real engine', () => {
-  let dir = '';
+  const store = useStore('columns');
   let ch: ClickHouse;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'runlog-columns-'));
-    ch = openClickHouse(dir, `columns_${process.pid}_${Date.now() % 1e6}`);
-    await applyMigrations(ch);
-  });
-
-  afterAll(async () => {
-    if (distributed) await ch.client.command({ query: `DROP DATABASE IF EXISTS ${ch.database}` });
-    await ch.close();
-    rmSync(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    ch = store.ch;
   });
 
   it('stores every run id, key, step, value and time exactly as appended', async () => {

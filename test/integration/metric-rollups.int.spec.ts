@@ -1,10 +1,8 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   applyMigrations,
-  createClickHouse,
   findMigrationsDir,
   getMetricSeries,
   readerFor,
@@ -15,26 +13,15 @@ import {
   type MetricPoint,
   type MetricSeries,
 } from '../../libs/store/src';
+import { distributedStore, useStore } from '../support/store-fixture';
 
 /**
  * Rollups (migration 007) on the real engines: chDB in this process, or under the `integration on Kafka`
  * project the ClickHouse the global setup serves over HTTP (chDB behind the project's HTTP front). Points are
  * written straight into metric_points, as the projector would; the materialized views do the rest.
  */
-const distributed = process.env.RUNLOG_TEST_MODE === 'distributed';
 /** metric_points' columns in DDL order, as the projector inserts them. */
 const POINT_COLUMNS: [string, ...string[]] = [...METRIC_POINT_COLUMNS];
-
-function openClickHouse(dir: string, database: string): ClickHouse {
-  if (!distributed) return createClickHouse({ chdbPath: join(dir, 'chdb'), database });
-  return createClickHouse({
-    url: process.env.RUNLOG_CLICKHOUSE_URL,
-    username: process.env.RUNLOG_CLICKHOUSE_USER,
-    password: process.env.RUNLOG_CLICKHOUSE_PASSWORD,
-    chdbPath: join(dir, 'unused'),
-    database,
-  });
-}
 
 /** Seeded, so a failure replays: mulberry32. */
 function seededRandom(seed: number): () => number {
@@ -123,19 +110,11 @@ function bruteForce(
 }
 
 describe('metric rollups (migration 007) and the metricSeries read', () => {
-  let dir: string;
+  const store = useStore('rollups');
   let ch: ClickHouse;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'runlog-rollups-'));
-    ch = openClickHouse(dir, `rollups_${process.pid}_${Date.now() % 1e6}`);
-    await applyMigrations(ch);
-  });
-
-  afterAll(async () => {
-    if (distributed) await ch.client.command({ query: `DROP DATABASE IF EXISTS ${ch.database}` });
-    await ch.close();
-    rmSync(dir, { recursive: true, force: true });
+  let dir: string;
+  beforeAll(() => {
+    ({ ch, dir } = store);
   });
 
   it('reads a bounded number of rows for 1,000 points whether the run holds 100,000 or 10,000,000', async () => {
@@ -288,7 +267,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
       const series = await getMetricSeries(readerFor(old), { runId: 'old-run', key: 'loss', maxPoints: 200 });
       expect(series).toMatchObject({ totalPoints: 123_456, downsampled: true, resolution: 1000 });
     } finally {
-      if (distributed) await old.client.command({ query: `DROP DATABASE IF EXISTS ${old.database}` });
+      if (distributedStore) await old.client.command({ query: `DROP DATABASE IF EXISTS ${old.database}` });
     }
   }, 300_000);
 });
