@@ -1,12 +1,9 @@
 import {
   CompressionTypes,
-  ConfigResourceTypes,
   Kafka,
   logLevel,
   Partitioners,
   type Admin,
-  type Consumer,
-  type EachBatchPayload,
   type Message,
   type Producer,
   type RecordMetadata,
@@ -29,11 +26,11 @@ import {
   asUnavailable,
   privateCluster,
   retryRetriable,
-  sleep,
   type FetchedMessage,
   type InternalCluster,
 } from './kafka-cluster';
-import { KafkaSubscription, MAX_RETRY_BACKOFF_MS, RETRY_BACKOFF_MS } from './kafka-subscription';
+import { CONSUMER_CONFIG, handleBatch, KafkaSubscription, toRecord } from './kafka-subscription';
+import { KafkaTopics, METRICS_MAX_MESSAGE_BYTES } from './kafka-topics';
 import { StreamCache } from './stream-cache';
 
 export interface KafkaEventLogConfig {
@@ -75,7 +72,6 @@ export interface KafkaEventLogConfig {
 export const EVENT_ID_HEADER = 'runlog-event-id';
 export const EVENT_TYPE_HEADER = 'runlog-event-type';
 
-const DEFAULT_METRICS_PARTITIONS = 4;
 const DEFAULT_STREAM_CACHE_BYTES = 64 * 1024 * 1024;
 /**
  * The broker refuses a produce request whose batch for one partition exceeds the topic's max.message.bytes (1 MiB
@@ -84,22 +80,8 @@ const DEFAULT_STREAM_CACHE_BYTES = 64 * 1024 * 1024;
  */
 const MAX_SEND_BYTES = 900 * 1024;
 const DEFAULT_MAX_EVENT_BYTES = 1_000_000 - 512;
-/**
- * One metric batch is one event, and ingest admits 250,000 points per request (~7 MB of JSON), so runlog.metrics
- * is created with records of up to 16 MiB. Fetches still return a batch larger than their byte limit whole.
- */
-const METRICS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Per fetch request in read(): enough for several record batches, small enough to keep one read's memory flat. */
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
-/** A caught-up subscription long-polls the broker this long; it bounds how long stop() waits for an idle fetch. */
-const CONSUMER_MAX_WAIT_MS = 500;
-/**
- * One fetch's bytes, per partition and in all. kafkajs's 1 MiB per partition held about four 10,000-point metric
- * records: the projector then inserted ~40,000 rows at a time, and each insert's fixed cost (a part per table,
- * the rollup views) bounded it. Bounded all the same: one fetch is at most this much memory.
- */
-const CONSUMER_MAX_PARTITION_BYTES = 16 * 1024 * 1024;
-const CONSUMER_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 /** The fetch protocol's value for READ_COMMITTED; this log writes no transactions, so it equals the high watermark. */
 const READ_COMMITTED = 1;
 
@@ -148,13 +130,12 @@ export class KafkaEventLog implements EventLog {
   /** Request digests of the ids that have one, to tell a retry from another request reusing its id. */
   private readonly idDigests = new Map<string, string>();
   private readonly cache: StreamCache;
-  private readonly knownTopics = new Map<string, Promise<void>>();
+  private readonly topics: KafkaTopics;
   /** Tail of each stream's append chain; removed when the chain drains. */
   private readonly streamChains = new Map<string, Promise<unknown>>();
   private readonly pendingAppends = new Set<Promise<unknown>>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   /** Consecutive handler failures per consumer, for the retry backoff. */
-  private readonly failures = new WeakMap<Consumer, number>();
   private readonly now: () => Date;
   private closed = false;
   /** Cleared by close() once subscriptions stopped: until then their handlers may still append. */
@@ -169,6 +150,7 @@ export class KafkaEventLog implements EventLog {
     private readonly config: KafkaEventLogConfig,
   ) {
     this.now = config.now ?? (() => new Date());
+    this.topics = new KafkaTopics(admin, cluster, (name) => this.physical(name), config);
     this.cache = new StreamCache(config.streamCacheBytes ?? DEFAULT_STREAM_CACHE_BYTES);
   }
 
@@ -199,7 +181,7 @@ export class KafkaEventLog implements EventLog {
         ...Object.values(TOPICS),
         ...Object.keys(config.topicPartitions ?? {}),
       ]);
-      await Promise.all([...managed].map((topic) => log.ensureTopic(topic)));
+      await Promise.all([...managed].map((topic) => log.topics.ensure(topic)));
       for (const topic of managed) await log.catchUp(topic);
       return log;
     } catch (error) {
@@ -269,7 +251,7 @@ export class KafkaEventLog implements EventLog {
       throw new RangeError(`maxRecords must be a non-negative integer, got ${maxRecords}`);
     }
     if (maxRecords === 0) return [];
-    await this.ensureTopic(topic);
+    await this.topics.ensure(topic);
     const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
     const bounds = offsets.find((o) => o.partition === partition);
     if (!bounds) throw new RangeError(`topic ${topic} has no partition ${partition}`);
@@ -292,14 +274,14 @@ export class KafkaEventLog implements EventLog {
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
     this.assertOpen();
-    await this.ensureTopic(topic);
+    await this.topics.ensure(topic);
     const offsets = await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
     this.assertOpen();
-    await this.ensureTopic(topic);
+    await this.topics.ensure(topic);
     const [fetched] = await retryRetriable(() =>
       this.admin.fetchOffsets({ groupId: this.physical(groupId), topics: [this.physical(topic)] }),
     );
@@ -317,26 +299,20 @@ export class KafkaEventLog implements EventLog {
     if (!Number.isInteger(options.maxBatchRecords) || options.maxBatchRecords < 1) {
       throw new RangeError(`maxBatchRecords must be a positive integer, got ${options.maxBatchRecords}`);
     }
-    const consumer = this.kafka.consumer({
-      groupId: this.physical(options.groupId),
-      maxWaitTimeInMs: CONSUMER_MAX_WAIT_MS,
-      maxBytesPerPartition: CONSUMER_MAX_PARTITION_BYTES,
-      maxBytes: CONSUMER_MAX_FETCH_BYTES,
-      allowAutoTopicCreation: false,
-    });
+    const consumer = this.kafka.consumer({ groupId: this.physical(options.groupId), ...CONSUMER_CONFIG });
     const subscription = new KafkaSubscription(consumer, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
     // kafkajs restarts a crashed consumer by itself; the handler hears of the crash all the same.
     consumer.on(consumer.events.CRASH, ({ payload }) => options.onError?.(payload.error));
     subscription.start(async () => {
       const topics = [...new Set(options.topics)];
-      await Promise.all(topics.map((topic) => this.ensureTopic(topic)));
+      await Promise.all(topics.map((topic) => this.topics.ensure(topic)));
       await consumer.connect();
       await consumer.subscribe({ topics: topics.map((topic) => this.physical(topic)), fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.handleBatch(consumer, options, payload),
+        eachBatch: (payload) => handleBatch(consumer, options, payload, (name) => this.logical(name)),
       });
     }, options.onError);
     return subscription;
@@ -361,56 +337,13 @@ export class KafkaEventLog implements EventLog {
     ]);
   }
 
-  /**
-   * Hands a kafkajs batch to the handler in slices of at most maxBatchRecords. A slice's position is committed
-   * (last offset + 1) only after its handler resolved. When it throws, the partition is sought back to the
-   * slice's first offset, which was never committed, so the same records come again after a backoff.
-   */
-  private async handleBatch(
-    consumer: Consumer,
-    options: SubscribeOptions,
-    payload: EachBatchPayload,
-  ): Promise<void> {
-    const { batch } = payload;
-    const { partition } = batch;
-    const topic = this.logical(batch.topic);
-    const highWatermark = Number(batch.highWatermark);
-    // kafkajs already dropped control records and records below the fetched offset.
-    const messages = batch.messages;
-    for (let start = 0; start < messages.length; start += options.maxBatchRecords) {
-      // A rebalance took the partition, or stop() began: the rest is left for whoever reads it next.
-      if (!payload.isRunning() || payload.isStale()) return;
-      const slice = messages.slice(start, start + options.maxBatchRecords);
-      const first = slice[0].offset;
-      const last = slice[slice.length - 1].offset;
-      try {
-        const records = slice.map((m) => toRecord(topic, partition, m));
-        await options.eachBatch({ topic, partition, records, highWatermark });
-      } catch (error) {
-        options.onError?.(error);
-        const failures = (this.failures.get(consumer) ?? 0) + 1;
-        this.failures.set(consumer, failures);
-        await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (failures - 1), MAX_RETRY_BACKOFF_MS));
-        consumer.seek({ topic: batch.topic, partition, offset: first });
-        return;
-      }
-      this.failures.delete(consumer);
-      payload.resolveOffset(last);
-      const next = String(Number(last) + 1);
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition, offset: next }] }],
-      });
-      await payload.heartbeat();
-    }
-  }
-
   private async applyAppend(
     topic: string,
     stream: string,
     events: NewEvent[],
     expectedVersion: ExpectedVersion,
   ): Promise<AppendResult> {
-    await this.ensureTopic(topic);
+    await this.topics.ensure(topic);
     const followed =
       this.config.followTopics?.includes(topic) || this.config.followOnAppendTopics?.includes(topic);
     await this.catchUpWithOthers(followed ? [topic] : []);
@@ -535,79 +468,6 @@ export class KafkaEventLog implements EventLog {
   private rememberId(envelope: EventEnvelope): void {
     this.idStreams.set(envelope.id, envelope.stream);
     if (envelope.requestDigest) this.idDigests.set(envelope.id, envelope.requestDigest);
-  }
-
-  /** Creates a topic the first time this process touches it; idempotent across processes. */
-  private ensureTopic(topic: string): Promise<void> {
-    let known = this.knownTopics.get(topic);
-    if (!known) {
-      known = this.createTopic(topic);
-      this.knownTopics.set(topic, known);
-      // A failed creation (broker away) is tried again by the next caller instead of being remembered.
-      known.catch(() => this.knownTopics.delete(topic));
-    }
-    return known;
-  }
-
-  private async createTopic(topic: string): Promise<void> {
-    // The Runlog topics have fixed defaults (lifecycle order across runs needs one partition); defaultPartitions
-    // is for the other topics a caller names.
-    const runlogTopic = (Object.values(TOPICS) as string[]).includes(topic);
-    const numPartitions =
-      this.config.topicPartitions?.[topic] ??
-      (topic === TOPICS.metrics
-        ? DEFAULT_METRICS_PARTITIONS
-        : runlogTopic
-          ? 1
-          : (this.config.defaultPartitions ?? 1));
-    const configEntries =
-      topic === TOPICS.lifecycle
-        ? [{ name: 'retention.ms', value: '-1' }]
-        : topic === TOPICS.registry
-          ? [{ name: 'cleanup.policy', value: 'compact' }]
-          : topic === TOPICS.metrics
-            ? [{ name: 'max.message.bytes', value: String(METRICS_MAX_MESSAGE_BYTES) }]
-            : [];
-    // createTopics answers false when the topic exists, so racing creators (other processes) are fine. Its wait
-    // for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which the broker answers until the new topic's metadata
-    // reached it: that is retried, and the topic counts as ready once its leaders answer ListOffsets.
-    const created = await retryRetriable(() =>
-      this.admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: this.physical(topic), numPartitions, configEntries }],
-      }),
-    );
-    if (!created && configEntries.length > 0 && (await this.configDiffers(topic, configEntries))) {
-      // A topic made by an older version keeps its settings unless told: the metrics record limit above all. kafkajs
-      // only has the legacy AlterConfigs, which resets the topic's other overrides, so it runs only when needed.
-      await retryRetriable(() =>
-        this.admin.alterConfigs({
-          validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: this.physical(topic), configEntries }],
-        }),
-      );
-    }
-    await retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic)));
-    await retryRetriable(() => this.cluster.addTargetTopic(this.physical(topic)));
-  }
-
-  private async configDiffers(topic: string, entries: { name: string; value: string }[]): Promise<boolean> {
-    const described = await retryRetriable(() =>
-      this.admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [
-          {
-            type: ConfigResourceTypes.TOPIC,
-            name: this.physical(topic),
-            configNames: entries.map((e) => e.name),
-          },
-        ],
-      }),
-    );
-    const current = new Map(
-      (described.resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]),
-    );
-    return entries.some((entry) => current.get(entry.name) !== entry.value);
   }
 
   /** Indexes what other writers, or a send whose answer was lost, added to these topics; Kafka errors are 503s. */
@@ -762,21 +622,6 @@ export class KafkaEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new Error('event log is closed');
   }
-}
-
-function toRecord(
-  topic: string,
-  partition: number,
-  message: { offset: string; key: Buffer | null; value: Buffer | null },
-): LogRecord {
-  if (!message.value) throw new Error(`record ${message.offset} of ${topic}/${partition} has no value`);
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    key: message.key ? message.key.toString('utf8') : '',
-    event: JSON.parse(message.value.toString('utf8')) as EventEnvelope,
-  };
 }
 
 function lastOf(head: StreamHead): number {
