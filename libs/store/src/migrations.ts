@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ClickHouse } from './clickhouse';
+import { sqlString } from './ports';
 
 /** deploy/clickhouse/migrations of the checkout, found from here whether running from source or from dist/. */
 export function findMigrationsDir(from = __dirname): string {
@@ -24,8 +25,6 @@ export interface MigrationCredentials {
   user?: string;
   password?: string;
 }
-
-const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function loadMigrations(
   dir: string,

@@ -202,9 +202,14 @@ export function int64(value: number): number | string {
   return Number.isSafeInteger(value) ? value : BigInt(value).toString();
 }
 
+/** A string literal for SQL, for the few values that cannot be bound (settings, a dictionary's DDL). */
+export function sqlString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /** A setting's value in a SETTINGS clause: numbers as they are, anything else as a quoted string. */
 function sqlSettingValue(value: string): string {
-  return /^-?\d+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return /^-?\d+$/.test(value) ? value : sqlString(value);
 }
 
 /** Lines as an insert body: each ends in a newline; no lines, no body. */

@@ -1,6 +1,7 @@
 import type { MetricValue } from '../../../events/src/run.events';
 import {
   int64,
+  sqlString,
   tsvLinesBody,
   type ClickhouseReader,
   type ClickhouseWriter,
@@ -33,9 +34,6 @@ export const METRIC_POINT_COLUMNS = [
   'timestamp',
   ...LOG_POSITION_COLUMNS,
 ] as const;
-
-/** A string literal for SQL: the topic is the projector's own name, escaped all the same. */
-const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * One insert of the columns' rows (none: no insert), deduplicated by `token` (migration 009): the partition's

@@ -4,24 +4,9 @@ import { tsvMillis, tsvNullableMillis, tsvNullableString, tsvString } from '../t
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
 
 /** `runs`: one row per run, its latest snapshot (ReplacingMergeTree on `_version`, the log offset). */
-export interface RunRow {
-  runId: string;
-  experimentId: string;
-  name: string;
-  status: string;
-  startTime: number;
-  endTime: number | null;
-  failureReason: string | null;
-  createdAt: number;
-  sweepId: string | null;
-  parentRunId: string | null;
-  deleted: boolean;
-  note: string;
-  stackTrace: string | null;
+export interface RunRow extends Omit<RunView, 'context'> {
   /** JSON, or '' when no context was captured. */
   contextJson: string;
-  /** False for a queued run, and for one that ended before it started: startTime is then its creation. */
-  started: boolean;
   position: LogPosition;
 }
 
