@@ -155,8 +155,11 @@ format_storage() {
     say "storage: already formatted (cluster.id=$(sed -n 's/^cluster.id=//p' "$DATA/meta.properties"))"
     return
   fi
-  # Kafka cluster ids are 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints)
-  local cid; cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # Kafka cluster ids are 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
+  # Like Kafka's own Uuid.randomUuid, one starting with '-' is drawn again: the tool's argument parser would read it
+  # as an option ("argument --cluster-id/-t: expected one argument"), and the broker would not start.
+  local cid="-"
+  while [[ $cid == -* ]]; do cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
   say "storage: formatting $DATA (cluster.id=$cid)"
   jvm_opts "-Xmx256m"
   "$JAVA" "${JOPTS[@]}" kafka.tools.StorageTool format -t "$cid" -c "$CONF" \
