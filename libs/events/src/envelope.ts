@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
 
 /** Topics of the log; DESIGN.md says what each keeps and for how long. */
@@ -95,35 +95,73 @@ function isFiniteNumberArray(values: unknown[]): boolean {
 export function requestDigest(operation: string, target: string, body: object): string {
   const rest: Record<string, unknown> = { ...body };
   delete rest.eventId;
-  const hash = createHash('sha256');
-  hash.update(`${JSON.stringify(operation)}\n${JSON.stringify(target)}\n`);
-  digestValue(hash, rest);
-  return hash.digest('hex');
+  const sink = new DigestSink();
+  sink.text(`${JSON.stringify(operation)}\n${JSON.stringify(target)}\n`);
+  digestValue(sink, rest);
+  return sink.digest();
 }
 
-function digestValue(hash: Hash, value: unknown): void {
+/**
+ * The digest's bytes gathered into one buffer and hashed in large updates: sha256 of a stream does not depend on
+ * how it is cut, and a metric batch of 200 keys made ~2,000 small `hash.update` calls (10% of the ingest thread
+ * under the sustained bench).
+ */
+class DigestSink {
+  private readonly hash = createHash('sha256');
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+
+  text(value: string): void {
+    this.reserve(value.length * 3);
+    this.used += this.buffer.write(value, this.used, 'utf8');
+  }
+
+  /** float64, little-endian: the bytes a Float64Array holds on every platform Node runs on. */
+  numbers(values: readonly number[]): void {
+    this.reserve(values.length * 8);
+    for (let i = 0; i < values.length; i++) this.used = this.buffer.writeDoubleLE(values[i], this.used);
+  }
+
+  digest(): string {
+    this.drain();
+    return this.hash.digest('hex');
+  }
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    this.drain();
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  private drain(): void {
+    if (this.used > 0) this.hash.update(this.buffer.subarray(0, this.used));
+    this.used = 0;
+  }
+}
+
+function digestValue(sink: DigestSink, value: unknown): void {
   if (Array.isArray(value)) {
     if (value.length > 0 && isFiniteNumberArray(value)) {
-      hash.update(`f${value.length}:`);
-      hash.update(new Uint8Array(Float64Array.from(value).buffer));
+      sink.text(`f${value.length}:`);
+      sink.numbers(value as number[]);
       return;
     }
-    hash.update(`[${value.length}:`);
-    for (const item of value) digestValue(hash, item);
-    hash.update(']');
+    sink.text(`[${value.length}:`);
+    for (const item of value) digestValue(sink, item);
+    sink.text(']');
     return;
   }
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined);
-    hash.update(`{${keys.length}:`);
+    sink.text(`{${keys.length}:`);
     for (const key of keys.sort()) {
-      hash.update(`${JSON.stringify(key)}=`);
-      digestValue(hash, (value as Record<string, unknown>)[key]);
+      sink.text(`${JSON.stringify(key)}=`);
+      digestValue(sink, (value as Record<string, unknown>)[key]);
     }
-    hash.update('}');
+    sink.text('}');
     return;
   }
-  hash.update(`${canonicalJson(value)};`);
+  sink.text(`${canonicalJson(value)};`);
 }
 
 export function hashEnvelope(envelope: Omit<EventEnvelope, 'hash'>): string {
@@ -137,13 +175,44 @@ export function sealEvent(
   prevHash: string | null,
   recordedAt: string,
 ): EventEnvelope {
+  return sealEventWithText(event, stream, prevHash, recordedAt).envelope;
+}
+
+/** A sealed envelope and its JSON text: the canonical JSON of the whole envelope, `hash` included. */
+export interface SealedEvent {
+  envelope: EventEnvelope;
+  text: string;
+}
+
+/**
+ * Seals and serialises in one pass: the text a log stores is the canonical JSON the hash was made of, with the
+ * hash put in its sorted place, so a metric batch's numbers are printed once instead of once more by
+ * JSON.stringify (the embedded log's second largest cost under sustained load).
+ */
+export function sealEventWithText(
+  event: NewEvent,
+  stream: string,
+  prevHash: string | null,
+  recordedAt: string,
+): SealedEvent {
   // Named fields, not a spread: an input carrying more (a stored envelope being re-sealed keeps its old `hash`)
   // would otherwise put those extra fields into the hashed body, and the chain would never verify.
   const { id, type, v, workspace, actor, occurredAt, payload, requestDigest } = event;
   const unsealed = { id, type, v, stream, workspace, actor, occurredAt, recordedAt, payload, prevHash };
   // Left out when absent, so an envelope without a digest hashes exactly as it did before the field existed.
   const body = requestDigest === undefined ? unsealed : { ...unsealed, requestDigest };
-  return { ...body, hash: hashEnvelope(body) };
+  const canonical = canonicalJson(body);
+  const hash = createHash('sha256').update(canonical).digest('hex');
+  const envelope: EventEnvelope = { ...body, hash };
+  return { envelope, text: insertHash(canonical, actor, hash) ?? canonicalJson(envelope) };
+}
+
+/** `actor` is the first key in sorted order and `hash` the next, so the hash goes right after the actor's entry. */
+function insertHash(canonical: string, actor: unknown, hash: string): string | null {
+  if (typeof actor !== 'string') return null;
+  const head = `{"actor":${JSON.stringify(actor)}`;
+  if (!canonical.startsWith(head)) return null;
+  return `${head},"hash":"${hash}"${canonical.slice(head.length)}`;
 }
 
 export interface ChainBreak {

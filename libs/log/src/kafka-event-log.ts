@@ -8,7 +8,7 @@ import {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
-import { sealEvent, TOPICS, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
+import { sealEventWithText, TOPICS, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
 import {
   LogConcurrencyError,
   type AppendOptions,
@@ -394,9 +394,8 @@ export class KafkaEventLog implements EventLog {
       topic === TOPICS.metrics ? METRICS_MAX_MESSAGE_BYTES - 512 : DEFAULT_MAX_EVENT_BYTES;
     const sealed: { envelope: EventEnvelope; message: Message; bytes: number }[] = [];
     for (const event of fresh) {
-      const envelope = sealEvent(event, stream, prevHash, recordedAt);
+      const { envelope, text: value } = sealEventWithText(event, stream, prevHash, recordedAt);
       prevHash = envelope.hash;
-      const value = JSON.stringify(envelope);
       const bytes = Buffer.byteLength(value);
       if (bytes > maxEventBytes) {
         throw new RangeError(

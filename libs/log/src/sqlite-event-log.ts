@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { sealEvent, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
+import { sealEventWithText, type EventEnvelope, type NewEvent } from '../../events/src/envelope';
 import {
   LogBackpressureError,
   LogConcurrencyError,
@@ -403,9 +403,9 @@ export class SqliteEventLog implements EventLog {
     const appended: EventEnvelope[] = [];
     let lastOffset = -1;
     for (const event of fresh) {
-      const sealed = sealEvent(event, stream, prevHash, recordedAt);
+      const { envelope: sealed, text } = sealEventWithText(event, stream, prevHash, recordedAt);
       version += 1;
-      const info = s.insertEvent.run(topic, stream, version, sealed.id, JSON.stringify(sealed));
+      const info = s.insertEvent.run(topic, stream, version, sealed.id, text);
       lastOffset = Number(info.lastInsertRowid);
       prevHash = sealed.hash;
       appended.push(sealed);
@@ -602,7 +602,8 @@ function estimateJsonBytes(value: unknown): number {
       if (value === null) return 4;
       let size = 2;
       if (Array.isArray(value)) {
-        for (const item of value) size += estimateJsonBytes(item) + 1;
+        // Numbers inline: a metric batch's columns are most of what is estimated.
+        for (const item of value) size += (typeof item === 'number' ? 12 : estimateJsonBytes(item)) + 1;
         return size;
       }
       for (const [key, item] of Object.entries(value)) size += key.length + 4 + estimateJsonBytes(item);
