@@ -45,6 +45,7 @@ module.exports = {
         '<rootDir>/test/integration/http-boundary.int.spec.ts',
         '<rootDir>/test/integration/metric-rollups.int.spec.ts',
         '<rootDir>/test/integration/raw-retention.int.spec.ts',
+        '<rootDir>/test/integration/ingest-admission.int.spec.ts',
         '<rootDir>/test/integration/metric-point-columns.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],

@@ -30,6 +30,9 @@ export interface RunlogConfig {
   clickhouseDatabase: string;
   /** A running run not heard from (writes, heartbeats) for this long is marked stale; 0: never. */
   staleAfterMs: number;
+  /** Load shedding of metric batches (services/ingest/src/admission/ingest-admission.ts); 0: no lag limit. */
+  ingestMaxConcurrentBatches: number;
+  ingestMaxProjectionLag: number;
   projectorBatchRecords: number;
   projectorMaxInsertRows: number;
   /** /healthz turns degraded when the projector's position has not moved for this long while there is lag. */
@@ -143,6 +146,13 @@ function s3(env: NodeJS.ProcessEnv): RunlogConfig['s3'] {
   return { endpoint, accessKey, secretKey, bucket, region: env.RUNLOG_S3_REGION || 'us-east-1' };
 }
 
+const DEFAULT_MAX_PROJECTION_LAG = 64;
+
+function sharesCores(env: NodeJS.ProcessEnv): boolean {
+  const running = roles(env.RUNLOG_ROLES);
+  return !env.RUNLOG_KAFKA_BROKERS && running.includes('ingest') && running.includes('projector');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   return {
     s3: s3(env),
@@ -165,6 +175,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     clickhousePassword: env.RUNLOG_CLICKHOUSE_PASSWORD || undefined,
     clickhouseDatabase: env.RUNLOG_CLICKHOUSE_DATABASE || 'runlog',
     staleAfterMs: integer(env, 'RUNLOG_STALE_AFTER_MS', 15 * 60_000, 0),
+    ingestMaxConcurrentBatches: integer(env, 'RUNLOG_INGEST_MAX_CONCURRENT_BATCHES', 8, 1),
+    // On by default only where ingest and projection share one process and one log file: their cores are shared.
+    ingestMaxProjectionLag: integer(
+      env,
+      'RUNLOG_INGEST_MAX_PROJECTION_LAG',
+      sharesCores(env) ? DEFAULT_MAX_PROJECTION_LAG : 0,
+      0,
+    ),
     projectorBatchRecords: integer(env, 'RUNLOG_PROJECTOR_BATCH_RECORDS', 200, 1),
     projectorMaxInsertRows: integer(env, 'RUNLOG_PROJECTOR_MAX_INSERT_ROWS', 500_000, 1),
     projectorStallMs: integer(env, 'RUNLOG_PROJECTOR_STALL_MS', 60_000, 1),

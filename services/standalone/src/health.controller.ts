@@ -1,9 +1,10 @@
 import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, countOpenDeadLetters, readerFor, type ClickHouse } from '../../../libs/store/src';
-import { ARTIFACT_LOCATION } from './infrastructure.module';
+import type { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
+import { ARTIFACT_LOCATION, INGEST_ADMISSION } from './infrastructure.module';
 import { DEFAULT_STALL_MS, ProjectionHealth } from '../../projector/src/health/projection-health';
 import {
   PROJECTOR_CONFIG,
@@ -27,6 +28,7 @@ export class HealthController {
     @Inject(ARTIFACT_LOCATION) private readonly artifactLocation: string,
     @Inject(EVENT_LOG) log: EventLog,
     @Inject(PROJECTOR_CONFIG) projectorConfig: ProjectorConfig,
+    @Inject(INGEST_ADMISSION) private readonly admission: IngestAdmission | null,
     @Optional() @Inject(CLICKHOUSE) private readonly ch?: ClickHouse,
     @Optional() private readonly projector?: ProjectorService,
   ) {
@@ -58,6 +60,7 @@ export class HealthController {
       clickhouse,
       artifacts: { location: this.artifactLocation, reachable: artifactsReachable },
       projector: this.projector ? { ...this.projector.stats, batchInFlightMs } : null,
+      ingest: this.admission ? this.admission.stats() : null,
       projection,
     };
   }
@@ -81,6 +84,21 @@ export class HealthController {
           this.reset();
           for (const [topic, open] of await countOpenDeadLetters(reader))
             this.set({ topic, state: 'open' }, open);
+        },
+      });
+    }
+    const admission = this.admission;
+    if (admission) {
+      new Counter({
+        name: 'runlog_ingest_shed_batches_total',
+        help: 'Metric batches answered 503 before their body was read, by reason (busy: too many at once; behind: projection lag)',
+        labelNames: ['reason'],
+        registers: [this.registry],
+        collect() {
+          const { refusedBusy, refusedBehind } = admission.stats();
+          this.reset();
+          this.inc({ reason: 'busy' }, refusedBusy);
+          this.inc({ reason: 'behind' }, refusedBehind);
         },
       });
     }

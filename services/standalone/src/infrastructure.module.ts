@@ -4,6 +4,7 @@ import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, PROJECTION_GROUP_ID, type ClickHouse } from '../../../libs/store/src';
 import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
 import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
+import type { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
 import { LIVENESS_CONFIG, type LivenessConfig } from '../../ingest/src/liveness';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../../projector/src/projector.service';
@@ -18,9 +19,12 @@ export interface Infrastructure {
   /** Where artifact content goes, and a description of it for /healthz. */
   artifacts: { store: ArtifactStore; location: string; maxBytes: number };
   graphqlLimits: GraphqlLimitsConfig;
+  /** The metric path's load shedding, in a process that ingests (reported by /healthz and /metrics). */
+  admission: IngestAdmission | null;
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
+export const INGEST_ADMISSION = Symbol('INGEST_ADMISSION');
 
 /** Binds the ports to the adapters this process opened; feature modules inject the ports only. */
 @Global()
@@ -37,6 +41,7 @@ export class InfrastructureModule {
       { provide: ARTIFACT_LOCATION, useValue: infra.artifacts.location },
       { provide: ARTIFACT_MAX_BYTES, useValue: infra.artifacts.maxBytes },
       { provide: GRAPHQL_LIMITS, useValue: infra.graphqlLimits },
+      { provide: INGEST_ADMISSION, useValue: infra.admission },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
+import { groupLag } from '../../../libs/log/src/group-lag';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
 import type { ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
@@ -21,6 +22,7 @@ import {
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
+import { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { loadConfig, type Role, type RunlogConfig } from './config';
@@ -80,6 +82,18 @@ function describeArtifactStore(config: RunlogConfig): string {
   return config.s3 ? `s3://${config.s3.bucket} at ${config.s3.endpoint}` : join(config.dataDir, 'artifacts');
 }
 
+/** Metric batches past the limits are shed before their body is read; see IngestAdmission. */
+function ingestAdmission(config: RunlogConfig, log: EventLog, projectorGroup: string): IngestAdmission {
+  const maxProjectionLag = config.ingestMaxProjectionLag > 0 ? config.ingestMaxProjectionLag : null;
+  const admission = new IngestAdmission(
+    { maxConcurrentBatches: config.ingestMaxConcurrentBatches, maxProjectionLag },
+    async () =>
+      (await groupLag(log, projectorGroup, [TOPICS.metrics])).reduce((sum, entry) => sum + entry.lag, 0),
+  );
+  admission.start();
+  return admission;
+}
+
 /** The roles of RUNLOG_ROLES in one process: every role on the embedded engines is `npm start`. */
 export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const started = Date.now();
@@ -100,6 +114,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const projectorGroup = clickhouse
     ? `runlog-projector-${await storeIdentity(readerFor(clickhouse), writerFor(clickhouse))}`
     : 'runlog-projector';
+  const admission = config.roles.includes('ingest') ? ingestAdmission(config, log, projectorGroup) : null;
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
     StandaloneModule.with(
@@ -124,6 +139,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
           maxBytes: config.maxArtifactBytes,
         },
         graphqlLimits: config.graphql,
+        admission,
       },
       config.roles,
     ),
@@ -137,6 +153,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
       maxUploadBytes: config.maxArtifactBytes,
     }),
   );
+  if (admission) app.use(admission.middleware());
   // JSON bodies everywhere but artifact uploads, whose body is the file and is streamed to the store as it comes.
   const json = express.json({ limit: config.maxBodyBytes, verify: refuseInvalidUtf8 });
   app.use((request: Request, response: Response, next: NextFunction) =>
@@ -146,6 +163,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // No app.enableShutdownHooks(): main() owns SIGINT/SIGTERM and calls app.close(), which runs the same hooks. With
   // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).
   const closeEngines = async () => {
+    admission?.stop();
     await log.close();
     await clickhouse?.close();
   };
