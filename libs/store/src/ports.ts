@@ -1,4 +1,5 @@
 import { readTimeout, type ArrowColumn, type ClickHouse } from './clickhouse';
+import { Readable } from 'node:stream';
 import { tsvBody } from './tsv';
 
 /**
@@ -51,7 +52,8 @@ export interface ColumnarInsertOperation {
   arrow: Record<string, readonly ArrowColumn[]>;
   /** `SELECT … FROM …` over the column sets' table functions, giving `columns` in order. */
   select: (sources: Record<string, string>) => string;
-  tsv: () => string;
+  /** The rows as one Arrow IPC stream of `columns`: how a server over HTTP gets them. */
+  arrowStream: () => Uint8Array;
   /** Added to the single-part settings (an insert deduplication token, say). */
   settings?: Record<string, string>;
 }
@@ -166,12 +168,18 @@ export function writerFor(ch: ClickHouse): ClickhouseWriter {
     async insertColumns(operation: ColumnarInsertOperation): Promise<void> {
       if (operation.rows === 0) return;
       const { name, table, columns } = operation;
-      if (!ch.arrowInsert) {
-        await insert({ name, table, columns, body: operation.tsv(), settings: operation.settings });
-        return;
-      }
       const settings = { ...SINGLE_PART_SETTINGS, ...operation.settings };
       try {
+        if (!ch.arrowInsert) {
+          // A server reads the stream's typed columns as they are: no number is printed or parsed as text.
+          const result = await ch.client.exec({
+            query: `INSERT INTO ${ch.database}.${table} (${columns.join(', ')}) FORMAT ArrowStream`,
+            values: Readable.from([Buffer.from(operation.arrowStream())]),
+            clickhouse_settings: settings,
+          });
+          result.stream.destroy();
+          return;
+        }
         await ch.arrowInsert({
           tables: operation.arrow,
           sql: (sources) =>

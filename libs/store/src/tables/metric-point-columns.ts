@@ -3,6 +3,7 @@ import { UnstorableValueError, unstorableMillisReason } from '../../../events/sr
 import type { ArrowColumn } from '../clickhouse';
 import { tsvFloat, tsvMillis, tsvString } from '../tsv';
 import type { LogPosition } from './log-position';
+import { metricPointsArrowStream } from './metric-point-arrow';
 
 const INITIAL_CAPACITY = 4_096;
 
@@ -96,6 +97,22 @@ export class MetricPointColumns {
       { name: 'p_offset', type: 'Float64', data: this.offsets.subarray(0, rows) },
     ];
     return { points, series };
+  }
+
+  /** The same rows as one Arrow IPC stream of METRIC_POINT_COLUMNS (for a ClickHouse server over HTTP). */
+  arrowStream(): Uint8Array {
+    return metricPointsArrowStream({
+      rows: this.rows,
+      series: this.series,
+      steps: this.steps,
+      values: this.values,
+      timestamps: this.timestamps,
+      offsets: this.offsets,
+      runIds: this.runIds,
+      keys: this.keys,
+      topic: this.topic,
+      partition: this.partition,
+    });
   }
 
   /** The same rows as TabSeparated lines of METRIC_POINT_COLUMNS (for a ClickHouse server over HTTP). */

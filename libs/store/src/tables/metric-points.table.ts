@@ -2,7 +2,6 @@ import type { MetricValue } from '../../../events/src/run.events';
 import {
   int64,
   sqlString,
-  tsvLinesBody,
   type ClickhouseReader,
   type ClickhouseWriter,
   type MeasuredRows,
@@ -65,7 +64,7 @@ export async function insertMetricPoints(
        fromUnixTimestamp64Milli(toInt64(p_time), 'UTC'), ${sqlString(points.topic)}, toUInt32(${points.partition}),
        toUInt64(p_offset)
      FROM ${sources.points} AS p INNER JOIN ${sources.series} AS s ON p.p_series = s.s_index`,
-    tsv: () => tsvLinesBody(points.tsvLines()),
+    arrowStream: () => points.arrowStream(),
     settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: '1' },
   });
 }

@@ -1,3 +1,4 @@
+import { tableFromIPC } from 'apache-arrow';
 import type { ArrowColumn } from '../clickhouse';
 import { recordingWriter } from '../testing/recording-ports';
 import { DEAD_LETTER_COLUMNS, insertDeadLetters } from './dead-letters.table';
@@ -55,7 +56,7 @@ describe('table inserts', () => {
     expect(line.split('\t')).toHaveLength(RUN_COLUMNS.length);
   });
 
-  it('metric_points: columns go in as one named columnar insert, as TSV where no arrow path exists', async () => {
+  it('metric_points: columns go in as one named columnar insert: arrow columns in process, one Arrow stream over HTTP', async () => {
     const points = new MetricPointColumns();
     points.append('run-1', 'loss', [1, 2], [0.5, 'NaN'], undefined, 1_000, position);
     points.append('run-2', 'acc', [3], [-1], [2_000], 0, { ...position, offset: 43 });
@@ -79,10 +80,13 @@ describe('table inserts', () => {
     ]);
     const select = insert.select({ points: "arrowstream('p')", series: "arrowstream('s')" });
     expect({ columns: insert.columns, select }).toMatchSnapshot();
-    expect(insert.tsv()).toBe(
-      'run-1\tloss\t1\t0.5\t1970-01-01 00:00:01.000\tlifecycle\t0\t42\n' +
-        'run-1\tloss\t2\tnan\t1970-01-01 00:00:01.000\tlifecycle\t0\t42\n' +
-        'run-2\tacc\t3\t-1\t1970-01-01 00:00:02.000\tlifecycle\t0\t43\n',
-    );
+    // A server over HTTP gets the same rows as one Arrow stream of the table's columns.
+    const stream = tableFromIPC(insert.arrowStream());
+    expect(stream.schema.fields.map((field) => field.name)).toEqual([...insert.columns]);
+    expect(stream.toArray().map((row) => Object.values(row.toJSON() as object).map(String))).toEqual([
+      ['run-1', 'loss', '1', '0.5', '1000', 'lifecycle', '0', '42'],
+      ['run-1', 'loss', '2', 'NaN', '1000', 'lifecycle', '0', '42'],
+      ['run-2', 'acc', '3', '-1', '2000', 'lifecycle', '0', '43'],
+    ]);
   });
 });
