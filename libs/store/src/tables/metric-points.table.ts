@@ -1,11 +1,5 @@
 import type { MetricValue } from '../../../events/src/run.events';
-import {
-  int64,
-  sqlString,
-  type ClickhouseReader,
-  type ClickhouseWriter,
-  type MeasuredRows,
-} from '../ports';
+import { int64, sqlString, type ClickhouseReader, type ClickhouseWriter, type MeasuredRows } from '../ports';
 import { LOG_POSITION_COLUMNS, type LogPosition } from './log-position';
 import type { MetricPointColumns } from './metric-point-columns';
 import { recordProjectionIntent } from './projection-intents.table';
