@@ -218,8 +218,13 @@ export class RunlogClient {
     await Promise.all([...this.runs].map((run) => run.drained()));
   }
 
+  /**
+   * Sends everything, including the points of log() calls still waiting for room in the queue (they are admitted
+   * as the queue drains, after a first flush), then stops. A batch being retried is never abandoned by close.
+   */
   async close(): Promise<void> {
-    await this.flush();
+    do await this.flush();
+    while (this.waiting.length > 0 || [...this.runs].some((run) => run.busy));
     for (const run of this.runs) run.stopTimers();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);

@@ -49,6 +49,27 @@ describe('RunlogClient (no server: a recording fetch)', () => {
     await client.close();
   });
 
+  it('has sent, when close() resolves, the points of log() calls that were still waiting for room', async () => {
+    const server = fakeServer();
+    const client = new RunlogClient({
+      baseUrl: 'http://runlog',
+      fetch: server.fetchImpl,
+      compress: false,
+      flushOnExit: false,
+      flushEveryPoints: 2,
+      maxQueuedPoints: 2,
+    });
+    const run = await client.startRun({ captureContext: false });
+    // Not awaited, as a training loop that hands its points over and moves on: most wait for room.
+    const logs = Array.from({ length: 20 }, (_, step) => run.log({ loss: step }, step));
+    await client.close();
+    const sent = [...server.calls]
+      .filter((call) => call.path === '/api/v1/runs/r1/metrics')
+      .flatMap((call) => (call.body as { metrics: { steps: number[] }[] }).metrics.flatMap((m) => m.steps));
+    expect(sent.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, step) => step));
+    await Promise.all(logs);
+  });
+
   it('heartbeats while idle, one attempt each even when they fail, and stops at close()', async () => {
     const server = fakeServer({ heartbeatsFail: true });
     const client = new RunlogClient({
