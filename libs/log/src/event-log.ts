@@ -77,6 +77,11 @@ export interface EventLog {
   endOffsets(topic: string): Promise<Map<number, number>>;
   /** The next offset a group will read, per partition (0 when it has committed nothing). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
+  /**
+   * Records of `topic` the group has yet to commit past, over its partitions. Unlike end − committed, never counts
+   * other topics' records (the embedded log numbers every topic's records in one sequence).
+   */
+  pendingRecords(groupId: string, topic: string): Promise<number>;
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }

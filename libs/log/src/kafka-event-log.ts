@@ -279,6 +279,21 @@ export class KafkaEventLog implements EventLog {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
+  async pendingRecords(groupId: string, topic: string): Promise<number> {
+    this.assertOpen();
+    await this.topics.ensure(topic);
+    const [offsets, committed] = await Promise.all([
+      retryRetriable(() => this.admin.fetchTopicOffsets(this.physical(topic))),
+      this.committedOffsets(groupId, topic),
+    ]);
+    // Records below the low watermark are gone (retention): a group that never committed is behind only the rest.
+    return offsets.reduce(
+      (sum, o) =>
+        sum + Math.max(0, Number(o.high) - Math.max(Number(o.low), committed.get(o.partition) ?? 0)),
+      0,
+    );
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
     this.assertOpen();
     await this.topics.ensure(topic);

@@ -117,6 +117,7 @@ interface Statements {
   readStream: StatementSync;
   readTopic: StatementSync;
   lastOffset: StatementSync;
+  countFrom: StatementSync;
   committedOffset: StatementSync;
   commitOffset: StatementSync;
 }
@@ -260,6 +261,13 @@ export class SqliteEventLog implements EventLog {
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
     this.assertOpen();
     return new Map([[PARTITION, this.committedOffset(groupId, topic)]]);
+  }
+
+  async pendingRecords(groupId: string, topic: string): Promise<number> {
+    this.assertOpen();
+    const from = this.committedOffset(groupId, topic);
+    const row = this.statements.countFrom.get(topic, from) as { pending: number };
+    return row.pending;
   }
 
   subscribe(options: SubscribeOptions): Subscription {
@@ -561,6 +569,7 @@ function prepareStatements(db: DatabaseSync): Statements {
       'SELECT "offset" AS offset, stream, body FROM events WHERE topic = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?',
     ),
     lastOffset: db.prepare('SELECT max("offset") AS last FROM events'),
+    countFrom: db.prepare('SELECT count(*) AS pending FROM events WHERE topic = ? AND "offset" >= ?'),
     committedOffset: db.prepare(
       'SELECT next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
     ),

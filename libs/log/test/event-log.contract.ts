@@ -472,6 +472,23 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractLo
         expect(all.sort()).toEqual([...ids].sort());
       });
 
+      it("counts as pending the topic's records the group has not committed, and no other topic's", async () => {
+        const [topic, other, groupId] = [uniqueTopic(), uniqueTopic(), uniqueGroup()];
+        for (let i = 0; i < 5; i++) await log.appendToStream(topic, uniqueStream(), [event(`t${i}`)]);
+        for (let i = 0; i < 7; i++) await log.appendToStream(other, uniqueStream(), [event(`o${i}`)]);
+        expect(await log.pendingRecords(groupId, topic)).toBe(5);
+        const seen = collector();
+        subscribeTracked({ groupId, topics: [topic], maxBatchRecords: 2, eachBatch: seen.handle });
+        await waitForCaughtUp(log, groupId, topic);
+        expect(await log.pendingRecords(groupId, topic)).toBe(0);
+        // Appends to another topic leave this one's position where it was: nothing of this topic is pending.
+        for (let i = 0; i < 3; i++) await log.appendToStream(other, uniqueStream(), [event(`p${i}`)]);
+        expect(await log.pendingRecords(groupId, topic)).toBe(0);
+        await log.appendToStream(topic, uniqueStream(), [event('late')]);
+        await waitFor(async () => (await log.pendingRecords(groupId, topic)) === 0);
+        expect(seen.records).toHaveLength(6);
+      });
+
       it('reports 0 as the committed offset of a group that committed nothing', async () => {
         const committed = await log.committedOffsets(uniqueGroup(), uniqueTopic());
         expect([...committed.values()].every((offset) => offset === 0)).toBe(true);

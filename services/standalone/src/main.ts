@@ -6,7 +6,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
-import { groupLag } from '../../../libs/log/src/group-lag';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
 import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
 import type { ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
@@ -87,8 +86,7 @@ function ingestAdmission(config: RunlogConfig, log: EventLog, projectorGroup: st
   const maxProjectionLag = config.ingestMaxProjectionLag > 0 ? config.ingestMaxProjectionLag : null;
   const admission = new IngestAdmission(
     { maxConcurrentBatches: config.ingestMaxConcurrentBatches, maxProjectionLag },
-    async () =>
-      (await groupLag(log, projectorGroup, [TOPICS.metrics])).reduce((sum, entry) => sum + entry.lag, 0),
+    () => log.pendingRecords(projectorGroup, TOPICS.metrics),
   );
   admission.start();
   return admission;
