@@ -31,6 +31,7 @@ export * from './tables/metric-points.table';
 export * from './tables/metric-rollups.table';
 export * from './tables/metric-summary.table';
 export * from './tables/params.table';
+export * from './tables/run-search';
 export * from './tables/projection-intents.table';
 export * from './tables/run-inputs.table';
 export * from './tables/run-raw-retention.table';

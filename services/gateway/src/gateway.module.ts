@@ -6,6 +6,8 @@ import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { RunSearchResolver } from './run-search/run-search.resolver';
+import { RunSearchService } from './run-search/run-search.service';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
 
@@ -31,6 +33,13 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
       }),
     }),
   ],
-  providers: [RunsResolver, RunsService, DeadLettersResolver, DeadLettersService],
+  providers: [
+    RunsResolver,
+    RunsService,
+    RunSearchResolver,
+    RunSearchService,
+    DeadLettersResolver,
+    DeadLettersService,
+  ],
 })
 export class GatewayModule {}

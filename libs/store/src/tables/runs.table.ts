@@ -80,7 +80,10 @@ export interface RunView {
   started: boolean;
 }
 
-type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 'context' | 'started'> & {
+export type RawRun = Omit<
+  RunView,
+  'startTime' | 'endTime' | 'createdAt' | 'deleted' | 'context' | 'started'
+> & {
   started: number | string;
   startTime: string;
   endTime: string | null;
@@ -89,12 +92,12 @@ type RawRun = Omit<RunView, 'startTime' | 'endTime' | 'createdAt' | 'deleted' | 
   context: string;
 };
 
-const RUN_SELECT = `SELECT run_id AS runId, experiment_id AS experimentId, name, status,
+export const RUN_SELECT = `SELECT run_id AS runId, experiment_id AS experimentId, name, status,
   toUnixTimestamp64Milli(start_time) AS startTime, toUnixTimestamp64Milli(end_time) AS endTime,
   failure_reason AS failureReason, toUnixTimestamp64Milli(created_at) AS createdAt, sweep_id AS sweepId,
   parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context, started`;
 
-function toRunView(raw: RawRun): RunView {
+export function toRunView(raw: RawRun): RunView {
   return {
     ...raw,
     startTime: Number(raw.startTime),

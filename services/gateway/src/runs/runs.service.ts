@@ -118,7 +118,7 @@ export class RunsService {
   }
 }
 
-function toRun(view: RunView): Run {
+export function toRun(view: RunView): Run {
   const { runId, context, started, ...rest } = view;
   return {
     ...rest,

@@ -1,0 +1,135 @@
+import peggy from 'peggy';
+
+/**
+ * MLflow's run search grammar (`search_runs(filter_string=…)`), with OR and parentheses on top:
+ *   metrics.acc > 0.9 and params.lr = '0.01' and tags.`team name` IN ('vision', 'nlp') and attributes.status = 'FINISHED'
+ * Entities: metrics (a series' last value), params, tags, attributes (status, name / run_name, run_id, start_time,
+ * end_time, created_by). Keys with dots or spaces are backquoted or double-quoted. Keywords and entity names are
+ * case-insensitive; string literals take single or double quotes, a quote inside doubled or backslash-escaped.
+ */
+export type Entity = 'metrics' | 'params' | 'tags' | 'attributes';
+export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE';
+
+export type FilterValue = string | number;
+
+export type Comparison =
+  | { kind: 'compare'; entity: Entity; key: string; op: Comparator; value: FilterValue }
+  | { kind: 'in'; entity: Entity; key: string; negated: boolean; values: FilterValue[] }
+  | { kind: 'null'; entity: Entity; key: string; negated: boolean };
+
+export type RunFilter = Comparison | { kind: 'and' | 'or'; clauses: RunFilter[] };
+
+export class FilterSyntaxError extends Error {
+  readonly code = 'invalid_filter';
+  constructor(
+    message: string,
+    /** 1-based column of the first character that does not fit. */
+    readonly column: number,
+    readonly expected: string[],
+    /** The argument it was found in: filter or orderBy. */
+    readonly field = 'filter',
+  ) {
+    super(message);
+  }
+}
+
+const GRAMMAR = String.raw`
+start = _ filter:or _ { return filter; }
+order = _ target:target direction:(_ @$("asc"i / "desc"i) !identChar)? _
+  { return { ...target, descending: direction !== null && direction.toLowerCase() === 'desc' }; }
+
+or = head:and tail:(_ "or"i !identChar _ @and)* { return tail.length ? { kind: 'or', clauses: [head, ...tail] } : head; }
+and = head:term tail:(_ "and"i !identChar _ @term)* { return tail.length ? { kind: 'and', clauses: [head, ...tail] } : head; }
+term = "(" _ @or _ ")" / comparison
+
+comparison
+  = target:target _ "is"i !identChar _ negated:("not"i !identChar _)? "null"i !identChar
+    { return { kind: 'null', ...target, negated: negated !== null }; }
+  / target:target _ negated:("not"i !identChar _)? "in"i !identChar _ "(" _ values:valueList _ ")"
+    { return { kind: 'in', ...target, negated: negated !== null, values }; }
+  / target:target _ op:comparator _ value:value
+    { return { kind: 'compare', ...target, op, value }; }
+
+target "an entity and key such as metrics.acc, params.lr, tags.team or attributes.status"
+  = entity:entity "." key:key { return { entity, key }; }
+
+entity
+  = ("metrics"i / "metric"i) !identChar { return 'metrics'; }
+  / ("parameters"i / "parameter"i / "params"i / "param"i) !identChar { return 'params'; }
+  / ("tags"i / "tag"i) !identChar { return 'tags'; }
+  / ("attributes"i / "attribute"i / "attr"i / "run"i) !identChar { return 'attributes'; }
+
+key = quotedKey / bareKey
+bareKey "a key" = $([A-Za-z0-9_/\-:]+ ("." [A-Za-z0-9_/\-:]+)*)
+quotedKey
+  = "\u0060" chars:$(("\u0060\u0060" / [^\u0060])+) "\u0060" { return chars.replaceAll('\u0060\u0060', '\u0060'); }
+  / '"' chars:(doubleChar)+ '"' { return chars.join(''); }
+
+comparator "a comparison (=, !=, <, <=, >, >=, LIKE, ILIKE)"
+  = "<=" / ">=" / "!=" / "<>" { return '!='; } / "=" / "<" / ">"
+  / "ilike"i !identChar { return 'ILIKE'; } / "like"i !identChar { return 'LIKE'; }
+
+valueList = head:value tail:(_ "," _ @value)* { return [head, ...tail]; }
+value "a quoted string or a number" = string / number
+
+string
+  = "'" chars:(singleChar)* "'" { return chars.join(''); }
+  / '"' chars:(doubleChar)* '"' { return chars.join(''); }
+singleChar = "''" { return "'"; } / "\\" c:. { return c; } / [^'\\]
+doubleChar = '""' { return '"'; } / "\\" c:. { return c; } / [^"\\]
+
+number "a number"
+  = text:$([+-]? ([0-9]+ ("." [0-9]*)? / "." [0-9]+) ([eE] [+-]? [0-9]+)?) !identChar { return Number(text); }
+
+identChar = [A-Za-z0-9_]
+_ "whitespace" = [ \t\r\n]*
+`;
+
+/** One key of an ordering, as MLflow's order_by spells it: `metrics.acc DESC`, `params.lr`, `attributes.start_time`. */
+export interface OrderKey {
+  entity: Entity;
+  key: string;
+  descending: boolean;
+}
+
+let parser: peggy.Parser | null = null;
+
+/** Parses a filter; an empty or blank one is null (no filter). Throws FilterSyntaxError with where and what. */
+export function parseRunFilter(text: string): RunFilter | null {
+  if (text.trim() === '') return null;
+  return parse(text, 'start', 'filter') as RunFilter;
+}
+
+export function parseOrderKey(text: string): OrderKey {
+  return parse(text, 'order', 'orderBy') as OrderKey;
+}
+
+function parse(text: string, startRule: string, what: string): unknown {
+  parser ??= peggy.generate(GRAMMAR, { allowedStartRules: ['start', 'order'] });
+  try {
+    return parser.parse(text, { startRule });
+  } catch (error) {
+    if (error instanceof parser.SyntaxError) {
+      const expected = [
+        ...new Set(
+          (error.expected ?? []).map((item) =>
+            item.type === 'literal'
+              ? JSON.stringify(item.text)
+              : item.type === 'end'
+                ? 'the end'
+                : ((item as { description?: string }).description ?? item.type),
+          ),
+        ),
+      ];
+      const column = error.location.start.offset + 1;
+      const found = error.found === null ? 'the end of the filter' : JSON.stringify(error.found);
+      throw new FilterSyntaxError(
+        `${what}: at column ${column}, expected ${expected.join(', ') || 'nothing more'} but found ${found}`,
+        column,
+        expected,
+        what,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  BoundParams,
+  FilterMeaningError,
+  renderRunFilter,
+  type OrderKey,
+  type RunFilter,
+} from '../../../search/src';
+import type { ClickhouseReader } from '../ports';
+import { metricValue } from './metric-points.table';
+import { RUN_SELECT, toRunView, type RawRun, type RunView } from './runs.table';
+
+/** Where a search looks: runs of these experiments, or of one sweep (at least one of them). */
+export interface RunSearchScope {
+  experimentIds?: readonly string[];
+  sweepId?: string;
+  includeDeleted?: boolean;
+}
+
+export interface RunSearch {
+  scope: RunSearchScope;
+  filter: RunFilter | null;
+  orderBy: readonly OrderKey[];
+  first: number;
+  /** A cursor from an earlier page: the page starts after that run. */
+  after?: string;
+}
+
+export interface RunSearchPage {
+  runs: { run: RunView; cursor: string }[];
+  hasNextPage: boolean;
+}
+
+type SortValue = number | string | null;
+
+interface SortColumn {
+  /** The expression ordered by, over the joined row. */
+  sql: string;
+  type: 'Float64' | 'String' | 'Int64';
+  descending: boolean;
+  nullable: boolean;
+}
+
+/** Always last, never null: runs with equal keys keep one order, and a cursor names exactly one place. */
+const TIE_BREAKERS: SortColumn[] = [
+  { sql: 'toUnixTimestamp64Milli(created_at)', type: 'Int64', descending: true, nullable: false },
+  { sql: 'run_id', type: 'String', descending: false, nullable: false },
+];
+
+const NUMERIC_ATTRIBUTES: Record<string, string> = {
+  start_time: 'toUnixTimestamp64Milli(start_time)',
+  end_time: 'toUnixTimestamp64Milli(end_time)',
+  created: 'toUnixTimestamp64Milli(created_at)',
+  created_at: 'toUnixTimestamp64Milli(created_at)',
+};
+const TEXT_ATTRIBUTES: Record<string, string> = {
+  status: 'status',
+  name: 'name',
+  run_name: 'name',
+  run_id: 'run_id',
+  id: 'run_id',
+};
+
+/**
+ * One page of runs matching a filter, in the asked order (nulls last, then newest first, then by id), with keyset
+ * cursors: a page starts strictly after the last run of the one before, so runs arriving meanwhile neither shift
+ * a page nor repeat a run. Metrics order by their last value, params numerically (then as text).
+ */
+export async function searchRuns(reader: ClickhouseReader, search: RunSearch): Promise<RunSearchPage> {
+  const db = reader.database;
+  const params = new BoundParams('s');
+  const joins: string[] = [];
+  const columns: SortColumn[] = [];
+  search.orderBy.forEach((order, index) => {
+    const alias = `o${index}`;
+    if (order.entity === 'metrics') {
+      joins.push(
+        `LEFT JOIN (SELECT run_id, argMaxMerge(last) AS ${alias} FROM ${db}.metric_summary WHERE key = ${params.bind(order.key, 'String')} GROUP BY run_id) AS j${index} USING run_id`,
+      );
+      // A NaN last value has no place in an order: it sorts with the runs that lack the metric.
+      columns.push({
+        sql: `if(isNaN(${alias}), NULL, ${alias})`,
+        type: 'Float64',
+        descending: order.descending,
+        nullable: true,
+      });
+    } else if (order.entity === 'params' || order.entity === 'tags') {
+      const numeric = order.entity === 'params';
+      joins.push(
+        `LEFT JOIN (SELECT run_id, value AS ${alias}_text${numeric ? `, value_num AS ${alias}_num` : ''} FROM ${db}.${order.entity} FINAL WHERE key = ${params.bind(order.key, 'String')}) AS j${index} USING run_id`,
+      );
+      if (numeric)
+        columns.push({ sql: `${alias}_num`, type: 'Float64', descending: order.descending, nullable: true });
+      columns.push({ sql: `${alias}_text`, type: 'String', descending: order.descending, nullable: true });
+    } else {
+      const key = order.key.toLowerCase();
+      const numeric = NUMERIC_ATTRIBUTES[key];
+      const text = TEXT_ATTRIBUTES[key];
+      if (!numeric && !text) {
+        throw new FilterMeaningError(
+          `attributes.${order.key} cannot order runs: ${[...Object.keys(NUMERIC_ATTRIBUTES), ...Object.keys(TEXT_ATTRIBUTES)].join(', ')}`,
+        );
+      }
+      columns.push({
+        sql: numeric ?? text,
+        type: numeric ? 'Int64' : 'String',
+        descending: order.descending,
+        nullable: key === 'end_time',
+      });
+    }
+  });
+  columns.push(...TIE_BREAKERS);
+
+  const where: string[] = [];
+  const { scope } = search;
+  if (scope.experimentIds !== undefined)
+    where.push(`experiment_id IN ${params.bind(scope.experimentIds, 'Array(String)')}`);
+  if (scope.sweepId !== undefined) where.push(`sweep_id = ${params.bind(scope.sweepId, 'String')}`);
+  if (!scope.includeDeleted) where.push('deleted = 0');
+  if (search.filter) where.push(renderRunFilter(search.filter, db, params));
+  if (search.after !== undefined)
+    where.push(afterCursor(columns, decodeCursor(search.after, columns), params));
+
+  const sortSelect = columns.map((column, index) => `${column.sql} AS _sort${index}`).join(', ');
+  const order = columns
+    .map(
+      (column) =>
+        `${column.sql} ${column.descending ? 'DESC' : 'ASC'}${column.nullable ? ' NULLS LAST' : ''}`,
+    )
+    .join(', ');
+  const found = await reader.query<RawRun & Record<string, SortValue>>({
+    name: 'searchRuns',
+    sql: `${RUN_SELECT}, ${sortSelect} FROM (SELECT * FROM ${db}.runs FINAL) AS runs ${joins.join(' ')}
+     WHERE ${where.length > 0 ? where.join(' AND ') : '1'}
+     ORDER BY ${order} LIMIT ${params.bind(search.first + 1, 'Int64')}
+     SETTINGS join_use_nulls = 1`,
+    params: params.values,
+  });
+  const page = found.slice(0, search.first);
+  return {
+    runs: page.map((raw) => ({
+      run: toRunView(raw),
+      cursor: encodeCursor(columns.map((column, index) => sortValue(raw[`_sort${index}`], column))),
+    })),
+    hasNextPage: found.length > search.first,
+  };
+}
+
+function sortValue(raw: SortValue | undefined, column: SortColumn): SortValue {
+  if (raw === null || raw === undefined) return null;
+  return column.type === 'String' ? String(raw) : metricValue(raw);
+}
+
+/**
+ * "Comes after the cursor's run" in the page order, key by key: equal on every earlier key and after on this
+ * one. After a value: beyond it in the key's direction, or null (nulls last); after a null: nothing.
+ */
+function afterCursor(columns: SortColumn[], values: SortValue[], params: BoundParams): string {
+  const alternatives = columns.map((column, index) => {
+    const equalBefore = columns.slice(0, index).map((earlier, i) => {
+      const value = values[i];
+      return value === null
+        ? `${earlier.sql} IS NULL`
+        : `${earlier.sql} = ${params.bind(value, earlier.type)}`;
+    });
+    const value = values[index];
+    if (value === null) return null;
+    const beyond = `${column.sql} ${column.descending ? '<' : '>'} ${params.bind(value, column.type)}`;
+    const after = column.nullable ? `(${beyond} OR ${column.sql} IS NULL)` : beyond;
+    return [...equalBefore, after].join(' AND ');
+  });
+  const possible = alternatives.filter((alternative): alternative is string => alternative !== null);
+  return possible.length === 0 ? '0' : `(${possible.map((alternative) => `(${alternative})`).join(' OR ')})`;
+}
+
+/** Numbers as text, so that ±Infinity (a metric's last value may be one) survive JSON. */
+function encodeCursor(values: SortValue[]): string {
+  const portable = values.map((value) => (typeof value === 'number' ? { n: String(value) } : value));
+  return Buffer.from(JSON.stringify(portable)).toString('base64url');
+}
+
+export class InvalidCursorError extends Error {
+  readonly code = 'invalid_cursor';
+}
+
+function decodeCursor(cursor: string, columns: SortColumn[]): SortValue[] {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('after: not a cursor this query gave');
+  }
+  const decoded = Array.isArray(values)
+    ? values.map((value: unknown): SortValue | undefined => {
+        if (value === null || typeof value === 'string') return value;
+        const text = (value as { n?: unknown } | null)?.n;
+        return typeof text === 'string' && !Number.isNaN(Number(text)) ? Number(text) : undefined;
+      })
+    : [];
+  const fits =
+    decoded.length === columns.length &&
+    decoded.every(
+      (value, index) =>
+        (value === null && columns[index].nullable) ||
+        (columns[index].type === 'String' ? typeof value === 'string' : typeof value === 'number'),
+    );
+  if (!fits) throw new InvalidCursorError('after: not a cursor of this ordering');
+  return decoded as SortValue[];
+}
