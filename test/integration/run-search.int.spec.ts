@@ -276,6 +276,32 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
     }
   });
 
+  it("lists every run's params, tags and metrics in one request, each run with its own", async () => {
+    type Listed = {
+      id: string;
+      params: { key: string; value: string }[];
+      tags: { key: string; value: string }[];
+      metrics: { key: string; last: number | string }[];
+    };
+    const { runs } = await gql<{ runs: Listed[] }>(
+      runlog.base,
+      `query ($id: ID) { runs(experimentId: $id, limit: 1000) { id params { key value } tags { key value } metrics { key last } } }`,
+      { id: experimentIds[0] },
+    );
+    const planned = sent.filter((run) => run.experiment === 0);
+    expect(runs.map((run) => run.id).sort()).toEqual(planned.map((run) => run.id).sort());
+    const pairs = (values: Record<string, string>) =>
+      Object.entries(values)
+        .map(([key, value]) => ({ key, value }))
+        .sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const run of runs) {
+      const expected = planned.find((candidate) => candidate.id === run.id)!;
+      expect(run.params).toEqual(pairs(expected.params));
+      expect(run.tags).toEqual(pairs(expected.tags));
+      expect(Object.fromEntries(run.metrics.map((m) => [m.key, Number(m.last)]))).toEqual(expected.metrics);
+    }
+  });
+
   it('scopes to the experiments named', async () => {
     const got = await allPages({ experimentIds: [experimentIds[1]], filter: 'metrics.acc IS NOT NULL' }, 50);
     expect(got.sort()).toEqual(

@@ -1,5 +1,6 @@
 import type { ClickhouseReader } from '../ports';
 import { metricValue } from './metric-points.table';
+import { groupByRun } from './by-run';
 
 /**
  * `metric_summary` (migrations 001, 003): per (run, key) the last value, the finite extremes and the count.
@@ -19,27 +20,32 @@ export interface MetricSummaryView {
   count: number;
 }
 
+/** Each run's metric summaries by key, for many runs in one query. */
 export async function getMetricSummaries(
   reader: ClickhouseReader,
-  runId: string,
-): Promise<MetricSummaryView[]> {
-  const found = await reader.query<Record<keyof MetricSummaryView, string | number>>({
+  runIds: readonly string[],
+): Promise<Map<string, MetricSummaryView[]>> {
+  const found = await reader.query<Record<keyof MetricSummaryView | 'runId', string | number>>({
     name: 'getMetricSummaries',
-    sql: `SELECT key, argMaxMerge(last) AS last, max(last_step) AS lastStep, min(min) AS min, max(max) AS max,
-       sum(count) AS count
-     FROM ${reader.database}.metric_summary WHERE run_id = {runId:String} GROUP BY key ORDER BY key`,
-    params: { runId },
+    sql: `SELECT run_id AS runId, key, argMaxMerge(last) AS last, max(last_step) AS lastStep, min(min) AS min,
+       max(max) AS max, sum(count) AS count
+     FROM ${reader.database}.metric_summary WHERE run_id IN {runIds:Array(String)} GROUP BY run_id, key
+     ORDER BY run_id, key`,
+    params: { runIds },
   });
-  return found.map((row) => {
-    const min = metricValue(row.min);
-    const max = metricValue(row.max);
-    return {
-      key: String(row.key),
-      last: metricValue(row.last),
-      lastStep: Number(row.lastStep),
-      min: Number.isFinite(min) ? min : null,
-      max: Number.isFinite(max) ? max : null,
-      count: Number(row.count),
-    };
-  });
+  return groupByRun(
+    found.map((row) => {
+      const min = metricValue(row.min);
+      const max = metricValue(row.max);
+      return {
+        runId: String(row.runId),
+        key: String(row.key),
+        last: metricValue(row.last),
+        lastStep: Number(row.lastStep),
+        min: Number.isFinite(min) ? min : null,
+        max: Number.isFinite(max) ? max : null,
+        count: Number(row.count),
+      };
+    }),
+  );
 }

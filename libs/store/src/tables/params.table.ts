@@ -1,3 +1,4 @@
+import { groupByRun } from './by-run';
 import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
 import { tsvNullableFloat, tsvString } from '../tsv';
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
@@ -51,10 +52,16 @@ export interface ParamView {
   value: string;
 }
 
-export async function getRunParams(reader: ClickhouseReader, runId: string): Promise<ParamView[]> {
-  return reader.query<ParamView>({
+/** Each run's params by key, for many runs in one query (a list of runs asks for all of theirs at once). */
+export async function getRunParams(
+  reader: ClickhouseReader,
+  runIds: readonly string[],
+): Promise<Map<string, ParamView[]>> {
+  const found = await reader.query<ParamView & { runId: string }>({
     name: 'getRunParams',
-    sql: `SELECT key, value FROM ${reader.database}.params FINAL WHERE run_id = {runId:String} ORDER BY key`,
-    params: { runId },
+    sql: `SELECT run_id AS runId, key, value FROM ${reader.database}.params FINAL WHERE run_id IN {runIds:Array(String)}
+     ORDER BY run_id, key`,
+    params: { runIds },
   });
+  return groupByRun(found);
 }

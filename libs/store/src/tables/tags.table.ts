@@ -1,3 +1,4 @@
+import { groupByRun } from './by-run';
 import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
 import { tsvString } from '../tsv';
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
@@ -45,10 +46,16 @@ export interface TagView {
   value: string;
 }
 
-export async function getRunTags(reader: ClickhouseReader, runId: string): Promise<TagView[]> {
-  return reader.query<TagView>({
+/** Each run's tags by key, for many runs in one query. */
+export async function getRunTags(
+  reader: ClickhouseReader,
+  runIds: readonly string[],
+): Promise<Map<string, TagView[]>> {
+  const found = await reader.query<TagView & { runId: string }>({
     name: 'getRunTags',
-    sql: `SELECT key, value FROM ${reader.database}.tags FINAL WHERE run_id = {runId:String} ORDER BY key`,
-    params: { runId },
+    sql: `SELECT run_id AS runId, key, value FROM ${reader.database}.tags FINAL WHERE run_id IN {runIds:Array(String)}
+     ORDER BY run_id, key`,
+    params: { runIds },
   });
+  return groupByRun(found);
 }

@@ -70,11 +70,18 @@ describe('query cost', () => {
 
   describe('a list with no size argument', () => {
     it('costs one query per parent plus an assumed size when its resolver reads per run', () => {
-      const params = QUERY_PER_PARENT_COST + ASSUMED_LIST_SIZE * (1 + 2);
-      expect(costOf('{ run(id: "r") { params { key value } } }')).toBe(1 + params);
-      expect(costOf('{ runs(experimentId: "e", limit: 1000) { params { key value } } }')).toBe(
-        1000 * (1 + params),
+      const inputs = QUERY_PER_PARENT_COST + ASSUMED_LIST_SIZE * (1 + 2);
+      expect(costOf('{ run(id: "r") { inputs { name digest } } }')).toBe(1 + inputs);
+      expect(costOf('{ runs(experimentId: "e", limit: 1000) { inputs { name digest } } }')).toBe(
+        1000 * (1 + inputs),
       );
+    });
+
+    it('costs no query per parent for what a list reads in one query (params, tags, metrics)', () => {
+      const batched = 1 + ASSUMED_LIST_SIZE * (1 + 2);
+      for (const field of ['params { key value }', 'tags { key value }', 'metrics { key last }']) {
+        expect(costOf(`{ runs(experimentId: "e", limit: 1000) { ${field} } }`)).toBe(1000 * (1 + batched));
+      }
     });
   });
 

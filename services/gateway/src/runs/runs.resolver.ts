@@ -15,8 +15,10 @@ import {
 } from './runs.models';
 import { RunsService } from './runs.service';
 
-/** A run's lists read by one ClickHouse query per run (children and sweep are batched per list instead). */
+/** A run's lists read by one ClickHouse query per run. */
 const PER_RUN_QUERY = unsizedListCost({ queryPerParent: true });
+/** A run's lists read for every run of a list in one query (params, tags, metrics, children). */
+const BATCHED_PER_LIST = unsizedListCost({ queryPerParent: false });
 
 @Resolver(() => Run)
 export class RunsResolver {
@@ -137,17 +139,17 @@ export class RunsResolver {
     return this.service.projectionLag();
   }
 
-  @ResolveField(() => [KeyValue], { complexity: PER_RUN_QUERY })
+  @ResolveField(() => [KeyValue], { complexity: BATCHED_PER_LIST })
   params(@Parent() run: Run) {
     return this.service.params(run.id);
   }
 
-  @ResolveField(() => [KeyValue], { complexity: PER_RUN_QUERY })
+  @ResolveField(() => [KeyValue], { complexity: BATCHED_PER_LIST })
   tags(@Parent() run: Run) {
     return this.service.tags(run.id);
   }
 
-  @ResolveField(() => [MetricSummary], { complexity: PER_RUN_QUERY })
+  @ResolveField(() => [MetricSummary], { complexity: BATCHED_PER_LIST })
   metrics(@Parent() run: Run) {
     return this.service.metrics(run.id);
   }

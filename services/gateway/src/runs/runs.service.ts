@@ -64,6 +64,10 @@ export class RunsService {
   /** Batched per turn: `sweep` of every run in a list is one query. */
   private readonly sweeps = new Batcher((ids: string[]) => getSweeps(this.reader, ids), null);
   private readonly children = new Batcher((ids: string[]) => childrenOf(this.reader, ids), []);
+  // A list of runs asks for these of every run in one query, not one query a run.
+  private readonly paramsOf = new Batcher((ids: string[]) => getRunParams(this.reader, ids), []);
+  private readonly tagsOf = new Batcher((ids: string[]) => getRunTags(this.reader, ids), []);
+  private readonly metricsOf = new Batcher((ids: string[]) => getMetricSummaries(this.reader, ids), []);
 
   async childRuns(parentRunId: string): Promise<Run[]> {
     return (await this.children.load(parentRunId)).map(toRun);
@@ -94,15 +98,15 @@ export class RunsService {
   }
 
   params(runId: string) {
-    return getRunParams(this.reader, runId);
+    return this.paramsOf.load(runId);
   }
 
   tags(runId: string) {
-    return getRunTags(this.reader, runId);
+    return this.tagsOf.load(runId);
   }
 
   metrics(runId: string) {
-    return getMetricSummaries(this.reader, runId);
+    return this.metricsOf.load(runId);
   }
 
   async metricSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
