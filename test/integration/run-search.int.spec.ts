@@ -330,6 +330,110 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
     expect(await allPages({ orderBy: ['attributes.name DESC'] }, 9)).toEqual(byName.map((run) => run.id));
   });
 
+  describe('ranking', () => {
+    const tieBreak = (a: Sent, b: Sent) =>
+      b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const finite = (values: number[]) => values.filter((value) => Number.isFinite(value));
+    /** A run's value of acc as each mode reads it: both points of the series (0.123, then the last). */
+    const valueOf = (run: Sent, mode: 'MIN' | 'MAX' | 'LAST'): number | null => {
+      const last = run.metrics.acc;
+      if (mode === 'LAST') return Number.isNaN(last) ? null : last;
+      const values = finite([0.123, last]);
+      return values.length === 0 ? null : mode === 'MIN' ? Math.min(...values) : Math.max(...values);
+    };
+    const ranked = (mode: 'MIN' | 'MAX' | 'LAST', lowestFirst: boolean) =>
+      sent
+        .filter((run) => 'acc' in run.metrics)
+        .sort((a, b) => {
+          const [x, y] = [valueOf(a, mode), valueOf(b, mode)];
+          if (x === null || y === null) return x === y ? tieBreak(a, b) : x === null ? 1 : -1;
+          return (lowestFirst ? x - y : y - x) || tieBreak(a, b);
+        });
+    const TOP = `query ($experimentIds: [ID!], $mode: RankMode!, $k: Int, $lowestFirst: Boolean, $filter: String) {
+      topRuns(experimentIds: $experimentIds, metric: "acc", mode: $mode, k: $k, lowestFirst: $lowestFirst, filter: $filter) { value run { id } }
+    }`;
+
+    it.each([
+      ['MAX', undefined, false],
+      ['MIN', undefined, true],
+      ['LAST', undefined, false],
+      ['LAST', true, true],
+    ] as const)(
+      'topRuns by %s (lowestFirst %s) names the k best runs with their values',
+      async (mode, lowestFirst, lowest) => {
+        const { topRuns } = await gql<{ topRuns: { value: number | null; run: { id: string } }[] }>(
+          runlog.base,
+          TOP,
+          {
+            experimentIds,
+            mode,
+            k: 6,
+            lowestFirst,
+          },
+        );
+        const expected = ranked(mode, lowest).slice(0, 6);
+        expect(topRuns.map((entry) => entry.run.id)).toEqual(expected.map((run) => run.id));
+        // ±Infinity travel as the strings the metric value scalar writes.
+        expect(topRuns.map((entry) => (entry.value === null ? null : Number(entry.value)))).toEqual(
+          expected.map((run) => valueOf(run, mode)),
+        );
+      },
+    );
+
+    it('topRuns takes a filter', async () => {
+      const { topRuns } = await gql<{ topRuns: { run: { id: string } }[] }>(runlog.base, TOP, {
+        experimentIds,
+        mode: 'LAST',
+        k: 100,
+        filter: "tags.team = 'vision'",
+      });
+      const expected = ranked('LAST', false).filter((run) => run.tags.team === 'vision');
+      expect(topRuns.map((entry) => entry.run.id)).toEqual(expected.map((run) => run.id));
+    });
+
+    it.each([
+      ['tags.team', (run: Sent) => run.tags.team],
+      ['params.optimizer', (run: Sent) => run.params.optimizer],
+      ['attributes.status', (run: Sent) => run.status],
+    ])(
+      'bestRunPerGroup by %s names the best run of each group, best groups first',
+      async (groupBy, groupOf) => {
+        const { bestRunPerGroup } = await gql<{
+          bestRunPerGroup: { group: string; value: number | null; run: { id: string } }[];
+        }>(
+          runlog.base,
+          `query ($experimentIds: [ID!], $groupBy: String!) {
+          bestRunPerGroup(experimentIds: $experimentIds, metric: "acc", mode: LAST, groupBy: $groupBy) { group value run { id } }
+        }`,
+          { experimentIds, groupBy },
+        );
+        const seen = new Set<string>();
+        const expected = ranked('LAST', false).filter((run) => {
+          const group = groupOf(run);
+          if (group === undefined || seen.has(group)) return false;
+          seen.add(group);
+          return true;
+        });
+        expect(bestRunPerGroup.map(({ group, run }) => [group, run.id])).toEqual(
+          expected.map((run) => [groupOf(run), run.id]),
+        );
+        expect(bestRunPerGroup.length).toBeGreaterThan(1);
+      },
+    );
+
+    it('refuses to group by a metric, naming groupBy', async () => {
+      const response = await fetch(`${runlog.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: `{ bestRunPerGroup(experimentIds: ["${experimentIds[0]}"], metric: "acc", groupBy: "metrics.loss") { group } }`,
+        }),
+      });
+      const { errors } = (await response.json()) as { errors: { extensions: Record<string, string> }[] };
+      expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'groupBy' });
+    });
+  });
+
   it('neither skips nor repeats a run while new runs arrive between pages', async () => {
     const before = sent.map((run) => run.id);
     let added = 0;

@@ -90,6 +90,8 @@ export interface OrderKey {
   entity: Entity;
   key: string;
   descending: boolean;
+  /** Of a metric: its last value (the default, and MLflow's meaning), or its minimum or maximum over the run. */
+  aggregate?: 'last' | 'min' | 'max';
 }
 
 let parser: peggy.Parser | null = null;

@@ -23,14 +23,22 @@ export interface RunSearch {
   first: number;
   /** A cursor from an earlier page: the page starts after that run. */
   after?: string;
+  /** Only the first run, in this order, of each value of this key (runs without it left out); no cursor then. */
+  onePerGroup?: GroupKey;
+}
+
+export interface GroupKey {
+  entity: 'params' | 'tags' | 'attributes';
+  key: string;
 }
 
 export interface RunSearchPage {
-  runs: { run: RunView; cursor: string }[];
+  /** `values`: what the run was ordered by, key by key (the tie-breakers last); `group`: its value of onePerGroup. */
+  runs: { run: RunView; cursor: string; values: SortValue[]; group: string | null }[];
   hasNextPage: boolean;
 }
 
-type SortValue = number | string | null;
+export type SortValue = number | string | null;
 
 interface SortColumn {
   /** The expression ordered by, over the joined row. */
@@ -70,44 +78,9 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
   const params = new BoundParams('s');
   const joins: string[] = [];
   const columns: SortColumn[] = [];
-  search.orderBy.forEach((order, index) => {
-    const alias = `o${index}`;
-    if (order.entity === 'metrics') {
-      joins.push(
-        `LEFT JOIN (SELECT run_id, argMaxMerge(last) AS ${alias} FROM ${db}.metric_summary WHERE key = ${params.bind(order.key, 'String')} GROUP BY run_id) AS j${index} USING run_id`,
-      );
-      // A NaN last value has no place in an order: it sorts with the runs that lack the metric.
-      columns.push({
-        sql: `if(isNaN(${alias}), NULL, ${alias})`,
-        type: 'Float64',
-        descending: order.descending,
-        nullable: true,
-      });
-    } else if (order.entity === 'params' || order.entity === 'tags') {
-      const numeric = order.entity === 'params';
-      joins.push(
-        `LEFT JOIN (SELECT run_id, value AS ${alias}_text${numeric ? `, value_num AS ${alias}_num` : ''} FROM ${db}.${order.entity} FINAL WHERE key = ${params.bind(order.key, 'String')}) AS j${index} USING run_id`,
-      );
-      if (numeric)
-        columns.push({ sql: `${alias}_num`, type: 'Float64', descending: order.descending, nullable: true });
-      columns.push({ sql: `${alias}_text`, type: 'String', descending: order.descending, nullable: true });
-    } else {
-      const key = order.key.toLowerCase();
-      const numeric = NUMERIC_ATTRIBUTES[key];
-      const text = TEXT_ATTRIBUTES[key];
-      if (!numeric && !text) {
-        throw new FilterMeaningError(
-          `attributes.${order.key} cannot order runs: ${[...Object.keys(NUMERIC_ATTRIBUTES), ...Object.keys(TEXT_ATTRIBUTES)].join(', ')}`,
-        );
-      }
-      columns.push({
-        sql: numeric ?? text,
-        type: numeric ? 'Int64' : 'String',
-        descending: order.descending,
-        nullable: key === 'end_time',
-      });
-    }
-  });
+  search.orderBy.forEach((order, index) =>
+    columns.push(...sortColumns(order, `o${index}`, db, params, joins)),
+  );
   columns.push(...TIE_BREAKERS);
 
   const where: string[] = [];
@@ -117,10 +90,18 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
   if (scope.sweepId !== undefined) where.push(`sweep_id = ${params.bind(scope.sweepId, 'String')}`);
   if (!scope.includeDeleted) where.push('deleted = 0');
   if (search.filter) where.push(renderRunFilter(search.filter, db, params));
-  if (search.after !== undefined)
+  if (search.after !== undefined) {
+    if (search.onePerGroup)
+      throw new InvalidCursorError('after: a search for one run per group has no pages');
     where.push(afterCursor(columns, decodeCursor(search.after, columns), params));
+  }
+  const group = search.onePerGroup ? groupColumn(search.onePerGroup, db, params, joins) : null;
+  if (group) where.push(`${group} IS NOT NULL`);
 
-  const sortSelect = columns.map((column, index) => `${column.sql} AS _sort${index}`).join(', ');
+  const sortSelect = [
+    ...columns.map((column, index) => `${column.sql} AS _sort${index}`),
+    `${group ?? 'NULL'} AS _group`,
+  ].join(', ');
   const order = columns
     .map(
       (column) =>
@@ -131,16 +112,22 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
     name: 'searchRuns',
     sql: `${RUN_SELECT}, ${sortSelect} FROM (SELECT * FROM ${db}.runs FINAL) AS runs ${joins.join(' ')}
      WHERE ${where.length > 0 ? where.join(' AND ') : '1'}
-     ORDER BY ${order} LIMIT ${params.bind(search.first + 1, 'Int64')}
+     ORDER BY ${order} ${group ? 'LIMIT 1 BY _group' : ''} LIMIT ${params.bind(search.first + 1, 'Int64')}
      SETTINGS join_use_nulls = 1`,
     params: params.values,
   });
   const page = found.slice(0, search.first);
   return {
-    runs: page.map((raw) => ({
-      run: toRunView(raw),
-      cursor: encodeCursor(columns.map((column, index) => sortValue(raw[`_sort${index}`], column))),
-    })),
+    runs: page.map((raw) => {
+      const values = columns.map((column, index) => sortValue(raw[`_sort${index}`], column));
+      const grouped = raw._group;
+      return {
+        run: toRunView(raw),
+        cursor: encodeCursor(values),
+        values,
+        group: grouped === null || grouped === undefined ? null : String(grouped),
+      };
+    }),
     hasNextPage: found.length > search.first,
   };
 }
@@ -148,6 +135,75 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
 function sortValue(raw: SortValue | undefined, column: SortColumn): SortValue {
   if (raw === null || raw === undefined) return null;
   return column.type === 'String' ? String(raw) : metricValue(raw);
+}
+
+const GROUP_ATTRIBUTES: Record<string, string> = {
+  sweep: 'sweep_id',
+  sweep_id: 'sweep_id',
+  status: 'status',
+  experiment_id: 'experiment_id',
+  parent_run_id: 'parent_run_id',
+};
+
+/** The expression a run is grouped by: a tag's or param's value, or an attribute. */
+function groupColumn(group: GroupKey, db: string, params: BoundParams, joins: string[]): string {
+  if (group.entity === 'attributes') {
+    const column = GROUP_ATTRIBUTES[group.key.toLowerCase()];
+    if (!column) {
+      throw new FilterMeaningError(
+        `attributes.${group.key} cannot group runs: ${Object.keys(GROUP_ATTRIBUTES).join(', ')}`,
+      );
+    }
+    return column;
+  }
+  joins.push(
+    `LEFT JOIN (SELECT run_id, value AS g_value FROM ${db}.${group.entity} FINAL WHERE key = ${params.bind(group.key, 'String')}) AS j_group USING run_id`,
+  );
+  return 'g_value';
+}
+
+/** The columns one ordering key sorts by, joining what it needs (a metric's value, a param's). */
+function sortColumns(
+  order: OrderKey,
+  alias: string,
+  db: string,
+  params: BoundParams,
+  joins: string[],
+): SortColumn[] {
+  const { descending } = order;
+  if (order.entity === 'metrics') {
+    const aggregate =
+      order.aggregate === 'min' ? 'min(min)' : order.aggregate === 'max' ? 'max(max)' : 'argMaxMerge(last)';
+    joins.push(
+      `LEFT JOIN (SELECT run_id, ${aggregate} AS ${alias} FROM ${db}.metric_summary WHERE key = ${params.bind(order.key, 'String')} GROUP BY run_id) AS j_${alias} USING run_id`,
+    );
+    // A NaN last value has no place in an order, nor does min/max's ±inf stand-in for "no finite value": they
+    // sort with the runs that lack the metric.
+    const value =
+      order.aggregate === undefined || order.aggregate === 'last'
+        ? `if(isNaN(${alias}), NULL, ${alias})`
+        : `if(isFinite(${alias}), ${alias}, NULL)`;
+    return [{ sql: value, type: 'Float64', descending, nullable: true }];
+  }
+  if (order.entity === 'params' || order.entity === 'tags') {
+    const numeric = order.entity === 'params';
+    joins.push(
+      `LEFT JOIN (SELECT run_id, value AS ${alias}_text${numeric ? `, value_num AS ${alias}_num` : ''} FROM ${db}.${order.entity} FINAL WHERE key = ${params.bind(order.key, 'String')}) AS j_${alias} USING run_id`,
+    );
+    const text: SortColumn = { sql: `${alias}_text`, type: 'String', descending, nullable: true };
+    return numeric ? [{ sql: `${alias}_num`, type: 'Float64', descending, nullable: true }, text] : [text];
+  }
+  const key = order.key.toLowerCase();
+  const numeric = NUMERIC_ATTRIBUTES[key];
+  const text = TEXT_ATTRIBUTES[key];
+  if (!numeric && !text) {
+    throw new FilterMeaningError(
+      `attributes.${order.key} cannot order runs: ${[...Object.keys(NUMERIC_ATTRIBUTES), ...Object.keys(TEXT_ATTRIBUTES)].join(', ')}`,
+    );
+  }
+  return [
+    { sql: numeric ?? text, type: numeric ? 'Int64' : 'String', descending, nullable: key === 'end_time' },
+  ];
 }
 
 /**

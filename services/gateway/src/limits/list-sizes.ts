@@ -16,6 +16,8 @@ export interface ListBound {
 export const LIST_BOUNDS = {
   runs: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
   runSearch: { argument: 'first', defaultSize: 100, maxSize: 10_000 },
+  topRuns: { argument: 'k', defaultSize: 10, maxSize: 1_000 },
+  groups: { argument: 'limit', defaultSize: 100, maxSize: 1_000 },
   experiments: { argument: 'limit', defaultSize: 1000, maxSize: 10_000 },
   runHistory: { argument: 'limit', defaultSize: 1000, maxSize: 100_000 },
   deadLetters: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },

@@ -1,7 +1,8 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
+import type { RunSearchScope } from '../../../../libs/store/src';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { LIST_BOUNDS, ListSize, sizedListCost } from '../limits/list-sizes';
-import { RunConnection } from './run-search.models';
+import { GroupBest, RankedRun, RankMode, RunConnection } from './run-search.models';
 import { RunSearchService } from './run-search.service';
 
 @Resolver()
@@ -23,20 +24,81 @@ export class RunSearchResolver {
     @Args('includeDeleted', { defaultValue: false }) includeDeleted: boolean,
     @ListSize(LIST_BOUNDS.runSearch) first: number,
   ) {
-    // A variable sent as null arrives as null, not undefined: both mean "not given".
-    if (!experimentIds?.length && (sweepId ?? undefined) === undefined) {
-      throw new ValidationError('searchRuns needs experimentIds or sweepId', 'experimentIds');
-    }
     return this.service.search({
-      scope: {
-        experimentIds: experimentIds?.length ? experimentIds : undefined,
-        sweepId: sweepId ?? undefined,
-        includeDeleted,
-      },
+      scope: scopeOf('searchRuns', experimentIds, sweepId, includeDeleted),
       filter: filter ?? undefined,
       orderBy: orderBy ?? undefined,
       first,
       after: after ?? undefined,
     });
   }
+
+  @Query(() => [RankedRun], {
+    description:
+      'The k best runs of some experiments or of a sweep by a metric: by their minimum (lowest first), maximum or ' +
+      'last value (highest first; lowestFirst turns either), then newest first. Runs without the metric are left out.',
+    complexity: sizedListCost(LIST_BOUNDS.topRuns),
+  })
+  topRuns(
+    @Args('experimentIds', { type: () => [ID], nullable: true }) experimentIds: string[] | null | undefined,
+    @Args('sweepId', { type: () => ID, nullable: true }) sweepId: string | null | undefined,
+    @Args('metric') metric: string,
+    @Args('mode', { type: () => RankMode, defaultValue: RankMode.MAX }) mode: RankMode,
+    @Args('lowestFirst', { type: () => Boolean, nullable: true }) lowestFirst: boolean | null | undefined,
+    @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
+    @ListSize(LIST_BOUNDS.topRuns) k: number,
+  ) {
+    return this.service.topRuns({
+      scope: scopeOf('topRuns', experimentIds, sweepId, false),
+      metric,
+      mode,
+      lowestFirst: lowestFirst ?? mode === RankMode.MIN,
+      filter: filter ?? undefined,
+      count: k,
+    });
+  }
+
+  @Query(() => [GroupBest], {
+    description:
+      'The best run of each group, best groups first: groupBy names a tag, a param or an attribute ' +
+      '(`tags.team`, `params.optimizer`, `attributes.sweep_id`, `attributes.status`); runs without it are left out.',
+    complexity: sizedListCost(LIST_BOUNDS.groups),
+  })
+  bestRunPerGroup(
+    @Args('experimentIds', { type: () => [ID], nullable: true }) experimentIds: string[] | null | undefined,
+    @Args('sweepId', { type: () => ID, nullable: true }) sweepId: string | null | undefined,
+    @Args('metric') metric: string,
+    @Args('groupBy') groupBy: string,
+    @Args('mode', { type: () => RankMode, defaultValue: RankMode.MAX }) mode: RankMode,
+    @Args('lowestFirst', { type: () => Boolean, nullable: true }) lowestFirst: boolean | null | undefined,
+    @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
+    @ListSize(LIST_BOUNDS.groups) limit: number,
+  ) {
+    return this.service.bestRunPerGroup({
+      scope: scopeOf('bestRunPerGroup', experimentIds, sweepId, false),
+      metric,
+      mode,
+      lowestFirst: lowestFirst ?? mode === RankMode.MIN,
+      filter: filter ?? undefined,
+      count: limit,
+      groupBy,
+    });
+  }
+}
+
+/** A variable sent as null arrives as null, not undefined: both mean "not given". */
+function scopeOf(
+  query: string,
+  experimentIds: string[] | null | undefined,
+  sweepId: string | null | undefined,
+  includeDeleted: boolean,
+): RunSearchScope {
+  if (!experimentIds?.length && (sweepId ?? undefined) === undefined) {
+    throw new ValidationError(`${query} needs experimentIds or sweepId`, 'experimentIds');
+  }
+  return {
+    experimentIds: experimentIds?.length ? experimentIds : undefined,
+    sweepId: sweepId ?? undefined,
+    includeDeleted,
+  };
 }

@@ -15,10 +15,20 @@ import {
   searchRuns,
   type ClickHouse,
   type ClickhouseReader,
+  type GroupKey,
   type RunSearchScope,
 } from '../../../../libs/store/src';
 import { toRun } from '../runs/runs.service';
-import type { RunConnection } from './run-search.models';
+import { RankMode, type GroupBest, type RankedRun, type RunConnection } from './run-search.models';
+
+export interface RankArgs {
+  scope: RunSearchScope;
+  metric: string;
+  mode: RankMode;
+  lowestFirst: boolean;
+  filter?: string;
+  count: number;
+}
 
 export interface RunSearchArgs {
   scope: RunSearchScope;
@@ -52,9 +62,58 @@ export class RunSearchService {
     const edges = page.runs.map(({ run, cursor }) => ({ cursor, node: toRun(run) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
+
+  /** The k best runs by a metric: value first, then newest, runs without the metric left out. */
+  async topRuns(args: RankArgs): Promise<RankedRun[]> {
+    const { order, filter } = ranking(args);
+    const page = await refusingBadInput(() =>
+      searchRuns(this.reader, { scope: args.scope, filter, orderBy: [order], first: args.count }),
+    );
+    return page.runs.map(({ run, values }) => ({ run: toRun(run), value: values[0] as number | null }));
+  }
+
+  /** The best run of each value of a tag, a param or an attribute (a sweep, a status), best groups first. */
+  async bestRunPerGroup(args: RankArgs & { groupBy: string }): Promise<GroupBest[]> {
+    const { order, filter } = ranking(args);
+    const groupKey = parse('groupBy', () => {
+      const { entity, key } = parseOrderKey(args.groupBy);
+      if (entity === 'metrics')
+        throw new FilterSyntaxError(
+          'groupBy: runs are grouped by a tag, a param or an attribute, not a metric',
+          1,
+          [],
+          'groupBy',
+        );
+      return { entity, key };
+    });
+    const page = await refusingBadInput(() =>
+      searchRuns(this.reader, {
+        scope: args.scope,
+        filter,
+        orderBy: [order],
+        first: args.count,
+        onePerGroup: groupKey,
+      }),
+    );
+    return page.runs.map(({ run, values, group }) => ({
+      group: group ?? '',
+      run: toRun(run),
+      value: values[0] as number | null,
+    }));
+  }
 }
 
-function parse<T extends RunFilter | OrderKey | null>(field: string, parseIt: () => T): T {
+/** The ranking as one ordering key; runs without the metric are left out. */
+function ranking(args: RankArgs): { order: OrderKey; filter: RunFilter } {
+  const has: RunFilter = { kind: 'null', entity: 'metrics', key: args.metric, negated: true };
+  const given = parse('filter', () => (args.filter === undefined ? null : parseRunFilter(args.filter)));
+  return {
+    order: { entity: 'metrics', key: args.metric, descending: !args.lowestFirst, aggregate: args.mode },
+    filter: given ? { kind: 'and', clauses: [has, given] } : has,
+  };
+}
+
+function parse<T extends RunFilter | OrderKey | GroupKey | null>(field: string, parseIt: () => T): T {
   try {
     return parseIt();
   } catch (error) {
