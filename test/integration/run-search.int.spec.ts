@@ -434,6 +434,62 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
     });
   });
 
+  it('compares runs side by side, a value per run in the order asked, flagging what differs', async () => {
+    const [a, b] = [sent[1], sent[2]];
+    const context = (commit: string) => ({ code: { commit }, hardware: { cpuCount: 8 } });
+    // In an experiment of their own: the other tests' experiments hold exactly the runs they planned.
+    const { experimentId } = (
+      await post<{ experimentId: string }>(runlog.base, '/api/v1/experiments', { name: 'search-ctx' })
+    ).body;
+    const withContext = async (commit: string) =>
+      (
+        await post<{ runId: string }>(runlog.base, '/api/v1/runs', {
+          experimentId,
+          name: `ctx-${commit}`,
+          context: context(commit),
+        })
+      ).body.runId;
+    const [c1, c2] = [await withContext('abc1234'), await withContext('def5678')];
+    const digest = 'sha256-0123';
+    expect(
+      (await post(runlog.base, `/api/v1/runs/${c1}/inputs`, { inputs: [{ name: 'train', digest }] })).status,
+    ).toBe(200);
+    await waitForProjection(runlog.base);
+    type Comparison = {
+      runs: { id: string }[];
+      rows: { section: string; key: string; values: (string | null)[]; differs: boolean }[];
+    };
+    const { compareRuns } = await gql<{ compareRuns: Comparison }>(
+      runlog.base,
+      `query ($ids: [ID!]!) { compareRuns(ids: $ids) { runs { id } rows { section key values differs } } }`,
+      { ids: [b.id, a.id, 'no-such-run', b.id] },
+    );
+    expect(compareRuns.runs.map((run) => run.id)).toEqual([b.id, a.id]);
+    const row = (section: string, key: string) =>
+      compareRuns.rows.find((r) => r.section === section && r.key === key);
+    for (const key of new Set([...Object.keys(a.params), ...Object.keys(b.params)])) {
+      const values = [b.params[key] ?? null, a.params[key] ?? null];
+      expect(row('param', key)).toEqual({ section: 'param', key, values, differs: values[0] !== values[1] });
+    }
+    for (const key of new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])) {
+      const values = [b, a].map((run) => (key in run.metrics ? String(run.metrics[key]) : null));
+      expect(row('metric', key)).toMatchObject({ values, differs: values[0] !== values[1] });
+    }
+    expect(row('attribute', 'status')).toMatchObject({ values: [b.status, a.status] });
+
+    const { compareRuns: contexts } = await gql<{ compareRuns: Comparison }>(
+      runlog.base,
+      `query ($ids: [ID!]!) { compareRuns(ids: $ids) { rows { section key values differs } } }`,
+      { ids: [c1, c2] },
+    );
+    const rows = contexts.rows.filter((r) => r.section === 'context' || r.section === 'input');
+    expect(rows).toEqual([
+      { section: 'context', key: 'code.commit', values: ['abc1234', 'def5678'], differs: true },
+      { section: 'context', key: 'hardware.cpuCount', values: ['8', '8'], differs: false },
+      { section: 'input', key: 'train', values: [digest, null], differs: true },
+    ]);
+  });
+
   it('neither skips nor repeats a run while new runs arrive between pages', async () => {
     const before = sent.map((run) => run.id);
     let added = 0;

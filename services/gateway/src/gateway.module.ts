@@ -6,6 +6,8 @@ import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { CompareResolver } from './compare/compare.resolver';
+import { CompareService } from './compare/compare.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
 import { RunSearchService } from './run-search/run-search.service';
 import { RunsResolver } from './runs/runs.resolver';
@@ -38,6 +40,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     RunsService,
     RunSearchResolver,
     RunSearchService,
+    CompareResolver,
+    CompareService,
     DeadLettersResolver,
     DeadLettersService,
   ],

@@ -62,9 +62,14 @@ const toInputView = (raw: RawInput): InputView => ({
 /** `by`: a run's inputs (what it read), or every run's input with one digest (who read this data). */
 export async function findInputs(
   reader: ClickhouseReader,
-  by: { runId: string } | { digest: string },
+  by: { runId: string } | { runIds: readonly string[] } | { digest: string },
 ): Promise<InputView[]> {
-  const where = 'runId' in by ? 'run_id = {runId:String}' : 'digest = {digest:String}';
+  const where =
+    'runId' in by
+      ? 'run_id = {runId:String}'
+      : 'runIds' in by
+        ? 'run_id IN {runIds:Array(String)}'
+        : 'digest = {digest:String}';
   const found = await reader.query<RawInput>({
     name: 'findInputs',
     sql: `${INPUT_SELECT} FROM ${reader.database}.run_inputs FINAL WHERE ${where} ORDER BY run_id, name, digest LIMIT 10000`,

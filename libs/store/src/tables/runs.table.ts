@@ -145,6 +145,16 @@ export async function getRun(reader: ClickhouseReader, runId: string): Promise<R
   return found.length === 0 ? null : toRunView(found[0]);
 }
 
+/** The runs with these ids (deleted ones too), in no particular order; ids not found are left out. */
+export async function getRuns(reader: ClickhouseReader, runIds: readonly string[]): Promise<RunView[]> {
+  const found = await reader.query<RawRun>({
+    name: 'getRuns',
+    sql: `${RUN_SELECT} FROM ${reader.database}.runs FINAL WHERE run_id IN {runIds:Array(String)}`,
+    params: { runIds },
+  });
+  return found.map(toRunView);
+}
+
 /** The live children of each parent, newest first, in one query (at most 10,000 per parent). */
 export async function childrenOf(
   reader: ClickhouseReader,
