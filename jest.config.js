@@ -47,6 +47,7 @@ module.exports = {
         '<rootDir>/test/integration/raw-retention.int.spec.ts',
         '<rootDir>/test/integration/ingest-admission.int.spec.ts',
         '<rootDir>/test/integration/run-search.int.spec.ts',
+        '<rootDir>/test/integration/consistency-token.int.spec.ts',
         '<rootDir>/test/integration/metric-point-columns.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],

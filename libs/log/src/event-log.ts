@@ -24,6 +24,8 @@ export interface AppendResult {
   duplicates: number;
   /** Log position of the last event of this append (or of the stream head when all were duplicates). */
   lastOffset: number;
+  /** The partition of the topic the stream lives in (0 on the embedded log). */
+  partition: number;
 }
 
 export interface EventIdOwner {

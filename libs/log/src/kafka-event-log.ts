@@ -399,6 +399,7 @@ export class KafkaEventLog implements EventLog {
         appended: [],
         duplicates,
         lastOffset: head ? (head.offsets[head.version - 1] ?? -1) : -1,
+        partition: head?.partition ?? 0,
       };
     }
 
@@ -427,6 +428,7 @@ export class KafkaEventLog implements EventLog {
 
     const appended: EventEnvelope[] = [];
     let lastOffset = -1;
+    let partition = head?.partition ?? 0;
     for (const chunk of chunkBySize(sealed, MAX_SEND_BYTES)) {
       let meta: RecordMetadata;
       try {
@@ -474,9 +476,10 @@ export class KafkaEventLog implements EventLog {
       const indexed = this.indexedThrough.get(topic);
       if (indexed?.get(meta.partition) === baseOffset) indexed.set(meta.partition, baseOffset + chunk.length);
       lastOffset = baseOffset + chunk.length - 1;
+      partition = meta.partition;
       this.cache.extend(stream, stored.version - chunk.length, chunk);
     }
-    return { nextExpectedVersion: version + appended.length, appended, duplicates, lastOffset };
+    return { nextExpectedVersion: version + appended.length, appended, duplicates, lastOffset, partition };
   }
 
   private rememberId(envelope: EventEnvelope): void {

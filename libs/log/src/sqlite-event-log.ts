@@ -404,6 +404,7 @@ export class SqliteEventLog implements EventLog {
         appended: [],
         duplicates,
         lastOffset: this.offsetOfVersion(stream, version),
+        partition: PARTITION,
       };
     }
 
@@ -419,7 +420,7 @@ export class SqliteEventLog implements EventLog {
       appended.push(sealed);
     }
     s.upsertStreamHead.run(stream, version, prevHash);
-    return { nextExpectedVersion: version, appended, duplicates, lastOffset };
+    return { nextExpectedVersion: version, appended, duplicates, lastOffset, partition: PARTITION };
   }
 
   private async consumeTopic(options: SubscribeOptions, topic: string, control: LoopControl): Promise<void> {

@@ -127,6 +127,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractLo
           appended: [],
           duplicates: 2,
           lastOffset: original.lastOffset,
+          partition: original.partition,
         });
         expect(await log.endOffsets(topic)).toEqual(endBefore);
         expect((await log.readStream(stream)).events).toEqual(original.appended);

@@ -1,11 +1,12 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { AwaitConsistencyMiddleware } from './consistency/await-consistency.middleware';
 import { CompareResolver } from './compare/compare.resolver';
 import { CompareService } from './compare/compare.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
@@ -46,4 +47,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     DeadLettersService,
   ],
 })
-export class GatewayModule {}
+export class GatewayModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AwaitConsistencyMiddleware).forRoutes({ path: 'graphql', method: RequestMethod.ALL });
+  }
+}

@@ -9,11 +9,13 @@ import {
   Post,
   Req,
   UseFilters,
+  UseInterceptors,
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { ValidationError } from '../../../libs/domain/src/errors';
 import { newEventId, requestDigest } from '../../../libs/events/src/envelope';
+import { ConsistencyTokenInterceptor } from './consistency/consistency-token.interceptor';
 import { HttpErrorFilter } from './http-errors';
 import { IngestRouter } from './ingest-router';
 import type { Caller } from './commands/command-handler';
@@ -65,6 +67,7 @@ export function withDigest(
  */
 @Controller('api/v1')
 @UseFilters(HttpErrorFilter)
+@UseInterceptors(ConsistencyTokenInterceptor)
 export class IngestController {
   private readonly validator = new RequestValidator();
   private readonly openApi = buildOpenApiDocument();

@@ -247,6 +247,13 @@ export function buildOpenApiDocument() {
             runId: { type: 'string' },
             experimentId: { type: 'string' },
             points: { type: 'integer' },
+            consistencyToken: {
+              type: 'string',
+              description:
+                'Where the writes landed in the log (also in the x-runlog-consistency-token header): send it back in ' +
+                'that header on a GraphQL request to read them once projected (x-runlog-consistency-timeout-ms bounds ' +
+                'the wait, 10 s by default; 504 CONSISTENCY_TIMEOUT past it).',
+            },
           },
         },
         Error: {

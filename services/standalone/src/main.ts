@@ -22,6 +22,7 @@ import { GatewayModule } from '../../gateway/src/gateway.module';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
+import { recordRequestWrites } from '../../ingest/src/consistency/consistency-token.interceptor';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { loadConfig, type Role, type RunlogConfig } from './config';
@@ -158,6 +159,8 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
     isArtifactUpload(request) ? next() : json(request, response, next),
   );
   app.use(bodyParserErrorHandler);
+  // After the body parser, so that the handlers run inside the context that collects their writes' positions.
+  if (config.roles.includes('ingest')) app.use(recordRequestWrites);
   // No app.enableShutdownHooks(): main() owns SIGINT/SIGTERM and calls app.close(), which runs the same hooks. With
   // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).
   const closeEngines = async () => {

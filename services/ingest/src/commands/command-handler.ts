@@ -3,7 +3,14 @@ import { v5 as uuidv5 } from 'uuid';
 import type { EventEnvelope, NewEvent } from '../../../../libs/events/src/envelope';
 import type { DomainEvent, RunlogEvent } from '../../../../libs/events/src/run.events';
 import { checkDuplicate } from '../../../../libs/log/src/append-rules';
-import { EVENT_LOG, LogConcurrencyError, type EventLog } from '../../../../libs/log/src/event-log';
+import { recordWrite } from '../../../../libs/log/src/consistency-token';
+import {
+  EVENT_LOG,
+  LogConcurrencyError,
+  type AppendOptions,
+  type AppendResult,
+  type EventLog,
+} from '../../../../libs/log/src/event-log';
 
 /** Who is writing (from the request's headers, stamped on every event) and the digest of what they asked. */
 export interface Caller {
@@ -91,12 +98,24 @@ export class CommandHandler {
         this.toNewEvent(event, index === primary ? eventId : derivedEventId(eventId, index), target),
       );
       try {
-        await this.log.appendToStream(topic, stream, events, { expectedVersion: slice.version });
+        await this.append(topic, stream, events, { expectedVersion: slice.version });
         return { eventIds: events.map((event) => event.id), appended: true };
       } catch (error) {
         if (!(error instanceof LogConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
+  }
+
+  /** Every append of a request goes through here: its position goes into the answer's consistency token. */
+  async append(
+    topic: string,
+    stream: string,
+    events: NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    const result = await this.log.appendToStream(topic, stream, events, options);
+    recordWrite({ topic, partition: result.partition, offset: result.lastOffset });
+    return result;
   }
 
   toNewEvent(event: DomainEvent, id: string, target: Pick<CommandTarget, 'caller' | 'occurredAt'>): NewEvent {

@@ -60,7 +60,7 @@ export class MetricsService {
       }
       const [event] = decideRun(command, run);
       const target = { caller, occurredAt: body.occurredAt };
-      const appended = await this.commands.log.appendToStream(TOPICS.metrics, streams.metrics(runId), [
+      const appended = await this.commands.append(TOPICS.metrics, streams.metrics(runId), [
         this.commands.toNewEvent(event, eventId, target),
       ]);
       const points = event.type === 'metrics.logged' ? countPoints(event.payload) : 0;

@@ -1,0 +1,66 @@
+import type { EventLog } from '../../../../libs/log/src/event-log';
+import type { WritePosition } from '../../../../libs/log/src/consistency-token';
+
+interface Waiter {
+  positions: readonly WritePosition[];
+  deadline: number;
+  settle: (reached: boolean) => void;
+}
+
+const POLL_MS = 20;
+
+/**
+ * Read-your-writes: resolves once the projector group has committed past every position (its writes are in
+ * ClickHouse), or false at the deadline. One poll of the committed offsets serves every waiting request, and only
+ * while some request waits; at most maxWaiters wait at once.
+ */
+export class ProjectionWatermarks {
+  private readonly waiters = new Set<Waiter>();
+  private polling = false;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly groupId: string,
+    readonly maxWaiters = 1_000,
+  ) {}
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  waitFor(positions: readonly WritePosition[], timeoutMs: number): Promise<boolean> {
+    return new Promise((settle) => {
+      this.waiters.add({ positions, deadline: Date.now() + timeoutMs, settle });
+      if (!this.polling) void this.poll();
+    });
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      while (this.waiters.size > 0) {
+        const topics = new Set([...this.waiters].flatMap((waiter) => waiter.positions.map((p) => p.topic)));
+        const committed = new Map<string, Map<number, number>>();
+        try {
+          for (const topic of topics)
+            committed.set(topic, await this.log.committedOffsets(this.groupId, topic));
+        } catch {
+          // Unreadable for now: the waiters keep waiting until their deadline.
+        }
+        const now = Date.now();
+        for (const waiter of [...this.waiters]) {
+          const passed = waiter.positions.every(
+            (p) => (committed.get(p.topic)?.get(p.partition) ?? 0) > p.offset,
+          );
+          if (passed || now >= waiter.deadline) {
+            this.waiters.delete(waiter);
+            waiter.settle(passed);
+          }
+        }
+        if (this.waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+}
