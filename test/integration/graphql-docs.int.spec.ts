@@ -57,10 +57,24 @@ describe('docs/graphql.md', () => {
       });
       await post(runlog.base, `/api/v1/runs/${id}/finish`, {});
     }
+    const { sweepId } = (
+      await post<{ sweepId: string }>(runlog.base, '/api/v1/sweeps', {
+        experimentId,
+        searchSpace: { lr: { min: 0, max: 1 } },
+        objective: { metric: 'loss', goal: 'minimize' },
+      })
+    ).body;
+    await post(runlog.base, '/api/v1/runs', { experimentId, sweepId, name: 'in-sweep' });
     await waitForProjection(runlog.base);
-    const values: Record<string, unknown> = { runId, experimentId, runIds: [runId, other], after: null };
+    const values: Record<string, unknown> = {
+      runId,
+      experimentId,
+      sweepId,
+      runIds: [runId, other],
+      after: null,
+    };
     const queries = queriesOf(readFileSync(DOC, 'utf8'));
-    expect(queries.length).toBeGreaterThanOrEqual(7);
+    expect(queries.length).toBeGreaterThanOrEqual(8);
     for (const query of queries) {
       const operation = parse(query).definitions[0] as OperationDefinitionNode;
       const variables = Object.fromEntries(

@@ -7,6 +7,8 @@ import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from '.
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { AwaitConsistencyMiddleware } from './consistency/await-consistency.middleware';
+import { SweepSummaryResolver } from './sweeps/sweep-summary.resolver';
+import { SweepSummaryService } from './sweeps/sweep-summary.service';
 import { CompareResolver } from './compare/compare.resolver';
 import { CompareService } from './compare/compare.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
@@ -43,6 +45,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     RunSearchService,
     CompareResolver,
     CompareService,
+    SweepSummaryResolver,
+    SweepSummaryService,
     DeadLettersResolver,
     DeadLettersService,
   ],

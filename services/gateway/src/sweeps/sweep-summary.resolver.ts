@@ -1,0 +1,26 @@
+import { Args, ID, Query, Resolver } from '@nestjs/graphql';
+import { ValidationError } from '../../../../libs/domain/src/errors';
+import { SweepSummary } from './sweep-summary.models';
+import { MAX_SWEEP_RUNS, SweepSummaryService } from './sweep-summary.service';
+
+const MAX_METRICS = 50;
+
+@Resolver()
+export class SweepSummaryResolver {
+  constructor(private readonly service: SweepSummaryService) {}
+
+  @Query(() => SweepSummary, {
+    description: `One row per run of the sweep (up to ${MAX_SWEEP_RUNS}) with its params and the chosen metrics' last values, and each numeric param's Spearman correlation with the objective.`,
+    complexity: ({ childComplexity }) => MAX_SWEEP_RUNS / 100 + childComplexity,
+  })
+  sweepSummary(
+    @Args('sweepId', { type: () => ID }) sweepId: string,
+    @Args('metrics', { type: () => [String] }) metrics: string[],
+    @Args('objective', { type: () => String, nullable: true }) objective: string | null | undefined,
+  ) {
+    if (metrics.length > MAX_METRICS) {
+      throw new ValidationError(`sweepSummary takes at most ${MAX_METRICS} metrics`, 'metrics');
+    }
+    return this.service.summary(sweepId, metrics, objective ?? undefined);
+  }
+}
