@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { benchEventValidators, printValidatorTable } from './event-schemas.bench';
 import { benchHotPaths } from './hot-paths.bench';
 import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
+import { benchQueries, parseQueriesArgs } from './queries.bench';
 import { benchSustained, parseSustainedArgs, type SustainedResult } from './sustained.bench';
 import { barChartSvg, lineChartSvg, writeResult } from './support';
 
@@ -21,8 +22,9 @@ async function main() {
   mkdirSync(out, { recursive: true });
   if (args.includes('--profile')) {
     const profile = args[args.indexOf('--profile') + 1];
+    if (profile === 'queries') return queriesProfile(args, out);
     if (profile !== 'sustained')
-      throw new Error(`unknown profile ${profile}: the one profile is "sustained"`);
+      throw new Error(`unknown profile ${profile}: the profiles are "sustained" and "queries"`);
     return sustainedProfile(args, out);
   }
   const [points = 1_000_000, pointsPerRequest = 10_000, concurrency = 4] = args.map(Number);
@@ -213,3 +215,11 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+
+async function queriesProfile(args: string[], out: string): Promise<void> {
+  const options = parseQueriesArgs(args);
+  console.log(`dashboard queries over GraphQL on a prepared store: ${JSON.stringify(options)}…`);
+  const figures = await benchQueries(options);
+  writeResult(join(out, 'queries.json'), { measuredAt: new Date().toISOString(), options, figures });
+  console.log(`\nresults: ${join(out, 'queries.json')}`);
+}
