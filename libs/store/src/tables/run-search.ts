@@ -216,16 +216,22 @@ function afterCursor(columns: SortColumn[], values: SortValue[], params: BoundPa
       const value = values[i];
       return value === null
         ? `${earlier.sql} IS NULL`
-        : `${earlier.sql} = ${params.bind(value, earlier.type)}`;
+        : `${earlier.sql} = ${params.bind(boundValue(value), earlier.type)}`;
     });
     const value = values[index];
     if (value === null) return null;
-    const beyond = `${column.sql} ${column.descending ? '<' : '>'} ${params.bind(value, column.type)}`;
+    const beyond = `${column.sql} ${column.descending ? '<' : '>'} ${params.bind(boundValue(value), column.type)}`;
     const after = column.nullable ? `(${beyond} OR ${column.sql} IS NULL)` : beyond;
     return [...equalBefore, after].join(' AND ');
   });
   const possible = alternatives.filter((alternative): alternative is string => alternative !== null);
   return possible.length === 0 ? '0' : `(${possible.map((alternative) => `(${alternative})`).join(' OR ')})`;
+}
+
+/** A metric's last value may be ±Infinity, which parameters carry as ClickHouse's text for it. */
+function boundValue(value: number | string): number | string {
+  if (typeof value === 'string' || Number.isFinite(value)) return value;
+  return value > 0 ? 'inf' : '-inf';
 }
 
 /** Numbers as text, so that ±Infinity (a metric's last value may be one) survive JSON. */
