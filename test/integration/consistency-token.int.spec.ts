@@ -68,6 +68,11 @@ describe('consistency tokens', () => {
 
     it.each([
       ['x-runlog-consistency-token', { 'x-runlog-consistency-token': 'bm90IGEgdG9rZW4' }],
+      // Well formed, but naming a topic no write lands in: a reader must not go and look (on Kafka: create) it.
+      [
+        'x-runlog-consistency-token',
+        { 'x-runlog-consistency-token': Buffer.from('[["evil",0,0]]').toString('base64url') },
+      ],
       [
         'x-runlog-consistency-timeout-ms',
         { 'x-runlog-consistency-token': 'W10', 'x-runlog-consistency-timeout-ms': 'soon' },

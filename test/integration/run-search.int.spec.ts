@@ -80,6 +80,9 @@ const CASES: [string, (run: Sent) => boolean][] = [
   ['metric.loss < 50', (r) => 'loss' in r.metrics && r.metrics.loss < 50],
   ['metrics.loss > -1 and metrics.acc > 0.2', (r) => 'loss' in r.metrics && r.metrics.acc > 0.2],
   ['metrics.missing > 0', () => false],
+  ['metrics.acc < 1e16', (r) => 'acc' in r.metrics && r.metrics.acc < 1e16],
+  ['metrics.acc < 1e400', (r) => 'acc' in r.metrics && r.metrics.acc < Infinity],
+  ['params.batch IN (64, 18446744073709551615)', (r) => numericParam(r.params.batch) === 64],
   ['metrics.missing IS NULL', () => true],
   ["params.lr = '0.01'", (r) => r.params.lr === '0.01'],
   ["params.lr != '0.01'", (r) => 'lr' in r.params && r.params.lr !== '0.01'],
@@ -533,6 +536,10 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
         .extensions;
     };
     expect(await ask({ orderBy: ['metrics.acc sideways'] })).toMatchObject({ field: 'orderBy[0]' });
+    expect(await ask({ orderBy: ['attributes.constructor'] })).toMatchObject({ field: 'orderBy' });
+    expect(await ask({ orderBy: Array.from({ length: 6 }, () => 'metrics.acc') })).toMatchObject({
+      field: 'orderBy',
+    });
     expect(await ask({ after: 'bm90IGEgY3Vyc29y' })).toMatchObject({ field: 'after' });
     const { searchRuns } = await gql<Page>(runlog.base, SEARCH, { experimentIds, first: 1 });
     expect(await ask({ orderBy: ['metrics.acc'], after: searchRuns.pageInfo.endCursor })).toMatchObject({

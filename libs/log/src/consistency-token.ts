@@ -1,4 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { TOPICS } from '../../events/src/envelope';
+
+/** The topics a write can land in: a token naming any other is not one an answer gave (and must not make a reader touch it). */
+const WRITTEN_TOPICS: ReadonlySet<string> = new Set<string>(Object.values(TOPICS));
 
 /** Where an acknowledged write sits in the log: a reader waits until the projection has passed it. */
 export interface WritePosition {
@@ -46,6 +50,7 @@ export function decodeConsistencyToken(token: string): WritePosition[] {
         Array.isArray(entry) &&
         entry.length === 3 &&
         typeof entry[0] === 'string' &&
+        WRITTEN_TOPICS.has(entry[0]) &&
         Number.isSafeInteger(entry[1]) &&
         entry[1] >= 0 &&
         Number.isSafeInteger(entry[2]) &&

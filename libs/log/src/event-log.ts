@@ -81,9 +81,10 @@ export interface EventLog {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   /**
    * Records of `topic` the group has yet to commit past, over its partitions. Unlike end − committed, never counts
-   * other topics' records (the embedded log numbers every topic's records in one sequence).
+   * other topics' records (the embedded log numbers every topic's records in one sequence). With `atMost`, counting
+   * may stop there: a caller asking "more than N?" does not pay for counting a replay's millions.
    */
-  pendingRecords(groupId: string, topic: string): Promise<number>;
+  pendingRecords(groupId: string, topic: string, atMost?: number): Promise<number>;
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }

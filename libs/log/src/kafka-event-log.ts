@@ -279,7 +279,7 @@ export class KafkaEventLog implements EventLog {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
-  async pendingRecords(groupId: string, topic: string): Promise<number> {
+  async pendingRecords(groupId: string, topic: string, atMost = Number.MAX_SAFE_INTEGER): Promise<number> {
     this.assertOpen();
     await this.topics.ensure(topic);
     const [offsets, committed] = await Promise.all([
@@ -287,11 +287,12 @@ export class KafkaEventLog implements EventLog {
       this.committedOffsets(groupId, topic),
     ]);
     // Records below the low watermark are gone (retention): a group that never committed is behind only the rest.
-    return offsets.reduce(
+    const pending = offsets.reduce(
       (sum, o) =>
         sum + Math.max(0, Number(o.high) - Math.max(Number(o.low), committed.get(o.partition) ?? 0)),
       0,
     );
+    return Math.min(pending, atMost);
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {

@@ -263,10 +263,10 @@ export class SqliteEventLog implements EventLog {
     return new Map([[PARTITION, this.committedOffset(groupId, topic)]]);
   }
 
-  async pendingRecords(groupId: string, topic: string): Promise<number> {
+  async pendingRecords(groupId: string, topic: string, atMost = Number.MAX_SAFE_INTEGER): Promise<number> {
     this.assertOpen();
     const from = this.committedOffset(groupId, topic);
-    const row = this.statements.countFrom.get(topic, from) as { pending: number };
+    const row = this.statements.countFrom.get(topic, from, atMost) as { pending: number };
     return row.pending;
   }
 
@@ -570,7 +570,9 @@ function prepareStatements(db: DatabaseSync): Statements {
       'SELECT "offset" AS offset, stream, body FROM events WHERE topic = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?',
     ),
     lastOffset: db.prepare('SELECT max("offset") AS last FROM events'),
-    countFrom: db.prepare('SELECT count(*) AS pending FROM events WHERE topic = ? AND "offset" >= ?'),
+    countFrom: db.prepare(
+      'SELECT count(*) AS pending FROM (SELECT 1 FROM events WHERE topic = ? AND "offset" >= ? LIMIT ?)',
+    ),
     committedOffset: db.prepare(
       'SELECT next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
     ),

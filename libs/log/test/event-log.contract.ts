@@ -478,6 +478,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractLo
         for (let i = 0; i < 5; i++) await log.appendToStream(topic, uniqueStream(), [event(`t${i}`)]);
         for (let i = 0; i < 7; i++) await log.appendToStream(other, uniqueStream(), [event(`o${i}`)]);
         expect(await log.pendingRecords(groupId, topic)).toBe(5);
+        expect(await log.pendingRecords(groupId, topic, 2)).toBe(2);
         const seen = collector();
         subscribeTracked({ groupId, topics: [topic], maxBatchRecords: 2, eachBatch: seen.handle });
         await waitForCaughtUp(log, groupId, topic);

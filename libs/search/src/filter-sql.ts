@@ -3,6 +3,23 @@ import type { Comparator, Comparison, Entity, FilterValue, RunFilter } from './r
 /** A filter that parses but cannot mean anything (a string compared with a metric, an unknown attribute). */
 export class FilterMeaningError extends Error {
   readonly code = 'invalid_filter';
+  constructor(
+    message: string,
+    /** The argument it is about: filter, orderBy or groupBy. */
+    readonly field = 'filter',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A number as a parameter's text when the client's serializer would refuse it (chDB's takes neither ±Infinity nor
+ * whole numbers past 2^53): ClickHouse parses `inf` and `1e+16` as Float64 all the same.
+ */
+export function floatParam(value: number): number | string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  return Number.isInteger(value) && !Number.isSafeInteger(value) ? String(value) : value;
 }
 
 /** Placeholders and their values: every literal of a filter is bound, never written into the SQL. */
@@ -14,7 +31,12 @@ export class BoundParams {
 
   bind(value: unknown, type: 'String' | 'Float64' | 'Int64' | 'Array(String)' | 'Array(Float64)'): string {
     const name = `${this.prefix}${this.next++}`;
-    this.values[name] = value;
+    if (type === 'Array(Float64)') {
+      // Numbers as text in a String array, converted by the engine: one refused element would sink the query.
+      this.values[name] = (value as number[]).map((item) => String(floatParam(item)));
+      return `arrayMap(x -> toFloat64(x), {${name}:Array(String)})`;
+    }
+    this.values[name] = type === 'Float64' && typeof value === 'number' ? floatParam(value) : value;
     return `{${name}:${type}}`;
   }
 }
@@ -135,7 +157,9 @@ function literal(value: FilterValue, numeric: boolean, entity: Entity, key: stri
 }
 
 function renderAttribute(clause: Comparison, params: BoundParams): string {
-  const attribute = ATTRIBUTES[clause.key.toLowerCase()];
+  const key = clause.key.toLowerCase();
+  // Own keys only: `constructor` or `__proto__` name no attribute.
+  const attribute = Object.hasOwn(ATTRIBUTES, key) ? ATTRIBUTES[key] : undefined;
   if (!attribute) {
     throw new FilterMeaningError(
       `attributes.${clause.key} is not an attribute: ${Object.keys(ATTRIBUTES).join(', ')}`,

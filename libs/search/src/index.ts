@@ -9,4 +9,4 @@ export {
   type FilterValue,
   type RunFilter,
 } from './run-filter';
-export { BoundParams, FilterMeaningError, renderRunFilter } from './filter-sql';
+export { BoundParams, FilterMeaningError, floatParam, renderRunFilter } from './filter-sql';

@@ -102,11 +102,34 @@ export function parseRunFilter(text: string): RunFilter | null {
   return parse(text, 'start', 'filter') as RunFilter;
 }
 
-export function parseOrderKey(text: string): OrderKey {
-  return parse(text, 'order', 'orderBy') as OrderKey;
+/** `what`: the argument the key was given in (orderBy, groupBy), for the error's field. */
+export function parseOrderKey(text: string, what = 'orderBy'): OrderKey {
+  return parse(text, 'order', what) as OrderKey;
 }
 
+/** Longer filters are refused before parsing: a dashboard's are a few hundred characters. */
+export const MAX_FILTER_LENGTH = 10_000;
+/** Nested parentheses deeper than this are refused (the parser recurses once per level). */
+export const MAX_FILTER_DEPTH = 50;
+
 function parse(text: string, startRule: string, what: string): unknown {
+  if (text.length > MAX_FILTER_LENGTH) {
+    throw new FilterSyntaxError(
+      `${what}: longer than ${MAX_FILTER_LENGTH} characters`,
+      MAX_FILTER_LENGTH + 1,
+      [],
+      what,
+    );
+  }
+  const depth = nestingDepth(text);
+  if (depth.deepest > MAX_FILTER_DEPTH) {
+    throw new FilterSyntaxError(
+      `${what}: parentheses nest deeper than ${MAX_FILTER_DEPTH}`,
+      depth.column,
+      [],
+      what,
+    );
+  }
   parser ??= peggy.generate(GRAMMAR, { allowedStartRules: ['start', 'order'] });
   try {
     return parser.parse(text, { startRule });
@@ -134,4 +157,27 @@ function parse(text: string, startRule: string, what: string): unknown {
     }
     throw error;
   }
+}
+
+/** How deep parentheses nest outside quotes, and the column where the limit is first passed. */
+function nestingDepth(text: string): { deepest: number; column: number } {
+  let depth = 0;
+  let deepest = 0;
+  let column = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quote) {
+      if (char === '\\') i += 1;
+      else if (char === quote) quote = null;
+    } else if (char === "'" || char === '"' || char === '`') quote = char;
+    else if (char === '(') {
+      depth += 1;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest === MAX_FILTER_DEPTH + 1) column = i + 1;
+      }
+    } else if (char === ')') depth -= 1;
+  }
+  return { deepest, column };
 }

@@ -83,11 +83,21 @@ function describeArtifactStore(config: RunlogConfig): string {
 }
 
 /** Metric batches past the limits are shed before their body is read; see IngestAdmission. */
-function ingestAdmission(config: RunlogConfig, log: EventLog, projectorGroup: string): IngestAdmission {
+function ingestAdmission(
+  config: RunlogConfig,
+  log: EventLog,
+  projectorGroup: string | null,
+): IngestAdmission {
   const maxProjectionLag = config.ingestMaxProjectionLag > 0 ? config.ingestMaxProjectionLag : null;
+  if (maxProjectionLag !== null && projectorGroup === null) {
+    // The projector's group is named after its store, which a process without ClickHouse cannot see.
+    throw new Error(
+      'RUNLOG_INGEST_MAX_PROJECTION_LAG needs the projector or gateway role in the same process (its group is named after the store)',
+    );
+  }
   const admission = new IngestAdmission(
     { maxConcurrentBatches: config.ingestMaxConcurrentBatches, maxProjectionLag },
-    () => log.pendingRecords(projectorGroup, TOPICS.metrics),
+    (atMost) => log.pendingRecords(projectorGroup ?? '', TOPICS.metrics, atMost),
   );
   admission.start();
   return admission;
@@ -113,7 +123,9 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const projectorGroup = clickhouse
     ? `runlog-projector-${await storeIdentity(readerFor(clickhouse), writerFor(clickhouse))}`
     : 'runlog-projector';
-  const admission = config.roles.includes('ingest') ? ingestAdmission(config, log, projectorGroup) : null;
+  const admission = config.roles.includes('ingest')
+    ? ingestAdmission(config, log, clickhouse ? projectorGroup : null)
+    : null;
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
     StandaloneModule.with(

@@ -72,7 +72,8 @@ export async function findInputs(
         : 'digest = {digest:String}';
   const found = await reader.query<RawInput>({
     name: 'findInputs',
-    sql: `${INPUT_SELECT} FROM ${reader.database}.run_inputs FINAL WHERE ${where} ORDER BY run_id, name, digest LIMIT 10000`,
+    sql: `${INPUT_SELECT} FROM ${reader.database}.run_inputs FINAL WHERE ${where} ORDER BY run_id, name, digest
+     ${'runIds' in by ? 'LIMIT 10000 BY run_id' : 'LIMIT 10000'}`,
     params: by,
   });
   return found.map(toInputView);

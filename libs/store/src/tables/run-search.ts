@@ -1,6 +1,7 @@
 import {
   BoundParams,
   FilterMeaningError,
+  floatParam,
   renderRunFilter,
   type OrderKey,
   type RunFilter,
@@ -148,10 +149,12 @@ const GROUP_ATTRIBUTES: Record<string, string> = {
 /** The expression a run is grouped by: a tag's or param's value, or an attribute. */
 function groupColumn(group: GroupKey, db: string, params: BoundParams, joins: string[]): string {
   if (group.entity === 'attributes') {
-    const column = GROUP_ATTRIBUTES[group.key.toLowerCase()];
+    const key = group.key.toLowerCase();
+    const column = Object.hasOwn(GROUP_ATTRIBUTES, key) ? GROUP_ATTRIBUTES[key] : undefined;
     if (!column) {
       throw new FilterMeaningError(
         `attributes.${group.key} cannot group runs: ${Object.keys(GROUP_ATTRIBUTES).join(', ')}`,
+        'groupBy',
       );
     }
     return column;
@@ -194,15 +197,16 @@ function sortColumns(
     return numeric ? [{ sql: `${alias}_num`, type: 'Float64', descending, nullable: true }, text] : [text];
   }
   const key = order.key.toLowerCase();
-  const numeric = NUMERIC_ATTRIBUTES[key];
-  const text = TEXT_ATTRIBUTES[key];
+  const numeric = Object.hasOwn(NUMERIC_ATTRIBUTES, key) ? NUMERIC_ATTRIBUTES[key] : undefined;
+  const text = Object.hasOwn(TEXT_ATTRIBUTES, key) ? TEXT_ATTRIBUTES[key] : undefined;
   if (!numeric && !text) {
     throw new FilterMeaningError(
       `attributes.${order.key} cannot order runs: ${[...Object.keys(NUMERIC_ATTRIBUTES), ...Object.keys(TEXT_ATTRIBUTES)].join(', ')}`,
+      'orderBy',
     );
   }
   return [
-    { sql: numeric ?? text, type: numeric ? 'Int64' : 'String', descending, nullable: key === 'end_time' },
+    { sql: (numeric ?? text)!, type: numeric ? 'Int64' : 'String', descending, nullable: key === 'end_time' },
   ];
 }
 
@@ -228,10 +232,9 @@ function afterCursor(columns: SortColumn[], values: SortValue[], params: BoundPa
   return possible.length === 0 ? '0' : `(${possible.map((alternative) => `(${alternative})`).join(' OR ')})`;
 }
 
-/** A metric's last value may be ±Infinity, which parameters carry as ClickHouse's text for it. */
+/** A cursor's value as a parameter: numbers the client cannot serialize (±Infinity, past 2^53) as text. */
 function boundValue(value: number | string): number | string {
-  if (typeof value === 'string' || Number.isFinite(value)) return value;
-  return value > 0 ? 'inf' : '-inf';
+  return typeof value === 'string' ? value : floatParam(value);
 }
 
 /** Numbers as text, so that ±Infinity (a metric's last value may be one) survive JSON. */
@@ -263,7 +266,11 @@ function decodeCursor(cursor: string, columns: SortColumn[]): SortValue[] {
     decoded.every(
       (value, index) =>
         (value === null && columns[index].nullable) ||
-        (columns[index].type === 'String' ? typeof value === 'string' : typeof value === 'number'),
+        (columns[index].type === 'String'
+          ? typeof value === 'string'
+          : columns[index].type === 'Int64'
+            ? Number.isSafeInteger(value)
+            : typeof value === 'number'),
     );
   if (!fits) throw new InvalidCursorError('after: not a cursor of this ordering');
   return decoded as SortValue[];

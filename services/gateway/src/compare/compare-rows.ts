@@ -40,7 +40,8 @@ export function comparisonRows(runs: readonly ComparedRun[]): ComparisonRow[] {
     const perRun = runs.map(valuesOf);
     const keys = [...new Set(perRun.flatMap((values) => Object.keys(values)))].sort();
     for (const key of keys) {
-      const values = perRun.map((values) => values[key] ?? null);
+      // Own keys only: a key named `constructor` or `toString` that a run lacks is null, not Object's.
+      const values = perRun.map((values) => (Object.hasOwn(values, key) ? (values[key] ?? null) : null));
       rows.push({ section, key, values, differs: values.some((value) => value !== values[0]) });
     }
   }
@@ -49,7 +50,7 @@ export function comparisonRows(runs: readonly ComparedRun[]): ComparisonRow[] {
 
 /** `{ code: { commit: 'a' }, seeds: { torch: 1 } }` → `{ 'code.commit': 'a', 'seeds.torch': '1' }`; lists as JSON. */
 export function flattenContext(context: RunContext | null): Record<string, string> {
-  const flat: Record<string, string> = {};
+  const flat: Record<string, string> = Object.create(null) as Record<string, string>;
   const walk = (value: unknown, path: string) => {
     if (value === undefined || value === null) return;
     if (typeof value === 'object' && !Array.isArray(value)) {

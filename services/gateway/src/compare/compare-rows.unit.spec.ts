@@ -25,6 +25,14 @@ describe('comparisonRows', () => {
     ]);
   });
 
+  it("takes keys named like Object's own properties as keys", () => {
+    const rows = comparisonRows([run({ params: { constructor: 'a', toString: 'b' } }), run({ params: {} })]);
+    expect(rows.filter((row) => row.section === 'param')).toEqual([
+      { section: 'param', key: 'constructor', values: ['a', null], differs: true },
+      { section: 'param', key: 'toString', values: ['b', null], differs: true },
+    ]);
+  });
+
   it('compares context flattened to dotted keys', () => {
     const rows = comparisonRows([
       run({

@@ -3,8 +3,8 @@ import type { WritePosition } from '../../../../libs/log/src/consistency-token';
 
 interface Waiter {
   positions: readonly WritePosition[];
-  deadline: number;
   settle: (reached: boolean) => void;
+  timer: NodeJS.Timeout;
 }
 
 const POLL_MS = 20;
@@ -30,7 +30,15 @@ export class ProjectionWatermarks {
 
   waitFor(positions: readonly WritePosition[], timeoutMs: number): Promise<boolean> {
     return new Promise((settle) => {
-      this.waiters.add({ positions, deadline: Date.now() + timeoutMs, settle });
+      // Its own timer: the deadline holds even while a poll of the committed offsets is slow.
+      const waiter: Waiter = {
+        positions,
+        settle,
+        timer: setTimeout(() => {
+          if (this.waiters.delete(waiter)) settle(false);
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
       if (!this.polling) void this.poll();
     });
   }
@@ -41,20 +49,21 @@ export class ProjectionWatermarks {
       while (this.waiters.size > 0) {
         const topics = new Set([...this.waiters].flatMap((waiter) => waiter.positions.map((p) => p.topic)));
         const committed = new Map<string, Map<number, number>>();
-        try {
-          for (const topic of topics)
+        for (const topic of topics) {
+          try {
             committed.set(topic, await this.log.committedOffsets(this.groupId, topic));
-        } catch {
-          // Unreadable for now: the waiters keep waiting until their deadline.
+          } catch {
+            // Unreadable for now: its waiters keep waiting, until their own deadline at most.
+          }
         }
-        const now = Date.now();
         for (const waiter of [...this.waiters]) {
           const passed = waiter.positions.every(
             (p) => (committed.get(p.topic)?.get(p.partition) ?? 0) > p.offset,
           );
-          if (passed || now >= waiter.deadline) {
+          if (passed) {
             this.waiters.delete(waiter);
-            waiter.settle(passed);
+            clearTimeout(waiter.timer);
+            waiter.settle(true);
           }
         }
         if (this.waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));

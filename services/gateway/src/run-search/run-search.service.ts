@@ -52,9 +52,7 @@ export class RunSearchService {
       searchRuns(this.reader, {
         scope: args.scope,
         filter: parse('filter', () => (args.filter === undefined ? null : parseRunFilter(args.filter))),
-        orderBy: (args.orderBy ?? []).map((text, index) =>
-          parse(`orderBy[${index}]`, () => parseOrderKey(text)),
-        ),
+        orderBy: orderKeys(args.orderBy ?? []),
         first: args.first,
         after: args.after,
       }),
@@ -76,7 +74,7 @@ export class RunSearchService {
   async bestRunPerGroup(args: RankArgs & { groupBy: string }): Promise<GroupBest[]> {
     const { order, filter } = ranking(args);
     const groupKey = parse('groupBy', () => {
-      const { entity, key } = parseOrderKey(args.groupBy);
+      const { entity, key } = parseOrderKey(args.groupBy, 'groupBy');
       if (entity === 'metrics')
         throw new FilterSyntaxError(
           'groupBy: runs are grouped by a tag, a param or an attribute, not a metric',
@@ -103,6 +101,16 @@ export class RunSearchService {
   }
 }
 
+/** More keys than a dashboard sorts by: each one joins a table. */
+const MAX_ORDER_KEYS = 5;
+
+function orderKeys(texts: readonly string[]): OrderKey[] {
+  if (texts.length > MAX_ORDER_KEYS) {
+    throw new ValidationError(`orderBy takes at most ${MAX_ORDER_KEYS} keys`, 'orderBy');
+  }
+  return texts.map((text, index) => parse(`orderBy[${index}]`, () => parseOrderKey(text)));
+}
+
 /** The ranking as one ordering key; runs without the metric are left out. */
 function ranking(args: RankArgs): { order: OrderKey; filter: RunFilter } {
   const has: RunFilter = { kind: 'null', entity: 'metrics', key: args.metric, negated: true };
@@ -127,7 +135,9 @@ async function refusingBadInput<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof FilterMeaningError) throw new ValidationError(`filter: ${error.message}`, 'filter');
+    if (error instanceof FilterMeaningError) {
+      throw new ValidationError(`${error.field}: ${error.message}`, error.field);
+    }
     if (error instanceof InvalidCursorError) throw new ValidationError(error.message, 'after');
     throw error;
   }

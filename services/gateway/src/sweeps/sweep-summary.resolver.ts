@@ -11,7 +11,8 @@ export class SweepSummaryResolver {
 
   @Query(() => SweepSummary, {
     description: `One row per run of the sweep (up to ${MAX_SWEEP_RUNS}) with its params and the chosen metrics' last values, and each numeric param's Spearman correlation with the objective.`,
-    complexity: ({ childComplexity }) => MAX_SWEEP_RUNS / 100 + childComplexity,
+    // Costed as if every run of a full sweep carried the whole selection, as a list of that size would be.
+    complexity: ({ childComplexity }) => MAX_SWEEP_RUNS * (1 + childComplexity),
   })
   sweepSummary(
     @Args('sweepId', { type: () => ID }) sweepId: string,

@@ -15,8 +15,11 @@ export interface IngestAdmissionConfig {
   maxProjectionLag: number | null;
 }
 
-/** Records of the metrics topic the projection has not yet committed. */
-export type ProjectionLagProbe = () => Promise<number>;
+/** Records of the metrics topic the projection has not yet committed; counting may stop at `atMost`. */
+export type ProjectionLagProbe = (atMost: number) => Promise<number>;
+
+/** A lag read taking longer than this counts as unreadable: ingest is admitted, not held on a stuck read. */
+const PROBE_TIMEOUT_MS = 5_000;
 
 export interface IngestAdmissionStats {
   inFlight: number;
@@ -109,8 +112,16 @@ export class IngestAdmission {
     if (this.polling || this.probe === null || this.config.maxProjectionLag === null) return;
     this.polling = true;
     try {
-      this.lag = await this.probe();
       const limit = this.config.maxProjectionLag;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('lag read timed out')), PROBE_TIMEOUT_MS);
+      });
+      try {
+        this.lag = await Promise.race([this.probe(limit + 1), timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
       // Hysteresis: admitted again once half the limit is left, so the edge does not flap every poll.
       this.behind = this.behind ? this.lag > limit / 2 : this.lag > limit;
     } catch {
