@@ -101,6 +101,18 @@ describe('run artifacts over HTTP', () => {
       deduplicated: false,
       appended: true,
     });
+    // Its answer carries a consistency token like every write's: a read sent with it sees the artifact.
+    const { consistencyToken } = JSON.parse(put.body) as { consistencyToken: string };
+    expect(consistencyToken).toEqual(expect.any(String));
+    const read = await fetch(`${runlog.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-runlog-consistency-token': consistencyToken },
+      body: JSON.stringify({
+        query: `{ run(id: "${runId}") { artifacts(prefix: "checkpoints/epoch-1/") { path } } }`,
+      }),
+    });
+    const { data } = (await read.json()) as { data: { run: { artifacts: { path: string }[] } } };
+    expect(data.run.artifacts).toEqual([{ path: 'checkpoints/epoch-1/model.pt' }]);
 
     const response = await fetch(`${runlog.base}${url('checkpoints/epoch-1/model.pt')}`);
     expect(response.status).toBe(200);

@@ -11,6 +11,7 @@ import {
   Req,
   Res,
   UseFilters,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
@@ -22,6 +23,7 @@ import {
   type ArtifactStore,
 } from '../../../../libs/artifacts/src/artifact-store';
 import { ValidationError } from '../../../../libs/domain/src/errors';
+import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
 import { HttpErrorFilter } from '../http-errors';
 import { CallerHeaders, runIdParam } from '../ingest.controller';
 import { IngestRouter } from '../ingest-router';
@@ -47,6 +49,7 @@ export function rawArtifactPath(originalUrl: string): string {
  */
 @Controller('api/v1')
 @UseFilters(HttpErrorFilter)
+@UseInterceptors(ConsistencyTokenInterceptor)
 export class ArtifactsController {
   private readonly validator = new RequestValidator();
 
