@@ -6,9 +6,28 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { captureContext, type RunContext } from './context';
+import {
+  exportMetricPoints,
+  runHistory,
+  type ExportedPoint,
+  type HistoryOptions,
+  type HistoryPoint,
+  type MetricExportRequest,
+  type ReadAccess,
+} from './history';
+import { RunlogRequestError } from './request-error';
 import { SystemMetricsSampler } from './system-metrics';
 
 export { captureContext, type RunContext } from './context';
+export {
+  collectHistory,
+  type ExportedPoint,
+  type HistoryColumns,
+  type HistoryOptions,
+  type HistoryPoint,
+  type MetricExportRequest,
+} from './history';
+export { RunlogRequestError } from './request-error';
 export { SystemMetricsSampler } from './system-metrics';
 
 const gzip = promisify(gzipCallback);
@@ -30,6 +49,8 @@ const gzip = promisify(gzipCallback);
 export interface RunlogClientOptions {
   /** `http://127.0.0.1:8080` */
   baseUrl: string;
+  /** Where reads (`run.history`, `exportMetrics`) go when not to `baseUrl`: the gateway, where roles run apart. */
+  readBaseUrl?: string;
   workspace?: string;
   actor?: string;
   flushEveryPoints?: number;
@@ -94,17 +115,6 @@ export async function fileDigest(path: string): Promise<string> {
 
 export class QueueFullError extends Error {}
 
-/** A request the server will never accept as it is (4xx): retrying would not help. */
-export class RunlogRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-    readonly path: string,
-  ) {
-    super(`Runlog refused ${path} with ${status}: ${body.slice(0, 300)}`);
-  }
-}
-
 interface Operation {
   path: string;
   body: unknown;
@@ -133,7 +143,9 @@ const SYSTEM_METRICS_INTERVAL_MS = 10_000;
 const MIN_TIMER_MS = 100;
 
 export class RunlogClient {
-  private readonly options: Required<Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor'>> &
+  private readonly options: Required<
+    Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor' | 'readBaseUrl'>
+  > &
     RunlogClientOptions;
   private readonly runs = new Set<Run>();
   private queuedPoints = 0;
@@ -257,6 +269,20 @@ export class RunlogClient {
     this.queuedPoints -= points;
     while (this.waiting.length > 0 && this.queuedPoints < this.options.maxQueuedPoints)
       this.waiting.shift()!();
+  }
+
+  /** Raw points of any runs and keys, every one the store holds, read page by page as it is iterated. */
+  exportMetrics(request: MetricExportRequest): AsyncIterable<ExportedPoint> {
+    return exportMetricPoints(this.readAccess(), request);
+  }
+
+  /** @internal */
+  readAccess(): ReadAccess {
+    const headers: Record<string, string> = {};
+    if (this.options.workspace) headers['x-runlog-workspace'] = this.options.workspace;
+    if (this.options.actor) headers['x-runlog-actor'] = this.options.actor;
+    const baseUrl = (this.options.readBaseUrl ?? this.options.baseUrl).replace(/\/+$/, '');
+    return { baseUrl, fetch: this.options.fetch ?? fetch, headers };
   }
 
   /** @internal */
@@ -401,6 +427,15 @@ export class Run {
 
   get busy(): boolean {
     return this.sending !== null || this.bufferedPoints > 0;
+  }
+
+  /**
+   * The run's points of `keys` (every key when absent) as the store holds them, in (key, step, time) order, read
+   * page by page as they are iterated (`collectHistory` gathers them into columns). Points still buffered here or
+   * not yet projected are not in it: `await client.flush()` first, and allow for the projection's lag.
+   */
+  history(keys?: readonly string[], options?: HistoryOptions): AsyncIterable<HistoryPoint> {
+    return runHistory(this.client.readAccess(), this.runId, keys, options);
   }
 
   /** Nested objects are flattened to dotted keys: `{ optimizer: { lr: 0.1 } }` logs `optimizer.lr`. */

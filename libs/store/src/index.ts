@@ -19,6 +19,12 @@ export {
   type ReadOperation,
 } from './ports';
 export { PROJECTION_GROUP_ID } from './projection-group';
+export {
+  streamReaderFor,
+  type ClickhouseStreamReader,
+  type StreamFormat,
+  type StreamReadOperation,
+} from './stream-reader';
 export type { LogPosition } from './tables/log-position';
 export * from './tables/projected-tables';
 
@@ -26,6 +32,7 @@ export * from './tables/artifacts.table';
 export * from './tables/dead-letters.table';
 export * from './tables/events.table';
 export * from './tables/experiments.table';
+export * from './tables/metric-export';
 export * from './tables/metric-point-columns';
 export * from './tables/metric-points.table';
 export * from './tables/metric-rollups.table';

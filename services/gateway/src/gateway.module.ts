@@ -11,6 +11,8 @@ import { SweepSummaryResolver } from './sweeps/sweep-summary.resolver';
 import { SweepSummaryService } from './sweeps/sweep-summary.service';
 import { CompareResolver } from './compare/compare.resolver';
 import { CompareService } from './compare/compare.service';
+import { MetricExportController } from './export/metric-export.controller';
+import { MetricExportService } from './export/metric-export.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
 import { RunSearchService } from './run-search/run-search.service';
 import { RunsResolver } from './runs/runs.resolver';
@@ -49,7 +51,9 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     SweepSummaryService,
     DeadLettersResolver,
     DeadLettersService,
+    MetricExportService,
   ],
+  controllers: [MetricExportController],
 })
 export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CLICKHOUSE,
+  planMetricExportPage,
+  readerFor,
+  streamMetricExportPage,
+  streamReaderFor,
+  type ClickHouse,
+  type ClickhouseReader,
+  type ClickhouseStreamReader,
+  type ExportPosition,
+  type StreamFormat,
+} from '../../../../libs/store/src';
+import type { ExportRequest } from './export-request';
+
+/** A page ready to send: where the next one starts (null: this is the last), and its points as they are read. */
+export interface ExportPageStream {
+  next: ExportPosition | null;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** Raw metric points, a page at a time: the page is planned (its end found), then streamed from ClickHouse. */
+@Injectable()
+export class MetricExportService {
+  private readonly reader: ClickhouseReader;
+  private readonly streams: ClickhouseStreamReader;
+
+  constructor(@Inject(CLICKHOUSE) ch: ClickHouse) {
+    this.reader = readerFor(ch);
+    this.streams = streamReaderFor(ch);
+  }
+
+  async openPage(
+    request: ExportRequest,
+    format: StreamFormat,
+    signal: AbortSignal,
+  ): Promise<ExportPageStream> {
+    const page = await planMetricExportPage(this.reader, request.scope, request.from, request.limit);
+    return { next: page.before, body: streamMetricExportPage(this.streams, page, format, signal) };
+  }
+}
