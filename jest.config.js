@@ -44,6 +44,8 @@ module.exports = {
         '<rootDir>/test/integration/storable-values.int.spec.ts',
         '<rootDir>/test/integration/http-boundary.int.spec.ts',
         '<rootDir>/test/integration/metric-rollups.int.spec.ts',
+        '<rootDir>/test/integration/series-overlay.int.spec.ts',
+        '<rootDir>/test/integration/series-overlay-graphql.int.spec.ts',
         '<rootDir>/test/integration/raw-retention.int.spec.ts',
         '<rootDir>/test/integration/ingest-admission.int.spec.ts',
         '<rootDir>/test/integration/run-search.int.spec.ts',

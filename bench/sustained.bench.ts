@@ -125,7 +125,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function pointVisible(base: string, runId: string, step: number): Promise<boolean> {
   const data = await gql<{ metricSeries: { totalPoints: number } }>(
     base,
-    'query ($runId: ID!, $key: String!) { metricSeries(runId: $runId, key: $key, maxPoints: 2) { totalPoints } }',
+    'query ($runId: ID!, $key: String!) { metricSeries: runMetricSeries(runId: $runId, key: $key, maxPoints: 2) { totalPoints } }',
     { runId, key: PROBE_KEY },
   );
   return data.metricSeries.totalPoints >= step + 1;

@@ -111,7 +111,7 @@ describe('poison records written straight into the log', () => {
     await waitForProjection(server.base);
     const series = await gql<{ metricSeries: { totalPoints: number } }>(
       server.base,
-      'query ($id: ID!) { metricSeries(runId: $id, key: "loss", maxPoints: 10) { totalPoints } }',
+      'query ($id: ID!) { metricSeries: runMetricSeries(runId: $id, key: "loss", maxPoints: 10) { totalPoints } }',
       { id: goodRun },
     );
     expect(series.metricSeries.totalPoints).toBe(300);

@@ -89,7 +89,7 @@ const OVER_LIMIT: { name: string; limit: string; query: (experimentId: string) =
 
 const DASHBOARD_QUERY = `query ($runId: ID!, $experimentId: ID!) {
   run(id: $runId) { status params { key value } metrics { key last min max count } }
-  metricSeries(runId: $runId, key: "loss", maxPoints: 100) { points { step value } }
+  metricSeries: runMetricSeries(runId: $runId, key: "loss", maxPoints: 100) { points { step value } }
   runs(experimentId: $experimentId, limit: 100) { id name status } }`;
 
 function expectNoStackTraces(answer: GraphqlAnswer): void {
@@ -184,7 +184,7 @@ describe('GraphQL limits (development mode: introspection on)', () => {
     });
     const tooFine = await graphql(
       server.base,
-      `{ metricSeries(runId: "${runId}", key: "loss", maxPoints: 1) { totalPoints } }`,
+      `{ metricSeries: runMetricSeries(runId: "${runId}", key: "loss", maxPoints: 1) { totalPoints } }`,
     );
     expect(tooFine.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxPoints' });
     const syntax = await graphql(server.base, '{ run(id: ');

@@ -22,7 +22,7 @@ const RUN_QUERY = `query ($id: ID!) { run(id: $id) {
   params { key value } tags { key value } metrics { key last lastStep min max count } } }`;
 
 const SERIES_QUERY = `query ($runId: ID!, $key: String!, $maxPoints: Int!) {
-  metricSeries(runId: $runId, key: $key, maxPoints: $maxPoints) { totalPoints downsampled points { step value timestamp } } }`;
+  metricSeries: runMetricSeries(runId: $runId, key: $key, maxPoints: $maxPoints) { totalPoints downsampled points { step value timestamp } } }`;
 
 /** A loss curve with a few spikes at known steps, so downsampling can be checked against the truth. */
 function lossCurve(steps: number, spikes: Record<number, number>) {

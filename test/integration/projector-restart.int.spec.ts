@@ -11,7 +11,7 @@ const summaries = async (base: string, runId: string) => (await runSummary(base,
 async function seriesTotal(base: string, runId: string): Promise<number> {
   const data = await gql<{ metricSeries: { totalPoints: number } }>(
     base,
-    'query ($id: ID!) { metricSeries(runId: $id, key: "loss", maxPoints: 100) { totalPoints } }',
+    'query ($id: ID!) { metricSeries: runMetricSeries(runId: $id, key: "loss", maxPoints: 100) { totalPoints } }',
     { id: runId },
   );
   return data.metricSeries.totalPoints;

@@ -28,7 +28,7 @@ interface Series {
 }
 
 const SERIES = `query ($runId: ID!, $key: String!, $fromStep: Float, $toStep: Float, $maxPoints: Int!) {
-  metricSeries(runId: $runId, key: $key, fromStep: $fromStep, toStep: $toStep, maxPoints: $maxPoints) {
+  metricSeries: runMetricSeries(runId: $runId, key: $key, fromStep: $fromStep, toStep: $toStep, maxPoints: $maxPoints) {
     points { step value timestamp } totalPoints downsampled resolution rawPointsExpired } }`;
 
 const series = async (base: string, runId: string, range: { fromStep?: number; toStep?: number }) =>

@@ -246,7 +246,7 @@ describe('the full run record over HTTP and GraphQL', () => {
     ]);
     const series = await gql<{ metricSeries: { points: { step: number; value: number | string }[] } }>(
       runlog.base,
-      `{ metricSeries(runId: "${runId}", key: "train/loss") { points { step value } } }`,
+      `{ metricSeries: runMetricSeries(runId: "${runId}", key: "train/loss") { points { step value } } }`,
     );
     expect(series.metricSeries.points.map((point) => point.value)).toEqual([
       2.5,

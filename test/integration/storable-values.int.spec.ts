@@ -163,7 +163,7 @@ describe('what the API accepts is what the projection stores', () => {
         metricSeries: { points: { step: number; value: number | string; timestamp: number }[] };
       }>(
         runlog.base,
-        'query ($runId: ID!, $key: String!) { metricSeries(runId: $runId, key: $key, maxPoints: 10) { points { step value timestamp } } }',
+        'query ($runId: ID!, $key: String!) { metricSeries: runMetricSeries(runId: $runId, key: $key, maxPoints: 10) { points { step value timestamp } } }',
         { runId, key: point.key },
       );
       // -0 (a literal the API takes) is stored and read back as 0.

@@ -50,3 +50,6 @@ export * from './tables/tags.table';
 /** Reads of one series across metric_points and its rollups, and the pure choice of which answers. */
 export * from './tables/metric-series';
 export * from './tables/series-resolution';
+
+/** Overlays: many runs' and keys' series read together on one grid of x (steps or time). */
+export * from './tables/series-overlay';

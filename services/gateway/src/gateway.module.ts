@@ -15,6 +15,8 @@ import { MetricExportController } from './export/metric-export.controller';
 import { MetricExportService } from './export/metric-export.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
 import { RunSearchService } from './run-search/run-search.service';
+import { SeriesResolver } from './series/series.resolver';
+import { SeriesService } from './series/series.service';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
 
@@ -44,6 +46,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     RunsResolver,
     RunsService,
     RunSearchResolver,
+    SeriesResolver,
+    SeriesService,
     RunSearchService,
     CompareResolver,
     CompareService,

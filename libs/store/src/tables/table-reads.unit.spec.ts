@@ -5,6 +5,15 @@ import { countOpenDeadLetters, listDeadLetters } from './dead-letters.table';
 import { getStreamEvents, projectedEventOffsets } from './events.table';
 import { getExperiment, listExperiments } from './experiments.table';
 import { getMetricSeries } from './metric-series';
+import {
+  getRawBounds,
+  getRawBuckets,
+  getRawLttb,
+  getRawOverlayPoints,
+  getRollupBuckets,
+  getRollupLttb,
+  getStepBounds,
+} from './series-overlay-sql';
 import { getMetricSummaries } from './metric-summary.table';
 import { getRunParams } from './params.table';
 import { getProjectionWatermarks, tableHoldsPosition } from './projected-tables';
@@ -18,6 +27,10 @@ import { getRunTags } from './tags.table';
  * The SQL every read renders, snapshotted (like immich's checked-in queries): a change to a query shows in review
  * as a changed snapshot. The recording reader answers no rows unless scripted; no ClickHouse is involved.
  */
+const OVERLAY = { runIds: ['run-1', 'run-2'], keys: ['loss'] };
+const ORIGINS = new Map([['run-1', 1_700_000_000_000]]);
+const GRID = { lo: 0, hi: 99_999, width: 200 };
+
 describe('table reads', () => {
   it.each([
     ['runs: findRuns, no filter', (r) => findRuns(r, { includeDeleted: true }, 50)],
@@ -56,6 +69,13 @@ describe('table reads', () => {
       (r) => tableHoldsPosition(r, 'events', { topic: 'lifecycle', partition: 0, offset: 7 }),
     ],
     ['store_identity: getStoreIdentity', (r) => getStoreIdentity(r)],
+    ['overlay: getStepBounds, zoomed', (r) => getStepBounds(r, OVERLAY, { lo: -5, hi: 20_000 }, 10_000)],
+    ['overlay: getRawBounds, relative time', (r) => getRawBounds(r, OVERLAY, 'relative_time', ORIGINS, {})],
+    ['overlay: getRawBuckets, wall time', (r) => getRawBuckets(r, OVERLAY, 'wall_time', null, GRID)],
+    ['overlay: getRollupBuckets', (r) => getRollupBuckets(r, OVERLAY, 100, GRID)],
+    ['overlay: getRawOverlayPoints', (r) => getRawOverlayPoints(r, OVERLAY, 'step', null, GRID, 1001)],
+    ['overlay: getRawLttb', (r) => getRawLttb(r, OVERLAY, 'step', null, GRID, 300)],
+    ['overlay: getRollupLttb', (r) => getRollupLttb(r, OVERLAY, 1000, GRID, 300)],
   ] satisfies [string, (reader: ClickhouseReader) => Promise<unknown>][])('%s', async (_, read) => {
     const { reader, operations } = recordingReader();
     await read(reader);

@@ -9,7 +9,7 @@ import { estimateQueryCost } from './query-cost';
 /** Queries the README and the integration specs send, and two a dashboard would: none may meet a limit. */
 const LEGITIMATE_QUERIES: Record<string, string> = {
   'README run page': `{ run(id: "run-1") { status params { key value } tags { key value } metrics { key last min max count } }
-    metricSeries(runId: "run-1", key: "train/loss", maxPoints: 100) { points { step value } } }`,
+    metricSeries: runMetricSeries(runId: "run-1", key: "train/loss", maxPoints: 100) { points { step value } } }`,
   'run-record full run': `query ($id: ID!) { run(id: $id) {
     id name status createdAt startTime endTime failureReason stackTrace sweepId parentRunId deleted note
     context { code { commit branch dirty } environment { runtime } hardware { cpuCount gpus { model memoryBytes } }
@@ -26,14 +26,14 @@ const LEGITIMATE_QUERIES: Record<string, string> = {
   'experiments by alias':
     '{ active: experiments { id } all: experiments(includeArchived: true) { id name archived } }',
   'series at the maximum resolution': `query ($runId: ID!, $key: String!) {
-    metricSeries(runId: $runId, key: $key, maxPoints: 10000) { totalPoints downsampled points { step value timestamp } } }`,
+    metricSeries: runMetricSeries(runId: $runId, key: $key, maxPoints: 10000) { totalPoints downsampled points { step value timestamp } } }`,
   'runs table page': `{ runs(experimentId: "e", limit: 100) {
     id name status createdAt startTime endTime note params { key value } tags { key value } metrics { key last min max } } }`,
   'every run of an experiment': `{ runs(experimentId: "e", limit: 10000) {
     id name status createdAt startTime endTime failureReason sweepId parentRunId deleted note } }`,
   'a chart comparing 20 runs': `{ ${Array.from(
     { length: 20 },
-    (_, i) => `s${i}: metricSeries(runId: "r${i}", key: "loss", maxPoints: 500) { points { step value } }`,
+    (_, i) => `s${i}: runMetricSeries(runId: "r${i}", key: "loss", maxPoints: 500) { points { step value } }`,
   ).join(' ')} }`,
 };
 

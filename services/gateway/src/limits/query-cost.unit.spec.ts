@@ -63,7 +63,7 @@ describe('query cost', () => {
 
     it('costs a metric series by its maxPoints, as if every point carried the whole selection', () => {
       const query =
-        '{ metricSeries(runId: "r", key: "loss", maxPoints: 5000) { totalPoints points { step value } } }';
+        '{ metricSeries: runMetricSeries(runId: "r", key: "loss", maxPoints: 5000) { totalPoints points { step value } } }';
       expect(costOf(query)).toBe(5000 * (1 + 1 + (1 + 2)));
     });
   });

@@ -86,12 +86,12 @@ export class RunsResolver {
 
   @Query(() => MetricSeries, {
     description:
-      'At most maxPoints points; past that, min and max per step bucket. fromStep/toStep zoom into a range: ' +
+      'One series of one run (metricSeries draws many). At most maxPoints points; past that, min and max per step bucket. fromStep/toStep zoom into a range: ' +
       'long spans are answered from rollups (resolution says which), short ones from raw points.',
     // Costed as if every point carried the whole selection: the points list cannot see maxPoints.
     complexity: sizedListCost(LIST_BOUNDS.seriesPoints),
   })
-  metricSeries(
+  runMetricSeries(
     @Args('runId', { type: () => ID }) runId: string,
     @Args('key') key: string,
     @Args('maxPoints', { type: () => Int, defaultValue: LIST_BOUNDS.seriesPoints.defaultSize })

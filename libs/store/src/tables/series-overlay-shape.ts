@@ -1,0 +1,117 @@
+import { metricValue } from './metric-points.table';
+import type { Grid, OverlayAxis, OverlayBucketRow } from './series-overlay-sql';
+
+/* What an overlay answers (series-overlay.ts), and how a bucket row of its queries becomes part of it. */
+
+type RawNumber = string | number;
+
+export type OverlayMethod = 'minmax' | 'lttb' | 'raw';
+
+export interface SeriesOverlayQuery {
+  runIds: string[];
+  keys: string[];
+  /** Per series, at least 2: MINMAX cuts maxPoints / 2 buckets (two extremes each), LTTB keeps maxPoints. */
+  maxPoints: number;
+  axis: OverlayAxis;
+  method: OverlayMethod;
+  /** Zoom: x range, both ends included, in the axis' unit. */
+  from?: number;
+  to?: number;
+}
+
+export interface OverlayPoint {
+  x: number;
+  /** Null where the method does not carry it (LTTB samples x and value only). */
+  step: number | null;
+  value: number;
+  timestamp: number | null;
+}
+
+/** The envelope of one bucket: extremes and average of its finite values, its last point, its count. */
+export interface OverlayBucket {
+  x: number;
+  xEnd: number;
+  count: number;
+  finiteCount: number;
+  min: number | null;
+  max: number | null;
+  avg: number | null;
+  last: number;
+  lastX: number;
+}
+
+export interface OverlaySeries {
+  runId: string;
+  key: string;
+  points: OverlayPoint[];
+  /** MINMAX only: every bucket that holds a point, in x order. */
+  buckets: OverlayBucket[];
+  /** Points in the series within the range (over whole rollup buckets when a rollup answered). */
+  totalPoints: number;
+  downsampled: boolean;
+  /** RAW only: more points than maxPoints lie in the range; the first maxPoints are returned. */
+  truncated: boolean;
+  /** Steps per stored row read: 1 for raw points, else the rollup's bucket width. */
+  resolution: number;
+  /** x units per bucket (MINMAX), null otherwise. */
+  bucketWidth: number | null;
+  /** Raw points of the range are gone (retention): the finest rollup answered. */
+  rawPointsExpired: boolean;
+}
+
+export interface SeriesOverlay {
+  /** The x range the series span (within the zoom), null when no series has a point. */
+  from: number | null;
+  to: number | null;
+  rowsRead: number;
+  /** One per (run, key) asked, runs in the order asked and keys within each run. */
+  series: OverlaySeries[];
+}
+
+export function emptySeries(runId: string, key: string): OverlaySeries {
+  return {
+    runId,
+    key,
+    points: [],
+    buckets: [],
+    totalPoints: 0,
+    downsampled: false,
+    truncated: false,
+    resolution: 1,
+    bucketWidth: null,
+    rawPointsExpired: false,
+  };
+}
+
+export function toBucket(row: OverlayBucketRow, grid: Grid): OverlayBucket {
+  const x = grid.lo + Number(row.slot) * grid.width;
+  const finiteCount = Number(row.finite);
+  const finite = finiteCount > 0;
+  return {
+    x,
+    xEnd: x + grid.width - 1,
+    count: Number(row.points),
+    finiteCount,
+    min: finite ? metricValue(row.minValue) : null,
+    max: finite ? metricValue(row.maxValue) : null,
+    avg: finite ? metricValue(row.sum) / finiteCount : null,
+    last: metricValue(row.lastValue),
+    lastX: Number(row.lastX),
+  };
+}
+
+/** The extremes of a bucket in x order, once when they are the same point; its first point when none is finite. */
+export function bucketExtremes(row: OverlayBucketRow, axis: OverlayAxis, origin: number): OverlayPoint[] {
+  const point = (step: RawNumber, value: RawNumber, ts: RawNumber): OverlayPoint => {
+    const timestamp = Number(ts);
+    const x = axis === 'step' ? Number(step) : timestamp - origin;
+    return { x, step: Number(step), value: metricValue(value), timestamp };
+  };
+  if (Number(row.finite) === 0) return [point(row.firstStep, row.firstValue, row.firstTs)];
+  const low = point(row.minStep, row.minValue, row.minTs);
+  const high = point(row.maxStep, row.maxValue, row.maxTs);
+  if (low.x === high.x && low.step === high.step && low.value === high.value) return [low];
+  return low.x < high.x || (low.x === high.x && (low.step ?? 0) <= (high.step ?? 0))
+    ? [low, high]
+    : [high, low];
+}

@@ -1,0 +1,28 @@
+import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { OVERLAY_LIMITS, overlayCost, overlayQuery } from './overlay-args';
+import { DownsampleMethod, SeriesOverlay, SeriesRange, SeriesXAxis } from './series.models';
+import { SeriesService } from './series.service';
+
+@Resolver()
+export class SeriesResolver {
+  constructor(private readonly service: SeriesService) {}
+
+  @Query(() => SeriesOverlay, {
+    description:
+      `The series of up to ${OVERLAY_LIMITS.maxRuns} runs × ${OVERLAY_LIMITS.maxKeys} keys in one request, on one grid of x. ` +
+      'Long step series are read from rollups, so the rows read follow maxPoints, not what was logged. ' +
+      'Costs maxPoints per series.',
+    complexity: ({ args, childComplexity }) => overlayCost(args, childComplexity),
+  })
+  metricSeries(
+    @Args('runIds', { type: () => [ID] }) runIds: string[],
+    @Args('keys', { type: () => [String] }) keys: string[],
+    @Args('maxPoints', { type: () => Int, defaultValue: OVERLAY_LIMITS.defaultPoints }) maxPoints: number,
+    @Args('xAxis', { type: () => SeriesXAxis, defaultValue: SeriesXAxis.STEP }) xAxis: SeriesXAxis,
+    @Args('method', { type: () => DownsampleMethod, defaultValue: DownsampleMethod.MINMAX })
+    method: DownsampleMethod,
+    @Args('range', { type: () => SeriesRange, nullable: true }) range: SeriesRange | undefined,
+  ) {
+    return this.service.overlay(overlayQuery({ runIds, keys, maxPoints, xAxis, method, range }));
+  }
+}
