@@ -44,7 +44,7 @@ export function parseQueriesArgs(args: string[]): QueriesOptions {
   return options;
 }
 
-async function fill(ch: ClickHouse, options: QueriesOptions): Promise<void> {
+export async function fill(ch: ClickHouse, options: QueriesOptions): Promise<void> {
   const db = ch.database;
   const command = (sql: string) =>
     ch.client.command({ query: sql, clickhouse_settings: { max_insert_threads: '1' } });

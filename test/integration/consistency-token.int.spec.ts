@@ -1,3 +1,4 @@
+import { RunlogClient } from '../../libs/sdk/src/runlog';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { useRunlog } from '../support/runlog-process';
 
@@ -69,8 +70,40 @@ describe('consistency tokens', () => {
       expect(data.run.params).toEqual([{ key: 'lr', value: '0.1' }]);
     });
 
+    it("through the SDK: a run's token covers its params and its points, two streams in one header", async () => {
+      const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false });
+      try {
+        for (let trial = 0; trial < 5; trial++) {
+          const run = await client.startRun({
+            experimentName: 'sdk-token',
+            params: { trial },
+            captureContext: false,
+          });
+          for (let step = 0; step < 300; step++) await run.log({ loss: 1 / (1 + step) }, step);
+          const consistencyToken = await run.consistencyToken();
+          // One token per stream the run wrote to: its lifecycle and its metrics.
+          expect(consistencyToken?.split(',')).toHaveLength(2);
+          const { run: read } = await client.graphql<{
+            run: { params: { key: string; value: string }[]; metrics: { key: string; count: number }[] };
+          }>(
+            'query ($id: ID!) { run(id: $id) { params { key value } metrics { key count } } }',
+            { id: run.runId },
+            { consistencyToken },
+          );
+          expect(read).toEqual({
+            params: [{ key: 'trial', value: String(trial) }],
+            metrics: [{ key: 'loss', count: 300 }],
+          });
+          await run.finish();
+        }
+      } finally {
+        await client.close();
+      }
+    });
+
     it.each([
       ['x-runlog-consistency-token', { 'x-runlog-consistency-token': 'bm90IGEgdG9rZW4' }],
+      ['x-runlog-consistency-token', { 'x-runlog-consistency-token': Array(17).fill('W10').join(',') }],
       // Well formed, but naming a topic no write lands in: a reader must not go and look (on Kafka: create) it.
       [
         'x-runlog-consistency-token',

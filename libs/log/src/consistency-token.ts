@@ -21,14 +21,22 @@ export const CONSISTENCY_TOKEN_HEADER = 'x-runlog-consistency-token';
  * ingest answer carries as `consistencyToken` and a GraphQL request sends back in `x-runlog-consistency-token`.
  */
 export function encodeConsistencyToken(positions: readonly WritePosition[]): string {
+  const compact = latestPerPartition(positions).map(({ topic, partition, offset }) => [
+    topic,
+    partition,
+    offset,
+  ]);
+  return Buffer.from(JSON.stringify(compact)).toString('base64url');
+}
+
+function latestPerPartition(positions: readonly WritePosition[]): WritePosition[] {
   const latest = new Map<string, WritePosition>();
   for (const position of positions) {
     const key = `${position.topic}\u0000${position.partition}`;
     const seen = latest.get(key);
     if (!seen || seen.offset < position.offset) latest.set(key, position);
   }
-  const compact = [...latest.values()].map(({ topic, partition, offset }) => [topic, partition, offset]);
-  return Buffer.from(JSON.stringify(compact)).toString('base64url');
+  return [...latest.values()];
 }
 
 export class InvalidConsistencyTokenError extends Error {
@@ -62,6 +70,25 @@ export function decodeConsistencyToken(token: string): WritePosition[] {
     partition,
     offset,
   }));
+}
+
+/** Tokens in one header: a client that wrote through several requests (a run's lifecycle and metrics) sends each. */
+export const MAX_TOKENS_PER_HEADER = 16;
+
+/**
+ * Every position of a header's comma-separated tokens (a header sent twice arrives joined by commas too), the
+ * latest per topic partition: a read waits for all of them.
+ */
+export function decodeConsistencyHeader(header: string): WritePosition[] {
+  const tokens = header
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+  if (tokens.length === 0) throw new InvalidConsistencyTokenError('no consistency token in the header');
+  if (tokens.length > MAX_TOKENS_PER_HEADER) {
+    throw new InvalidConsistencyTokenError(`at most ${MAX_TOKENS_PER_HEADER} tokens, comma-separated`);
+  }
+  return latestPerPartition(tokens.flatMap(decodeConsistencyToken));
 }
 
 /** The positions written while one request is handled (set up per request; none outside one). */

@@ -1,3 +1,4 @@
+import { graphqlRequest, RunConsistency, type GraphqlOptions } from './consistency';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -27,6 +28,7 @@ export {
   type HistoryPoint,
   type MetricExportRequest,
 } from './history';
+export { CONSISTENCY_TOKEN_HEADER, type GraphqlOptions } from './consistency';
 export { RunlogRequestError } from './request-error';
 export { SystemMetricsSampler } from './system-metrics';
 
@@ -201,6 +203,7 @@ export class RunlogClient {
       points: 0,
     });
     const run = new Run(this, created.runId, this.options.heartbeatIntervalMs);
+    run.noteAnswer('/api/v1/runs', created);
     this.runs.add(run);
     if (options.params) run.logParams(options.params);
     if (options.tags) run.setTags(options.tags);
@@ -274,6 +277,15 @@ export class RunlogClient {
   /** Raw points of any runs and keys, every one the store holds, read page by page as it is iterated. */
   exportMetrics(request: MetricExportRequest): AsyncIterable<ExportedPoint> {
     return exportMetricPoints(this.readAccess(), request);
+  }
+
+  /** A GraphQL query to the gateway; with `consistencyToken` (from `run.consistencyToken()`) it sees those writes. */
+  graphql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    options: GraphqlOptions = {},
+  ): Promise<T> {
+    return graphqlRequest<T>(this.readAccess(), query, variables, options);
   }
 
   /** @internal */
@@ -382,6 +394,7 @@ export class Run {
   private idle: (() => void)[] = [];
   private ended = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly consistency = new RunConsistency();
 
   constructor(
     private readonly client: RunlogClient,
@@ -568,6 +581,20 @@ export class Run {
     });
   }
 
+  /**
+   * Sends what is buffered and returns the token of everything this run wrote so far: pass it to
+   * `client.graphql(…, { consistencyToken })` and the read waits until the projection holds it (read-your-writes).
+   */
+  async consistencyToken(): Promise<string | undefined> {
+    await this.drained();
+    return this.consistency.header();
+  }
+
+  /** @internal the answer of a request made for this run outside its queue (its creation) */
+  noteAnswer(path: string, answer: unknown): void {
+    this.consistency.record(path, answer);
+  }
+
   /** @internal */
   cutBatch(): void {
     if (this.bufferedPoints === 0) return;
@@ -613,6 +640,7 @@ export class Run {
     for (let operation = this.queue.shift(); operation; operation = this.queue.shift()) {
       try {
         const answer = await this.client.send(operation);
+        this.noteAnswer(operation.path, answer);
         operation.done?.(answer);
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));

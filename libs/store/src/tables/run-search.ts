@@ -79,8 +79,9 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
   const params = new BoundParams('s');
   const joins: string[] = [];
   const columns: SortColumn[] = [];
+  const { required, rest: filter } = splitRequiredMetrics(search.filter);
   search.orderBy.forEach((order, index) =>
-    columns.push(...sortColumns(order, `o${index}`, db, params, joins)),
+    columns.push(...sortColumns(order, `o${index}`, db, params, joins, required)),
   );
   columns.push(...TIE_BREAKERS);
 
@@ -90,7 +91,13 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
     where.push(`experiment_id IN ${params.bind(scope.experimentIds, 'Array(String)')}`);
   if (scope.sweepId !== undefined) where.push(`sweep_id = ${params.bind(scope.sweepId, 'String')}`);
   if (!scope.includeDeleted) where.push('deleted = 0');
-  if (search.filter) where.push(renderRunFilter(search.filter, db, params));
+  for (const key of required) {
+    // A metric the filter requires and no ordering joined: its clause, as written.
+    if (!search.orderBy.some((order) => order.entity === 'metrics' && order.key === key)) {
+      where.push(renderRunFilter({ kind: 'null', entity: 'metrics', key, negated: true }, db, params));
+    }
+  }
+  if (filter) where.push(renderRunFilter(filter, db, params));
   if (search.after !== undefined) {
     if (search.onePerGroup)
       throw new InvalidCursorError('after: a search for one run per group has no pages');
@@ -114,7 +121,7 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
     sql: `${RUN_SELECT}, ${sortSelect} FROM (SELECT * FROM ${db}.runs FINAL) AS runs ${joins.join(' ')}
      WHERE ${where.length > 0 ? where.join(' AND ') : '1'}
      ORDER BY ${order} ${group ? 'LIMIT 1 BY _group' : ''} LIMIT ${params.bind(search.first + 1, 'Int64')}
-     SETTINGS join_use_nulls = 1`,
+     SETTINGS join_use_nulls = 1, optimize_aggregation_in_order = 1`,
     params: params.values,
   });
   const page = found.slice(0, search.first);
@@ -130,6 +137,23 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
       };
     }),
     hasNextPage: found.length > search.first,
+  };
+}
+
+/**
+ * The metrics a filter requires a run to have (`metrics.k IS NOT NULL` clauses of its top-level AND), and the
+ * filter without them: an ordering by such a metric joins it with INNER JOIN, which requires it already.
+ */
+function splitRequiredMetrics(filter: RunFilter | null): { required: Set<string>; rest: RunFilter | null } {
+  const clauses = filter === null ? [] : filter.kind === 'and' ? filter.clauses : [filter];
+  const isRequirement = (clause: RunFilter) =>
+    clause.kind === 'null' && clause.entity === 'metrics' && clause.negated;
+  const required = new Set(clauses.filter(isRequirement).map((clause) => (clause as { key: string }).key));
+  if (required.size === 0) return { required, rest: filter };
+  const rest = clauses.filter((clause) => !isRequirement(clause));
+  return {
+    required,
+    rest: rest.length === 0 ? null : rest.length === 1 ? rest[0] : { kind: 'and', clauses: rest },
   };
 }
 
@@ -172,13 +196,17 @@ function sortColumns(
   db: string,
   params: BoundParams,
   joins: string[],
+  requiredMetrics: ReadonlySet<string>,
 ): SortColumn[] {
   const { descending } = order;
   if (order.entity === 'metrics') {
     const aggregate =
       order.aggregate === 'min' ? 'min(min)' : order.aggregate === 'max' ? 'max(max)' : 'argMaxMerge(last)';
+    // Runs without the metric, when the filter leaves them out anyway, are dropped by the join itself: one pass
+    // over metric_summary instead of a join and a `run_id IN (…)` set over the same rows.
+    const kind = requiredMetrics.has(order.key) ? 'INNER' : 'LEFT';
     joins.push(
-      `LEFT JOIN (SELECT run_id, ${aggregate} AS ${alias} FROM ${db}.metric_summary WHERE key = ${params.bind(order.key, 'String')} GROUP BY run_id) AS j_${alias} USING run_id`,
+      `${kind} JOIN (SELECT run_id, ${aggregate} AS ${alias} FROM ${db}.metric_summary WHERE key = ${params.bind(order.key, 'String')} GROUP BY run_id) AS j_${alias} USING run_id`,
     );
     // A NaN last value has no place in an order, nor does min/max's ±inf stand-in for "no finite value": they
     // sort with the runs that lack the metric.

@@ -2,7 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import {
   CONSISTENCY_TOKEN_HEADER,
-  decodeConsistencyToken,
+  decodeConsistencyHeader,
   type WritePosition,
 } from '../../../../libs/log/src/consistency-token';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
@@ -18,8 +18,8 @@ function refuse(response: Response, status: number, code: string, message: strin
 }
 
 /**
- * A GraphQL request carrying an ingest answer's consistency token (x-runlog-consistency-token) is held until the
- * projection has passed those writes, for at most x-runlog-consistency-timeout-ms (10 s; up to 60 s): then it runs
+ * A GraphQL request carrying ingest answers' consistency tokens (x-runlog-consistency-token, several
+ * comma-separated) is held until the projection has passed those writes, for at most x-runlog-consistency-timeout-ms (10 s; up to 60 s): then it runs
  * and sees them. Past the bound it is answered 504 CONSISTENCY_TIMEOUT instead of with data that may lack them.
  */
 @Injectable()
@@ -35,7 +35,7 @@ export class AwaitConsistencyMiddleware implements NestMiddleware {
     if (token === undefined) return next();
     let positions: WritePosition[];
     try {
-      positions = decodeConsistencyToken(String(token));
+      positions = decodeConsistencyHeader(Array.isArray(token) ? token.join(',') : token);
     } catch (error) {
       return refuse(
         response,
