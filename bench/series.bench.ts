@@ -19,13 +19,13 @@ import {
   findMigrationsDir,
   getMetricSeries,
   readerFor,
-  METRIC_POINT_COLUMNS,
+  UNLABELLED_METRIC_POINT_COLUMNS,
   type ClickHouse,
 } from '../libs/store/src';
 import { writeResult } from './support';
 
-/** metric_points' columns in DDL order, as the projector inserts them. */
-const POINT_COLUMNS: [string, ...string[]] = [...METRIC_POINT_COLUMNS];
+/** metric_points' columns in DDL order, as the projector inserts them, but `worker` (the default worker's points). */
+const POINT_COLUMNS: [string, ...string[]] = [...UNLABELLED_METRIC_POINT_COLUMNS];
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);

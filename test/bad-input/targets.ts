@@ -73,6 +73,7 @@ export function validBody(schemaName: string): Record<string, unknown> {
     SetTags: { tags: { stage: 'two' } },
     DeleteTags: { keys: ['stage'] },
     LogMetrics: {
+      worker: '3',
       metrics: [{ key: 'loss', steps: [0, 1], values: [1, 0.5], timestamps: [1700000000000, 1700000000001] }],
     },
     FinishRun: {},

@@ -4,6 +4,7 @@ import {
   applyMigrations,
   findMigrationsDir,
   getMetricSeries,
+  getRunWorkers,
   readerFor,
   READ_ROWS_PER_POINT,
   ROLLUP_RESOLUTIONS,
@@ -186,7 +187,10 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
         '007_metric_rollups.sql',
         '008_raw_retention.sql',
         '009_insert_deduplication.sql',
+        '010_metric_worker.sql',
       ]);
+      // Points stored before 010 are the default worker's.
+      expect(await getRunWorkers(readerFor(old), 'old-run')).toEqual(['']);
       await insertGeneratedRun(old, 'new-run', 54_321, [1, 2]);
       for (const resolution of ROLLUP_RESOLUTIONS) {
         const diff = await readerFor(old).queryMeasured<Record<string, unknown>>({

@@ -49,6 +49,7 @@ describe('ClickHouse migrations', () => {
       '007_metric_rollups.sql',
       '008_raw_retention.sql',
       '009_insert_deduplication.sql',
+      '010_metric_worker.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
-import { METRIC_POINT_COLUMNS, type ClickHouse, type MetricPoint } from '../../libs/store/src';
+import { UNLABELLED_METRIC_POINT_COLUMNS, type ClickHouse, type MetricPoint } from '../../libs/store/src';
 
 /*
  * Points written straight into metric_points, as the projector would: the materialized views (rollups, summaries)
  * do the rest. For store-level suites that check reads against the raw points they wrote.
  */
 
-/** metric_points' columns in DDL order, as the projector inserts them. */
-export const POINT_COLUMNS: [string, ...string[]] = [...METRIC_POINT_COLUMNS];
+/** metric_points' columns in DDL order, as the projector inserts them, but `worker`: these points are the default worker's. */
+export const POINT_COLUMNS: [string, ...string[]] = [...UNLABELLED_METRIC_POINT_COLUMNS];
 
 /** Seeded, so a failure replays: mulberry32. */
 export function seededRandom(seed: number): () => number {

@@ -73,6 +73,20 @@ export const metricStepSchema = {
 
 export const metricValueSchema = { anyOf: [{ type: 'number' }, { enum: NON_FINITE_VALUES }] } as const;
 
+/**
+ * Which process of a distributed job logged a batch (a rank, a node): a label, never a path or a key. Absent means
+ * the default worker (stored as ''), so the empty string is not a label a client may send.
+ */
+export const METRIC_WORKER_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
+export const metricWorkerSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: METRIC_WORKER_PATTERN,
+  description:
+    'The process of a distributed job that logged the batch (e.g. its rank): 1–64 of A–Z a–z 0–9 _ . : -.',
+} as const;
+
 export const runInputSchema = object(
   {
     name: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME_PATTERN },
@@ -213,22 +227,27 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
   'run.failed@1': object({ endTime: millis, reason: text(8000) }),
   'run.failed@2': object({ endTime: millis, reason: text(8000), stackTrace: nullable(text(65536)) }),
   'run.killed@1': object({ endTime: millis, reason: nullable(text(8000)) }),
-  'metrics.logged@1': object({
-    runId: id,
-    series: {
-      type: 'array',
-      minItems: 1,
-      items: object(
-        {
-          key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
-          steps: { type: 'array', items: metricStepSchema },
-          values: { type: 'array', items: metricValueSchema },
-          timestamps: { type: 'array', items: millis },
-        },
-        ['key', 'steps', 'values'],
-      ),
+  // `worker` came later and is optional: batches logged before it (and without it) keep their payload, hence their hash.
+  'metrics.logged@1': object(
+    {
+      runId: id,
+      worker: metricWorkerSchema,
+      series: {
+        type: 'array',
+        minItems: 1,
+        items: object(
+          {
+            key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
+            steps: { type: 'array', items: metricStepSchema },
+            values: { type: 'array', items: metricValueSchema },
+            timestamps: { type: 'array', items: millis },
+          },
+          ['key', 'steps', 'values'],
+        ),
+      },
     },
-  }),
+    ['runId', 'series'],
+  ),
 };
 
 export class EventSchemas {

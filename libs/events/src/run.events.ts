@@ -244,7 +244,8 @@ export interface MetricSeriesBatch {
 export interface MetricsLogged {
   type: 'metrics.logged';
   v: 1;
-  payload: { runId: string; series: MetricSeriesBatch[] };
+  /** `worker`: the process of a distributed job that logged the batch; absent for the default worker (''). */
+  payload: { runId: string; worker?: string; series: MetricSeriesBatch[] };
 }
 
 export type ExperimentEvent =

@@ -18,6 +18,7 @@ import {
 } from './history';
 import { RunlogRequestError } from './request-error';
 import { SystemMetricsSampler } from './system-metrics';
+import { resolveWorker, workerField } from './worker';
 
 export { captureContext, type RunContext } from './context';
 export {
@@ -31,6 +32,7 @@ export {
 export { CONSISTENCY_TOKEN_HEADER, type GraphqlOptions } from './consistency';
 export { RunlogRequestError } from './request-error';
 export { SystemMetricsSampler } from './system-metrics';
+export { resolveWorker, WORKER_LABEL_PATTERN } from './worker';
 
 const gzip = promisify(gzipCallback);
 
@@ -74,6 +76,11 @@ export interface RunlogClientOptions {
   onError?: (error: Error) => void;
   /** For tests and proxies: defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Distributed training: the label of this process' metric batches (a rank). Default: `RANK`, else `LOCAL_RANK`,
+   * else none (the default worker); null: none even where those are set. See worker.ts.
+   */
+  worker?: string | null;
 }
 
 export interface StartRunOptions {
@@ -146,7 +153,7 @@ const MIN_TIMER_MS = 100;
 
 export class RunlogClient {
   private readonly options: Required<
-    Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor' | 'readBaseUrl'>
+    Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor' | 'readBaseUrl' | 'worker'>
   > &
     RunlogClientOptions;
   private readonly runs = new Set<Run>();
@@ -156,8 +163,11 @@ export class RunlogClient {
   private closed = false;
   private context: Promise<RunContext> | null = null;
   private readonly exitHooks: { event: string; handler: (...args: unknown[]) => void }[] = [];
+  /** The worker label of this process' metric batches (undefined: the default worker). */
+  readonly worker: string | undefined;
 
   constructor(options: RunlogClientOptions) {
+    this.worker = resolveWorker(options.worker);
     this.options = { ...DEFAULTS, compress: true, flushOnExit: true, ...options };
     this.options.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // A malformed URL would fail every request the way a network error does, and be retried forever.
@@ -211,6 +221,17 @@ export class RunlogClient {
       const every = options.systemMetrics === true ? undefined : options.systemMetrics.intervalMs;
       run.sampleSystemMetrics(every ?? SYSTEM_METRICS_INTERVAL_MS);
     }
+    return run;
+  }
+
+  /**
+   * A run another process of the same job started (its id handed over, e.g. through the launcher's environment):
+   * this process logs into it under its own worker label. Nothing is sent until it logs; the process that started
+   * the run ends it.
+   */
+  attachRun(runId: string): Run {
+    const run = new Run(this, runId, this.options.heartbeatIntervalMs);
+    this.runs.add(run);
     return run;
   }
 
@@ -604,7 +625,7 @@ export class Run {
     this.bufferedPoints = 0;
     this.enqueue({
       path: `/api/v1/runs/${this.runId}/metrics`,
-      body: { eventId: randomUUID(), metrics },
+      body: { eventId: randomUUID(), ...workerField(this.client.worker), metrics },
       points,
     });
   }

@@ -10,6 +10,7 @@ import {
   metricStepSchema,
   metricTimestampSchema,
   metricValueSchema,
+  metricWorkerSchema,
   rawPointsMaxAgeDaysSchema,
   runContextSchema,
   runInputSchema,
@@ -206,6 +207,7 @@ export const logMetricsSchema = {
   properties: {
     eventId,
     occurredAt,
+    worker: metricWorkerSchema,
     metrics: {
       type: 'array',
       minItems: 1,
@@ -345,6 +347,7 @@ export interface DeleteTagsBody extends Envelope {
   keys: string[];
 }
 export interface LogMetricsBody extends Envelope {
+  worker?: string;
   metrics: { key: string; steps: number[]; values: MetricValue[]; timestamps?: number[] }[];
 }
 export type FinishRunBody = Envelope;

@@ -83,7 +83,7 @@ export type RunCommand =
   | Command<'SetTags', { tags: Record<string, string> }>
   | Command<'DeleteTags', { keys: string[] }>
   | Command<'LogArtifact', { path: string } & ArtifactRef>
-  | Command<'LogMetrics', { series: MetricSeriesBatch[] }>
+  | Command<'LogMetrics', { series: MetricSeriesBatch[]; worker?: string }>
   | Command<'Heartbeat', object>
   | Command<'MarkStale', { lastSeenAt: number; timeoutMs: number }>
   | Command<'FinishRun', object>
@@ -280,10 +280,12 @@ function decideAllowed(
       if (Object.hasOwn(state.artifacts, path) && state.artifacts[path].digest === digest) return [];
       return [{ type: 'run.artifact_logged', v: 1, payload: { path, size, digest, contentType } }];
     }
-    case 'LogMetrics':
-      return [
-        { type: 'metrics.logged', v: 1, payload: { runId: command.data.runId, series: command.data.series } },
-      ];
+    case 'LogMetrics': {
+      const { runId, series, worker } = command.data;
+      // The default worker is left out, not written as '': a batch without one hashes as it always did.
+      const payload = worker === undefined ? { runId, series } : { runId, worker, series };
+      return [{ type: 'metrics.logged', v: 1, payload }];
+    }
     case 'Heartbeat':
       return [];
     case 'FinishRun':

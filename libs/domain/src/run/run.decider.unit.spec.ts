@@ -250,6 +250,14 @@ describe('run decider', () => {
         .then([{ type: 'metrics.logged', v: 1, payload: { runId, series: lossSeries } }]);
     });
 
+    it('LogMetrics of a worker records its label; without one the payload has no worker key (old hashes hold)', () => {
+      given([runCreated()])
+        .when({ ...logMetrics, data: { runId, series: lossSeries, worker: '3' } })
+        .then([{ type: 'metrics.logged', v: 1, payload: { runId, worker: '3', series: lossSeries } }]);
+      const [unlabelled] = decideRun(logMetrics, evolveRun(initialRunState, runCreated()));
+      expect(Object.keys(unlabelled.payload)).toEqual(['runId', 'series']);
+    });
+
     it('DeleteTags records the set keys among those asked, once each and sorted, and skips the others', () => {
       given([runCreated(), tagsSet({ team: 'vision', stage: 'dev' })])
         .when(deleteTags(['stage', 'never-set', 'team', 'stage']))

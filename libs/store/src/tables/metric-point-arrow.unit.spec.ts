@@ -1,7 +1,7 @@
 import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { int64Array, metricPointsArrowStream, uint64Array } from './metric-point-arrow';
-import { METRIC_POINT_COLUMNS } from './metric-points.table';
+import { METRIC_POINT_COLUMNS, UNLABELLED_METRIC_POINT_COLUMNS } from './metric-points.table';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -39,10 +39,10 @@ describe('metric points as an Arrow stream', () => {
 
   it('reads back, row by row, as the columns it was made of', () => {
     const text = fc.string({ unit: 'binary', maxLength: 12 });
-    const series = fc.uniqueArray(fc.tuple(text, text), {
+    const series = fc.uniqueArray(fc.tuple(text, text, fc.constantFrom('', '0', '1', 'node-2:rank-7')), {
       minLength: 1,
       maxLength: 6,
-      selector: ([run, key]) => `${run}\u0000${key}`,
+      selector: ([run, key, worker]) => `${run}\u0000${key}\u0000${worker}`,
     });
     const value = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, -0));
     fc.assert(
@@ -74,6 +74,7 @@ describe('metric points as an Arrow stream', () => {
             offsets: new Float64Array(n + extra),
             runIds: pairs.map(([run]) => run),
             keys: pairs.map(([, key]) => key),
+            workers: pairs.map(([, , worker]) => worker),
             topic,
             partition,
           };
@@ -85,12 +86,16 @@ describe('metric points as an Arrow stream', () => {
             arrays.offsets[row] = offset;
           });
           const table = tableFromIPC(metricPointsArrowStream(arrays));
-          expect(table.schema.fields.map((field) => field.name)).toEqual([...METRIC_POINT_COLUMNS]);
+          // Only the default worker's points: `worker` is left out, for the column's DEFAULT ('') to fill.
+          const labelled = arrays.workers.some((worker) => worker !== '');
+          expect(table.schema.fields.map((field) => field.name)).toEqual([
+            ...(labelled ? METRIC_POINT_COLUMNS : UNLABELLED_METRIC_POINT_COLUMNS),
+          ]);
           expect(table.numRows).toBe(n);
           const read = table.toArray().map((row) => row.toJSON() as Record<string, unknown>);
           read.forEach((got, row) => {
             const [s, step, v, time, offset] = rows[row];
-            const [run, key] = pairs[s % pairs.length];
+            const [run, key, worker] = pairs[s % pairs.length];
             expect(got.run_id).toBe(run);
             expect(got.key).toBe(key);
             expect(got.step).toBe(BigInt(step));
@@ -99,6 +104,7 @@ describe('metric points as an Arrow stream', () => {
             expect(got._log_topic).toBe(topic);
             expect(got._log_partition).toBe(partition);
             expect(got._log_offset).toBe(BigInt(offset));
+            expect(got.worker).toBe(labelled ? worker : undefined);
           });
         },
       ),

@@ -9,7 +9,7 @@ const INITIAL_CAPACITY = 4_096;
 
 /**
  * One insert's metric_points rows, column by column in typed arrays: the projector's hot path. Strings are kept
- * once per series (run, key) and referenced by index; topic and partition once per insert (one insert holds
+ * once per series (run, key, worker) and referenced by index; topic and partition once per insert (one insert holds
  * records of one partition). On chDB the arrays go to the engine as Arrow columns, with no text in between;
  * elsewhere `tsvLines()` writes them as TabSeparated text. Steps, values and times are checked here as the TSV
  * path checked them: a value no column can hold throws UnstorableValueError naming the field.
@@ -21,9 +21,11 @@ export class MetricPointColumns {
   private timestamps = new Float64Array(INITIAL_CAPACITY);
   private offsets = new Float64Array(INITIAL_CAPACITY);
   private rows = 0;
-  private readonly seriesIndex = new Map<string, Map<string, number>>();
+  /** run → worker → key → series index. */
+  private readonly seriesIndex = new Map<string, Map<string, Map<string, number>>>();
   readonly runIds: string[] = [];
   readonly keys: string[] = [];
+  readonly workers: string[] = [];
   private position: Pick<LogPosition, 'topic' | 'partition'> | null = null;
   /** The lowest and highest log offset of the rows (-1 while empty). */
   firstOffset = -1;
@@ -41,7 +43,10 @@ export class MetricPointColumns {
     return this.position?.partition ?? 0;
   }
 
-  /** One series' points of one record; nothing is appended when any of them cannot be stored. */
+  /**
+   * One series' points of one record; nothing is appended when any of them cannot be stored. `worker` is the
+   * batch's label ('' for the default worker), kept per series so a point costs what it did without it.
+   */
   append(
     runId: string,
     key: string,
@@ -50,13 +55,14 @@ export class MetricPointColumns {
     timestamps: readonly number[] | undefined,
     defaultTimestamp: number,
     position: LogPosition,
+    worker = '',
   ): void {
     checkPoints(steps, values, timestamps, defaultTimestamp);
     if (this.position === null) this.position = { topic: position.topic, partition: position.partition };
     else if (this.position.topic !== position.topic || this.position.partition !== position.partition) {
       throw new Error('one insert of metric points holds records of one topic partition');
     }
-    const series = this.seriesOf(runId, key);
+    const series = this.seriesOf(runId, worker, key);
     this.reserve(this.rows + steps.length);
     const at = this.rows;
     for (let i = 0; i < steps.length; i++) {
@@ -73,6 +79,11 @@ export class MetricPointColumns {
     }
   }
 
+  /** Whether any series has a worker label: an insert of the default worker's points only leaves the column out. */
+  get labelled(): boolean {
+    return this.workers.some((worker) => worker !== '');
+  }
+
   /** What this insert is known by for deduplication: its partition, its offsets and its row count. */
   deduplicationToken(): string {
     return `${this.topic}:${this.partition}:${this.firstOffset}-${this.lastOffset}:${this.rows}`;
@@ -80,7 +91,7 @@ export class MetricPointColumns {
 
   /**
    * The columns as Arrow input: `points`, views of the filled part of each array (no copy), and `series`, one row
-   * per (run, key) that `points.p_series` refers to.
+   * per (run, key, worker) that `points.p_series` refers to.
    */
   arrowTables(): { points: ArrowColumn[]; series: ArrowColumn[] } {
     const rows = this.rows;
@@ -88,6 +99,7 @@ export class MetricPointColumns {
       { name: 's_index', type: 'Int32', data: Int32Array.from(this.runIds, (_, index) => index) },
       { name: 's_run_id', type: 'String', data: this.runIds },
       { name: 's_key', type: 'String', data: this.keys },
+      { name: 's_worker', type: 'String', data: this.workers },
     ];
     const points: ArrowColumn[] = [
       { name: 'p_series', type: 'Int32', data: this.series.subarray(0, rows) },
@@ -110,6 +122,7 @@ export class MetricPointColumns {
       offsets: this.offsets,
       runIds: this.runIds,
       keys: this.keys,
+      workers: this.workers,
       topic: this.topic,
       partition: this.partition,
     });
@@ -122,22 +135,27 @@ export class MetricPointColumns {
       (runId, index) => `${tsvString(runId)}\t${tsvString(this.keys[index])}\t`,
     );
     const suffix = `${tsvString(this.topic)}\t${this.partition}\t`;
+    const workers = this.workers.map((worker) => `\t${tsvString(worker)}`);
     for (let row = 0; row < this.rows; row++) {
+      const series = this.series[row];
       lines[row] =
-        `${prefixes[this.series[row]]}${this.steps[row]}\t${tsvFloat(this.values[row])}\t` +
-        `${tsvMillis(this.timestamps[row])}\t${suffix}${this.offsets[row]}`;
+        `${prefixes[series]}${this.steps[row]}\t${tsvFloat(this.values[row])}\t` +
+        `${tsvMillis(this.timestamps[row])}\t${suffix}${this.offsets[row]}${workers[series]}`;
     }
     return lines;
   }
 
-  private seriesOf(runId: string, key: string): number {
-    let keys = this.seriesIndex.get(runId);
-    if (!keys) this.seriesIndex.set(runId, (keys = new Map()));
+  private seriesOf(runId: string, worker: string, key: string): number {
+    let workers = this.seriesIndex.get(runId);
+    if (!workers) this.seriesIndex.set(runId, (workers = new Map()));
+    let keys = workers.get(worker);
+    if (!keys) workers.set(worker, (keys = new Map()));
     let index = keys.get(key);
     if (index === undefined) {
       index = this.runIds.length;
       this.runIds.push(runId);
       this.keys.push(key);
+      this.workers.push(worker);
       keys.set(key, index);
     }
     return index;

@@ -16,10 +16,12 @@ export interface MetricPointRow {
   value: MetricValue;
   timestamp: number;
   position: LogPosition;
+  /** The process of a distributed job that logged it ('' for the default worker). */
+  worker: string;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (001). */
-export const METRIC_POINT_COLUMNS = [
+/** The columns before 010 added `worker`: an insert naming only these gives its points the default worker (''). */
+export const UNLABELLED_METRIC_POINT_COLUMNS = [
   'run_id',
   'key',
   'step',
@@ -27,6 +29,9 @@ export const METRIC_POINT_COLUMNS = [
   'timestamp',
   ...LOG_POSITION_COLUMNS,
 ] as const;
+
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, and 010 added `worker` last). */
+export const METRIC_POINT_COLUMNS = [...UNLABELLED_METRIC_POINT_COLUMNS, 'worker'] as const;
 
 /**
  * One insert of the columns' rows (none: no insert), deduplicated by `token` (migration 009): the partition's
@@ -47,20 +52,40 @@ export async function insertMetricPoints(
     rows: points.length,
     token,
   });
+  // An insert of the default worker's points only (every run not logged by a distributed job) leaves `worker` to
+  // its DEFAULT: the engine fills a constant instead of copying a label through the join for every point.
+  const labelled = points.labelled;
   await writer.insertColumns({
     name: 'insertMetricPoints',
     table: 'metric_points',
-    columns: METRIC_POINT_COLUMNS,
+    columns: labelled ? METRIC_POINT_COLUMNS : UNLABELLED_METRIC_POINT_COLUMNS,
     rows: points.length,
     arrow: points.arrowTables(),
-    // Read back in METRIC_POINT_COLUMNS order; the series' strings joined on by index (a small right side).
+    // Read back in the columns' order; the series' strings joined on by index (a small right side).
     select: (sources) => `SELECT s_run_id, s_key, toInt64(p_step), p_value,
        fromUnixTimestamp64Milli(toInt64(p_time), 'UTC'), ${sqlString(points.topic)}, toUInt32(${points.partition}),
-       toUInt64(p_offset)
+       toUInt64(p_offset)${labelled ? ', s_worker' : ''}
      FROM ${sources.points} AS p INNER JOIN ${sources.series} AS s ON p.p_series = s.s_index`,
     arrowStream: () => points.arrowStream(),
     settings: { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: '1' },
   });
+}
+
+/** Worker labels one run lists at most: a job has far fewer processes; the cap keeps the answer bounded. */
+export const MAX_LISTED_WORKERS = 1000;
+
+/**
+ * The worker labels of a run's points, in label order ('' is the default worker). It reads the run's `worker`
+ * column, a LowCardinality one, so its cost follows the run's raw points but stays small per point.
+ */
+export async function getRunWorkers(reader: ClickhouseReader, runId: string): Promise<string[]> {
+  const rows = await reader.query<{ worker: string }>({
+    name: 'getRunWorkers',
+    sql: `SELECT DISTINCT worker FROM ${reader.database}.metric_points WHERE run_id = {runId:String}
+     ORDER BY worker LIMIT ${MAX_LISTED_WORKERS}`,
+    params: { runId },
+  });
+  return rows.map((row) => row.worker);
 }
 
 /** Metric values as ClickHouse writes them with output_format_json_quote_denormals: numbers or nan / inf / -inf. */

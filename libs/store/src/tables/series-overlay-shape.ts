@@ -1,5 +1,6 @@
 import { metricValue } from './metric-points.table';
 import type { Grid, OverlayAxis, OverlayBucketRow } from './series-overlay-sql';
+import type { WorkerView } from './series-overlay-workers';
 
 /* What an overlay answers (series-overlay.ts), and how a bucket row of its queries becomes part of it. */
 
@@ -17,6 +18,8 @@ export interface SeriesOverlayQuery {
   /** Zoom: x range, both ends included, in the axis' unit. */
   from?: number;
   to?: number;
+  /** Distributed training: how the workers' points make series (series-overlay-workers.ts); 'all' by default. */
+  workers?: WorkerView;
 }
 
 export interface OverlayPoint {
@@ -43,6 +46,8 @@ export interface OverlayBucket {
 export interface OverlaySeries {
   runId: string;
   key: string;
+  /** The `each` view: the worker whose points these are ('' the default worker); null in the other views. */
+  worker: string | null;
   points: OverlayPoint[];
   /** MINMAX only: every bucket that holds a point, in x order. */
   buckets: OverlayBucket[];
@@ -64,14 +69,18 @@ export interface SeriesOverlay {
   from: number | null;
   to: number | null;
   rowsRead: number;
-  /** One per (run, key) asked, runs in the order asked and keys within each run. */
+  /**
+   * One per (run, key) asked, runs in the order asked and keys within each run; `each` gives one per worker of a
+   * (run, key) instead, in label order (a (run, key) without points: one empty series, worker null).
+   */
   series: OverlaySeries[];
 }
 
-export function emptySeries(runId: string, key: string): OverlaySeries {
+export function emptySeries(runId: string, key: string, worker: string | null = null): OverlaySeries {
   return {
     runId,
     key,
+    worker,
     points: [],
     buckets: [],
     totalPoints: 0,

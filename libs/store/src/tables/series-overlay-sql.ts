@@ -2,6 +2,7 @@ import { int64, type ClickhouseReader, type MeasuredRows } from '../ports';
 import { rollupTable } from './metric-rollups.table';
 import { RUN_RAW_RETENTION_DICTIONARY } from './run-raw-retention.table';
 import type { RollupResolution } from './series-resolution';
+import { rawPointSource, type PointSource } from './series-overlay-workers';
 
 /*
  * The ClickHouse reads behind an overlay (series-overlay.ts): every query answers all (run, key) series of the
@@ -57,6 +58,7 @@ function xOf(
 export interface SeriesBoundsRow {
   runId: string;
   key: string;
+  worker?: string;
   lo: RawNumber;
   hi: RawNumber;
   points: RawNumber;
@@ -97,6 +99,7 @@ export function getRawBounds(
   axis: OverlayAxis,
   origins: RunOrigins | null,
   range: Partial<XRange>,
+  source: PointSource = rawPointSource(reader),
 ): Promise<MeasuredRows<Omit<SeriesBoundsRow, 'retentionDays'>>> {
   const x = xOf(axis, origins);
   const where = [SELECTION];
@@ -104,8 +107,8 @@ export function getRawBounds(
   if (range.hi !== undefined) where.push(`${x.sql} <= {hi:Int64}`);
   return reader.queryMeasured({
     name: 'getOverlayRawBounds',
-    sql: `SELECT run_id AS runId, key, min(${x.sql}) AS lo, max(${x.sql}) AS hi, count() AS points
-     FROM ${reader.database}.metric_points WHERE ${where.join(' AND ')} GROUP BY run_id, key`,
+    sql: `SELECT ${source.seriesColumns}, min(${x.sql}) AS lo, max(${x.sql}) AS hi, count() AS points
+     FROM ${source.from} WHERE ${where.join(' AND ')} GROUP BY ${source.seriesKey}`,
     params: {
       ...selectionParams(selection),
       ...x.params,
@@ -119,6 +122,8 @@ export function getRawBounds(
 export interface OverlayBucketRow {
   runId: string;
   key: string;
+  /** Only when the source tells workers apart (the `each` view). */
+  worker?: string;
   slot: RawNumber;
   points: RawNumber;
   finite: RawNumber;
@@ -148,6 +153,7 @@ export function getRawBuckets(
   axis: OverlayAxis,
   origins: RunOrigins | null,
   grid: Grid,
+  source: PointSource = rawPointSource(reader),
 ): Promise<MeasuredRows<OverlayBucketRow>> {
   const x = xOf(axis, origins);
   const finite = 'isFinite(value)';
@@ -155,7 +161,7 @@ export function getRawBuckets(
   const order = axis === 'step' ? `(step, ${EPOCH_MS})` : `(${x.sql}, step)`;
   return reader.queryMeasured({
     name: 'getOverlayRawBuckets',
-    sql: `SELECT run_id AS runId, key, intDiv(${x.sql} - {lo:Int64}, {width:Int64}) AS slot, count() AS points,
+    sql: `SELECT ${source.seriesColumns}, intDiv(${x.sql} - {lo:Int64}, {width:Int64}) AS slot, count() AS points,
        countIf(${finite}) AS finite, sumIf(value, ${finite}) AS sum,
        minIf(value, ${finite}) AS minValue, argMinIf(step, value, ${finite}) AS minStep,
        argMinIf(${EPOCH_MS}, value, ${finite}) AS minTs,
@@ -163,9 +169,9 @@ export function getRawBuckets(
        argMaxIf(${EPOCH_MS}, value, ${finite}) AS maxTs,
        argMin(step, ${order}) AS firstStep, argMin(value, ${order}) AS firstValue, argMin(${EPOCH_MS}, ${order}) AS firstTs,
        max(${x.sql}) AS lastX, argMax(value, ${order}) AS lastValue
-     FROM ${reader.database}.metric_points
+     FROM ${source.from}
      WHERE ${SELECTION} AND ${x.sql} >= {lo:Int64} AND ${x.sql} <= {hi:Int64}
-     GROUP BY run_id, key, slot ORDER BY run_id, key, slot`,
+     GROUP BY ${source.seriesKey}, slot ORDER BY ${source.seriesKey}, slot`,
     params: {
       ...selectionParams(selection),
       ...x.params,
@@ -206,6 +212,7 @@ export function getRollupBuckets(
 export interface OverlayPointRow {
   runId: string;
   key: string;
+  worker?: string;
   x: RawNumber;
   step: RawNumber;
   value: RawNumber;
@@ -220,14 +227,15 @@ export function getRawOverlayPoints(
   origins: RunOrigins | null,
   range: XRange,
   perSeries: number,
+  source: PointSource = rawPointSource(reader),
 ): Promise<MeasuredRows<OverlayPointRow>> {
   const x = xOf(axis, origins);
   return reader.queryMeasured({
     name: 'getOverlayRawPoints',
-    sql: `SELECT run_id AS runId, key, ${x.sql} AS x, step, value, ${EPOCH_MS} AS epochMs
-     FROM ${reader.database}.metric_points
+    sql: `SELECT ${source.seriesColumns}, ${x.sql} AS x, step, value, ${EPOCH_MS} AS epochMs
+     FROM ${source.from}
      WHERE ${SELECTION} AND ${x.sql} >= {lo:Int64} AND ${x.sql} <= {hi:Int64}
-     ORDER BY run_id, key, x, step, epochMs LIMIT ${sqlCount(perSeries)} BY run_id, key`,
+     ORDER BY ${source.seriesKey}, x, step, epochMs LIMIT ${sqlCount(perSeries)} BY ${source.seriesKey}`,
     params: { ...selectionParams(selection), ...x.params, lo: int64(range.lo), hi: int64(range.hi) },
   });
 }
@@ -235,6 +243,7 @@ export function getRawOverlayPoints(
 export interface LttbRow {
   runId: string;
   key: string;
+  worker?: string;
   sampled: [RawNumber, RawNumber][];
 }
 
@@ -249,14 +258,15 @@ export function getRawLttb(
   origins: RunOrigins | null,
   range: XRange,
   points: number,
+  source: PointSource = rawPointSource(reader),
 ): Promise<MeasuredRows<LttbRow>> {
   const x = xOf(axis, origins);
   return reader.queryMeasured({
     name: 'getOverlayRawLttb',
-    sql: `SELECT run_id AS runId, key, largestTriangleThreeBuckets(${sqlCount(points)})(${x.sql}, value) AS sampled
-     FROM ${reader.database}.metric_points
+    sql: `SELECT ${source.seriesColumns}, largestTriangleThreeBuckets(${sqlCount(points)})(${x.sql}, value) AS sampled
+     FROM ${source.from}
      WHERE ${SELECTION} AND isFinite(value) AND ${x.sql} >= {lo:Int64} AND ${x.sql} <= {hi:Int64}
-     GROUP BY run_id, key`,
+     GROUP BY ${source.seriesKey}`,
     params: { ...selectionParams(selection), ...x.params, lo: int64(range.lo), hi: int64(range.hi) },
   });
 }

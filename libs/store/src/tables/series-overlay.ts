@@ -26,6 +26,13 @@ import {
 } from './series-overlay-sql';
 import { bucketsFor, planSeriesRead, rawBucketWidth, READ_ROWS_PER_POINT } from './series-resolution';
 import { expiredRawSeries, readExpiredFromFinestRollup } from './series-overlay-retention';
+import {
+  pointSource,
+  seriesId,
+  WorkersOfSeries,
+  type PointSource,
+  type WorkerView,
+} from './series-overlay-workers';
 
 /*
  * An overlay: the series of many runs and keys, read together and cut into the same buckets of x, so a dashboard
@@ -38,9 +45,8 @@ interface Bounds extends XRange {
   retentionDays: number;
 }
 
-const seriesId = (runId: string, key: string) => JSON.stringify([runId, key]);
-
 export type { OverlayAxis } from './series-overlay-sql';
+export { MAX_WORKERS_PER_SERIES, TooManyWorkersError, type WorkerView } from './series-overlay-workers';
 export type * from './series-overlay-shape';
 
 export async function getSeriesOverlay(
@@ -48,10 +54,14 @@ export async function getSeriesOverlay(
   query: SeriesOverlayQuery,
 ): Promise<SeriesOverlay> {
   const selection: SeriesSelection = { runIds: [...new Set(query.runIds)], keys: [...new Set(query.keys)] };
-  const read = new OverlayRead(reader, query, selection);
+  const read = new OverlayRead(reader, query, selection, query.workers ?? 'all');
   const answered = await read.answer();
   const series = selection.runIds.flatMap((runId) =>
-    selection.keys.map((key) => answered.get(seriesId(runId, key)) ?? emptySeries(runId, key)),
+    selection.keys.flatMap((key) =>
+      read.view === 'each'
+        ? read.workerSeries(runId, key, answered)
+        : [answered.get(seriesId(runId, key)) ?? emptySeries(runId, key)],
+    ),
   );
   return { from: read.span?.lo ?? null, to: read.span?.hi ?? null, rowsRead: read.rowsRead, series };
 }
@@ -62,12 +72,33 @@ class OverlayRead {
   span: XRange | null = null;
   private origins: RunOrigins | null = null;
   private bounds = new Map<string, Bounds>();
+  private workers = new WorkersOfSeries();
+  private readonly source: PointSource;
+  /** Rollups are across workers: only the `all` view may be answered from them. */
+  private readonly rollups: boolean;
 
   constructor(
     private readonly reader: ClickhouseReader,
     private readonly query: SeriesOverlayQuery,
     private readonly selection: SeriesSelection,
-  ) {}
+    readonly view: WorkerView,
+  ) {
+    this.source = pointSource(reader, view);
+    this.rollups = view === 'all';
+  }
+
+  /** A long step series of the `all` view is read from a rollup; the other views read raw points. */
+  private rollupPlan(span: XRange, maxCount: number) {
+    const { axis, maxPoints } = this.query;
+    return axis === 'step' && this.rollups ? planSeriesRead({ ...span, points: maxCount }, maxPoints) : null;
+  }
+
+  /** The `each` view's series of one (run, key): one per worker with points, in label order (else one empty). */
+  workerSeries(runId: string, key: string, answered: Map<string, OverlaySeries>): OverlaySeries[] {
+    const workers = this.workers.of(runId, key);
+    if (workers.length === 0) return [emptySeries(runId, key)];
+    return workers.map((w) => answered.get(seriesId(runId, key, w)) ?? this.newSeries(runId, key, w));
+  }
 
   private get range(): Partial<XRange> {
     return { lo: this.query.from, hi: this.query.to };
@@ -95,7 +126,7 @@ class OverlayRead {
 
   private async readBounds(): Promise<void> {
     const { from, to, axis } = this.query;
-    if (axis === 'step') {
+    if (axis === 'step' && this.rollups) {
       const rows = this.measure(
         await getStepBounds(this.reader, this.selection, this.range, COARSEST_RESOLUTION),
       );
@@ -118,10 +149,11 @@ class OverlayRead {
       }
     }
     const rows = this.measure(
-      await getRawBounds(this.reader, this.selection, axis, this.origins, this.range),
+      await getRawBounds(this.reader, this.selection, axis, this.origins, this.range, this.source),
     );
+    if (this.view === 'each') this.workers = new WorkersOfSeries(rows);
     for (const row of rows) {
-      this.bounds.set(seriesId(row.runId, row.key), {
+      this.bounds.set(seriesId(row.runId, row.key, row.worker), {
         lo: Number(row.lo),
         hi: Number(row.hi),
         points: Number(row.points),
@@ -147,24 +179,15 @@ class OverlayRead {
   }
 
   private async readRawPoints(): Promise<Map<string, OverlaySeries>> {
-    if (this.query.axis === 'step' && this.zoomed) await this.readExactStepBounds();
+    if (this.query.axis === 'step' && this.zoomed && this.rollups) await this.readExactStepBounds();
     const span = this.span;
     if (span === null) return new Map();
     const { maxPoints } = this.query;
-    const rows = this.measure(
-      await getRawOverlayPoints(
-        this.reader,
-        this.selection,
-        this.query.axis,
-        this.origins,
-        span,
-        maxPoints + 1,
-      ),
-    );
+    const rows = await this.rawPoints(this.selection, span, maxPoints + 1);
     const answered = new Map<string, OverlaySeries>();
     for (const row of rows) {
-      const id = seriesId(row.runId, row.key);
-      const series = answered.get(id) ?? this.newSeries(row.runId, row.key);
+      const id = seriesId(row.runId, row.key, row.worker);
+      const series = answered.get(id) ?? this.newSeries(row.runId, row.key, row.worker);
       answered.set(id, series);
       if (series.points.length === maxPoints) {
         series.truncated = true;
@@ -183,11 +206,13 @@ class OverlayRead {
   private async readLttb(maxCount: number): Promise<Map<string, OverlaySeries>> {
     const span = this.span as XRange;
     const { maxPoints, axis } = this.query;
-    let plan = axis === 'step' ? planSeriesRead({ ...span, points: maxCount }, maxPoints) : null;
+    let plan = this.rollupPlan(span, maxCount);
     let rows: LttbRow[] =
       plan?.source === 'rollup'
         ? this.measure(await getRollupLttb(this.reader, this.selection, plan.resolution, span, maxPoints))
-        : this.measure(await getRawLttb(this.reader, this.selection, axis, this.origins, span, maxPoints));
+        : this.measure(
+            await getRawLttb(this.reader, this.selection, axis, this.origins, span, maxPoints, this.source),
+          );
     const fewSampled = rows.every((row) => row.sampled.length < maxPoints);
     if (plan?.source === 'rollup' && this.zoomed && fewSampled) {
       // The coarse bounds overcounted a zoom that holds few extremes: the raw points of the zoom answer instead.
@@ -198,7 +223,7 @@ class OverlayRead {
     }
     const answered = new Map<string, OverlaySeries>();
     for (const row of rows) {
-      const series = this.newSeries(row.runId, row.key);
+      const series = this.newSeries(row.runId, row.key, row.worker);
       series.resolution = plan?.source === 'rollup' ? plan.resolution : 1;
       series.downsampled = series.totalPoints > maxPoints || series.resolution > 1;
       const origin = this.origins?.get(row.runId) ?? 0;
@@ -208,15 +233,15 @@ class OverlayRead {
         if (axis === 'step') return { x, step: x, value, timestamp: null };
         return { x, step: null, value, timestamp: axis === 'wall_time' ? x : x + origin };
       });
-      answered.set(seriesId(row.runId, row.key), series);
+      answered.set(seriesId(row.runId, row.key, row.worker), series);
     }
     return answered;
   }
 
   private async readMinMax(maxCount: number): Promise<Map<string, OverlaySeries>> {
     const span = this.span as XRange;
-    const { maxPoints, axis } = this.query;
-    const plan = axis === 'step' ? planSeriesRead({ ...span, points: maxCount }, maxPoints) : null;
+    const { maxPoints } = this.query;
+    const plan = this.rollupPlan(span, maxCount);
     if (plan?.source === 'rollup') {
       const grid: Grid = { lo: plan.origin, hi: span.hi, width: plan.width };
       const rows = this.measure(await getRollupBuckets(this.reader, this.selection, plan.resolution, grid));
@@ -240,27 +265,27 @@ class OverlayRead {
     const span = this.span as XRange;
     const { maxPoints, axis } = this.query;
     const grid: Grid = { ...span, width: rawBucketWidth(span, maxPoints) };
-    const rows = this.measure(await getRawBuckets(this.reader, this.selection, axis, this.origins, grid));
+    const rows = this.measure(
+      await getRawBuckets(this.reader, this.selection, axis, this.origins, grid, this.source),
+    );
     const answered = this.bucketSeries(rows, grid, 1);
-    if (axis === 'step') await this.replaceExpired(answered, grid);
+    if (axis === 'step' && this.rollups) await this.replaceExpired(answered, grid);
     return answered;
   }
 
   /** A series with no more points than asked is drawn from every raw point, whichever table bucketed it. */
   private async drawShortSeriesWhole(answered: Map<string, OverlaySeries>): Promise<void> {
-    const { maxPoints, axis } = this.query;
+    const { maxPoints } = this.query;
     const short = [...answered.values()].filter((s) => s.totalPoints <= maxPoints && !s.rawPointsExpired);
     if (short.length === 0 || this.span === null) return;
     const selection = {
       runIds: [...new Set(short.map((s) => s.runId))],
       keys: [...new Set(short.map((s) => s.key))],
     };
-    const rows = this.measure(
-      await getRawOverlayPoints(this.reader, selection, axis, this.origins, this.span, maxPoints + 1),
-    );
-    const byId = new Map(short.map((series) => [seriesId(series.runId, series.key), series]));
+    const rows = await this.rawPoints(selection, this.span, maxPoints + 1);
+    const byId = new Map(short.map((series) => [seriesId(series.runId, series.key, series.worker), series]));
     for (const row of rows) {
-      const series = byId.get(seriesId(row.runId, row.key));
+      const series = byId.get(seriesId(row.runId, row.key, row.worker));
       if (series === undefined) continue;
       if (series.downsampled) {
         series.downsampled = false;
@@ -297,19 +322,27 @@ class OverlayRead {
     for (const [id, series] of finest) answered.set(id, { ...series, rawPointsExpired: true });
   }
 
-  private newSeries(runId: string, key: string): OverlaySeries {
-    const bounds = this.bounds.get(seriesId(runId, key));
-    return { ...emptySeries(runId, key), totalPoints: bounds?.points ?? 0 };
+  /** Raw points of the view in x order, at most `perSeries` of each series. */
+  private async rawPoints(selection: SeriesSelection, span: XRange, perSeries: number) {
+    const { reader, query, origins, source } = this;
+    return this.measure(
+      await getRawOverlayPoints(reader, selection, query.axis, origins, span, perSeries, source),
+    );
+  }
+
+  private newSeries(runId: string, key: string, worker?: string): OverlaySeries {
+    const bounds = this.bounds.get(seriesId(runId, key, worker));
+    return { ...emptySeries(runId, key, worker ?? null), totalPoints: bounds?.points ?? 0 };
   }
 
   private bucketSeries(rows: OverlayBucketRow[], grid: Grid, resolution: number): Map<string, OverlaySeries> {
     const answered = new Map<string, OverlaySeries>();
     for (const row of rows) {
-      const id = seriesId(row.runId, row.key);
+      const id = seriesId(row.runId, row.key, row.worker);
       let series = answered.get(id);
       if (series === undefined) {
         series = {
-          ...emptySeries(row.runId, row.key),
+          ...emptySeries(row.runId, row.key, row.worker ?? null),
           downsampled: true,
           resolution,
           bucketWidth: grid.width,

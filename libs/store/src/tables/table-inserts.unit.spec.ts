@@ -3,7 +3,7 @@ import type { ArrowColumn } from '../clickhouse';
 import { recordingWriter } from '../testing/recording-ports';
 import { DEAD_LETTER_COLUMNS, insertDeadLetters } from './dead-letters.table';
 import { MetricPointColumns } from './metric-point-columns';
-import { insertMetricPoints } from './metric-points.table';
+import { insertMetricPoints, UNLABELLED_METRIC_POINT_COLUMNS } from './metric-points.table';
 import { insertProjectedRows, PROJECTED_TABLES } from './projected-tables';
 import { RUN_COLUMNS, formatRunRow } from './runs.table';
 
@@ -59,7 +59,7 @@ describe('table inserts', () => {
   it('metric_points: columns go in as one named columnar insert: arrow columns in process, one Arrow stream over HTTP', async () => {
     const points = new MetricPointColumns();
     points.append('run-1', 'loss', [1, 2], [0.5, 'NaN'], undefined, 1_000, position);
-    points.append('run-2', 'acc', [3], [-1], [2_000], 0, { ...position, offset: 43 });
+    points.append('run-2', 'acc', [3], [-1], [2_000], 0, { ...position, offset: 43 }, '3');
     const { writer, columnar } = recordingWriter();
     await insertMetricPoints(writer, points);
     const [insert] = columnar;
@@ -77,6 +77,7 @@ describe('table inserts', () => {
       ['s_index', [0, 1]],
       ['s_run_id', ['run-1', 'run-2']],
       ['s_key', ['loss', 'acc']],
+      ['s_worker', ['', '3']],
     ]);
     const select = insert.select({ points: "arrowstream('p')", series: "arrowstream('s')" });
     expect({ columns: insert.columns, select }).toMatchSnapshot();
@@ -84,9 +85,22 @@ describe('table inserts', () => {
     const stream = tableFromIPC(insert.arrowStream());
     expect(stream.schema.fields.map((field) => field.name)).toEqual([...insert.columns]);
     expect(stream.toArray().map((row) => Object.values(row.toJSON() as object).map(String))).toEqual([
-      ['run-1', 'loss', '1', '0.5', '1000', 'lifecycle', '0', '42'],
-      ['run-1', 'loss', '2', 'NaN', '1000', 'lifecycle', '0', '42'],
-      ['run-2', 'acc', '3', '-1', '2000', 'lifecycle', '0', '43'],
+      ['run-1', 'loss', '1', '0.5', '1000', 'lifecycle', '0', '42', ''],
+      ['run-1', 'loss', '2', 'NaN', '1000', 'lifecycle', '0', '42', ''],
+      ['run-2', 'acc', '3', '-1', '2000', 'lifecycle', '0', '43', '3'],
+    ]);
+  });
+
+  it("metric_points: an insert of the default worker's points only leaves worker to its DEFAULT", async () => {
+    const points = new MetricPointColumns();
+    points.append('run-1', 'loss', [1], [0.5], undefined, 1_000, position);
+    const { writer, columnar } = recordingWriter();
+    await insertMetricPoints(writer, points);
+    const [insert] = columnar;
+    expect(insert.columns).toEqual([...UNLABELLED_METRIC_POINT_COLUMNS]);
+    expect(insert.select({ points: 'p', series: 's' })).not.toContain('s_worker');
+    expect(tableFromIPC(insert.arrowStream()).schema.fields.map((field) => field.name)).toEqual([
+      ...UNLABELLED_METRIC_POINT_COLUMNS,
     ]);
   });
 });

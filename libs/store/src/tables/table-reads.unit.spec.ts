@@ -14,6 +14,8 @@ import {
   getRollupLttb,
   getStepBounds,
 } from './series-overlay-sql';
+import { pointSource } from './series-overlay-workers';
+import { getRunWorkers } from './metric-points.table';
 import { getMetricSummaries } from './metric-summary.table';
 import { getRunParams } from './params.table';
 import { getProjectionWatermarks, tableHoldsPosition } from './projected-tables';
@@ -76,6 +78,23 @@ describe('table reads', () => {
     ['overlay: getRawOverlayPoints', (r) => getRawOverlayPoints(r, OVERLAY, 'step', null, GRID, 1001)],
     ['overlay: getRawLttb', (r) => getRawLttb(r, OVERLAY, 'step', null, GRID, 300)],
     ['overlay: getRollupLttb', (r) => getRollupLttb(r, OVERLAY, 1000, GRID, 300)],
+    [
+      'overlay: getRawBounds, a series per worker',
+      (r) => getRawBounds(r, OVERLAY, 'step', null, {}, pointSource(r, 'each')),
+    ],
+    [
+      'overlay: getRawBuckets, the mean over workers',
+      (r) => getRawBuckets(r, OVERLAY, 'step', null, GRID, pointSource(r, 'mean')),
+    ],
+    [
+      'overlay: getRawOverlayPoints, a series per worker',
+      (r) => getRawOverlayPoints(r, OVERLAY, 'step', null, GRID, 1001, pointSource(r, 'each')),
+    ],
+    [
+      'overlay: getRawLttb, the minimum over workers',
+      (r) => getRawLttb(r, OVERLAY, 'wall_time', null, GRID, 300, pointSource(r, 'min')),
+    ],
+    ['metric_points: getRunWorkers', (r) => getRunWorkers(r, 'run-1')],
   ] satisfies [string, (reader: ClickhouseReader) => Promise<unknown>][])('%s', async (_, read) => {
     const { reader, operations } = recordingReader();
     await read(reader);

@@ -159,6 +159,16 @@ export class RunsResolver {
     return this.service.inputs({ runId: run.id });
   }
 
+  @ResolveField(() => [String], {
+    description:
+      "Distributed training: the worker labels of the run's points, in label order ('' is the default worker; " +
+      'at most 1,000). metricSeries(workers: EACH) draws a series per worker.',
+    complexity: PER_RUN_QUERY,
+  })
+  workers(@Parent() run: Run) {
+    return this.service.workers(run.id);
+  }
+
   @ResolveField(() => [Artifact], {
     description: 'Latest upload per path, optionally under a folder prefix.',
     complexity: PER_RUN_QUERY,

@@ -8,6 +8,7 @@ import {
   CLICKHOUSE,
   findArtifacts,
   findInputs,
+  getRunWorkers,
   findRuns,
   getExperiment,
   getMetricSeries,
@@ -91,6 +92,10 @@ export class RunsService {
 
   inputs(by: { runId: string } | { digest: string }): Promise<RunInput[]> {
     return findInputs(this.reader, by);
+  }
+
+  workers(runId: string): Promise<string[]> {
+    return getRunWorkers(this.reader, runId);
   }
 
   artifacts(by: { runId: string; prefix?: string } | { digest: string }): Promise<Artifact[]> {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../../../libs/domain/src/errors';
-import type { SeriesOverlayQuery } from '../../../../libs/store/src';
-import type { DownsampleMethod, SeriesRange, SeriesXAxis } from './series.models';
+import { MAX_WORKERS_PER_SERIES, type SeriesOverlayQuery } from '../../../../libs/store/src';
+import { WorkerView, type DownsampleMethod, type SeriesRange, type SeriesXAxis } from './series.models';
 
 /** What one overlay may ask for: the cost limit (points it may return) bounds the product on top of these. */
 export const OVERLAY_LIMITS = {
@@ -10,6 +10,8 @@ export const OVERLAY_LIMITS = {
   minPoints: 2,
   maxPoints: 10_000,
   defaultPoints: 1000,
+  /** EACH: workers drawn per (run, key); an overlay meeting more is refused, naming `workers`. */
+  maxWorkersPerSeries: MAX_WORKERS_PER_SERIES,
 } as const;
 
 export interface OverlayArgs {
@@ -19,6 +21,7 @@ export interface OverlayArgs {
   xAxis: SeriesXAxis;
   method: DownsampleMethod;
   range?: SeriesRange | null;
+  workers?: WorkerView;
 }
 
 function distinct(values: string[], field: string, max: number): string[] {
@@ -54,13 +57,27 @@ export function overlayQuery(args: OverlayArgs): SeriesOverlayQuery {
   if (from !== undefined && to !== undefined && from > to) {
     throw new ValidationError('range.from must not be after range.to', 'range.from');
   }
-  return { runIds, keys, maxPoints: args.maxPoints, axis: args.xAxis, method: args.method, from, to };
+  const workers = args.workers ?? WorkerView.ALL;
+  return {
+    runIds,
+    keys,
+    maxPoints: args.maxPoints,
+    axis: args.xAxis,
+    method: args.method,
+    from,
+    to,
+    workers,
+  };
 }
 
-/** Cost: every point the overlay may return (maxPoints per series), plus the selection of each series. */
+/**
+ * Cost: every point the overlay may return (maxPoints per series), plus the selection of each series. EACH may
+ * return a series per worker of each (run, key): it is costed at the most workers it draws.
+ */
 export function overlayCost(args: Record<string, unknown>, childComplexity: number): number {
   const count = (value: unknown) => (Array.isArray(value) ? Math.max(1, new Set(value).size) : 1);
-  const series = count(args.runIds) * count(args.keys);
+  const perRunAndKey = args.workers === WorkerView.EACH ? OVERLAY_LIMITS.maxWorkersPerSeries : 1;
+  const series = count(args.runIds) * count(args.keys) * perRunAndKey;
   const asked = typeof args.maxPoints === 'number' ? args.maxPoints : OVERLAY_LIMITS.defaultPoints;
   const points = Math.min(Math.max(Math.trunc(asked), OVERLAY_LIMITS.minPoints), OVERLAY_LIMITS.maxPoints);
   return series * (points + childComplexity);

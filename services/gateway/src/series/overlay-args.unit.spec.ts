@@ -5,7 +5,7 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { estimateQueryCost } from '../limits/query-cost';
 import { OVERLAY_LIMITS, overlayQuery, type OverlayArgs } from './overlay-args';
-import { DownsampleMethod, SeriesXAxis } from './series.models';
+import { DownsampleMethod, SeriesXAxis, WorkerView } from './series.models';
 import { SeriesResolver } from './series.resolver';
 
 const base: OverlayArgs = {
@@ -79,6 +79,14 @@ describe('overlay arguments', () => {
   });
 });
 
+describe('overlay worker views', () => {
+  it('default to ALL and pass the view asked on to the store', () => {
+    expect(overlayQuery(base).workers).toBe('all');
+    for (const view of Object.values(WorkerView))
+      expect(overlayQuery({ ...base, workers: view }).workers).toBe(view);
+  });
+});
+
 describe('overlay cost', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
@@ -110,5 +118,18 @@ describe('overlay cost', () => {
     expect(twoKeys).toBe(2 * one);
     const fewer = costOf(`{ metricSeries(runIds: ["a"], keys: ["loss"], maxPoints: 10) { ${select} } }`);
     expect(fewer).toBeLessThan(one / 50);
+  });
+
+  it('costs EACH at the most workers it draws per (run, key); the aggregated views as one series', () => {
+    const select = 'series { runId worker points { x value } }';
+    const view = (workers: string) =>
+      costOf(
+        `{ metricSeries(runIds: ["a"], keys: ["loss"], maxPoints: 1000, workers: ${workers}) { ${select} } }`,
+      );
+    expect(view('EACH')).toBe(OVERLAY_LIMITS.maxWorkersPerSeries * view('ALL'));
+    for (const aggregated of ['MEAN', 'MIN', 'MAX']) expect(view(aggregated)).toBe(view('ALL'));
+    expect(costOf(`{ metricSeries(runIds: ["a"], keys: ["loss"], maxPoints: 1000) { ${select} } }`)).toBe(
+      view('ALL'),
+    );
   });
 });

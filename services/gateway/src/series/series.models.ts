@@ -36,6 +36,35 @@ registerEnumType(DownsampleMethod, {
   },
 });
 
+export enum WorkerView {
+  ALL = 'all',
+  EACH = 'each',
+  MEAN = 'mean',
+  MIN = 'min',
+  MAX = 'max',
+}
+
+registerEnumType(WorkerView, {
+  name: 'WorkerView',
+  description:
+    'Distributed training: how the points the workers of a run (ranks, nodes) logged make series. Views other ' +
+    'than ALL read raw points (the rollups are across workers).',
+  valuesMap: {
+    ALL: { description: 'Every point, whichever worker logged it: one series per (run, key).' },
+    EACH: {
+      description:
+        'One series per (run, key, worker), `worker` set; at most 64 workers per (run, key), and costed so.',
+    },
+    MEAN: {
+      description:
+        'Per (run, key, step): the mean over the workers of their (latest) value at the step, finite values ' +
+        'only (NaN where none is finite); its time is the latest of theirs. Then the method draws that series.',
+    },
+    MIN: { description: 'As MEAN, with the minimum.' },
+    MAX: { description: 'As MEAN, with the maximum.' },
+  },
+});
+
 @InputType({ description: 'A zoom: x range in the axis unit, both ends included.' })
 export class SeriesRange {
   @Field(() => Float, { nullable: true }) from?: number;
@@ -70,6 +99,12 @@ export class SeriesBucket {
 export class OverlaySeries {
   @Field(() => ID) runId!: string;
   @Field() key!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "EACH: the worker that logged these points ('' the default worker); null in the other views.",
+  })
+  worker!: string | null;
   @Field(() => [OverlayPoint], { complexity: 1 }) points!: OverlayPoint[];
   @Field(() => [SeriesBucket], { complexity: 1, description: 'MINMAX only.' }) buckets!: SeriesBucket[];
   @Field(() => Float, {
@@ -94,6 +129,7 @@ export class OverlaySeries {
 export class SeriesOverlay {
   @Field(() => SeriesXAxis) xAxis!: SeriesXAxis;
   @Field(() => DownsampleMethod) method!: DownsampleMethod;
+  @Field(() => WorkerView) workers!: WorkerView;
   @Field(() => Float, { nullable: true, description: 'x range the series span within the zoom.' }) from!:
     number | null;
   @Field(() => Float, { nullable: true }) to!: number | null;
@@ -101,7 +137,8 @@ export class SeriesOverlay {
   rowsRead!: number;
   @Field(() => [OverlaySeries], {
     complexity: 1,
-    description: 'One per (run, key), runs in the order asked.',
+    description:
+      'One per (run, key), runs in the order asked; with EACH one per worker of each (run, key), in label order.',
   })
   series!: OverlaySeries[];
 }

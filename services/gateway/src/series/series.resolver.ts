@@ -1,6 +1,6 @@
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { OVERLAY_LIMITS, overlayCost, overlayQuery } from './overlay-args';
-import { DownsampleMethod, SeriesOverlay, SeriesRange, SeriesXAxis } from './series.models';
+import { DownsampleMethod, SeriesOverlay, SeriesRange, SeriesXAxis, WorkerView } from './series.models';
 import { SeriesService } from './series.service';
 
 @Resolver()
@@ -11,7 +11,7 @@ export class SeriesResolver {
     description:
       `The series of up to ${OVERLAY_LIMITS.maxRuns} runs × ${OVERLAY_LIMITS.maxKeys} keys in one request, on one grid of x. ` +
       'Long step series are read from rollups, so the rows read follow maxPoints, not what was logged. ' +
-      'Costs maxPoints per series.',
+      'Costs maxPoints per series (EACH: per series × the 64 workers it may draw per run and key).',
     complexity: ({ args, childComplexity }) => overlayCost(args, childComplexity),
   })
   metricSeries(
@@ -22,7 +22,8 @@ export class SeriesResolver {
     @Args('method', { type: () => DownsampleMethod, defaultValue: DownsampleMethod.MINMAX })
     method: DownsampleMethod,
     @Args('range', { type: () => SeriesRange, nullable: true }) range: SeriesRange | undefined,
+    @Args('workers', { type: () => WorkerView, defaultValue: WorkerView.ALL }) workers: WorkerView,
   ) {
-    return this.service.overlay(overlayQuery({ runIds, keys, maxPoints, xAxis, method, range }));
+    return this.service.overlay(overlayQuery({ runIds, keys, maxPoints, xAxis, method, range, workers }));
   }
 }

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ValidationError } from '../../../../libs/domain/src/errors';
 import {
   CLICKHOUSE,
   getSeriesOverlay,
   readerFor,
+  TooManyWorkersError,
   type ClickHouse,
   type ClickhouseReader,
   type SeriesOverlayQuery,
 } from '../../../../libs/store/src';
-import type { DownsampleMethod, SeriesOverlay, SeriesXAxis } from './series.models';
+import type { DownsampleMethod, SeriesOverlay, SeriesXAxis, WorkerView } from './series.models';
 
 @Injectable()
 export class SeriesService {
@@ -18,7 +20,19 @@ export class SeriesService {
   }
 
   async overlay(query: SeriesOverlayQuery): Promise<SeriesOverlay> {
-    const overlay = await getSeriesOverlay(this.reader, query);
-    return { ...overlay, xAxis: query.axis as SeriesXAxis, method: query.method as DownsampleMethod };
+    try {
+      const overlay = await getSeriesOverlay(this.reader, query);
+      const { axis, method, workers = 'all' } = query;
+      return {
+        ...overlay,
+        xAxis: axis as SeriesXAxis,
+        method: method as DownsampleMethod,
+        workers: workers as WorkerView,
+      };
+    } catch (error) {
+      // Known only once the bounds are read: the overlay was costed at the most workers EACH draws.
+      if (error instanceof TooManyWorkersError) throw new ValidationError(error.message, 'workers');
+      throw error;
+    }
   }
 }

@@ -41,7 +41,7 @@ export class MetricsService {
       const now = this.commands.now();
       const command: RunCommand = {
         type: 'LogMetrics',
-        data: { runId, series: body.metrics },
+        data: { runId, series: body.metrics, ...(body.worker !== undefined && { worker: body.worker }) },
         metadata: { now },
       };
       let run = foldRun(await this.commands.read(streams.run(runId)));

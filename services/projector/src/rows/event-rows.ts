@@ -207,6 +207,7 @@ export function addEventRows(
     case 'metrics.logged': {
       if (!needs('metric_points')) return;
       const defaultTimestamp = storable.occurredAt;
+      const worker = event.payload.worker ?? '';
       for (const series of event.payload.series) {
         rows.lines.metric_points.append(
           event.payload.runId,
@@ -216,6 +217,7 @@ export function addEventRows(
           series.timestamps,
           defaultTimestamp,
           position,
+          worker,
         );
       }
       rows.points += countPoints(event.payload);

@@ -133,8 +133,8 @@ describe('addEventRows', () => {
     const rows = new BatchRows();
     addEventRows(rows, metricsEvent(2), position(7), () => true, {});
     expect(rows.lines.metric_points.tsvLines()).toEqual([
-      'r1\tloss\t0\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
-      'r1\tloss\t1\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7',
+      'r1\tloss\t0\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7\t',
+      'r1\tloss\t1\t0.5\t2026-01-02 03:04:05.678\trunlog.metrics\t0\t7\t',
     ]);
     expect(rows.points).toBe(2);
     expect(rows.lines.events).toHaveLength(1);
@@ -148,8 +148,24 @@ describe('addEventRows', () => {
     });
     addEventRows(rows, event, position(1), () => true, {});
     expect(rows.lines.metric_points.tsvLines()).toEqual([
-      'r\\t1\ta\\\\b\t5\t-1.5e-7\t2023-11-14 22:13:20.001\trunlog.metrics\t0\t1',
+      'r\\t1\ta\\\\b\t5\t-1.5e-7\t2023-11-14 22:13:20.001\trunlog.metrics\t0\t1\t',
     ]);
+  });
+
+  it("writes a batch's worker on each of its points; a batch without one is the default worker's ('')", () => {
+    const rows = new BatchRows();
+    const labelled = (worker: string, offset: number) =>
+      stored('metrics.logged', 'metrics:r1', {
+        runId: 'r1',
+        worker,
+        series: [{ key: 'loss', steps: [offset], values: [1], timestamps: [1_700_000_000_000] }],
+      });
+    addEventRows(rows, labelled('3', 1), position(1), () => true, {});
+    addEventRows(rows, metricsEvent(1), position(2), () => true, {});
+    addEventRows(rows, labelled('node-1:0', 3), position(3), () => true, {});
+    const workers = rows.lines.metric_points.tsvLines().map((line) => line.split('\t')[8]);
+    expect(workers).toEqual(['3', '', 'node-1:0']);
+    expect(rows.lines.metric_points.workers).toEqual(['3', '', 'node-1:0']);
   });
 
   it('skips the tables that already hold the record (after a crash) and still writes the others', () => {
