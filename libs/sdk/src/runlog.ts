@@ -1,4 +1,5 @@
 import { graphqlRequest, RunConsistency, type GraphqlOptions } from './consistency';
+import { followRun, type FollowEvent, type FollowOptions } from './follow';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -30,6 +31,7 @@ export {
   type MetricExportRequest,
 } from './history';
 export { CONSISTENCY_TOKEN_HEADER, type GraphqlOptions } from './consistency';
+export { FollowError, type FollowEvent, type FollowOptions, type FollowedPoint } from './follow';
 export { RunlogRequestError } from './request-error';
 export { SystemMetricsSampler } from './system-metrics';
 export { resolveWorker, WORKER_LABEL_PATTERN } from './worker';
@@ -298,6 +300,11 @@ export class RunlogClient {
   /** Raw points of any runs and keys, every one the store holds, read page by page as it is iterated. */
   exportMetrics(request: MetricExportRequest): AsyncIterable<ExportedPoint> {
     return exportMetricPoints(this.readAccess(), request);
+  }
+
+  /** A live run over graphql-ws: its status and the new points of `options.keys`, until it ends (follow.ts). */
+  follow(runId: string, options: FollowOptions = {}): AsyncIterable<FollowEvent> {
+    return followRun(this.readAccess(), runId, options);
   }
 
   /** A GraphQL query to the gateway; with `consistencyToken` (from `run.consistencyToken()`) it sees those writes. */

@@ -19,6 +19,10 @@ import { SeriesResolver } from './series/series.resolver';
 import { SeriesService } from './series/series.service';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
+import { LiveFeed } from './live/live-feed.service';
+import { LiveResolver } from './live/live.resolver';
+import { LiveSocketServer } from './live/live-socket.server';
+import { LiveStatsController } from './live/live-stats.controller';
 
 const logger = new Logger('GraphQL');
 
@@ -56,8 +60,11 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     DeadLettersResolver,
     DeadLettersService,
     MetricExportService,
+    LiveFeed,
+    LiveResolver,
+    LiveSocketServer,
   ],
-  controllers: [MetricExportController],
+  controllers: [MetricExportController, LiveStatsController],
 })
 export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

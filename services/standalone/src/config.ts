@@ -210,6 +210,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
       maxDirectives: integer(env, 'RUNLOG_GRAPHQL_MAX_DIRECTIVES', 20, 0),
       maxTokens: integer(env, 'RUNLOG_GRAPHQL_MAX_TOKENS', 2000, 100),
       maxCost: integer(env, 'RUNLOG_GRAPHQL_MAX_COST', 400_000, 1),
+      maxSubscriptions: integer(env, 'RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS', 1000, 1),
+      maxSubscriptionsPerConnection: integer(env, 'RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
+      subscriptionBuffer: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_BUFFER', 16, 1),
     },
   };
 }

@@ -16,8 +16,13 @@ export interface GraphqlLimitsConfig {
   maxDirectives: number;
   /** Lexical tokens per document: parsing stops at the first token past it, so a huge document costs little. */
   maxTokens: number;
-  /** Estimated cost per operation (limits/query-cost.ts). */
+  /** Estimated cost per operation (limits/query-cost.ts); a subscription's is one emission's. */
   maxCost: number;
+  /** Subscriptions (graphql-ws) open at once in the process; also the cap on its open WebSocket connections. */
+  maxSubscriptions: number;
+  maxSubscriptionsPerConnection: number;
+  /** Emissions a subscriber may have waiting to be sent; one more and it is dropped as SLOW_SUBSCRIBER. */
+  subscriptionBuffer: number;
 }
 
 export const GRAPHQL_LIMITS = Symbol('GRAPHQL_LIMITS');

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /** Which limit refused a query: clients read `extensions.limit` to tell them apart. */
-export type QueryLimit = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost';
+export type QueryLimit = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'subscriptions';
 
 /**
  * A query refused for its shape, before any resolver runs: a 400 with Apollo's validation code (clients already

@@ -48,10 +48,28 @@ export function estimateQueryCost(input: QueryCostInput): QueryCost {
   }
 }
 
+/** The refusal for an estimate over `maxCost` (or past counting), null when the operation may run. */
+export function costRefusal(estimate: QueryCost, maxCost: number): GraphQLError | null {
+  if (estimate.kind === 'too_many_selections') {
+    return limitRefusal(
+      'cost',
+      `Query has more than ${MAX_COSTED_SELECTIONS} selections once its fragments are spread.`,
+    );
+  }
+  if (estimate.kind === 'costed' && estimate.cost > maxCost) {
+    return limitRefusal(
+      'cost',
+      `Query cost ${estimate.cost} exceeds the limit of ${maxCost} (a list costs its size times its selection; ask for fewer items or fields).`,
+    );
+  }
+  return null;
+}
+
 /**
  * Refuses an operation whose estimated cost is over `maxCost`, after validation and before any resolver runs.
  * It is a plugin and not a validation rule because the cost depends on the request's variables
- * (`runs(limit: $n)`), which validation rules never see.
+ * (`runs(limit: $n)`), which validation rules never see. Subscriptions over graphql-ws are checked by the same
+ * costRefusal in services/gateway/src/live/live-operation-limits.ts.
  */
 export function createQueryCostPlugin(config: { maxCost: number }): ApolloServerPlugin {
   return {
@@ -64,18 +82,8 @@ export function createQueryCostPlugin(config: { maxCost: number }): ApolloServer
             operationName: request.operationName,
             variables: request.variables,
           });
-          if (estimate.kind === 'too_many_selections') {
-            throw limitRefusal(
-              'cost',
-              `Query has more than ${MAX_COSTED_SELECTIONS} selections once its fragments are spread.`,
-            );
-          }
-          if (estimate.kind === 'costed' && estimate.cost > config.maxCost) {
-            throw limitRefusal(
-              'cost',
-              `Query cost ${estimate.cost} exceeds the limit of ${config.maxCost} (a list costs its size times its selection; ask for fewer items or fields).`,
-            );
-          }
+          const refusal = costRefusal(estimate, config.maxCost);
+          if (refusal) throw refusal;
         },
       };
     },

@@ -1,0 +1,161 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Context, Disposable } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createGraphqlErrorFormatter } from '../graphql-errors';
+import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../limits/graphql-limits';
+import { SLOW_SUBSCRIBER } from './bounded-queue';
+import { SLOW_SUBSCRIBER_CLOSE_CODE, type LiveConnection, type LiveContext } from './live-connection';
+import { LiveOperationLimits } from './live-operation-limits';
+
+const GRAPHQL_PATH = '/graphql';
+/** A subscribe message is a query and its variables: the token cap (2,000) fits far below this. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** A dropped client that does not read its close frame is cut off after this. */
+const CLOSE_GRACE_MS = 10_000;
+/** On shutdown, clients get this long to answer the close before their sockets are cut. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
+/** All this server reads of a graphql-ws connection's state. */
+type LiveSocketContext = Pick<Context, 'subscriptions'>;
+
+/**
+ * graphql-ws on the HTTP server's /graphql (the protocol `graphql-transport-ws`), beside Apollo's POST /graphql.
+ * Attached here rather than through the Apollo driver's `subscriptions` option so that the socket server's own
+ * bounds are ours: messages of at most 64 KiB (ws's default is 100 MiB), a cap on open sockets, every operation
+ * checked against the GraphQL limits before it runs (live-operation-limits.ts), errors shaped by the same
+ * formatter as over HTTP, and a client that does not read closed with SLOW_SUBSCRIBER_CLOSE_CODE.
+ */
+@Injectable()
+export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('LiveSocket');
+  private readonly operationLimits: LiveOperationLimits;
+  private readonly formatError = createGraphqlErrorFormatter({
+    logInternalError: (error, formatted) =>
+      this.logger.error(formatted.message, error instanceof Error ? error.stack : undefined),
+  });
+  private readonly contexts = new Set<LiveSocketContext>();
+  private readonly connections = new WeakMap<WebSocket, LiveConnection>();
+  private wss: WebSocketServer | null = null;
+  private server: Disposable | null = null;
+  private httpServer: Server | null = null;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly schemaHost: GraphQLSchemaHost,
+    @Inject(GRAPHQL_LIMITS) private readonly limits: GraphqlLimitsConfig,
+  ) {
+    this.operationLimits = new LiveOperationLimits(limits);
+  }
+
+  onApplicationBootstrap(): void {
+    const httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+    this.wss = wss;
+    this.httpServer = httpServer;
+    httpServer.on('upgrade', this.upgrade);
+    this.server = useServer(
+      {
+        schema: this.schemaHost.schema,
+        onConnect: (ctx) => void this.contexts.add(ctx),
+        onClose: (ctx) => void this.contexts.delete(ctx),
+        onSubscribe: (ctx, _id, payload) => {
+          const checked = this.operationLimits.check(this.schemaHost.schema, payload, {
+            onConnection: Object.keys(ctx.subscriptions).length,
+            inProcess: this.openSubscriptions(),
+          });
+          if (!checked.ok) return checked.errors;
+          const contextValue: LiveContext = { liveConnection: this.connectionOf(ctx.extra.socket) };
+          return {
+            schema: this.schemaHost.schema,
+            document: checked.document,
+            operationName: checked.operationName,
+            variableValues: checked.variables,
+            contextValue,
+          };
+        },
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors?.length ? { ...result, errors: result.errors.map((e) => this.format(e)) } : undefined,
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => this.format(e)),
+      },
+      wss,
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const wss = this.wss;
+    if (!wss) return;
+    this.httpServer?.off('upgrade', this.upgrade);
+    for (const client of wss.clients) client.close(1001, 'Going away');
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // An open upgraded socket would hold the HTTP server's close (and the process) until it goes.
+    for (const client of wss.clients) client.terminate();
+    await this.server?.dispose();
+    this.wss = null;
+  }
+
+  /** Open WebSocket connections and subscriptions, for /healthz/subscriptions. */
+  stats(): { connections: number; subscriptions: number } {
+    return { connections: this.wss?.clients.size ?? 0, subscriptions: this.openSubscriptions() };
+  }
+
+  private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const wss = this.wss;
+    const path = new URL(request.url ?? '/', 'http://runlog').pathname;
+    if (!wss || path !== GRAPHQL_PATH) {
+      // Nothing else in the gateway upgrades: without this, the socket would hang.
+      if (this.httpServer?.listenerCount('upgrade') === 1) socket.destroy();
+      return;
+    }
+    if (wss.clients.size >= this.limits.maxSubscriptions) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+
+  private openSubscriptions(): number {
+    let open = 0;
+    for (const ctx of this.contexts) open += Object.keys(ctx.subscriptions).length;
+    return open;
+  }
+
+  private connectionOf(socket: WebSocket): LiveConnection {
+    let connection = this.connections.get(socket);
+    if (!connection) {
+      let dropping = false;
+      connection = {
+        dropSlow: () => {
+          if (dropping) return;
+          dropping = true;
+          socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, SLOW_SUBSCRIBER);
+          // A client that does not read does not read the close frame either.
+          setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+        },
+      };
+      this.connections.set(socket, connection);
+    }
+    return connection;
+  }
+
+  private format(error: GraphQLError): GraphQLFormattedError {
+    const formatted = this.formatError(error.toJSON(), error);
+    if (formatted.extensions?.http === undefined) return formatted;
+    // Apollo reads `http` for the status of an HTTP answer and sends the rest; a socket has no status to set.
+    const extensions = { ...formatted.extensions };
+    delete extensions.http;
+    return { ...formatted, extensions };
+  }
+}

@@ -1,0 +1,246 @@
+import { RunlogClient, type FollowEvent } from '../../libs/sdk/src/runlog';
+import { GraphqlWsProbe, type ServerMessage } from '../support/graphql-ws-probe';
+import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
+import { startRunlog, useRunlog } from '../support/runlog-process';
+
+/**
+ * Live subscriptions over graphql-ws against a real server (and, in the Kafka project, Kafka and ClickHouse over
+ * HTTP): a dashboard follows a run as it logs, a client that stops reading is dropped without the server
+ * buffering for it, and subscriptions meet the GraphQL limits before they run.
+ */
+const BUFFER = 4;
+
+interface LiveStats {
+  connections: number;
+  subscriptions: number;
+  pointSubscribers: number;
+  maxQueuedEmissions: number;
+  queueBound: number;
+  droppedSlowSubscribers: number;
+}
+
+async function liveStats(base: string): Promise<LiveStats> {
+  return (await fetch(`${base}/healthz/subscriptions`)).json() as Promise<LiveStats>;
+}
+
+const POINTS = `subscription ($runId: ID!, $keys: [String!]!, $maxPoints: Int) {
+  metricPoints(runId: $runId, keys: $keys, maxPoints: $maxPoints, intervalMs: 100) {
+    runId series { key received points { step value } } } }`;
+
+/** Collects a follow until it ends (or fails, which is rethrown). */
+async function collect(events: AsyncIterable<FollowEvent>, into: FollowEvent[]): Promise<void> {
+  for await (const event of events) into.push(event);
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Posts a batch of `count` points of `key` from `firstStep`, retrying while the server sheds load (503). */
+async function logPoints(base: string, runId: string, key: string, firstStep: number, count: number) {
+  const steps = Array.from({ length: count }, (_, i) => firstStep + i);
+  for (;;) {
+    const answer = await post(base, `/api/v1/runs/${runId}/metrics`, {
+      metrics: [{ key, steps, values: steps.map((step) => Math.sin(step / 100)) }],
+    });
+    if (answer.status === 200) return;
+    if (answer.status !== 503) throw new Error(`metrics: ${answer.status} ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function pointsOf(events: FollowEvent[], key: string) {
+  return events.flatMap((event) => (event.type === 'points' && event.key === key ? event.points : []));
+}
+
+describe('live subscriptions over graphql-ws', () => {
+  const runlog = useRunlog({
+    RUNLOG_GRAPHQL_SUBSCRIPTION_BUFFER: String(BUFFER),
+    RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+  });
+
+  it('the SDK follows a live run: every point, or a downsample of them, then its finish, then the end', async () => {
+    const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false, flushEveryPoints: 500 });
+    const run = await client.startRun({ experimentName: 'live', captureContext: false });
+    await waitForProjection(runlog.base);
+    const whole: FollowEvent[] = [];
+    const sampled: FollowEvent[] = [];
+    const following = Promise.all([
+      collect(client.follow(run.runId, { keys: ['loss', 'acc'], maxPoints: 10_000, intervalMs: 100 }), whole),
+      collect(client.follow(run.runId, { keys: ['loss'], maxPoints: 10, intervalMs: 100 }), sampled),
+    ]);
+    // The first status answers once both subscriptions of a follow are registered.
+    await until(() => whole.length > 0 && sampled.length > 0, 'the initial statuses');
+    const logged: { step: number; loss: number; acc: number }[] = [];
+    for (let step = 0; step < 3000; step++) {
+      const loss = step === 7 ? NaN : step === 8 ? Infinity : 1 / (1 + step);
+      logged.push({ step, loss, acc: step % 3 });
+      await run.log({ loss, acc: step % 3 }, step);
+    }
+    await run.finish();
+    await following;
+    await client.close();
+
+    const statuses = (events: FollowEvent[]) =>
+      events.flatMap((event) => (event.type === 'status' ? [[event.status, event.initial]] : []));
+    expect(statuses(whole)).toEqual([
+      ['running', true],
+      ['finished', false],
+    ]);
+    expect(whole[whole.length - 1]).toMatchObject({ type: 'status', status: 'finished' });
+    expect(pointsOf(whole, 'loss').map(({ step, value }) => ({ step, value }))).toEqual(
+      logged.map(({ step, loss }) => ({ step, value: loss })),
+    );
+    expect(pointsOf(whole, 'acc').map(({ step, value }) => ({ step, value }))).toEqual(
+      logged.map(({ step, acc }) => ({ step, value: acc })),
+    );
+
+    // Downsampled: each batch at most 10 real points in step order with its extremes, every point counted.
+    expect(statuses(sampled)).toEqual(statuses(whole));
+    const batches = sampled.filter((event) => event.type === 'points');
+    expect(batches.reduce((sum, batch) => sum + batch.received, 0)).toBe(3000);
+    let stepsSoFar = 0;
+    for (const batch of batches) {
+      expect(batch.points.length).toBeLessThanOrEqual(10);
+      const steps = batch.points.map((point) => point.step);
+      expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      const covered = logged.slice(stepsSoFar, stepsSoFar + batch.received);
+      stepsSoFar += batch.received;
+      for (const point of batch.points) expect(point.value).toEqual(logged[point.step].loss);
+      const finite = covered.map((entry) => entry.loss).filter(Number.isFinite);
+      if (batch.downsampled && finite.length > 0) {
+        expect(batch.points.map((point) => point.value)).toEqual(
+          expect.arrayContaining([Math.min(...finite), Math.max(...finite)]),
+        );
+      }
+    }
+  });
+
+  it('drops a subscriber that stops reading, its queue never past the bound, while another keeps receiving', async () => {
+    const { runId } = await createExperimentAndRun(runlog.base, 'live-stall');
+    const stalled = await GraphqlWsProbe.open(runlog.base);
+    stalled.subscribe('stalled', POINTS, { runId, keys: ['x'], maxPoints: 10_000 });
+    const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false });
+    const healthy: FollowEvent[] = [];
+    const following = collect(
+      client.follow(runId, { keys: ['x'], maxPoints: 100, intervalMs: 100 }),
+      healthy,
+    );
+    await until(async () => (await liveStats(runlog.base)).pointSubscribers === 2, 'both subscribers');
+    stalled.pause();
+
+    let mostQueued = 0;
+    let step = 0;
+    const deadline = Date.now() + 90_000;
+    while ((await liveStats(runlog.base)).droppedSlowSubscribers === 0) {
+      if (Date.now() > deadline) throw new Error('the stalled subscriber was never dropped');
+      await logPoints(runlog.base, runId, 'x', step, 10_000);
+      step += 10_000;
+      const stats = await liveStats(runlog.base);
+      expect(stats.queueBound).toBe(BUFFER);
+      mostQueued = Math.max(mostQueued, stats.maxQueuedEmissions);
+      expect(stats.maxQueuedEmissions).toBeLessThanOrEqual(BUFFER);
+    }
+    expect(mostQueued).toBeLessThanOrEqual(BUFFER);
+    // Read again: what the kernel held, then the close frame with the documented code.
+    stalled.resume();
+    expect(await stalled.waitForClose()).toEqual({ code: 4420, reason: 'SLOW_SUBSCRIBER' });
+    await until(
+      async () => (await liveStats(runlog.base)).pointSubscribers === 1,
+      'the drop to be unregistered',
+    );
+
+    // The other subscriber kept receiving, and still does after the drop.
+    const droppedAt = step;
+    await logPoints(runlog.base, runId, 'x', droppedAt, 1000);
+    await until(
+      () => healthy.some((e) => e.type === 'points' && e.points.some((p) => p.step >= droppedAt)),
+      'points after the drop',
+    );
+    await post(runlog.base, `/api/v1/runs/${runId}/finish`, {});
+    await following;
+    await client.close();
+    const batches = healthy.filter((event) => event.type === 'points');
+    expect(batches.reduce((sum, batch) => sum + batch.received, 0)).toBe(droppedAt + 1000);
+    expect(healthy[healthy.length - 1]).toMatchObject({ type: 'status', status: 'finished' });
+  });
+
+  // On the embedded log a second process cannot open the log file; on Kafka it reads the same topics.
+  (process.env.RUNLOG_TEST_MODE === 'distributed' ? it : it.skip)(
+    'a gateway-only process follows what another process ingests',
+    async () => {
+      const gateway = await startRunlog(runlog.dataDir, { RUNLOG_ROLES: 'gateway' });
+      try {
+        const client = new RunlogClient({
+          baseUrl: runlog.base,
+          readBaseUrl: gateway.base,
+          flushOnExit: false,
+        });
+        const run = await client.startRun({ experimentName: 'live-apart', captureContext: false });
+        await waitForProjection(runlog.base);
+        const events: FollowEvent[] = [];
+        const following = collect(client.follow(run.runId, { keys: ['loss'], maxPoints: 10_000 }), events);
+        await until(() => events.length > 0, 'the initial status');
+        for (let step = 0; step < 1000; step++) await run.log({ loss: step }, step);
+        await run.finish();
+        await following;
+        await client.close();
+        expect(pointsOf(events, 'loss').map((point) => point.step)).toEqual(
+          Array.from({ length: 1000 }, (_, step) => step),
+        );
+        expect(events[events.length - 1]).toMatchObject({ type: 'status', status: 'finished' });
+      } finally {
+        await gateway.stop();
+      }
+    },
+  );
+
+  it('checks a subscription against the GraphQL limits before it runs', async () => {
+    const { runId } = await createExperimentAndRun(runlog.base, 'live-limits');
+    const probe = await GraphqlWsProbe.open(runlog.base);
+    const errorOf = async (id: string): Promise<ServerMessage> =>
+      probe.waitFor((message) => message.id === id && (message.type === 'error' || message.type === 'next'));
+    try {
+      const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
+      probe.subscribe('costly', POINTS, { runId, keys, maxPoints: 10_000 });
+      expect(await errorOf('costly')).toMatchObject({
+        type: 'error',
+        payload: [
+          {
+            message: expect.stringMatching(/^Query cost \d+ exceeds the limit of 400000/),
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' },
+          },
+        ],
+      });
+      probe.subscribe('keys', POINTS, { runId, keys: [...keys, 'one-more'], maxPoints: 10 });
+      expect(await errorOf('keys')).toMatchObject({
+        type: 'next',
+        payload: { errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'keys' } }] },
+      });
+      probe.subscribe('query', `{ run(id: "${runId}") { id } }`);
+      expect(await errorOf('query')).toMatchObject({
+        type: 'error',
+        payload: [{ extensions: { code: 'BAD_REQUEST' } }],
+      });
+      probe.subscribe('typo', 'subscription { metricPointz(runId: "r", keys: ["a"]) { runId } }');
+      expect(await errorOf('typo')).toMatchObject({
+        type: 'error',
+        payload: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }],
+      });
+      // Three per connection on this server: the fourth is refused, naming the limit.
+      for (const id of ['a', 'b', 'c', 'd'])
+        probe.subscribe(id, POINTS, { runId, keys: ['x'], maxPoints: 10 });
+      expect(await errorOf('d')).toMatchObject({
+        type: 'error',
+        payload: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'subscriptions' } }],
+      });
+      expect(probe.messages.filter((message) => ['a', 'b', 'c'].includes(message.id ?? ''))).toEqual([]);
+    } finally {
+      probe.close();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import type { ClientRequestArgs } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+
+/** A message of the graphql-transport-ws protocol as the server sent it. */
+export interface ServerMessage {
+  type: string;
+  id?: string;
+  payload?: unknown;
+}
+
+/**
+ * A bare graphql-ws client for tests: it speaks the protocol by hand, keeps every message, and holds the TCP
+ * socket under it, so a test can stop reading at the socket (`pause`) as a stalled dashboard would.
+ */
+export class GraphqlWsProbe {
+  readonly messages: ServerMessage[] = [];
+  /** Set once the socket closed. */
+  closed: { code: number; reason: string } | null = null;
+  private constructor(
+    private readonly socket: WebSocket,
+    private readonly tcp: Socket,
+  ) {}
+
+  static async open(base: string): Promise<GraphqlWsProbe> {
+    let tcp: Socket | undefined;
+    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
+      createConnection: (options: ClientRequestArgs) =>
+        (tcp = connect(Number(options.port), String(options.host ?? '127.0.0.1'))),
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const probe = new GraphqlWsProbe(socket, tcp!);
+    socket.on('message', (data) => probe.messages.push(JSON.parse(String(data)) as ServerMessage));
+    socket.on('close', (code, reason) => (probe.closed = { code, reason: reason.toString() }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    await probe.waitFor((message) => message.type === 'connection_ack');
+    return probe;
+  }
+
+  subscribe(id: string, query: string, variables: Record<string, unknown> = {}): void {
+    this.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+  }
+
+  /** The first message (from the start) that matches, waiting for it up to `timeoutMs`. */
+  async waitFor(match: (message: ServerMessage) => boolean, timeoutMs = 15_000): Promise<ServerMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no such message within ${timeoutMs} ms; got ${JSON.stringify(this.messages).slice(0, 500)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Stops reading from the TCP socket: the kernel's buffers fill, then the server's sends stop completing. */
+  pause(): void {
+    this.tcp.pause();
+  }
+
+  resume(): void {
+    this.tcp.resume();
+  }
+
+  async waitForClose(timeoutMs = 30_000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error(`socket still open after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
