@@ -52,6 +52,7 @@ module.exports = {
         '<rootDir>/test/integration/consistency-token.int.spec.ts',
         '<rootDir>/test/integration/metric-point-columns.int.spec.ts',
         '<rootDir>/test/integration/metric-export.int.spec.ts',
+        '<rootDir>/test/integration/live-subscriptions.int.spec.ts',
         '<rootDir>/test/integration/distributed-workers.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
