@@ -89,7 +89,11 @@ export class SeriesBucket {
   finiteCount!: number;
   @Field(() => MetricValueScalar, { nullable: true }) min!: number | null;
   @Field(() => MetricValueScalar, { nullable: true }) max!: number | null;
-  @Field(() => Float, { nullable: true }) avg!: number | null;
+  @Field(() => MetricValueScalar, {
+    nullable: true,
+    description: 'Mean of the finite values; Infinity when their sum overflows a double.',
+  })
+  avg!: number | null;
   @Field(() => MetricValueScalar, { description: 'The value at the greatest x of the bucket.' })
   last!: number;
   @Field(() => Float) lastX!: number;
