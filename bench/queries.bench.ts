@@ -173,7 +173,7 @@ export async function benchQueries(options: QueriesOptions): Promise<QueryFigure
                   metricSeries(runIds: $runIds, keys: ["loss"], maxPoints: 1000) {
                     series {
                       runId
-                      buckets {
+                      bucketColumns {
                         x
                         min
                         max

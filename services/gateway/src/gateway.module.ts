@@ -15,6 +15,7 @@ import { MetricExportController } from './export/metric-export.controller';
 import { MetricExportService } from './export/metric-export.service';
 import { RunSearchResolver } from './run-search/run-search.resolver';
 import { RunSearchService } from './run-search/run-search.service';
+import { OverlaySeriesResolver } from './series/overlay-series.resolver';
 import { SeriesResolver } from './series/series.resolver';
 import { SeriesService } from './series/series.service';
 import { RunsResolver } from './runs/runs.resolver';
@@ -51,6 +52,7 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     RunsService,
     RunSearchResolver,
     SeriesResolver,
+    OverlaySeriesResolver,
     SeriesService,
     RunSearchService,
     CompareResolver,

@@ -3,7 +3,7 @@ import { rollupTable } from './metric-rollups.table';
 import {
   getRollupBuckets,
   type Grid,
-  type OverlayBucketRow,
+  type SeriesBucketLists,
   type SeriesSelection,
 } from './series-overlay-sql';
 import { bucketStart, ROLLUP_RESOLUTIONS, type RollupResolution } from './series-resolution';
@@ -69,7 +69,7 @@ export async function readExpiredFromFinestRollup(
   series: SeriesKey[],
   grid: Grid,
   buckets: number,
-): Promise<{ rows: OverlayBucketRow[]; rowsRead: number; grid: Grid; resolution: RollupResolution }> {
+): Promise<{ rows: SeriesBucketLists[]; rowsRead: number; grid: Grid; resolution: RollupResolution }> {
   const span = finestSpan(grid);
   const rollupRows = (span.hi + 1 - span.lo) / FINEST;
   const finestGrid: Grid = { lo: span.lo, hi: grid.hi, width: FINEST * Math.ceil(rollupRows / buckets) };

@@ -1,6 +1,14 @@
 import { metricValue } from './metric-points.table';
-import type { Grid, OverlayAxis, OverlayBucketRow } from './series-overlay-sql';
-import type { WorkerView } from './series-overlay-workers';
+import {
+  bucketRowAt,
+  type Grid,
+  type LttbRow,
+  type OverlayAxis,
+  type OverlayBucketRow,
+  type OverlayPointRow,
+  type SeriesBucketLists,
+} from './series-overlay-sql';
+import { seriesId, type WorkerView } from './series-overlay-workers';
 
 /* What an overlay answers (series-overlay.ts), and how a bucket row of its queries becomes part of it. */
 
@@ -20,6 +28,8 @@ export interface SeriesOverlayQuery {
   to?: number;
   /** Distributed training: how the workers' points make series (series-overlay-workers.ts); 'all' by default. */
   workers?: WorkerView;
+  /** False when only MINMAX buckets are wanted: points (bucket extremes, short series whole) are not read. */
+  points?: boolean;
 }
 
 export interface OverlayPoint {
@@ -92,20 +102,20 @@ export function emptySeries(runId: string, key: string, worker: string | null = 
   };
 }
 
-export function toBucket(row: OverlayBucketRow, grid: Grid): OverlayBucket {
-  const x = grid.lo + Number(row.slot) * grid.width;
-  const finiteCount = Number(row.finite);
+export function toBucket({ lists }: SeriesBucketLists, i: number, grid: Grid): OverlayBucket {
+  const x = grid.lo + Number(lists.slot[i]) * grid.width;
+  const finiteCount = Number(lists.finite[i]);
   const finite = finiteCount > 0;
   return {
     x,
     xEnd: x + grid.width - 1,
-    count: Number(row.points),
+    count: Number(lists.points[i]),
     finiteCount,
-    min: finite ? metricValue(row.minValue) : null,
-    max: finite ? metricValue(row.maxValue) : null,
-    avg: finite ? metricValue(row.sum) / finiteCount : null,
-    last: metricValue(row.lastValue),
-    lastX: Number(row.lastX),
+    min: finite ? metricValue(lists.minValue[i]) : null,
+    max: finite ? metricValue(lists.maxValue[i]) : null,
+    avg: finite ? metricValue(lists.sum[i]) / finiteCount : null,
+    last: metricValue(lists.lastValue[i]),
+    lastX: Number(lists.lastX[i]),
   };
 }
 
@@ -123,4 +133,56 @@ export function bucketExtremes(row: OverlayBucketRow, axis: OverlayAxis, origin:
   return low.x < high.x || (low.x === high.x && (low.step ?? 0) <= (high.step ?? 0))
     ? [low, high]
     : [high, low];
+}
+
+/** A raw point as an overlay draws it. */
+export function rawOverlayPoint(row: OverlayPointRow): OverlayPoint {
+  return {
+    x: Number(row.x),
+    step: Number(row.step),
+    value: metricValue(row.value),
+    timestamp: Number(row.epochMs),
+  };
+}
+
+/** LTTB's samples (x, value): a step axis' x is the step, a time axis' x gives the time. */
+export function lttbPoints(sampled: LttbRow['sampled'], axis: OverlayAxis, origin: number): OverlayPoint[] {
+  return sampled.map(([rawX, rawValue]) => {
+    const x = Number(rawX);
+    const value = metricValue(rawValue);
+    if (axis === 'step') return { x, step: x, value, timestamp: null };
+    return { x, step: null, value, timestamp: axis === 'wall_time' ? x : x + origin };
+  });
+}
+
+export interface BucketedAs {
+  grid: Grid;
+  /** Steps per stored row the buckets were merged from. */
+  resolution: number;
+  axis: OverlayAxis;
+  origins: ReadonlyMap<string, number> | null;
+  /** Whether the buckets' extremes are drawn as points too. */
+  points: boolean;
+}
+
+/** The bucket lists of many series as the series they make. */
+export function bucketSeries(rows: SeriesBucketLists[], as: BucketedAs): Map<string, OverlaySeries> {
+  const answered = new Map<string, OverlaySeries>();
+  for (const row of rows) {
+    const series: OverlaySeries = {
+      ...emptySeries(row.runId, row.key, row.worker ?? null),
+      downsampled: true,
+      resolution: as.resolution,
+      bucketWidth: as.grid.width,
+    };
+    answered.set(seriesId(row.runId, row.key, row.worker), series);
+    const origin = as.origins?.get(row.runId) ?? 0;
+    for (const i of row.order) {
+      const bucket = toBucket(row, i, as.grid);
+      series.buckets.push(bucket);
+      series.totalPoints += bucket.count;
+      if (as.points) series.points.push(...bucketExtremes(bucketRowAt(row, i), as.axis, origin));
+    }
+  }
+  return answered;
 }

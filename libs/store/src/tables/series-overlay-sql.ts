@@ -1,5 +1,6 @@
 import { int64, type ClickhouseReader, type MeasuredRows } from '../ports';
 import { rollupTable } from './metric-rollups.table';
+import { bucketsBySeries, type SeriesBucketLists } from './series-overlay-bucket-lists';
 import { RUN_RAW_RETENTION_DICTIONARY } from './run-raw-retention.table';
 import type { RollupResolution } from './series-resolution';
 import { rawPointSource, type PointSource } from './series-overlay-workers';
@@ -118,28 +119,15 @@ export function getRawBounds(
   });
 }
 
-/** One bucket of one series: its count, finite summary, extremes (as points), first and last point. */
-export interface OverlayBucketRow {
-  runId: string;
-  key: string;
-  /** Only when the source tells workers apart (the `each` view). */
-  worker?: string;
-  slot: RawNumber;
-  points: RawNumber;
-  finite: RawNumber;
-  sum: RawNumber;
-  minValue: RawNumber;
-  minStep: RawNumber;
-  minTs: RawNumber;
-  maxValue: RawNumber;
-  maxStep: RawNumber;
-  maxTs: RawNumber;
-  firstStep: RawNumber;
-  firstValue: RawNumber;
-  firstTs: RawNumber;
-  lastX: RawNumber;
-  lastValue: RawNumber;
-}
+/**
+ * A bucket's extreme and first points (steps and times) are the costliest columns to merge; an answer that draws
+ * no points (buckets only) asks for none of them.
+ */
+const NO_EXTREME_POINTS =
+  '0 AS minStep, 0 AS minTs, 0 AS maxStep, 0 AS maxTs, 0 AS firstStep, 0 AS firstValue, 0 AS firstTs';
+
+export type { OverlayBucketRow, SeriesBucketLists } from './series-overlay-bucket-lists';
+export { bucketRowAt } from './series-overlay-bucket-lists';
 
 export interface Grid extends XRange {
   /** x units per bucket; buckets start at `lo`. */
@@ -154,24 +142,27 @@ export function getRawBuckets(
   origins: RunOrigins | null,
   grid: Grid,
   source: PointSource = rawPointSource(reader),
-): Promise<MeasuredRows<OverlayBucketRow>> {
+  extremes = true,
+): Promise<MeasuredRows<SeriesBucketLists>> {
   const x = xOf(axis, origins);
   const finite = 'isFinite(value)';
   // The last point of a bucket: the greatest x, then step, then time (a step logged twice keeps its later value).
   const order = axis === 'step' ? `(step, ${EPOCH_MS})` : `(${x.sql}, step)`;
-  return reader.queryMeasured({
+  const extremePoints = extremes
+    ? `argMinIf(step, value, ${finite}) AS minStep, argMinIf(${EPOCH_MS}, value, ${finite}) AS minTs,
+       argMaxIf(step, value, ${finite}) AS maxStep, argMaxIf(${EPOCH_MS}, value, ${finite}) AS maxTs,
+       argMin(step, ${order}) AS firstStep, argMin(value, ${order}) AS firstValue, argMin(${EPOCH_MS}, ${order}) AS firstTs`
+    : NO_EXTREME_POINTS;
+  return bucketsBySeries(reader, {
     name: 'getOverlayRawBuckets',
+    series: source.seriesColumns,
     sql: `SELECT ${source.seriesColumns}, intDiv(${x.sql} - {lo:Int64}, {width:Int64}) AS slot, count() AS points,
        countIf(${finite}) AS finite, sumIf(value, ${finite}) AS sum,
-       minIf(value, ${finite}) AS minValue, argMinIf(step, value, ${finite}) AS minStep,
-       argMinIf(${EPOCH_MS}, value, ${finite}) AS minTs,
-       maxIf(value, ${finite}) AS maxValue, argMaxIf(step, value, ${finite}) AS maxStep,
-       argMaxIf(${EPOCH_MS}, value, ${finite}) AS maxTs,
-       argMin(step, ${order}) AS firstStep, argMin(value, ${order}) AS firstValue, argMin(${EPOCH_MS}, ${order}) AS firstTs,
+       minIf(value, ${finite}) AS minValue, maxIf(value, ${finite}) AS maxValue, ${extremePoints},
        max(${x.sql}) AS lastX, argMax(value, ${order}) AS lastValue
      FROM ${source.from}
      WHERE ${SELECTION} AND ${x.sql} >= {lo:Int64} AND ${x.sql} <= {hi:Int64}
-     GROUP BY ${source.seriesKey}, slot ORDER BY ${source.seriesKey}, slot`,
+     GROUP BY ${source.seriesKey}, slot`,
     params: {
       ...selectionParams(selection),
       ...x.params,
@@ -188,18 +179,22 @@ export function getRollupBuckets(
   selection: SeriesSelection,
   resolution: RollupResolution,
   grid: Grid,
-): Promise<MeasuredRows<OverlayBucketRow>> {
-  return reader.queryMeasured({
+  extremes = true,
+): Promise<MeasuredRows<SeriesBucketLists>> {
+  const extremePoints = extremes
+    ? `argMinMerge(min_step) AS minStep, argMinMerge(min_ts) AS minTs,
+       argMaxMerge(max_step) AS maxStep, argMaxMerge(max_ts) AS maxTs,
+       min(first_step) AS firstStep, argMinMerge(first) AS firstValue, argMinMerge(first_ts) AS firstTs`
+    : NO_EXTREME_POINTS;
+  return bucketsBySeries(reader, {
     name: 'getOverlayRollupBuckets',
+    series: 'run_id AS runId, key',
     sql: `SELECT run_id AS runId, key, intDiv(bucket - {lo:Int64}, {width:Int64}) AS slot, sum(count) AS points,
-       sum(finite_count) AS finite, sum(sum) AS sum,
-       min(min) AS minValue, argMinMerge(min_step) AS minStep, argMinMerge(min_ts) AS minTs,
-       max(max) AS maxValue, argMaxMerge(max_step) AS maxStep, argMaxMerge(max_ts) AS maxTs,
-       min(first_step) AS firstStep, argMinMerge(first) AS firstValue, argMinMerge(first_ts) AS firstTs,
+       sum(finite_count) AS finite, sum(sum) AS sum, min(min) AS minValue, max(max) AS maxValue, ${extremePoints},
        max(last_step) AS lastX, argMaxMerge(last) AS lastValue
      FROM ${rollupTable(reader, resolution)}
      WHERE ${SELECTION} AND bucket >= {lo:Int64} AND bucket <= {hi:Int64}
-     GROUP BY run_id, key, slot ORDER BY run_id, key, slot`,
+     GROUP BY run_id, key, slot`,
     params: {
       ...selectionParams(selection),
       lo: int64(grid.lo),

@@ -1,9 +1,9 @@
 import type { ClickhouseReader } from '../ports';
-import { metricValue } from './metric-points.table';
 import {
-  bucketExtremes,
+  bucketSeries,
+  lttbPoints,
+  rawOverlayPoint,
   emptySeries,
-  toBucket,
   type OverlaySeries,
   type SeriesOverlay,
   type SeriesOverlayQuery,
@@ -19,7 +19,7 @@ import {
   getStepBounds,
   type Grid,
   type LttbRow,
-  type OverlayBucketRow,
+  type SeriesBucketLists,
   type RunOrigins,
   type SeriesSelection,
   type XRange,
@@ -102,6 +102,15 @@ class OverlayRead {
 
   private get range(): Partial<XRange> {
     return { lo: this.query.from, hi: this.query.to };
+  }
+
+  private get wantsPoints(): boolean {
+    return this.query.points !== false;
+  }
+
+  private bucketSeries(rows: SeriesBucketLists[], grid: Grid, resolution: number) {
+    const { axis } = this.query;
+    return bucketSeries(rows, { grid, resolution, axis, origins: this.origins, points: this.wantsPoints });
   }
 
   private get zoomed(): boolean {
@@ -193,12 +202,7 @@ class OverlayRead {
         series.truncated = true;
         continue;
       }
-      series.points.push({
-        x: Number(row.x),
-        step: Number(row.step),
-        value: metricValue(row.value),
-        timestamp: Number(row.epochMs),
-      });
+      series.points.push(rawOverlayPoint(row));
     }
     return answered;
   }
@@ -226,13 +230,7 @@ class OverlayRead {
       const series = this.newSeries(row.runId, row.key, row.worker);
       series.resolution = plan?.source === 'rollup' ? plan.resolution : 1;
       series.downsampled = series.totalPoints > maxPoints || series.resolution > 1;
-      const origin = this.origins?.get(row.runId) ?? 0;
-      series.points = row.sampled.map(([rawX, rawValue]) => {
-        const x = Number(rawX);
-        const value = metricValue(rawValue);
-        if (axis === 'step') return { x, step: x, value, timestamp: null };
-        return { x, step: null, value, timestamp: axis === 'wall_time' ? x : x + origin };
-      });
+      series.points = lttbPoints(row.sampled, axis, this.origins?.get(row.runId) ?? 0);
       answered.set(seriesId(row.runId, row.key, row.worker), series);
     }
     return answered;
@@ -244,7 +242,9 @@ class OverlayRead {
     const plan = this.rollupPlan(span, maxCount);
     if (plan?.source === 'rollup') {
       const grid: Grid = { lo: plan.origin, hi: span.hi, width: plan.width };
-      const rows = this.measure(await getRollupBuckets(this.reader, this.selection, plan.resolution, grid));
+      const rows = this.measure(
+        await getRollupBuckets(this.reader, this.selection, plan.resolution, grid, this.wantsPoints),
+      );
       const answered = this.bucketSeries(rows, grid, plan.resolution);
       const mostInBuckets = Math.max(...[...answered.values()].map((series) => series.totalPoints));
       // The coarse bounds counted whole 10,000-step buckets around the zoom; when the chosen rollup's buckets hold
@@ -266,7 +266,15 @@ class OverlayRead {
     const { maxPoints, axis } = this.query;
     const grid: Grid = { ...span, width: rawBucketWidth(span, maxPoints) };
     const rows = this.measure(
-      await getRawBuckets(this.reader, this.selection, axis, this.origins, grid, this.source),
+      await getRawBuckets(
+        this.reader,
+        this.selection,
+        axis,
+        this.origins,
+        grid,
+        this.source,
+        this.wantsPoints,
+      ),
     );
     const answered = this.bucketSeries(rows, grid, 1);
     if (axis === 'step' && this.rollups) await this.replaceExpired(answered, grid);
@@ -278,6 +286,10 @@ class OverlayRead {
     const { maxPoints } = this.query;
     const short = [...answered.values()].filter((s) => s.totalPoints <= maxPoints && !s.rawPointsExpired);
     if (short.length === 0 || this.span === null) return;
+    if (!this.wantsPoints) {
+      for (const series of short) series.downsampled = false;
+      return;
+    }
     const selection = {
       runIds: [...new Set(short.map((s) => s.runId))],
       keys: [...new Set(short.map((s) => s.key))],
@@ -291,12 +303,9 @@ class OverlayRead {
         series.downsampled = false;
         series.points = [];
       }
-      series.points.push({
-        x: Number(row.x),
-        step: Number(row.step),
-        value: metricValue(row.value),
-        timestamp: Number(row.epochMs),
-      });
+      // More raw points than the rollup counted (an insert racing the read): the first maxPoints, said so.
+      if (series.points.length === maxPoints) series.truncated = true;
+      else series.points.push(rawOverlayPoint(row));
     }
     // Counted exactly now: a rollup counted whole buckets around a zoom.
     for (const series of short) if (!series.downsampled) series.totalPoints = series.points.length;
@@ -333,27 +342,5 @@ class OverlayRead {
   private newSeries(runId: string, key: string, worker?: string): OverlaySeries {
     const bounds = this.bounds.get(seriesId(runId, key, worker));
     return { ...emptySeries(runId, key, worker ?? null), totalPoints: bounds?.points ?? 0 };
-  }
-
-  private bucketSeries(rows: OverlayBucketRow[], grid: Grid, resolution: number): Map<string, OverlaySeries> {
-    const answered = new Map<string, OverlaySeries>();
-    for (const row of rows) {
-      const id = seriesId(row.runId, row.key, row.worker);
-      let series = answered.get(id);
-      if (series === undefined) {
-        series = {
-          ...emptySeries(row.runId, row.key, row.worker ?? null),
-          downsampled: true,
-          resolution,
-          bucketWidth: grid.width,
-        };
-        answered.set(id, series);
-      }
-      const bucket = toBucket(row, grid);
-      series.buckets.push(bucket);
-      series.totalPoints += bucket.count;
-      series.points.push(...bucketExtremes(row, this.query.axis, this.origins?.get(row.runId) ?? 0));
-    }
-    return answered;
   }
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { MAX_WORKERS_PER_SERIES, type SeriesOverlayQuery } from '../../../../libs/store/src';
-import { WorkerView, type DownsampleMethod, type SeriesRange, type SeriesXAxis } from './series.models';
+import { DownsampleMethod, WorkerView, type SeriesRange, type SeriesXAxis } from './series.models';
 
 /** What one overlay may ask for: the cost limit (points it may return) bounds the product on top of these. */
 export const OVERLAY_LIMITS = {
@@ -71,7 +71,7 @@ export function overlayQuery(args: OverlayArgs): SeriesOverlayQuery {
 }
 
 /**
- * Cost: every point the overlay may return (maxPoints per series), plus the selection of each series. EACH may
+ * Cost: every point and bucket the overlay may return (maxPoints and, for MINMAX, maxPoints / 2 per series), plus the selection of each series. EACH may
  * return a series per worker of each (run, key): it is costed at the most workers it draws.
  */
 export function overlayCost(args: Record<string, unknown>, childComplexity: number): number {
@@ -80,5 +80,8 @@ export function overlayCost(args: Record<string, unknown>, childComplexity: numb
   const series = count(args.runIds) * count(args.keys) * perRunAndKey;
   const asked = typeof args.maxPoints === 'number' ? args.maxPoints : OVERLAY_LIMITS.defaultPoints;
   const points = Math.min(Math.max(Math.trunc(asked), OVERLAY_LIMITS.minPoints), OVERLAY_LIMITS.maxPoints);
-  return series * (points + childComplexity);
+  // MINMAX (the default) answers its maxPoints / 2 buckets besides the points.
+  const buckets =
+    args.method === undefined || args.method === DownsampleMethod.MINMAX ? Math.floor(points / 2) : 0;
+  return series * (points + buckets + childComplexity);
 }

@@ -116,6 +116,11 @@ describe('overlay cost', () => {
       `{ metricSeries(runIds: ["a"], keys: ["loss", "acc"], maxPoints: 1000) { ${select} } }`,
     );
     expect(twoKeys).toBe(2 * one);
+    // MINMAX also answers maxPoints / 2 buckets per series; LTTB and RAW only points.
+    const lttb = costOf(
+      `{ metricSeries(runIds: ["a"], keys: ["loss"], maxPoints: 1000, method: LTTB) { ${select} } }`,
+    );
+    expect(one - lttb).toBe(500);
     const fewer = costOf(`{ metricSeries(runIds: ["a"], keys: ["loss"], maxPoints: 10) { ${select} } }`);
     expect(fewer).toBeLessThan(one / 50);
   });

@@ -1,6 +1,8 @@
-import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Info, Int, Query, Resolver } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { OVERLAY_LIMITS, overlayCost, overlayQuery } from './overlay-args';
 import { DownsampleMethod, SeriesOverlay, SeriesRange, SeriesXAxis, WorkerView } from './series.models';
+import { selectsAny } from './selection';
 import { SeriesService } from './series.service';
 
 @Resolver()
@@ -23,7 +25,11 @@ export class SeriesResolver {
     method: DownsampleMethod,
     @Args('range', { type: () => SeriesRange, nullable: true }) range: SeriesRange | undefined,
     @Args('workers', { type: () => WorkerView, defaultValue: WorkerView.ALL }) workers: WorkerView,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return this.service.overlay(overlayQuery({ runIds, keys, maxPoints, xAxis, method, range, workers }));
+    const query = overlayQuery({ runIds, keys, maxPoints, xAxis, method, range, workers });
+    // A chart drawing envelopes only selects buckets: the extremes' steps and times are then not read at all.
+    const points = selectsAny(info, ['series'], ['points', 'pointColumns']);
+    return this.service.overlay({ ...query, points });
   }
 }
