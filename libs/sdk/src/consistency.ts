@@ -1,26 +1,22 @@
+import { ConsistencyPositions } from './consistency-positions';
 import type { ReadAccess } from './history';
 import { RunlogRequestError } from './request-error';
 
 /** The header a GraphQL request sends tokens in; several, comma-separated, are all waited for. */
 export const CONSISTENCY_TOKEN_HEADER = 'x-runlog-consistency-token';
 
-/**
- * The latest consistency token of each of a run's two streams (its lifecycle and its metrics). A later answer's
- * token covers every earlier write of the same stream (the log's positions only grow), so two tokens cover
- * everything the run wrote.
- */
+/** What a run's answers said about where its writes landed: one header covering all of them. */
 export class RunConsistency {
-  private readonly latest = new Map<'lifecycle' | 'metrics', string>();
+  private readonly positions = new ConsistencyPositions();
 
-  record(path: string, answer: unknown): void {
+  record(answer: unknown): void {
     const token = (answer as { consistencyToken?: unknown } | null)?.consistencyToken;
-    if (typeof token !== 'string' || token === '') return;
-    this.latest.set(path.endsWith('/metrics') ? 'metrics' : 'lifecycle', token);
+    if (typeof token === 'string' && token !== '') this.positions.add(token);
   }
 
   /** The header value that makes a read wait for every write answered so far; undefined before any. */
   header(): string | undefined {
-    return this.latest.size === 0 ? undefined : [...this.latest.values()].join(', ');
+    return this.positions.header();
   }
 }
 

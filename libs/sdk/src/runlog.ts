@@ -215,7 +215,7 @@ export class RunlogClient {
       points: 0,
     });
     const run = new Run(this, created.runId, this.options.heartbeatIntervalMs);
-    run.noteAnswer('/api/v1/runs', created);
+    run.noteAnswer(created);
     this.runs.add(run);
     if (options.params) run.logParams(options.params);
     if (options.tags) run.setTags(options.tags);
@@ -619,8 +619,8 @@ export class Run {
   }
 
   /** @internal the answer of a request made for this run outside its queue (its creation) */
-  noteAnswer(path: string, answer: unknown): void {
-    this.consistency.record(path, answer);
+  noteAnswer(answer: unknown): void {
+    this.consistency.record(answer);
   }
 
   /** @internal */
@@ -668,7 +668,7 @@ export class Run {
     for (let operation = this.queue.shift(); operation; operation = this.queue.shift()) {
       try {
         const answer = await this.client.send(operation);
-        this.noteAnswer(operation.path, answer);
+        this.noteAnswer(answer);
         operation.done?.(answer);
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));
