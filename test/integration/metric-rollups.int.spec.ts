@@ -190,7 +190,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
         '010_metric_worker.sql',
       ]);
       // Points stored before 010 are the default worker's.
-      expect(await getRunWorkers(readerFor(old), 'old-run')).toEqual(['']);
+      expect(await getRunWorkers(readerFor(old), ['old-run'])).toEqual(new Map([['old-run', ['']]]));
       await insertGeneratedRun(old, 'new-run', 54_321, [1, 2]);
       for (const resolution of ROLLUP_RESOLUTIONS) {
         const diff = await readerFor(old).queryMeasured<Record<string, unknown>>({

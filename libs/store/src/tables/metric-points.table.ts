@@ -78,14 +78,19 @@ export const MAX_LISTED_WORKERS = 1000;
  * The worker labels of a run's points, in label order ('' is the default worker). It reads the run's `worker`
  * column, a LowCardinality one, so its cost follows the run's raw points but stays small per point.
  */
-export async function getRunWorkers(reader: ClickhouseReader, runId: string): Promise<string[]> {
-  const rows = await reader.query<{ worker: string }>({
+export async function getRunWorkers(
+  reader: ClickhouseReader,
+  runIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const rows = await reader.query<{ runId: string; worker: string }>({
     name: 'getRunWorkers',
-    sql: `SELECT DISTINCT worker FROM ${reader.database}.metric_points WHERE run_id = {runId:String}
-     ORDER BY worker LIMIT ${MAX_LISTED_WORKERS}`,
-    params: { runId },
+    sql: `SELECT run_id AS runId, worker FROM ${reader.database}.metric_points WHERE run_id IN {runIds:Array(String)}
+     GROUP BY run_id, worker ORDER BY run_id, worker LIMIT ${MAX_LISTED_WORKERS} BY run_id`,
+    params: { runIds },
   });
-  return rows.map((row) => row.worker);
+  const byRun = new Map<string, string[]>();
+  for (const { runId, worker } of rows) byRun.set(runId, [...(byRun.get(runId) ?? []), worker]);
+  return byRun;
 }
 
 /** Metric values as ClickHouse writes them with output_format_json_quote_denormals: numbers or nan / inf / -inf. */

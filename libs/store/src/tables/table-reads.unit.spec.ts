@@ -94,7 +94,7 @@ describe('table reads', () => {
       'overlay: getRawLttb, the minimum over workers',
       (r) => getRawLttb(r, OVERLAY, 'wall_time', null, GRID, 300, pointSource(r, 'min')),
     ],
-    ['metric_points: getRunWorkers', (r) => getRunWorkers(r, 'run-1')],
+    ['metric_points: getRunWorkers', (r) => getRunWorkers(r, ['run-1', 'run-2'])],
   ] satisfies [string, (reader: ClickhouseReader) => Promise<unknown>][])('%s', async (_, read) => {
     const { reader, operations } = recordingReader();
     await read(reader);

@@ -163,7 +163,7 @@ export class RunsResolver {
     description:
       "Distributed training: the worker labels of the run's points, in label order ('' is the default worker; " +
       'at most 1,000). metricSeries(workers: EACH) draws a series per worker.',
-    complexity: PER_RUN_QUERY,
+    complexity: BATCHED_PER_LIST,
   })
   workers(@Parent() run: Run) {
     return this.service.workers(run.id);

@@ -69,6 +69,7 @@ export class RunsService {
   private readonly paramsOf = new Batcher((ids: string[]) => getRunParams(this.reader, ids), []);
   private readonly tagsOf = new Batcher((ids: string[]) => getRunTags(this.reader, ids), []);
   private readonly metricsOf = new Batcher((ids: string[]) => getMetricSummaries(this.reader, ids), []);
+  private readonly workersOf = new Batcher((ids: string[]) => getRunWorkers(this.reader, ids), []);
 
   async childRuns(parentRunId: string): Promise<Run[]> {
     return (await this.children.load(parentRunId)).map(toRun);
@@ -95,7 +96,7 @@ export class RunsService {
   }
 
   workers(runId: string): Promise<string[]> {
-    return getRunWorkers(this.reader, runId);
+    return this.workersOf.load(runId);
   }
 
   artifacts(by: { runId: string; prefix?: string } | { digest: string }): Promise<Artifact[]> {
