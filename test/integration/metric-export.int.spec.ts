@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MAX_STORABLE_MILLIS } from '../../libs/events/src/storable';
 import { collectHistory, RunlogClient, type HistoryPoint } from '../../libs/sdk/src/runlog';
 import {
@@ -5,6 +6,8 @@ import {
   decodeExportArrow,
   decodeExportCsv,
   decodeExportParquet,
+  exportPage,
+  postPage,
   sortedPoints,
   type ExportedRow,
 } from '../support/export-decoding';
@@ -46,6 +49,16 @@ const EDGE_SERIES: Series[] = [
   { key: 'eval/top-1.acc:v2', steps: [0], values: [0.75], timestamps: [42] },
 ];
 
+/**
+ * Logged by two workers of a distributed job into the edge run: at one (run, key, step, time) as the five points
+ * of the default worker there, so pages cut between workers of one position.
+ */
+const WORKERS = ['rank-1', 'rank-0'];
+const WORKER_SERIES: Series[] = [
+  { key: 'acc', steps: [3, 3, 4], values: [0.125, 'Infinity', 6], timestamps: [1000, 1000, 2000] },
+  { key: 'loss', steps: [0], values: [-2], timestamps: [MAX_STORABLE_MILLIS] },
+];
+
 const LONG_STEPS = 2_500;
 const LONG_SERIES: Series[] = ['loss', 'lr'].map((key, index) => ({
   key,
@@ -54,29 +67,17 @@ const LONG_SERIES: Series[] = ['loss', 'lr'].map((key, index) => ({
   timestamps: Array.from({ length: LONG_STEPS }, (_, step) => 1_700_000_000_000 + Math.floor(step / 3)),
 }));
 
-function rowsOf(runId: string, series: Series[]): ExportedRow[] {
+function rowsOf(runId: string, series: Series[], worker = ''): ExportedRow[] {
   return series.flatMap(({ key, steps, values, timestamps }) =>
-    steps.map((step, at) => ({ runId, key, step, value: asNumber(values[at]), timestamp: timestamps[at] })),
+    steps.map((step, at) => ({
+      runId,
+      key,
+      step,
+      value: asNumber(values[at]),
+      timestamp: timestamps[at],
+      worker,
+    })),
   );
-}
-
-interface Page {
-  status: number;
-  contentType: string | null;
-  next: string | null;
-  link: string | null;
-  bytes: Buffer;
-}
-
-async function exportPage(base: string, query: string, accept = CSV): Promise<Page> {
-  const response = await fetch(`${base}/api/v1/metrics/export?${query}`, { headers: { accept } });
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    next: response.headers.get('runlog-next-cursor'),
-    link: response.headers.get('link'),
-    bytes: Buffer.from(await response.arrayBuffer()),
-  };
 }
 
 function expectInExportOrder(rows: ExportedRow[]): void {
@@ -100,15 +101,20 @@ describe('the metric export over HTTP', () => {
       runs.push(created.body.runId);
     }
     [longRun] = runs;
-    const log = async (run: string, metrics: Series[]) => {
-      const answer = await post(runlog.base, `/api/v1/runs/${run}/metrics`, { metrics });
+    const log = async (run: string, metrics: Series[], worker?: string) => {
+      const answer = await post(runlog.base, `/api/v1/runs/${run}/metrics`, { metrics, worker });
       if (answer.status !== 200) throw new Error(`log metrics: ${JSON.stringify(answer.body)}`);
     };
     await log(edgeRun, EDGE_SERIES);
+    for (const worker of WORKERS) await log(edgeRun, WORKER_SERIES, worker);
     await log(longRun, LONG_SERIES);
     await log(runs[1], EDGE_SERIES);
     await waitForProjection(runlog.base);
-    expected = sortedPoints([...rowsOf(edgeRun, EDGE_SERIES), ...rowsOf(longRun, LONG_SERIES)]);
+    expected = sortedPoints([
+      ...rowsOf(edgeRun, EDGE_SERIES),
+      ...WORKERS.flatMap((worker) => rowsOf(edgeRun, WORKER_SERIES, worker)),
+      ...rowsOf(longRun, LONG_SERIES),
+    ]);
   });
 
   it.each([
@@ -136,6 +142,7 @@ describe('the metric export over HTTP', () => {
         'step: Int64',
         'value: Float64',
         "timestamp: DateTime64(3, 'UTC')",
+        'worker: String',
       ]);
     }
     if (contentType === ARROW) expect(decoded.types[2]).toBe('step: Int64');
@@ -143,7 +150,7 @@ describe('the metric export over HTTP', () => {
 
   it('answers the header alone, or an empty stream, for runs without points', async () => {
     const csv = await exportPage(runlog.base, 'runId=nothing-here');
-    expect(csv.bytes.toString()).toBe('"run_id","key","step","value","timestamp"\n');
+    expect(csv.bytes.toString()).toBe('"run_id","key","step","value","timestamp","worker"\n');
     const arrow = await exportPage(runlog.base, 'runId=nothing-here', ARROW);
     expect(decodeExportArrow(arrow.bytes).rows).toEqual([]);
   });
@@ -155,10 +162,10 @@ describe('the metric export over HTTP', () => {
     ['the edge run', 7],
     ['both runs', 999],
     ['both runs', 1_000],
-    ['both runs', 2_508],
-    ['both runs', 5_015],
-    ['both runs', 5_016],
-    ['both runs', 5_017],
+    ['both runs', 2_511],
+    ['both runs', 5_021],
+    ['both runs', 5_022],
+    ['both runs', 5_023],
   ])('pages %s %i points at a time, skipping and repeating none', async (runs, limit) => {
     const query = runs === 'both runs' ? runsQuery() : `runId=${edgeRun}`;
     const wanted = runs === 'both runs' ? expected : expected.filter((row) => row.runId === edgeRun);
@@ -200,6 +207,68 @@ describe('the metric export over HTTP', () => {
       (row) => ['loss', 'acc'].includes(row.key) && row.step >= -1 && row.step <= 3,
     );
     expect(sortedPoints(rows)).toEqual(wanted);
+  });
+
+  it('exports 1,000 runs of UUID-length ids by POST, paging by the cursor in the body, without a Link', async () => {
+    const runIds = [edgeRun, ...Array.from({ length: 998 }, () => randomUUID()), longRun];
+    // The same request as a query string: ~43 KB of request line, which Node refuses before any handler (431).
+    const query = runIds.map((id) => `runId=${id}`).join('&');
+    expect((await exportPage(runlog.base, query)).status).toBe(431);
+
+    const rows: ExportedRow[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await postPage(
+        runlog.base,
+        { runIds, limit: 1_000, ...(cursor ? { cursor } : {}) },
+        pages % 2 === 0 ? CSV : ARROW,
+      );
+      expect(page.status).toBe(200);
+      expect(page.link).toBeNull();
+      rows.push(
+        ...(pages % 2 === 0
+          ? decodeExportCsv(page.bytes.toString('utf8'))
+          : decodeExportArrow(page.bytes).rows),
+      );
+      cursor = page.next;
+      pages += 1;
+    } while (cursor !== null && pages <= expected.length);
+    expectInExportOrder(rows);
+    expect(sortedPoints(rows)).toEqual(expected);
+    expect(pages).toBe(Math.ceil(expected.length / 1_000));
+
+    // The SDK asks the same way, and reads each point's worker.
+    const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false });
+    const exported: ExportedRow[] = [];
+    for await (const point of client.exportMetrics({ runIds, pageSize: 2_000 })) exported.push(point);
+    expect(sortedPoints(exported)).toEqual(expected);
+    expect(new Set(exported.map((point) => point.worker))).toEqual(new Set(['', ...WORKERS]));
+    await client.close();
+  });
+
+  it('answers 400 naming the body field for a bad POST', async () => {
+    const cases: [unknown, string][] = [
+      [{}, 'runIds'],
+      [{ runIds: edgeRun }, 'runIds'],
+      [{ runIds: Array.from({ length: 1_001 }, () => randomUUID()) }, 'runIds'],
+      [{ runIds: [edgeRun], keys: ['../loss'] }, 'keys'],
+      [{ runIds: [edgeRun], limit: '10' }, 'limit'],
+      [{ runIds: [edgeRun], fromStep: 5, toStep: 4 }, 'toStep'],
+      [{ runIds: [edgeRun], cursor: 'not-a-cursor' }, 'cursor'],
+      [{ runIds: [edgeRun], runId: longRun }, 'runId'],
+      [[edgeRun], 'body'],
+    ];
+    for (const [body, field] of cases) {
+      const page = await postPage(runlog.base, body);
+      expect({ field, status: page.status }).toEqual({ field, status: 400 });
+      expect(JSON.parse(page.bytes.toString())).toMatchObject({ error: 'validation_failed', field });
+    }
+    const huge = await postPage(runlog.base, {
+      runIds: Array.from({ length: 20_000 }, () => 'r'.repeat(64)),
+    });
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.bytes.toString())).toMatchObject({ error: 'payload_too_large', field: 'body' });
   });
 
   it('answers 406, naming the accept header, for a format it cannot write', async () => {
@@ -257,7 +326,7 @@ describe('the metric export over HTTP', () => {
       };
       await run.log(metrics, step - 10, timestamp);
       for (const [key, value] of Object.entries(metrics))
-        logged.push({ key, step: step - 10, value, timestamp });
+        logged.push({ key, step: step - 10, value, timestamp, worker: '' });
     }
     await run.finish();
     await client.flush();

@@ -7,6 +7,8 @@ export interface HistoryPoint {
   step: number;
   value: number;
   timestamp: number;
+  /** The worker of a distributed job that logged it; '' for the default worker (every point logged without one). */
+  worker: string;
 }
 
 export interface ExportedPoint extends HistoryPoint {
@@ -38,11 +40,15 @@ const ATTEMPTS = 5;
 const RETRY_BASE_DELAY_MS = 200;
 const NEXT_CURSOR_HEADER = 'runlog-next-cursor';
 const COLUMNS = ['run_id', 'key', 'step', 'value', 'timestamp'] as const;
+/** A server from before points had a worker answers without the column: every point is the default worker's. */
+const WORKER_COLUMN = 'worker';
+const EXPORT_PATH = '/api/v1/metrics/export';
 
 /**
- * Every raw point of the runs and keys asked, in (run, key, step, time) order, through the export API
- * (`GET /api/v1/metrics/export`, CSV): a page at a time, each page's cursor leading to the next, parsed as it
- * arrives, so memory holds a record, not a page. Stops when the consumer stops.
+ * Every raw point of the runs and keys asked, in (run, key, step, time, worker) order, through the export API
+ * (`POST /api/v1/metrics/export` with a JSON body, which holds 1,000 run ids where a URL would not; CSV): a page at
+ * a time, each page's cursor leading to the next, parsed as it arrives, so memory holds a record, not a page.
+ * Stops when the consumer stops.
  */
 export async function* exportMetricPoints(
   access: ReadAccess,
@@ -50,7 +56,7 @@ export async function* exportMetricPoints(
 ): AsyncGenerator<ExportedPoint> {
   let cursor: string | null = null;
   do {
-    const response = await fetchPage(access, pageQuery(request, cursor));
+    const response = await fetchPage(access, pageBody(request, cursor));
     cursor = response.headers.get(NEXT_CURSOR_HEADER);
     if (!response.body) throw new Error('the export answered without a body');
     let columns: number[] | null = null;
@@ -58,6 +64,7 @@ export async function* exportMetricPoints(
       if (columns === null) {
         columns = COLUMNS.map((name) => record.indexOf(name));
         if (columns.includes(-1)) throw new Error(`the export's header lacks a column: ${record.join(',')}`);
+        columns.push(record.indexOf(WORKER_COLUMN));
         continue;
       }
       yield toPoint(record, columns);
@@ -73,7 +80,13 @@ export async function* runHistory(
   options: HistoryOptions = {},
 ): AsyncGenerator<HistoryPoint> {
   for await (const point of exportMetricPoints(access, { ...options, runIds: [runId], keys })) {
-    yield { key: point.key, step: point.step, value: point.value, timestamp: point.timestamp };
+    yield {
+      key: point.key,
+      step: point.step,
+      value: point.value,
+      timestamp: point.timestamp,
+      worker: point.worker,
+    };
   }
 }
 
@@ -82,6 +95,8 @@ export interface HistoryColumns {
   steps: number[];
   values: number[];
   timestamps: number[];
+  /** Each point's worker ('' for the default one): a run of several workers has a point per worker per step. */
+  workers: string[];
 }
 
 /** Gathers a history into columns per key (a Map: any metric key is a safe name there). */
@@ -91,32 +106,36 @@ export async function collectHistory(
   const byKey = new Map<string, HistoryColumns>();
   for await (const point of points) {
     let columns = byKey.get(point.key);
-    if (!columns) byKey.set(point.key, (columns = { steps: [], values: [], timestamps: [] }));
+    if (!columns) byKey.set(point.key, (columns = { steps: [], values: [], timestamps: [], workers: [] }));
     columns.steps.push(point.step);
     columns.values.push(point.value);
     columns.timestamps.push(point.timestamp);
+    columns.workers.push(point.worker);
   }
   return byKey;
 }
 
-function pageQuery(request: MetricExportRequest, cursor: string | null): string {
-  const query = new URLSearchParams();
-  for (const runId of request.runIds) query.append('runId', runId);
-  for (const key of request.keys ?? []) query.append('key', key);
-  if (request.fromStep !== undefined) query.set('fromStep', String(request.fromStep));
-  if (request.toStep !== undefined) query.set('toStep', String(request.toStep));
-  if (request.pageSize !== undefined) query.set('limit', String(request.pageSize));
-  if (cursor !== null) query.set('cursor', cursor);
-  return `/api/v1/metrics/export?${query.toString()}`;
+/** A page's request: the JSON body of POST /api/v1/metrics/export. */
+function pageBody(request: MetricExportRequest, cursor: string | null): string {
+  return JSON.stringify({
+    runIds: request.runIds,
+    ...(request.keys !== undefined ? { keys: request.keys } : {}),
+    ...(request.fromStep !== undefined ? { fromStep: request.fromStep } : {}),
+    ...(request.toStep !== undefined ? { toStep: request.toStep } : {}),
+    ...(request.pageSize !== undefined ? { limit: request.pageSize } : {}),
+    ...(cursor !== null ? { cursor } : {}),
+  });
 }
 
 /** A page's answer with its status and headers; network errors, 408, 429 and 5xx are retried with backoff. */
-async function fetchPage(access: ReadAccess, path: string): Promise<Response> {
+async function fetchPage(access: ReadAccess, body: string): Promise<Response> {
   for (let attempt = 1; ; attempt += 1) {
     let response: Response | null = null;
     try {
-      response = await access.fetch(`${access.baseUrl}${path}`, {
-        headers: { ...access.headers, accept: 'text/csv' },
+      response = await access.fetch(`${access.baseUrl}${EXPORT_PATH}`, {
+        method: 'POST',
+        headers: { ...access.headers, accept: 'text/csv', 'content-type': 'application/json' },
+        body,
       });
     } catch (error) {
       if (attempt >= ATTEMPTS) throw error;
@@ -125,7 +144,7 @@ async function fetchPage(access: ReadAccess, path: string): Promise<Response> {
     if (response) {
       const text = await response.text();
       const retriable = response.status === 408 || response.status === 429 || response.status >= 500;
-      if (!retriable || attempt >= ATTEMPTS) throw new RunlogRequestError(response.status, text, path);
+      if (!retriable || attempt >= ATTEMPTS) throw new RunlogRequestError(response.status, text, EXPORT_PATH);
     }
     const delay = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1);
     await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
@@ -133,13 +152,14 @@ async function fetchPage(access: ReadAccess, path: string): Promise<Response> {
 }
 
 function toPoint(record: string[], columns: number[]): ExportedPoint {
-  const [runId, key, step, value, timestamp] = columns.map((column) => record[column]);
+  const [runId, key, step, value, timestamp, worker] = columns.map((column) => record[column]);
   return {
     runId,
     key,
     step: Number(step),
     value: metricValue(value),
     timestamp: Date.parse(timestamp),
+    worker: worker ?? '',
   };
 }
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { csvRecords, utf8Pieces } from './csv-records';
 import { collectHistory, exportMetricPoints, metricValue, type ReadAccess } from './history';
 import { RunlogRequestError } from './request-error';
@@ -77,16 +78,20 @@ describe('metric values as ClickHouse writes them', () => {
   });
 });
 
-/** A server of scripted answers, keyed by the request's cursor ('' for the first page). */
+/** A server of scripted answers, keyed by the request's cursor ('' for the first page); it records the bodies. */
 function scriptedAccess(pages: Record<string, { status?: number; body: string; next?: string }[]>) {
-  const asked: string[] = [];
+  const asked: Record<string, unknown>[] = [];
   const access: ReadAccess = {
     baseUrl: 'http://runlog.test',
     headers: { 'x-runlog-workspace': 'w' },
-    fetch: async (input) => {
+    fetch: async (input, init) => {
       const url = new URL(String(input));
-      asked.push(url.search);
-      const answers = pages[url.searchParams.get('cursor') ?? ''];
+      if (url.pathname !== '/api/v1/metrics/export' || url.search !== '' || init?.method !== 'POST')
+        throw new Error(`not the export's POST: ${init?.method} ${url.href}`);
+      expect(new Headers(init.headers).get('content-type')).toBe('application/json');
+      const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+      asked.push(body);
+      const answers = pages[typeof body.cursor === 'string' ? body.cursor : ''];
       const answer = answers.length > 1 ? answers.shift()! : answers[0];
       const headers = answer.next ? { 'runlog-next-cursor': answer.next } : undefined;
       return new Response(answer.body, { status: answer.status ?? 200, headers });
@@ -96,6 +101,7 @@ function scriptedAccess(pages: Record<string, { status?: number; body: string; n
 }
 
 const HEADER = '"run_id","key","step","value","timestamp"\n';
+const WORKER_HEADER = '"run_id","key","step","value","timestamp","worker"\n';
 
 describe('reading an export page by page', () => {
   it('follows each page’s cursor to the end, keeping NaN, infinities, negative steps and times', async () => {
@@ -119,9 +125,30 @@ describe('reading an export page by page', () => {
     ]);
     expect(points[1].timestamp).toBe(-1);
     expect(asked).toEqual([
-      '?runId=r&key=loss&limit=2',
-      '?runId=r&key=loss&limit=2&cursor=c1',
-      '?runId=r&key=loss&limit=2&cursor=c2',
+      { runIds: ['r'], keys: ['loss'], limit: 2 },
+      { runIds: ['r'], keys: ['loss'], limit: 2, cursor: 'c1' },
+      { runIds: ['r'], keys: ['loss'], limit: 2, cursor: 'c2' },
+    ]);
+    expect(points.map((point) => point.worker)).toEqual(['', '', '']);
+  });
+
+  it('asks for 1,000 runs of UUID length in one body, and reads each point’s worker', async () => {
+    const runIds = Array.from({ length: 1_000 }, () => randomUUID());
+    const { access, asked } = scriptedAccess({
+      '': [
+        {
+          body:
+            WORKER_HEADER +
+            `"${runIds[0]}","loss",3,0.5,"2024-01-01T00:00:00.000Z",""\n` +
+            `"${runIds[0]}","loss",3,0.25,"2024-01-01T00:00:00.000Z","rank-1"\n`,
+        },
+      ],
+    });
+    const points = await all(exportMetricPoints(access, { runIds, fromStep: 0, toStep: 9 }));
+    expect(asked).toEqual([{ runIds, fromStep: 0, toStep: 9 }]);
+    expect(points.map((point) => [point.value, point.worker])).toEqual([
+      [0.5, ''],
+      [0.25, 'rank-1'],
     ]);
   });
 
@@ -138,12 +165,17 @@ describe('reading an export page by page', () => {
   it('gathers a history into columns per key', async () => {
     const columns = await collectHistory(
       piecesOf([
-        { key: 'loss', step: 1, value: 2, timestamp: 3 },
-        { key: '__proto__', step: 4, value: NaN, timestamp: 6 },
-        { key: 'loss', step: 7, value: 8, timestamp: 9 },
+        { key: 'loss', step: 1, value: 2, timestamp: 3, worker: '' },
+        { key: '__proto__', step: 4, value: NaN, timestamp: 6, worker: '' },
+        { key: 'loss', step: 7, value: 8, timestamp: 9, worker: 'rank-1' },
       ]),
     );
     expect([...columns.keys()]).toEqual(['loss', '__proto__']);
-    expect(columns.get('loss')).toEqual({ steps: [1, 7], values: [2, 8], timestamps: [3, 9] });
+    expect(columns.get('loss')).toEqual({
+      steps: [1, 7],
+      values: [2, 8],
+      timestamps: [3, 9],
+      workers: ['', 'rank-1'],
+    });
   });
 });

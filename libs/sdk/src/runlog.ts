@@ -471,9 +471,9 @@ export class Run {
   }
 
   /**
-   * The run's points of `keys` (every key when absent) as the store holds them, in (key, step, time) order, read
-   * page by page as they are iterated (`collectHistory` gathers them into columns). Points still buffered here or
-   * not yet projected are not in it: `await client.flush()` first, and allow for the projection's lag.
+   * The run's points of `keys` (every key when absent) as the store holds them, in (key, step, time, worker) order,
+   * read page by page as they are iterated (`collectHistory` gathers them into columns). Points still buffered here
+   * or not yet projected are not in it: `await client.flush()` first, and allow for the projection's lag.
    */
   history(keys?: readonly string[], options?: HistoryOptions): AsyncIterable<HistoryPoint> {
     return runHistory(this.client.readAccess(), this.runId, keys, options);

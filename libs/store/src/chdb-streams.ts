@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spliceChunks, type StreamFormat } from './format-splice';
 import { sqlString } from './ports';
+import { abortReason, sessionPool } from './session-pool';
 
 /** A read whose answer is streamed in `format`: `sql` is one SELECT, without FORMAT or SETTINGS. */
 export interface StreamedQuery {
@@ -19,6 +20,13 @@ export interface StreamedQuery {
 
 /** Streams at once; another waits for a session to come free. Each holds one chunk (~25k rows) at a time. */
 const STREAM_SESSIONS = 4;
+/** Streams that may wait for a session; one more is refused (StreamReadersBusyError, a 503 at the edge). */
+const STREAM_WAITERS = 16;
+
+export interface ChdbStreamLimits {
+  sessions: number;
+  maxWaiting: number;
+}
 
 export interface ChdbStreamer {
   stream(query: StreamedQuery): AsyncIterable<Uint8Array>;
@@ -33,51 +41,40 @@ export interface ChdbStreamer {
  * by the engine to a spool file (row group by row group) and streamed from there: chDB's Parquet chunks are whole
  * files, which no reader would take concatenated.
  */
-export function chdbStreamer(chdbPath: string): ChdbStreamer {
-  const idle: Session[] = [];
-  const waiting: ((session: Session) => void)[] = [];
-  let opened = 0;
-  let closed = false;
+export function chdbStreamer(
+  chdbPath: string,
+  limits: ChdbStreamLimits = { sessions: STREAM_SESSIONS, maxWaiting: STREAM_WAITERS },
+): ChdbStreamer {
+  const sessions = sessionPool({
+    open: () => new Session(chdbPath),
+    close: (session) => session.close(),
+    size: limits.sessions,
+    maxWaiting: limits.maxWaiting,
+  });
   let spoolDir: string | null = null;
   let spooled = 0;
-
-  const acquire = async (): Promise<Session> => {
-    if (closed) throw new Error('the store is closed');
-    const free = idle.pop();
-    if (free) return free;
-    if (opened < STREAM_SESSIONS) {
-      opened += 1;
-      return new Session(chdbPath);
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const release = (session: Session) => {
-    const next = waiting.shift();
-    if (next) next(session);
-    else if (closed) session.close();
-    else idle.push(session);
-  };
   const spoolPath = () => {
     spoolDir ??= mkdtempSync(join(tmpdir(), 'runlog-chdb-export-'));
     return join(spoolDir, `page-${process.pid}-${(spooled += 1)}.parquet`);
   };
 
   async function* stream(query: StreamedQuery): AsyncGenerator<Uint8Array> {
-    const session = await acquire();
+    // A reader that left while it waited gets no session: no query runs, and no Parquet page is spooled for it.
+    const session = await sessions.acquire(query.signal);
     try {
+      if (query.signal?.aborted) throw abortReason(query.signal);
       if (query.format === 'Parquet') yield* viaSpool(session, query, spoolPath());
       else yield* spliced(session, query, query.format);
     } catch (error) {
       throw asClickHouseError(error);
     } finally {
-      release(session);
+      sessions.release(session);
     }
   }
   return {
     stream,
     close() {
-      closed = true;
-      for (const session of idle.splice(0)) session.close();
+      sessions.close();
       if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
     },
   };
@@ -117,6 +114,8 @@ async function* viaSpool(session: Session, query: StreamedQuery, path: string): 
   try {
     // Not abortable: an aborted one-shot query goes on in the engine, and the session would be handed out busy.
     await session.queryBindAsync(statement, query.params);
+    // The reader left while the engine wrote the page: nothing is read back for it.
+    if (query.signal?.aborted) throw abortReason(query.signal);
     for await (const chunk of createReadStream(path, { signal: query.signal })) yield chunk as Buffer;
   } finally {
     await rm(path, { force: true });

@@ -40,7 +40,15 @@ export interface ClickHouse {
    * first). A server streams through the client itself.
    */
   streamQuery?: (query: StreamedQuery) => AsyncIterable<Uint8Array>;
+  /**
+   * A server only: the client streamed reads (exports) go through, with a socket pool of its own, so that a slow
+   * export reader, which holds its socket for as long as it reads, never leaves the reads waiting for one.
+   */
+  streamClient?: ClickHouseClient;
 }
+
+/** Sockets of the stream client: as many exports as read at once (RUNLOG_EXPORT_MAX_CONCURRENT caps them). */
+const STREAM_CLIENT_SOCKETS = 16;
 
 export type ArrowColumn = ArrowColumnInput;
 
@@ -70,7 +78,7 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
   if (!IDENTIFIER.test(config.database))
     throw new Error(`invalid ClickHouse database name: ${config.database}`);
   if (config.url) {
-    const client = createClient({
+    const options = {
       url: config.url,
       username: config.username,
       password: config.password,
@@ -79,14 +87,19 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
         // chDB writes 64-bit integers as JSON numbers and a server quotes them by default; the queries expect numbers.
         output_format_json_quote_64bit_integers: 0,
       },
-    });
+    } as const;
+    const client = createClient(options);
+    const streamClient = createClient({ ...options, max_open_connections: STREAM_CLIENT_SOCKETS });
     return {
       client,
+      streamClient,
       database: config.database,
       engine: 'server',
       username: config.username,
       password: config.password,
-      close: () => client.close(),
+      close: async () => {
+        await Promise.all([client.close(), streamClient.close()]);
+      },
     };
   }
   mkdirSync(config.chdbPath, { recursive: true });

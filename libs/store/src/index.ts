@@ -21,6 +21,7 @@ export {
 export { PROJECTION_GROUP_ID } from './projection-group';
 export {
   streamReaderFor,
+  StreamReadersBusyError,
   type ClickhouseStreamReader,
   type StreamFormat,
   type StreamReadOperation,

@@ -3,6 +3,7 @@ import type { ClickHouse } from './clickhouse';
 import type { StreamFormat } from './format-splice';
 
 export type { StreamFormat } from './format-splice';
+export { StreamReadersBusyError } from './session-pool';
 
 /** A read whose answer is wanted as bytes in one of ClickHouse's own output formats, as it is produced. */
 export interface StreamReadOperation {
@@ -20,7 +21,8 @@ export interface StreamReadOperation {
 /**
  * The third way into ClickHouse, beside ClickhouseReader and ClickhouseWriter: answers too large to hold, pulled
  * chunk by chunk, so a slow consumer slows the read instead of filling memory. One continuous answer in the
- * format asked, on a server (its HTTP body, through the client's exec) and on chDB (chdb-streams.ts) alike.
+ * format asked, on a server (its HTTP body, through the exec of a client with sockets of its own, so reads never
+ * wait behind streams) and on chDB (chdb-streams.ts) alike.
  * Errors found before the first chunk reject the first pull; the ones after end the stream with them.
  */
 export interface ClickhouseStreamReader {
@@ -53,7 +55,7 @@ export function streamReaderFor(ch: ClickHouse): ClickhouseStreamReader {
 async function* serverStream(ch: ClickHouse, operation: StreamReadOperation): AsyncGenerator<Uint8Array> {
   // No read timeout on the whole answer: it may take minutes to a slow reader. The client's socket timeout still
   // ends one that stalls.
-  const result = await ch.client.exec({
+  const result = await (ch.streamClient ?? ch.client).exec({
     query: `${operation.sql}\nFORMAT ${operation.format}`,
     query_params: operation.params,
     clickhouse_settings: operation.settings as ClickHouseSettings | undefined,

@@ -4,13 +4,13 @@ import type { ClickhouseStreamReader, StreamFormat } from '../stream-reader';
 
 /*
  * The full-fidelity export of metric_points: every raw point of some runs (and keys), in the table's order with
- * the time as tie-break, a page at a time. A page is cut by keyset, never by OFFSET: planning a page finds where
+ * the time, then the worker, as tie-breaks, a page at a time. A page is cut by keyset, never by OFFSET: planning a page finds where
  * the next one starts (the limit+1-th point), so the next page's position is known before the first byte of this
  * one is sent, and the page itself is streamed in one of ClickHouse's output formats without being held anywhere.
  */
 
 /** The columns of an exported point, in the order every format gives them. */
-export const METRIC_EXPORT_COLUMNS = ['run_id', 'key', 'step', 'value', 'timestamp'] as const;
+export const METRIC_EXPORT_COLUMNS = ['run_id', 'key', 'step', 'value', 'timestamp', 'worker'] as const;
 
 /** Which points: runs (at least one), keys (all when absent), steps within [fromStep, toStep]. */
 export interface MetricExportScope {
@@ -21,14 +21,17 @@ export interface MetricExportScope {
 }
 
 /**
- * A point's place in the export's order (run, key, step, time): where a page starts. Step and time (epoch
- * milliseconds) are Int64 as decimal text, exact whatever their size.
+ * A point's place in the export's order (run, key, step, time, worker): where a page starts. Step and time (epoch
+ * milliseconds) are Int64 as decimal text, exact whatever their size. The worker ('' for the default one) comes
+ * last: points of several workers at one (run, key, step, time) are distinct positions, so a page boundary between
+ * them neither drops nor repeats one.
  */
 export interface ExportPosition {
   runId: string;
   key: string;
   step: string;
   timestamp: string;
+  worker: string;
 }
 
 /** The points of one page: from `from` (the start when null), up to `before` (the end of the export when null). */
@@ -44,6 +47,7 @@ interface PositionRow {
   metricKey: string;
   stepText: string;
   epochMillis: string;
+  workerLabel: string;
 }
 
 interface BoundaryRow extends PositionRow {
@@ -57,10 +61,11 @@ const asPosition = (row: PositionRow): ExportPosition => ({
   key: row.metricKey,
   step: row.stepText,
   timestamp: row.epochMillis,
+  worker: row.workerLabel,
 });
 
-const ORDER = 'run_id, key, step, timestamp';
-const POSITION = '(run_id, toString(key), step, toUnixTimestamp64Milli(timestamp))';
+const ORDER = 'run_id, key, step, timestamp, worker';
+const POSITION = '(run_id, toString(key), step, toUnixTimestamp64Milli(timestamp), toString(worker))';
 
 /**
  * Where the page of at most `limit` points from `from` ends: at the position of the point after them, which the
@@ -80,7 +85,7 @@ export async function planMetricExportPage(
   const [found] = await reader.query<BoundaryRow>({
     name: 'planMetricExportPage',
     sql: `SELECT count() AS points, max(t).1 AS runId, max(t).2 AS metricKey, toString(max(t).3) AS stepText,
-                 toString(max(t).4) AS epochMillis, min(t) = max(t) AS tied
+                 toString(max(t).4) AS epochMillis, max(t).5 AS workerLabel, min(t) = max(t) AS tied
           FROM (SELECT ${POSITION} AS t FROM ${reader.database}.metric_points
                 WHERE ${where.join(' AND ')} ORDER BY ${ORDER} LIMIT ${params.bind(limit + 1, 'Int64')})`,
     params: params.values,
@@ -102,7 +107,7 @@ async function nextPosition(
   const [next] = await reader.query<PositionRow>({
     name: 'planMetricExportPage.next',
     sql: `SELECT run_id AS runId, toString(key) AS metricKey, toString(step) AS stepText,
-                 toString(toUnixTimestamp64Milli(timestamp)) AS epochMillis
+                 toString(toUnixTimestamp64Milli(timestamp)) AS epochMillis, toString(worker) AS workerLabel
           FROM ${reader.database}.metric_points WHERE ${where.join(' AND ')} ORDER BY ${ORDER} LIMIT 1`,
     params: params.values,
   });
@@ -177,5 +182,8 @@ export function positionCondition(
   const key = params.bind(position.key, 'String');
   const step = params.bind(position.step, 'Int64');
   const time = `fromUnixTimestamp64Milli(${params.bind(position.timestamp, 'Int64')}, 'UTC')`;
-  return `(run_id ${strict} ${run} OR (run_id = ${run} AND (key ${strict} ${key} OR (key = ${key} AND (step ${strict} ${step} OR (step = ${step} AND timestamp ${comparison} ${time}))))))`;
+  const worker = params.bind(position.worker, 'String');
+  const sameTime = `timestamp = ${time} AND worker ${comparison} ${worker}`;
+  const sameStep = `timestamp ${strict} ${time} OR (${sameTime})`;
+  return `(run_id ${strict} ${run} OR (run_id = ${run} AND (key ${strict} ${key} OR (key = ${key} AND (step ${strict} ${step} OR (step = ${step} AND (${sameStep})))))))`;
 }

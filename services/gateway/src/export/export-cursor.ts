@@ -2,11 +2,14 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import type { ExportPosition } from '../../../../libs/store/src';
 
 /**
- * An export cursor names the point the next page starts at (run, key, step, time): keyset paging, so a page is
- * found by the table's order whatever was logged since, and no OFFSET is ever read past. Opaque to clients:
- * base64url of a tagged JSON array, its tag versioning the layout.
+ * An export cursor names the point the next page starts at (run, key, step, time, worker): keyset paging, so a
+ * page is found by the table's order whatever was logged since, and no OFFSET is ever read past. Opaque to
+ * clients: base64url of a tagged JSON array, its tag versioning the layout. `m1` cursors (issued before points
+ * had a worker) name (run, key, step, time) and are read with the default worker '', the first of that position:
+ * the page they start still begins with every point of it.
  */
-const TAG = 'm1';
+const TAG = 'm2';
+const TAG_WITHOUT_WORKER = 'm1';
 const MAX_CURSOR_LENGTH = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const INT64_TEXT = /^-?\d{1,19}$/;
@@ -14,7 +17,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 export function encodeExportCursor(position: ExportPosition): string {
-  const layout = [TAG, position.runId, position.key, position.step, position.timestamp];
+  const layout = [TAG, position.runId, position.key, position.step, position.timestamp, position.worker];
   return Buffer.from(JSON.stringify(layout), 'utf8').toString('base64url');
 }
 
@@ -29,11 +32,15 @@ export function decodeExportCursor(cursor: string): ExportPosition {
   } catch {
     throw refuse('it does not decode');
   }
-  if (!Array.isArray(layout) || layout.length !== 5 || layout[0] !== TAG) throw refuse('unknown layout');
-  const [, runId, key, step, timestamp] = layout as unknown[];
-  if (typeof runId !== 'string' || typeof key !== 'string') throw refuse('run and key must be text');
+  const known =
+    Array.isArray(layout) &&
+    ((layout[0] === TAG && layout.length === 6) || (layout[0] === TAG_WITHOUT_WORKER && layout.length === 5));
+  if (!known) throw refuse('unknown layout');
+  const [, runId, key, step, timestamp, worker = ''] = layout as unknown[];
+  if (typeof runId !== 'string' || typeof key !== 'string' || typeof worker !== 'string')
+    throw refuse('run, key and worker must be text');
   if (!isInt64Text(step) || !isInt64Text(timestamp)) throw refuse('step and time must be 64-bit integers');
-  return { runId, key, step, timestamp };
+  return { runId, key, step, timestamp, worker };
 }
 
 function isInt64Text(value: unknown): value is string {

@@ -3,7 +3,13 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import { decodeExportCursor, encodeExportCursor } from './export-cursor';
 
 const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String);
-const position = fc.record({ runId: fc.string(), key: fc.string(), step: int64, timestamp: int64 });
+const position = fc.record({
+  runId: fc.string(),
+  key: fc.string(),
+  step: int64,
+  timestamp: int64,
+  worker: fc.oneof(fc.constant(''), fc.string()),
+});
 
 function refusal(cursor: string): ValidationError | null {
   try {
@@ -53,9 +59,12 @@ describe('export cursors', () => {
     ['empty', ''],
     ['not base64url', 'a+b/c='],
     ['not JSON', Buffer.from('{nope').toString('base64url')],
-    ['another layout', layout(['m2', 'r', 'k', '1', '2'])],
+    ['another layout', layout(['m3', 'r', 'k', '1', '2', 'w'])],
     ['too short', layout(['m1', 'r', 'k', '1'])],
-    ['a number for the run', layout(['m1', 1, 'k', '1', '2'])],
+    ['a worker in the old layout', layout(['m1', 'r', 'k', '1', '2', 'w'])],
+    ['no worker in the new layout', layout(['m2', 'r', 'k', '1', '2'])],
+    ['a number for the worker', layout(['m2', 'r', 'k', '1', '2', 7])],
+    ['a number for the run', layout(['m2', 1, 'k', '1', '2', ''])],
     ['a step past Int64', layout(['m1', 'r', 'k', '9223372036854775808', '2'])],
     ['a step below Int64', layout(['m1', 'r', 'k', '-9223372036854775809', '2'])],
     ['a fractional step', layout(['m1', 'r', 'k', '1.5', '2'])],
@@ -66,8 +75,24 @@ describe('export cursors', () => {
     expect(refusal(cursor)?.field).toBe('cursor');
   });
 
+  it('reads a cursor issued before points had a worker as the default worker, the first at its position', () => {
+    expect(decodeExportCursor(layout(['m1', 'r', 'k', '-3', '12']))).toEqual({
+      runId: 'r',
+      key: 'k',
+      step: '-3',
+      timestamp: '12',
+      worker: '',
+    });
+  });
+
   it('takes the Int64 edges', () => {
-    const edges = { runId: 'r', key: 'k', step: String(-(2n ** 63n)), timestamp: String(2n ** 63n - 1n) };
+    const edges = {
+      runId: 'r',
+      key: 'k',
+      step: String(-(2n ** 63n)),
+      timestamp: String(2n ** 63n - 1n),
+      worker: 'rank-0',
+    };
     expect(decodeExportCursor(encodeExportCursor(edges))).toEqual(edges);
   });
 });

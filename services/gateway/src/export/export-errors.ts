@@ -1,8 +1,16 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from '../../../../libs/domain/src/errors';
+import { StreamReadersBusyError } from '../../../../libs/store/src';
 
-const STATUS_BY_CODE: Record<string, number> = { validation_failed: 400, not_acceptable: 406 };
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  not_acceptable: 406,
+  payload_too_large: 413,
+  export_busy: 503,
+};
+/** Seconds a client is asked to wait before it asks again, when every export slot (or stream reader) is taken. */
+export const EXPORT_RETRY_AFTER_SECONDS = '1';
 
 /** An export error as the native API answers errors: `{ error, message, field }`, the field naming what to fix. */
 export function toExportHttpError(error: unknown): { status: number; body: Record<string, unknown> } {
@@ -10,6 +18,12 @@ export function toExportHttpError(error: unknown): { status: number; body: Recor
     return {
       status: STATUS_BY_CODE[error.code] ?? 400,
       body: { error: error.code, message: error.message, field: error.field },
+    };
+  }
+  if (error instanceof StreamReadersBusyError) {
+    return {
+      status: 503,
+      body: { error: 'export_busy', message: 'every stream reader is busy; retry later' },
     };
   }
   if (error instanceof HttpException) {
@@ -33,6 +47,7 @@ export class ExportErrorFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    if (status === 503) response.setHeader('retry-after', EXPORT_RETRY_AFTER_SECONDS);
     response.status(status).json(body);
   }
 }

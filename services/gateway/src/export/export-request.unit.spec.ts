@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { encodeExportCursor } from './export-cursor';
 import {
@@ -7,6 +8,7 @@ import {
   MAX_EXPORT_LIMIT,
   MAX_EXPORT_RUNS,
   exportQueryOf,
+  parseExportBody,
   parseExportRequest,
   type ExportQuery,
 } from './export-request';
@@ -26,7 +28,13 @@ const runIds = (count: number) => Array.from({ length: count }, (_, index) => `r
 
 describe('reading an export request', () => {
   it('takes runs, keys, a step range, a limit and a cursor', () => {
-    const cursor = encodeExportCursor({ runId: 'b', key: 'acc', step: '-3', timestamp: '12' });
+    const cursor = encodeExportCursor({
+      runId: 'b',
+      key: 'acc',
+      step: '-3',
+      timestamp: '12',
+      worker: 'rank-1',
+    });
     const request = parseExportRequest({
       runId: ['a', 'b', 'a'],
       key: ['loss', 'acc'],
@@ -37,7 +45,7 @@ describe('reading an export request', () => {
     });
     expect(request).toEqual({
       scope: { runIds: ['a', 'b'], keys: ['loss', 'acc'], fromStep: -10, toStep: 10 },
-      from: { runId: 'b', key: 'acc', step: '-3', timestamp: '12' },
+      from: { runId: 'b', key: 'acc', step: '-3', timestamp: '12', worker: 'rank-1' },
       limit: 5,
     });
   });
@@ -122,7 +130,10 @@ describe('reading an export request', () => {
     ['a bad cursor', { runId: 'a', cursor: 'nope!' }, 'cursor'],
     [
       'a cursor of another run',
-      { runId: 'a', cursor: encodeExportCursor({ runId: 'b', key: 'k', step: '1', timestamp: '1' }) },
+      {
+        runId: 'a',
+        cursor: encodeExportCursor({ runId: 'b', key: 'k', step: '1', timestamp: '1', worker: '' }),
+      },
       'cursor',
     ],
     [
@@ -130,11 +141,107 @@ describe('reading an export request', () => {
       {
         runId: 'a',
         key: 'loss',
-        cursor: encodeExportCursor({ runId: 'a', key: 'k', step: '1', timestamp: '1' }),
+        cursor: encodeExportCursor({ runId: 'a', key: 'k', step: '1', timestamp: '1', worker: '' }),
       },
       'cursor',
     ],
   ])('refuses %s, naming the field', (_, query, field) => {
     expect(refusedField(query)).toBe(field);
+  });
+});
+
+/** The field a refusal of a JSON body names, or null when the body is taken. */
+function refusedBodyField(body: unknown): string | null {
+  try {
+    parseExportBody(body);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return error.field ?? '(none)';
+  }
+}
+
+const uuids = (count: number) => Array.from({ length: count }, () => randomUUID());
+
+describe('reading an export request from a JSON body', () => {
+  it('takes the query string’s request as fields, numbers as JSON numbers', () => {
+    const cursor = encodeExportCursor({ runId: 'b', key: 'acc', step: '-3', timestamp: '12', worker: '' });
+    const body = {
+      runIds: ['a', 'b', 'a'],
+      keys: ['loss', 'acc'],
+      fromStep: -10,
+      toStep: 10,
+      limit: 5,
+      cursor,
+    };
+    expect(parseExportBody(body)).toEqual(
+      parseExportRequest({
+        runId: ['a', 'b'],
+        key: ['loss', 'acc'],
+        fromStep: '-10',
+        toStep: '10',
+        limit: '5',
+        cursor,
+      }),
+    );
+    expect(parseExportBody({ runIds: ['a'] })).toEqual(parseExportRequest({ runId: 'a' }));
+  });
+
+  it('takes 1,000 run ids of a UUID’s length, past what a URL carries, and refuses one more', () => {
+    const ids = uuids(MAX_EXPORT_RUNS + 1);
+    expect(parseExportBody({ runIds: ids.slice(0, MAX_EXPORT_RUNS) }).scope.runIds).toHaveLength(
+      MAX_EXPORT_RUNS,
+    );
+    expect(refusedBodyField({ runIds: ids })).toBe('runIds');
+    // The same runs as query parameters: a request line of ~43 KB, past Node's 16 KiB for the line and headers.
+    const query = ids
+      .slice(0, MAX_EXPORT_RUNS)
+      .map((id) => `runId=${id}`)
+      .join('&');
+    expect(query.length).toBeGreaterThan(16 * 1024);
+  });
+
+  it('takes every whole limit from 1 to the maximum as a number and refuses the rest, naming limit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_EXPORT_LIMIT }), (limit) => {
+        expect(parseExportBody({ runIds: ['a'], limit }).limit).toBe(limit);
+      }),
+    );
+    for (const limit of [0, -1, MAX_EXPORT_LIMIT + 1, 1.5, '5', null, [5], NaN, 2 ** 53])
+      expect(refusedBodyField({ runIds: ['a'], limit })).toBe('limit');
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no body', undefined, 'body'],
+    ['an array', [{ runIds: ['a'] }], 'body'],
+    ['text', 'runIds=a', 'body'],
+    ['no run', {}, 'runIds'],
+    ['no run in the list', { runIds: [] }, 'runIds'],
+    ['one run id, not a list', { runIds: 'a' }, 'runIds'],
+    ['a number for a run id', { runIds: [1] }, 'runIds'],
+    ['a run id with a quote', { runIds: ["a'b"] }, 'runIds'],
+    ['a key with a space', { runIds: ['a'], keys: ['my loss'] }, 'keys'],
+    ['one key, not a list', { runIds: ['a'], keys: 'loss' }, 'keys'],
+    [
+      'too many keys',
+      { runIds: ['a'], keys: Array.from({ length: MAX_EXPORT_KEYS + 1 }, (_, i) => `k${i}`) },
+      'keys',
+    ],
+    ['a step as text', { runIds: ['a'], fromStep: '1' }, 'fromStep'],
+    ['a step past the safe integers', { runIds: ['a'], toStep: 2 ** 53 }, 'toStep'],
+    ['steps out of order', { runIds: ['a'], fromStep: 5, toStep: 4 }, 'toStep'],
+    ['a cursor as a number', { runIds: ['a'], cursor: 5 }, 'cursor'],
+    ['a bad cursor', { runIds: ['a'], cursor: 'nope!' }, 'cursor'],
+    [
+      'a cursor of another run',
+      {
+        runIds: ['a'],
+        cursor: encodeExportCursor({ runId: 'b', key: 'k', step: '1', timestamp: '1', worker: '' }),
+      },
+      'cursor',
+    ],
+    ['an unknown field', { runIds: ['a'], runId: 'b' }, 'runId'],
+  ])('refuses %s, naming the field', (_, body, field) => {
+    expect(refusedBodyField(body)).toBe(field);
   });
 });

@@ -11,6 +11,7 @@ import {
   type ExportPosition,
   type StreamFormat,
 } from '../../../../libs/store/src';
+import { ExportSlots, exportMaxConcurrentOf } from './export-admission';
 import type { ExportRequest } from './export-request';
 
 /** A page ready to send: where the next one starts (null: this is the last), and its points as they are read. */
@@ -24,10 +25,21 @@ export interface ExportPageStream {
 export class MetricExportService {
   private readonly reader: ClickhouseReader;
   private readonly streams: ClickhouseStreamReader;
+  private readonly slots = new ExportSlots(exportMaxConcurrentOf(process.env));
 
   constructor(@Inject(CLICKHOUSE) ch: ClickHouse) {
     this.reader = readerFor(ch);
     this.streams = streamReaderFor(ch);
+  }
+
+  /** Runs an export in one of the process's slots (ExportBusyError, a 503, when none is free), freed as it ends. */
+  async withSlot(exportPage: () => Promise<void>): Promise<void> {
+    const release = this.slots.take();
+    try {
+      await exportPage();
+    } finally {
+      release();
+    }
   }
 
   async openPage(
