@@ -1,5 +1,6 @@
 import { RunlogClient, type FollowEvent } from '../../libs/sdk/src/runlog';
 import { GraphqlWsProbe, type ServerMessage } from '../support/graphql-ws-probe';
+import { rawHttp, residentMiB } from '../support/process-probes';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { startRunlog, useRunlog } from '../support/runlog-process';
 
@@ -8,7 +9,12 @@ import { startRunlog, useRunlog } from '../support/runlog-process';
  * HTTP): a dashboard follows a run as it logs, a client that stops reading is dropped without the server
  * buffering for it, and subscriptions meet the GraphQL limits before they run.
  */
-const BUFFER = 4;
+const BUFFER = 16;
+/** A batch that waited this long drops its subscriber (before graphql-ws's keep-alive, 12–24 s, would). */
+const STALL_MS = 5_000;
+/** Keys × maxPoints over the open metricPoints subscriptions: four stalled subscribers of 250,000 fit. */
+const LIVE_POINTS = 1_200_000;
+const STALLED = 4;
 
 interface LiveStats {
   connections: number;
@@ -16,6 +22,10 @@ interface LiveStats {
   pointSubscribers: number;
   maxQueuedEmissions: number;
   queueBound: number;
+  maxHeldPoints: number;
+  maxHeldPointsReserved: number;
+  livePoints: number;
+  livePointsBudget: number;
   droppedSlowSubscribers: number;
 }
 
@@ -26,6 +36,10 @@ async function liveStats(base: string): Promise<LiveStats> {
 const POINTS = `subscription ($runId: ID!, $keys: [String!]!, $maxPoints: Int) {
   metricPoints(runId: $runId, keys: $keys, maxPoints: $maxPoints, intervalMs: 100) {
     runId series { key received points { step value } } } }`;
+
+interface PointsPayload {
+  data: { metricPoints: { series: { key: string; received: number }[] } };
+}
 
 /** Collects a follow until it ends (or fails, which is rethrown). */
 async function collect(events: AsyncIterable<FollowEvent>, into: FollowEvent[]): Promise<void> {
@@ -40,13 +54,19 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
-/** Posts a batch of `count` points of `key` from `firstStep`, retrying while the server sheds load (503). */
-async function logPoints(base: string, runId: string, key: string, firstStep: number, count: number) {
+/** Posts `count` points of each of `keys` from `firstStep`, retrying while the server sheds load (503). */
+async function logPoints(
+  base: string,
+  runId: string,
+  keys: string | string[],
+  firstStep: number,
+  count: number,
+) {
   const steps = Array.from({ length: count }, (_, i) => firstStep + i);
+  const values = steps.map((step) => Math.sin(step / 100));
+  const metrics = (Array.isArray(keys) ? keys : [keys]).map((key) => ({ key, steps, values }));
   for (;;) {
-    const answer = await post(base, `/api/v1/runs/${runId}/metrics`, {
-      metrics: [{ key, steps, values: steps.map((step) => Math.sin(step / 100)) }],
-    });
+    const answer = await post(base, `/api/v1/runs/${runId}/metrics`, { metrics });
     if (answer.status === 200) return;
     if (answer.status !== 503) throw new Error(`metrics: ${answer.status} ${JSON.stringify(answer.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -60,6 +80,8 @@ function pointsOf(events: FollowEvent[], key: string) {
 describe('live subscriptions over graphql-ws', () => {
   const runlog = useRunlog({
     RUNLOG_GRAPHQL_SUBSCRIPTION_BUFFER: String(BUFFER),
+    RUNLOG_GRAPHQL_SUBSCRIPTION_STALL_MS: String(STALL_MS),
+    RUNLOG_GRAPHQL_MAX_LIVE_POINTS: String(LIVE_POINTS),
     RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
   });
 
@@ -120,35 +142,66 @@ describe('live subscriptions over graphql-ws', () => {
     }
   });
 
-  it('drops a subscriber that stops reading, its queue never past the bound, while another keeps receiving', async () => {
+  it('a subscriber that stops reading holds one batch and its reservoirs, not a queue of them, until dropped', async () => {
     const { runId } = await createExperimentAndRun(runlog.base, 'live-stall');
-    const stalled = await GraphqlWsProbe.open(runlog.base);
-    stalled.subscribe('stalled', POINTS, { runId, keys: ['x'], maxPoints: 10_000 });
+    // 25 keys × 10,000 points: one batch of the stalled subscriber is the most a request may log (250,000 points).
+    const keys = Array.from({ length: 25 }, (_, i) => `k${i}`);
+    const reserved = keys.length * 10_000;
+    const stalled: GraphqlWsProbe[] = [];
+    for (let i = 0; i < STALLED; i++) {
+      stalled.push(await GraphqlWsProbe.open(runlog.base));
+      stalled[i].subscribe('stalled', POINTS, { runId, keys, maxPoints: 10_000 });
+    }
     const client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false });
     const healthy: FollowEvent[] = [];
     const following = collect(
-      client.follow(runId, { keys: ['x'], maxPoints: 100, intervalMs: 100 }),
+      client.follow(runId, { keys: ['k0'], maxPoints: 100, intervalMs: 100 }),
       healthy,
     );
-    await until(async () => (await liveStats(runlog.base)).pointSubscribers === 2, 'both subscribers');
-    stalled.pause();
-
-    let mostQueued = 0;
+    await until(
+      async () => (await liveStats(runlog.base)).pointSubscribers === STALLED + 1,
+      'the subscribers',
+    );
+    // Warm up with both reading: the baseline then holds what ingesting and tailing such batches takes anyway.
     let step = 0;
-    const deadline = Date.now() + 90_000;
-    while ((await liveStats(runlog.base)).droppedSlowSubscribers === 0) {
-      if (Date.now() > deadline) throw new Error('the stalled subscriber was never dropped');
-      await logPoints(runlog.base, runId, 'x', step, 10_000);
-      step += 10_000;
-      const stats = await liveStats(runlog.base);
-      expect(stats.queueBound).toBe(BUFFER);
-      mostQueued = Math.max(mostQueued, stats.maxQueuedEmissions);
-      expect(stats.maxQueuedEmissions).toBeLessThanOrEqual(BUFFER);
+    for (let batch = 0; batch < 3; batch++, step += 10_000) {
+      await logPoints(runlog.base, runId, keys, step, 10_000);
     }
-    expect(mostQueued).toBeLessThanOrEqual(BUFFER);
+    const receivedBy = (probe: GraphqlWsProbe) =>
+      probe.messages
+        .flatMap((m) => (m.type === 'next' ? (m.payload as PointsPayload).data.metricPoints.series : []))
+        .reduce((sum, series) => sum + (series.key === 'k0' ? series.received : 0), 0);
+    await until(() => stalled.every((probe) => receivedBy(probe) === step), 'the warm-up batches');
+    for (const probe of stalled) probe.pause();
+    const rssBefore = residentMiB(runlog.pid);
+
+    let mostHeld = 0;
+    let mostRss = rssBefore;
+    let batchesStalled = 0;
+    const deadline = Date.now() + 100_000;
+    while ((await liveStats(runlog.base)).droppedSlowSubscribers < STALLED) {
+      if (Date.now() > deadline) throw new Error('the stalled subscribers were not dropped');
+      await logPoints(runlog.base, runId, keys, step, 10_000);
+      step += 10_000;
+      batchesStalled += 1;
+      const stats = await liveStats(runlog.base);
+      mostRss = Math.max(mostRss, residentMiB(runlog.pid));
+      if (stats.maxHeldPointsReserved === reserved) mostHeld = Math.max(mostHeld, stats.maxHeldPoints);
+      // A batch waiting and the reservoirs: keys × maxPoints each (the old queue held BUFFER batches of it).
+      expect(stats.maxHeldPoints).toBeLessThanOrEqual(2 * reserved);
+      expect(stats.maxQueuedEmissions).toBeLessThanOrEqual(2);
+    }
+    // They were stalled, holding points, while several times what they may hold was logged.
+    expect(batchesStalled).toBeGreaterThanOrEqual(4);
+    expect(mostHeld).toBeGreaterThan(reserved / 2);
+    // Queues of whole batches grew the server by more than 1 GiB before it dropped them; one batch waiting, one in
+    // flight and the reservoirs of each stay within the noise of ingesting 250,000-point requests (~300 MiB seen).
+    expect(mostRss - rssBefore).toBeLessThan(600);
     // Read again: what the kernel held, then the close frame with the documented code.
-    stalled.resume();
-    expect(await stalled.waitForClose()).toEqual({ code: 4420, reason: 'SLOW_SUBSCRIBER' });
+    for (const probe of stalled) {
+      probe.resume();
+      expect(await probe.waitForClose()).toEqual({ code: 4420, reason: 'SLOW_SUBSCRIBER' });
+    }
     await until(
       async () => (await liveStats(runlog.base)).pointSubscribers === 1,
       'the drop to be unregistered',
@@ -156,7 +209,7 @@ describe('live subscriptions over graphql-ws', () => {
 
     // The other subscriber kept receiving, and still does after the drop.
     const droppedAt = step;
-    await logPoints(runlog.base, runId, 'x', droppedAt, 1000);
+    await logPoints(runlog.base, runId, 'k0', droppedAt, 1000);
     await until(
       () => healthy.some((e) => e.type === 'points' && e.points.some((p) => p.step >= droppedAt)),
       'points after the drop',
@@ -198,6 +251,72 @@ describe('live subscriptions over graphql-ws', () => {
       }
     },
   );
+
+  it('refuses an upgrade whose target is no URL without the process going down', async () => {
+    for (const target of ['//[', '//:99999', '/graphql?\u0000', '//[::1/graphql']) {
+      const answer = await rawHttp(
+        runlog.base,
+        `GET ${target} HTTP/1.1\r\nHost: runlog\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
+      expect([target, answer]).not.toEqual([target, expect.stringContaining('101 Switching Protocols')]);
+      const health = await fetch(`${runlog.base}/healthz`);
+      expect([target, health.status]).toEqual([target, 200]);
+    }
+    // And the socket server still upgrades what it should.
+    const probe = await GraphqlWsProbe.open(runlog.base);
+    probe.close();
+  });
+
+  it('caps keys × maxPoints over the open point subscriptions, refusing one past it by name', async () => {
+    const { runId } = await createExperimentAndRun(runlog.base, 'live-budget');
+    const probe = await GraphqlWsProbe.open(runlog.base);
+    const other = await GraphqlWsProbe.open(runlog.base);
+    const answerOf = (id: string): Promise<ServerMessage> =>
+      probe.waitFor((message) => message.id === id && (message.type === 'error' || message.type === 'next'));
+    try {
+      // Four of 30 keys × 10,000 points, two on each connection, take the budget.
+      const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+      probe.subscribe('a', POINTS, { runId, keys, maxPoints: 10_000 });
+      probe.subscribe('b', POINTS, { runId, keys, maxPoints: 10_000 });
+      other.subscribe('a', POINTS, { runId, keys, maxPoints: 10_000 });
+      other.subscribe('b', POINTS, { runId, keys, maxPoints: 10_000 });
+      await until(async () => (await liveStats(runlog.base)).livePoints === LIVE_POINTS, 'the subscriptions');
+      probe.subscribe('c', POINTS, { runId, keys: ['x'], maxPoints: 2 });
+      expect(await answerOf('c')).toMatchObject({
+        type: 'next',
+        payload: {
+          errors: [
+            {
+              message: expect.stringContaining('RUNLOG_GRAPHQL_MAX_LIVE_POINTS'),
+              extensions: { code: 'LIVE_POINTS_LIMIT', limit: 'livePoints', budget: LIVE_POINTS, asked: 2 },
+            },
+          ],
+        },
+      });
+      expect(await liveStats(runlog.base)).toMatchObject({
+        livePoints: LIVE_POINTS,
+        livePointsBudget: LIVE_POINTS,
+        pointSubscribers: 4,
+      });
+      // Completing one gives its points back.
+      probe.complete('a');
+      await until(
+        async () => (await liveStats(runlog.base)).livePoints === LIVE_POINTS - 300_000,
+        'the release',
+      );
+      probe.subscribe('d', POINTS, { runId, keys: ['x'], maxPoints: 2 });
+      await until(
+        async () => (await liveStats(runlog.base)).livePoints === LIVE_POINTS - 300_000 + 2,
+        'the next subscription',
+      );
+      expect(probe.messages.filter((message) => message.id === 'd')).toEqual([]);
+    } finally {
+      probe.close();
+      other.close();
+    }
+    await until(async () => (await liveStats(runlog.base)).livePoints === 0, 'every subscription gone');
+  });
 
   it('checks a subscription against the GraphQL limits before it runs', async () => {
     const { runId } = await createExperimentAndRun(runlog.base, 'live-limits');

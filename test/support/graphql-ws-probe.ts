@@ -44,6 +44,11 @@ export class GraphqlWsProbe {
     this.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
   }
 
+  /** Ends a subscription from the client's side. */
+  complete(id: string): void {
+    this.socket.send(JSON.stringify({ id, type: 'complete' }));
+  }
+
   /** The first message (from the start) that matches, waiting for it up to `timeoutMs`. */
   async waitFor(match: (message: ServerMessage) => boolean, timeoutMs = 15_000): Promise<ServerMessage> {
     const deadline = Date.now() + timeoutMs;

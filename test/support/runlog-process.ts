@@ -144,6 +144,8 @@ export async function startRunlog(dataDir: string, env: Record<string, string> =
 export interface RunlogFixture {
   readonly base: string;
   readonly dataDir: string;
+  /** The server process's id, to read its memory from /proc. */
+  readonly pid: number;
   /** Stops the server and starts it again on the same data, with `env` instead of the block's. */
   restart(env?: Record<string, string>): Promise<void>;
 }
@@ -166,6 +168,11 @@ export function useRunlog(env: Record<string, string> = {}): RunlogFixture {
     },
     get dataDir() {
       return dataDir;
+    },
+    get pid() {
+      const pid = server?.child.pid;
+      if (pid === undefined) throw new Error('the server is not started: use the fixture inside a test');
+      return pid;
     },
     async restart(restartEnv = env) {
       await server?.stop();

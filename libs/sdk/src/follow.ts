@@ -163,8 +163,17 @@ export async function* followRun(
         new FollowError(`socket closed: ${event.code} ${event.reason}`, event.reason || 'CLOSED', event.code),
       );
   };
+  // A listener's throw would be uncaught in the caller's process: a frame we cannot read ends the follow instead.
   socket.onmessage = (event) => {
-    const message = JSON.parse(String(event.data)) as Message;
+    try {
+      handle(JSON.parse(String(event.data)) as Message);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      fail(new FollowError(`unreadable message from the server: ${why}`, 'PROTOCOL_ERROR'));
+      if (socket.readyState === socket.OPEN) socket.close(4400, 'Unreadable message');
+    }
+  };
+  const handle = (message: Message) => {
     switch (message.type) {
       case 'connection_ack':
         // Points first: by the time the status answers (it reads the store), both are registered.

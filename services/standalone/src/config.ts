@@ -213,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
       maxSubscriptions: integer(env, 'RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS', 1000, 1),
       maxSubscriptionsPerConnection: integer(env, 'RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
       subscriptionBuffer: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_BUFFER', 16, 1),
+      subscriptionStallMs: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_STALL_MS', 10_000, 100),
+      maxLivePoints: integer(env, 'RUNLOG_GRAPHQL_MAX_LIVE_POINTS', 5_000_000, 2),
     },
   };
 }

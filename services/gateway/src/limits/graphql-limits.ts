@@ -23,6 +23,10 @@ export interface GraphqlLimitsConfig {
   maxSubscriptionsPerConnection: number;
   /** Emissions a subscriber may have waiting to be sent; one more and it is dropped as SLOW_SUBSCRIBER. */
   subscriptionBuffer: number;
+  /** A metricPoints subscriber whose batch waited this long to be sent is dropped as SLOW_SUBSCRIBER. */
+  subscriptionStallMs: number;
+  /** Keys × maxPoints summed over the open metricPoints subscriptions; past it a new one is refused. */
+  maxLivePoints: number;
 }
 
 export const GRAPHQL_LIMITS = Symbol('GRAPHQL_LIMITS');

@@ -9,18 +9,22 @@ export const SLOW_SUBSCRIBER = 'SLOW_SUBSCRIBER';
 export class SlowSubscriberError extends Error {
   readonly code = SLOW_SUBSCRIBER;
   readonly extensions = { code: SLOW_SUBSCRIBER };
-  constructor(capacity: number) {
-    super(`Dropped: ${capacity} emissions were waiting to be sent; read faster or ask for fewer points`);
+  constructor(why: string) {
+    super(`Dropped: ${why}; read faster or ask for fewer points`);
   }
 }
 
-export interface BoundedQueueOptions {
+export interface BoundedQueueOptions<T> {
   /** Emissions that may wait; one more and the queue fails with SlowSubscriberError. */
   capacity: number;
   /** After the queue failed for being full (the subscriber is dropped). */
   onOverflow?: () => void;
   /** Once, when the queue is done for whatever reason: drained after end(), failed, or returned by its reader. */
   onClose?: () => void;
+  /** What an item holds (e.g. its points), summed over the items waiting as `queuedWeight`. */
+  weigh?: (item: T) => number;
+  /** Epoch ms now (tests). */
+  now?: () => number;
 }
 
 type Waiter<T> = { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void };
@@ -31,13 +35,16 @@ type Waiter<T> = { resolve: (result: IteratorResult<T>) => void; reject: (error:
  */
 export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
+  /** When each waiting item was pushed, in the same order. */
+  private readonly pushedAt: number[] = [];
+  private weight = 0;
   private waiter: Waiter<T> | null = null;
   private ending = false;
   private failure: unknown = null;
   private failureDelivered = false;
   private closed = false;
 
-  constructor(private readonly options: BoundedQueueOptions) {
+  constructor(private readonly options: BoundedQueueOptions<T>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) {
       throw new RangeError(`capacity must be a positive integer, got ${options.capacity}`);
     }
@@ -50,6 +57,16 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   /** Items waiting to be taken. */
   get size(): number {
     return this.items.length;
+  }
+
+  /** The weight (options.weigh) of the items waiting to be taken. */
+  get queuedWeight(): number {
+    return this.weight;
+  }
+
+  /** How long the oldest item waiting has waited, in ms; 0 when none waits. */
+  oldestWaitMs(): number {
+    return this.pushedAt.length === 0 ? 0 : this.clock() - this.pushedAt[0];
   }
 
   get isClosed(): boolean {
@@ -66,12 +83,20 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
       return true;
     }
     if (this.items.length >= this.options.capacity) {
-      this.fail(new SlowSubscriberError(this.options.capacity));
-      this.options.onOverflow?.();
+      this.drop(`${this.options.capacity} emissions were waiting to be sent`);
       return false;
     }
     this.items.push(item);
+    this.pushedAt.push(this.clock());
+    this.weight += this.options.weigh?.(item) ?? 0;
     return true;
+  }
+
+  /** Fails the queue with SlowSubscriberError (`why` the subscriber is dropped) and reports the overflow. */
+  drop(why: string): void {
+    if (this.closed) return;
+    this.fail(new SlowSubscriberError(why));
+    this.options.onOverflow?.();
   }
 
   /** No more items: the reader gets those already queued, then done. */
@@ -85,7 +110,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   fail(error: unknown): void {
     if (this.closed || this.failure !== null) return;
     this.failure = error;
-    this.items.length = 0;
+    this.clear();
     const waiter = this.waiter;
     this.waiter = null;
     this.close();
@@ -103,6 +128,8 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     }
     if (this.items.length > 0) {
       const value = this.items.shift() as T;
+      this.pushedAt.shift();
+      this.weight -= this.options.weigh?.(value) ?? 0;
       if (this.ending && this.items.length === 0) this.finish();
       return Promise.resolve({ value, done: false });
     }
@@ -116,19 +143,29 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
 
   /** The reader is done (graphql-ws calls it when the client completes or the socket closes). */
   return(): Promise<IteratorResult<T>> {
-    this.items.length = 0;
+    this.clear();
     this.finish();
     return Promise.resolve({ value: undefined, done: true });
   }
 
   throw(error: unknown): Promise<IteratorResult<T>> {
-    this.items.length = 0;
+    this.clear();
     this.finish();
     return Promise.reject(error);
   }
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  private clear(): void {
+    this.items.length = 0;
+    this.pushedAt.length = 0;
+    this.weight = 0;
+  }
+
+  private clock(): number {
+    return this.options.now?.() ?? Date.now();
   }
 
   private finish(): void {

@@ -54,6 +54,32 @@ describe('BoundedQueue', () => {
     expect(closed).toHaveBeenCalledTimes(1);
   });
 
+  it('weighs what waits and times the oldest wait; drop() fails it as a slow subscriber, reported once', async () => {
+    let now = 1000;
+    const overflowed = jest.fn();
+    const queue = new BoundedQueue<number[]>({
+      capacity: 4,
+      weigh: (item) => item.length,
+      now: () => now,
+      onOverflow: overflowed,
+    });
+    expect([queue.queuedWeight, queue.oldestWaitMs()]).toEqual([0, 0]);
+    queue.push([1, 2, 3]);
+    now += 50;
+    queue.push([4]);
+    now += 25;
+    expect([queue.queuedWeight, queue.oldestWaitMs()]).toEqual([4, 75]);
+    expect(await queue.next()).toEqual({ value: [1, 2, 3], done: false });
+    expect([queue.queuedWeight, queue.oldestWaitMs()]).toEqual([1, 25]);
+    queue.drop('a batch waited too long');
+    queue.drop('again');
+    expect(overflowed).toHaveBeenCalledTimes(1);
+    expect([queue.size, queue.queuedWeight, queue.oldestWaitMs()]).toEqual([0, 0, 0]);
+    const error = await queue.next().catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(SlowSubscriberError);
+    expect((error as Error).message).toMatch(/^Dropped: a batch waited too long;/);
+  });
+
   it('never holds more than its capacity, and drops exactly when a push finds it full', () => {
     // A script of pushes and reads: the queue must agree with a model that counts what waits.
     const step = fc.oneof(fc.constant('push' as const), fc.constant('read' as const));

@@ -2,6 +2,26 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import { MIN_RESERVOIR_POINTS } from './point-reservoir';
 import type { MetricPointsRequest } from './live-subscribers';
 
+/** The code of a metricPoints subscription refused for the process-wide budget of live points. */
+export const LIVE_POINTS_LIMIT = 'LIVE_POINTS_LIMIT';
+
+/**
+ * Every open metricPoints subscription holds up to keys × maxPoints points in its reservoirs, as much in a batch
+ * waiting and as much in flight: their sum is capped (RUNLOG_GRAPHQL_MAX_LIVE_POINTS), past it a new one is refused.
+ * `extensions` travel to the client (graphql-js copies them onto the error).
+ */
+export class LivePointsLimitError extends Error {
+  readonly extensions: Record<string, unknown>;
+  constructor(asked: number, held: number, budget: number) {
+    super(
+      `Live points over the limit of ${budget} (RUNLOG_GRAPHQL_MAX_LIVE_POINTS, keys × maxPoints summed over open ` +
+        `metricPoints subscriptions): ${held} are taken, this subscription asks ${asked}; ask for fewer keys or ` +
+        'points, or retry later',
+    );
+    this.extensions = { code: LIVE_POINTS_LIMIT, limit: 'livePoints', budget, held, asked };
+  }
+}
+
 /** What one metricPoints subscription may ask for; the cost limit bounds keys × maxPoints on top of these. */
 export const LIVE_POINTS_LIMITS = {
   maxKeys: 50,

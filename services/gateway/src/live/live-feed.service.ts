@@ -10,6 +10,7 @@ import {
   type ClickhouseReader,
 } from '../../../../libs/store/src';
 import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../limits/graphql-limits';
+import { LivePointsLimitError } from './live-args';
 import type { LiveConnection } from './live-connection';
 import { toLiveEvent, type StatusChange } from './live-events';
 import {
@@ -36,6 +37,14 @@ export interface LiveFeedStats {
   /** Emissions waiting in the fullest subscriber queue, and the bound none may pass. */
   maxQueuedEmissions: number;
   queueBound: number;
+  /** Points the fullest metricPoints subscriber holds (batches waiting and reservoirs), and its keys × maxPoints. */
+  maxHeldPoints: number;
+  maxHeldPointsReserved: number;
+  /** Keys × maxPoints summed over the open metricPoints subscriptions, and its cap. */
+  livePoints: number;
+  livePointsBudget: number;
+  /** A batch waiting this long drops its subscriber. */
+  stallMs: number;
   /** Subscribers dropped for not reading since the process started. */
   droppedSlowSubscribers: number;
   tail: ReturnType<LogTail['stats']>;
@@ -56,6 +65,8 @@ export class LiveFeed implements OnModuleDestroy {
   private readonly pointSubscribers = new Map<string, Set<MetricPointsSubscriber>>();
   private endedThisCycle = new Map<string, StatusChange>();
   private droppedSlowSubscribers = 0;
+  /** Keys × maxPoints of the open metricPoints subscriptions. */
+  private livePoints = 0;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -103,10 +114,25 @@ export class LiveFeed implements OnModuleDestroy {
     request: MetricPointsRequest,
     connection?: LiveConnection,
   ): Promise<AsyncIterableIterator<MetricPointsBatch>> {
-    await this.startTail();
-    const subscriber = new MetricPointsSubscriber(request, this.limits.subscriptionBuffer, {
+    // Taken before the wait for the tail, so that subscriptions arriving together cannot all pass the check.
+    const asked = request.keys.length * request.maxPoints;
+    if (this.livePoints + asked > this.limits.maxLivePoints) {
+      throw new LivePointsLimitError(asked, this.livePoints, this.limits.maxLivePoints);
+    }
+    this.livePoints += asked;
+    try {
+      await this.startTail();
+    } catch (error) {
+      this.livePoints -= asked;
+      throw error;
+    }
+    const bounds = { capacity: this.limits.subscriptionBuffer, stallMs: this.limits.subscriptionStallMs };
+    const subscriber = new MetricPointsSubscriber(request, bounds, {
       onOverflow: () => this.dropSlow(connection),
-      onClose: () => this.remove(this.pointSubscribers, request.runId, subscriber),
+      onClose: () => {
+        this.livePoints -= asked;
+        this.remove(this.pointSubscribers, request.runId, subscriber);
+      },
     });
     this.add(this.pointSubscribers, request.runId, subscriber);
     // An ended run takes no more points (409): its subscription has nothing to wait for.
@@ -119,13 +145,21 @@ export class LiveFeed implements OnModuleDestroy {
     let statusSubscribers = 0;
     let pointSubscribers = 0;
     let maxQueuedEmissions = 0;
+    let maxHeldPoints = 0;
+    let maxHeldPointsReserved = 0;
     for (const set of this.statusSubscribers.values()) {
       statusSubscribers += set.size;
       for (const subscriber of set) maxQueuedEmissions = Math.max(maxQueuedEmissions, subscriber.queue.size);
     }
     for (const set of this.pointSubscribers.values()) {
       pointSubscribers += set.size;
-      for (const subscriber of set) maxQueuedEmissions = Math.max(maxQueuedEmissions, subscriber.queue.size);
+      for (const subscriber of set) {
+        maxQueuedEmissions = Math.max(maxQueuedEmissions, subscriber.queue.size);
+        const held = subscriber.heldPoints;
+        if (held < maxHeldPoints) continue;
+        maxHeldPoints = held;
+        maxHeldPointsReserved = subscriber.reservedPoints;
+      }
     }
     return {
       tailRunning: this.tail.running,
@@ -133,6 +167,11 @@ export class LiveFeed implements OnModuleDestroy {
       pointSubscribers,
       maxQueuedEmissions,
       queueBound: this.limits.subscriptionBuffer,
+      maxHeldPoints,
+      maxHeldPointsReserved,
+      livePoints: this.livePoints,
+      livePointsBudget: this.limits.maxLivePoints,
+      stallMs: this.limits.subscriptionStallMs,
       droppedSlowSubscribers: this.droppedSlowSubscribers,
       tail: this.tail.stats(),
     };

@@ -111,9 +111,23 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     return { connections: this.wss?.clients.size ?? 0, subscriptions: this.openSubscriptions() };
   }
 
+  /**
+   * An 'upgrade' listener runs outside any request handler: whatever throws in it would be an uncaught exception
+   * and end the process, so anything that does ends just this socket.
+   */
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    try {
+      this.handleUpgrade(request, socket, head);
+    } catch (error) {
+      this.logger.warn(`upgrade of ${JSON.stringify(request.url?.slice(0, 200))} refused: ${String(error)}`);
+      socket.destroy();
+    }
+  };
+
+  private handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const wss = this.wss;
-    const path = new URL(request.url ?? '/', 'http://runlog').pathname;
+    // Not `new URL(...)`: Node's parser lets through targets (`//[`, `//:99999`) that make it throw.
+    const path = (request.url ?? '/').split('?')[0];
     if (!wss || path !== GRAPHQL_PATH) {
       // Nothing else in the gateway upgrades: without this, the socket would hang.
       if (this.httpServer?.listenerCount('upgrade') === 1) socket.destroy();
@@ -124,7 +138,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
-  };
+  }
 
   private openSubscriptions(): number {
     let open = 0;

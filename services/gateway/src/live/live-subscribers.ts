@@ -73,34 +73,70 @@ export interface MetricPointsRequest {
   intervalMs: number;
 }
 
+export interface MetricPointsBounds {
+  /** Emissions that may wait (a backstop: batches are coalesced, so at most two ever wait). */
+  capacity: number;
+  /** A batch that waited this long to be taken drops the subscriber. */
+  stallMs: number;
+  now?: () => number;
+}
+
+/** The points an emission carries. */
+export function batchPoints(batch: MetricPointsBatch): number {
+  let points = 0;
+  for (const series of batch.series) points += series.points.length;
+  return points;
+}
+
 /**
  * One metricPoints subscription: points of its keys gather in a reservoir per key (bounded by maxPoints) and go
- * out together at most every intervalMs, as one batch; nothing is sent for an interval without points.
+ * out together at most every intervalMs, as one batch; nothing is sent for an interval without points. Batches
+ * are coalesced: while the last one still waits to be taken (the socket has not taken the one before it), no new
+ * one is made and the points keep gathering in the reservoirs, so a subscriber holds at most one batch waiting,
+ * one in flight and its reservoirs, keys × maxPoints each, however long it stalls; once a batch has waited
+ * stallMs, the subscriber is dropped (SLOW_SUBSCRIBER).
  */
 export class MetricPointsSubscriber {
   readonly queue: BoundedQueue<MetricPointsBatch>;
   private readonly reservoirs: Map<string, PointReservoir>;
   private readonly timer: NodeJS.Timeout;
+  private readonly stallMs: number;
 
   constructor(
     readonly request: MetricPointsRequest,
-    capacity: number,
+    bounds: MetricPointsBounds,
     hooks: SubscriberHooks,
   ) {
     this.reservoirs = new Map(request.keys.map((key) => [key, new PointReservoir(request.maxPoints)]));
+    this.stallMs = bounds.stallMs;
     this.queue = new BoundedQueue({
-      capacity,
+      capacity: bounds.capacity,
+      weigh: batchPoints,
+      now: bounds.now,
       onOverflow: hooks.onOverflow,
       onClose: () => {
         clearInterval(this.timer);
         hooks.onClose();
       },
     });
-    this.timer = setInterval(() => this.flush(), request.intervalMs);
+    this.timer = setInterval(() => this.flush(false), request.intervalMs);
     this.timer.unref();
   }
 
+  /** What its request may hold per batch, and in its reservoirs: keys × maxPoints. */
+  get reservedPoints(): number {
+    return this.request.keys.length * this.request.maxPoints;
+  }
+
+  /** Points held now: in batches waiting to be taken, and in the reservoirs. */
+  get heldPoints(): number {
+    let held = this.queue.queuedWeight;
+    for (const reservoir of this.reservoirs.values()) held += reservoir.heldPoints;
+    return held;
+  }
+
   accept(event: PointsLogged): void {
+    if (this.queue.isClosed) return;
     for (const series of event.series) {
       const reservoir = this.reservoirs.get(series.key);
       if (!reservoir) continue;
@@ -117,12 +153,18 @@ export class MetricPointsSubscriber {
 
   /** The run ended and every point logged before its end was read: the last batch, then the iterator completes. */
   finish(): void {
-    this.flush();
+    this.flush(true);
     this.queue.end();
   }
 
-  private flush(): void {
+  /** The timer's flush coalesces into a batch still waiting; the last one (`final`) goes behind it. */
+  flush(final: boolean): void {
     if (this.queue.isClosed) return;
+    if (!final && this.queue.size > 0) {
+      const waited = this.queue.oldestWaitMs();
+      if (waited >= this.stallMs) this.queue.drop(`a batch waited ${waited} ms to be sent`);
+      return;
+    }
     const series = [];
     for (const [key, reservoir] of this.reservoirs) {
       if (reservoir.received === 0) continue;

@@ -55,6 +55,11 @@ export class PointReservoir {
     return this.buckets.length;
   }
 
+  /** Points the next take() would send at most: one per bucket, two once they are downsampled. */
+  get heldPoints(): number {
+    return this.width === 1 ? this.buckets.length : 2 * this.buckets.length;
+  }
+
   add(point: LivePoint): void {
     const seq = this.seq++;
     const finite = Number.isFinite(point.value);
