@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { MAX_VALIDATION_ERRORS } from '../../services/gateway/src/limits/graphql-limits';
+import { residentMiB } from '../support/process-probes';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { makeDataDir, removeDataDir, startRunlog, type RunlogProcess } from '../support/runlog-process';
 
@@ -30,14 +30,6 @@ async function graphql(
   });
   const body = (await response.json()) as GraphqlAnswer['body'];
   return { status: response.status, elapsedMs: performance.now() - started, body };
-}
-
-/** The server process's resident memory, in MiB. */
-function residentMiB(server: RunlogProcess): number {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!kib) throw new Error(`no VmRSS in /proc/${server.child.pid}/status`);
-  return Number(kib[1]) / 1024;
 }
 
 const repeat = (count: number, piece: (i: number) => string) =>
@@ -145,7 +137,7 @@ describe('GraphQL limits (development mode: introspection on)', () => {
   it('refuses every over-limit query with a 400 naming the limit, in under 100 ms, with RSS flat', async () => {
     // Warm up every code path once so the figures below are the steady state, not first-call compilation.
     for (const shape of OVER_LIMIT) await graphql(server.base, shape.query(experimentId));
-    const rssBefore = residentMiB(server);
+    const rssBefore = residentMiB(server.child.pid!);
     const timings: Record<string, number> = {};
     for (const shape of OVER_LIMIT) {
       const elapsed: number[] = [];
@@ -168,7 +160,7 @@ describe('GraphQL limits (development mode: introspection on)', () => {
       // The fastest of five: the server's own cost, without the scheduling noise of a loaded machine.
       timings[shape.name] = Math.round(Math.min(...elapsed));
     }
-    const rssAfter = residentMiB(server);
+    const rssAfter = residentMiB(server.child.pid!);
     expect(Object.entries(timings).filter(([, ms]) => ms >= 100)).toEqual([]);
     // The unbounded server grew by 160 MB on one 10-alias listing; 35 refusals here stay within the noise of a
     // collector that runs when it likes (up to 26 MB seen on a loaded machine).

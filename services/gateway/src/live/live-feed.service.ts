@@ -47,6 +47,8 @@ export interface LiveFeedStats {
   stallMs: number;
   /** Subscribers dropped for not reading since the process started. */
   droppedSlowSubscribers: number;
+  /** The process's JavaScript heap in use (MiB): where subscribers' batches and reservoirs live. */
+  heapUsedMiB: number;
   tail: ReturnType<LogTail['stats']>;
 }
 
@@ -173,6 +175,7 @@ export class LiveFeed implements OnModuleDestroy {
       livePointsBudget: this.limits.maxLivePoints,
       stallMs: this.limits.subscriptionStallMs,
       droppedSlowSubscribers: this.droppedSlowSubscribers,
+      heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       tail: this.tail.stats(),
     };
   }
