@@ -315,6 +315,37 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
     );
   });
 
+  it('answers runs(experimentId, filter, orderBy, limit) as the first page of the same search', async () => {
+    for (const [filter, orderBy] of [
+      ["params.optimizer = 'adam' and metrics.acc > 0.2", ['metrics.acc DESC']],
+      ['tags.team IS NULL', ['params.lr', 'attributes.name DESC']],
+      ['metrics.loss < 40', undefined],
+    ] as const) {
+      const variables = { experimentId: experimentIds[0], filter, orderBy };
+      const { runs } = await gql<{ runs: { id: string }[] }>(
+        runlog.base,
+        `query ($experimentId: ID, $filter: String, $orderBy: [String!]) {
+          runs(experimentId: $experimentId, filter: $filter, orderBy: $orderBy, limit: 5) { id } }`,
+        variables,
+      );
+      const { searchRuns } = await gql<Page>(runlog.base, SEARCH, {
+        experimentIds: [experimentIds[0]],
+        filter,
+        orderBy,
+        first: 5,
+      });
+      expect(runs.map((run) => run.id)).toEqual(searchRuns.edges.map((edge) => edge.node.id));
+      expect(runs.length).toBeGreaterThan(0);
+    }
+    const response = await fetch(`${runlog.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ runs(parentRunId: "p", filter: "metrics.acc > 0") { id } }' }),
+    });
+    const { errors } = (await response.json()) as { errors: { extensions: Record<string, string> }[] };
+    expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'parentRunId' });
+  });
+
   it('orders by a metric, a numeric param and an attribute, nulls last, then newest first', async () => {
     const tieBreak = (a: Sent, b: Sent) =>
       b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

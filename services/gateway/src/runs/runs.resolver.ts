@@ -13,6 +13,7 @@ import {
   StreamEvent,
   Sweep,
 } from './runs.models';
+import { RunSearchService } from '../run-search/run-search.service';
 import { RunsService } from './runs.service';
 
 /** A run's lists read by one ClickHouse query per run. */
@@ -22,7 +23,10 @@ const BATCHED_PER_LIST = unsizedListCost({ queryPerParent: false });
 
 @Resolver(() => Run)
 export class RunsResolver {
-  constructor(private readonly service: RunsService) {}
+  constructor(
+    private readonly service: RunsService,
+    private readonly search: RunSearchService,
+  ) {}
 
   @Query(() => Run, { nullable: true })
   run(@Args('id', { type: () => ID }) id: string) {
@@ -31,18 +35,41 @@ export class RunsResolver {
 
   @Query(() => [Run], {
     description:
-      'Runs matching every filter given (at least one), newest first; deleted runs only when asked.',
+      'Runs matching every filter given (at least one), newest first; deleted runs only when asked. `filter` ' +
+      "(MLflow's search grammar) and `orderBy` work as in searchRuns, with experimentId or sweepId; searchRuns pages.",
     complexity: sizedListCost(LIST_BOUNDS.runs),
   })
-  runs(
+  async runs(
     @Args('experimentId', { type: () => ID, nullable: true }) experimentId: string | undefined,
     @Args('sweepId', { type: () => ID, nullable: true }) sweepId: string | undefined,
     @Args('parentRunId', { type: () => ID, nullable: true }) parentRunId: string | undefined,
     @Args('includeDeleted', { defaultValue: false }) includeDeleted: boolean,
     @ListSize(LIST_BOUNDS.runs) limit: number,
+    @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
+    @Args('orderBy', { type: () => [String], nullable: true }) orderBy: string[] | null | undefined,
   ) {
     if (experimentId === undefined && sweepId === undefined && parentRunId === undefined) {
       throw new ValidationError('runs needs experimentId, sweepId or parentRunId', 'experimentId');
+    }
+    if (filter != null || orderBy != null) {
+      if (parentRunId !== undefined) {
+        throw new ValidationError(
+          'runs: filter and orderBy search an experiment or a sweep; use attributes.parent_run_id in the filter',
+          'parentRunId',
+        );
+      }
+      const scope = {
+        experimentIds: experimentId === undefined ? undefined : [experimentId],
+        sweepId,
+        includeDeleted,
+      };
+      const page = await this.search.search({
+        scope,
+        filter: filter ?? undefined,
+        orderBy: orderBy ?? undefined,
+        first: limit,
+      });
+      return page.edges.map((edge) => edge.node);
     }
     return this.service.runs({ experimentId, sweepId, parentRunId, includeDeleted }, limit);
   }
