@@ -1,5 +1,6 @@
 import { RunlogClient, type FollowEvent } from '../../libs/sdk/src/runlog';
 import { GraphqlWsProbe, type ServerMessage } from '../support/graphql-ws-probe';
+import type { LiveStats } from '../../services/gateway/src/live/live-stats.controller';
 import { rawHttp } from '../support/process-probes';
 import { createExperimentAndRun, post, waitForProjection } from '../support/runlog-client';
 import { startRunlog, useRunlog } from '../support/runlog-process';
@@ -15,19 +16,6 @@ const STALL_MS = 5_000;
 /** Keys × maxPoints over the open metricPoints subscriptions: four stalled subscribers of 250,000 fit. */
 const LIVE_POINTS = 1_200_000;
 const STALLED = 4;
-
-interface LiveStats {
-  connections: number;
-  subscriptions: number;
-  pointSubscribers: number;
-  maxQueuedEmissions: number;
-  queueBound: number;
-  maxHeldPoints: number;
-  maxHeldPointsReserved: number;
-  livePoints: number;
-  livePointsBudget: number;
-  droppedSlowSubscribers: number;
-}
 
 async function liveStats(base: string): Promise<LiveStats> {
   return (await fetch(`${base}/healthz/subscriptions`)).json() as Promise<LiveStats>;

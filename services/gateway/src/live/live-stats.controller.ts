@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { LiveFeed } from './live-feed.service';
+import { LiveFeed, type LiveFeedStats } from './live-feed.service';
 import { LiveSocketServer } from './live-socket.server';
+
+/** The answer of GET /healthz/subscriptions. */
+export type LiveStats = ReturnType<LiveSocketServer['stats']> & LiveFeedStats;
 
 /** What the live subscriptions hold now: the bound of every subscriber queue, and whom it dropped. */
 @Controller()
@@ -11,7 +14,7 @@ export class LiveStatsController {
   ) {}
 
   @Get('healthz/subscriptions')
-  stats() {
+  stats(): LiveStats {
     return { ...this.sockets.stats(), ...this.feed.stats() };
   }
 }
