@@ -6,6 +6,7 @@ import {
   type SeriesBucketLists,
   type SeriesSelection,
 } from './series-overlay-sql';
+import { seriesId } from './series-overlay-workers';
 import { bucketStart, ROLLUP_RESOLUTIONS, type RollupResolution } from './series-resolution';
 
 const FINEST: RollupResolution = ROLLUP_RESOLUTIONS[0];
@@ -54,7 +55,7 @@ export async function expiredRawSeries(
       params,
     }),
   ]);
-  const id = (row: SeriesKey) => JSON.stringify([row.runId, row.key]);
+  const id = (row: SeriesKey) => seriesId(row.runId, row.key);
   const rawCounts = new Map(raw.rows.map((row) => [id(row), Number(row.points)]));
   const rolledCounts = new Map(rolled.rows.map((row) => [id(row), Number(row.points)]));
   return {
@@ -73,10 +74,10 @@ export async function readExpiredFromFinestRollup(
   const span = finestSpan(grid);
   const rollupRows = (span.hi + 1 - span.lo) / FINEST;
   const finestGrid: Grid = { lo: span.lo, hi: grid.hi, width: FINEST * Math.ceil(rollupRows / buckets) };
-  const wanted = new Set(series.map((s) => JSON.stringify([s.runId, s.key])));
+  const wanted = new Set(series.map((s) => seriesId(s.runId, s.key)));
   const result = await getRollupBuckets(reader, selectionOf(series), FINEST, finestGrid);
   return {
-    rows: result.rows.filter((row) => wanted.has(JSON.stringify([row.runId, row.key]))),
+    rows: result.rows.filter((row) => wanted.has(seriesId(row.runId, row.key))),
     rowsRead: result.rowsRead,
     grid: finestGrid,
     resolution: FINEST,
