@@ -26,6 +26,21 @@ export class ParamConflictError extends DomainError {
   readonly code = 'param_conflict';
 }
 
+/** The principal may see the target but lacks the permission the request needs there. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+}
+
+/** No credential where one is needed, or one that is not valid (unknown, revoked, expired). */
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'unauthenticated';
+}
+
+/** An id that is taken (by a stream the caller may not see, so nothing more is said). */
+export class IdTakenError extends DomainError {
+  readonly code = 'id_taken';
+}
+
 export class ConcurrencyError extends DomainError {
   readonly code = 'concurrency_conflict';
 }

@@ -7,6 +7,8 @@ export const TOPICS = {
   metrics: 'runlog.metrics',
   registry: 'runlog.registry',
   deadletter: 'runlog.deadletter',
+  /** Who holds which access: API tokens issued and revoked (libs/access), kept forever for auditors. */
+  access: 'runlog.access',
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -29,6 +31,11 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
    * request is refused. Absent on events written before it existed, and on events no request made.
    */
   requestDigest?: string;
+  /**
+   * The user a principal allowed to act for others (a service account) named in `x-runlog-actor`; `actor` is
+   * always the authenticated principal. Absent on every other event, which hash as they did before it existed.
+   */
+  onBehalfOf?: string;
 }
 
 /** What a writer hands to the log: the log stamps `recordedAt`, `prevHash` and `hash`. */
@@ -197,10 +204,14 @@ export function sealEventWithText(
 ): SealedEvent {
   // Named fields, not a spread: an input carrying more (a stored envelope being re-sealed keeps its old `hash`)
   // would otherwise put those extra fields into the hashed body, and the chain would never verify.
-  const { id, type, v, workspace, actor, occurredAt, payload, requestDigest } = event;
+  const { id, type, v, workspace, actor, occurredAt, payload, requestDigest, onBehalfOf } = event;
   const unsealed = { id, type, v, stream, workspace, actor, occurredAt, recordedAt, payload, prevHash };
-  // Left out when absent, so an envelope without a digest hashes exactly as it did before the field existed.
-  const body = requestDigest === undefined ? unsealed : { ...unsealed, requestDigest };
+  // Left out when absent, so an envelope without them hashes exactly as it did before the fields existed.
+  const body = {
+    ...unsealed,
+    ...(requestDigest === undefined ? {} : { requestDigest }),
+    ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+  };
   const canonical = canonicalJson(body);
   const hash = createHash('sha256').update(canonical).digest('hex');
   const envelope: EventEnvelope = { ...body, hash };

@@ -49,7 +49,7 @@ export class KafkaTopics {
           ? 1
           : (this.config.defaultPartitions ?? 1));
     const configEntries =
-      topic === TOPICS.lifecycle
+      topic === TOPICS.lifecycle || topic === TOPICS.access
         ? [{ name: 'retention.ms', value: '-1' }]
         : topic === TOPICS.registry
           ? [{ name: 'cleanup.policy', value: 'compact' }]

@@ -2,6 +2,9 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { GraphQLFormattedError } from 'graphql';
+import { ACCESS, type AccessServices } from '../../../libs/access/src';
+import { accessPlugin } from './access/access.plugin';
+import { WhoamiResolver } from './access/whoami.resolver';
 import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
@@ -37,17 +40,23 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
   imports: [
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      inject: [GRAPHQL_LIMITS],
-      useFactory: (limits: GraphqlLimitsConfig): ApolloDriverConfig => ({
-        autoSchemaFile: true,
-        sortSchema: true,
-        path: '/graphql',
-        ...graphqlLimitOptions(limits),
-        formatError: createGraphqlErrorFormatter({ logInternalError: logInternalGraphqlError }),
-      }),
+      inject: [GRAPHQL_LIMITS, ACCESS],
+      useFactory: (limits: GraphqlLimitsConfig, access: AccessServices): ApolloDriverConfig => {
+        const bounded = graphqlLimitOptions(limits);
+        return {
+          autoSchemaFile: true,
+          sortSchema: true,
+          path: '/graphql',
+          ...bounded,
+          // Who may run the operation is settled before what it would cost.
+          plugins: [accessPlugin(access.authenticator.config.documents), ...bounded.plugins],
+          formatError: createGraphqlErrorFormatter({ logInternalError: logInternalGraphqlError }),
+        };
+      },
     }),
   ],
   providers: [
+    WhoamiResolver,
     RunsResolver,
     RunsService,
     RunSearchResolver,

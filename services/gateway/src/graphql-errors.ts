@@ -9,6 +9,9 @@ const GRAPHQL_CODES: Readonly<Record<string, string>> = {
   illegal_transition: 'CONFLICT',
   param_conflict: 'CONFLICT',
   concurrency_conflict: 'CONFLICT',
+  id_taken: 'CONFLICT',
+  forbidden: 'FORBIDDEN',
+  unauthenticated: 'UNAUTHENTICATED',
 };
 
 /** graphql-js 16 spells it "more that", later versions "more than". */

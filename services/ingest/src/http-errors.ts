@@ -26,6 +26,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   illegal_transition: 409,
   param_conflict: 409,
   concurrency_conflict: 409,
+  id_taken: 409,
+  forbidden: 403,
+  unauthenticated: 401,
+  rate_limited: 429,
 };
 
 /** Maps any error to a status and a JSON body; domain codes are mapped here, at the HTTP edge, and nowhere else. */
@@ -70,6 +74,11 @@ export function toHttpError(error: unknown): { status: number; body: unknown } {
   const parserError = bodyParserErrorOf(error);
   if (parserError) return parserError;
   if (error instanceof HttpException) {
+    // The access guard's refusals carry their own body ({ error, message, field }).
+    const response = error.getResponse();
+    if (typeof response === 'object' && typeof (response as ErrorBody).error === 'string') {
+      return { status: error.getStatus(), body: response };
+    }
     return { status: error.getStatus(), body: { error: 'http_error', message: error.message } };
   }
   return { status: 500, body: { error: 'internal_error', message: 'internal error' } };
@@ -183,6 +192,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (status === 503) response.setHeader('retry-after', '1');
+    if (status === 401) response.setHeader('www-authenticate', 'Bearer realm="runlog"');
     response.status(status).json(body);
   }
 }

@@ -26,7 +26,8 @@ export const INGEST_ROUTING = Symbol('INGEST_ROUTING');
 
 /** Set on a forwarded request: its receiver must own the stream, or the peers' lists disagree. */
 export const FORWARDED_HEADER = 'x-runlog-forwarded-by';
-const PASSED_HEADERS = ['x-runlog-workspace', 'x-runlog-actor'];
+// The owner authenticates the request again: every process knows the same tokens, from the log.
+const PASSED_HEADERS = ['authorization', 'x-runlog-workspace', 'x-runlog-actor'];
 const FORWARD_TIMEOUT_MS = 60_000;
 
 /** FNV-1a over UTF-16 code units: stable across processes and versions, unlike anything seeded. */

@@ -13,6 +13,13 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import {
+  defaultWorkspaceOf,
+  principalOf,
+  ROUTE_PERMISSIONS,
+  routeKey,
+  WORKSPACE_PATTERN,
+} from '../../../libs/access/src';
 import { ValidationError } from '../../../libs/domain/src/errors';
 import { newEventId, requestDigest } from '../../../libs/events/src/envelope';
 import { ConsistencyTokenInterceptor } from './consistency/consistency-token.interceptor';
@@ -33,15 +40,40 @@ export function runIdParam(runId: string, name = 'runId'): string {
   return runId;
 }
 
-/** Who is writing, from `x-runlog-workspace` and `x-runlog-actor`: stamped on every event the request appends. */
+const WORKSPACE = new RegExp(WORKSPACE_PATTERN);
+// Control characters (C0 and DEL) would make the recorded name unreadable.
+// eslint-disable-next-line no-control-regex
+const ON_BEHALF_OF = /^[^\u0000-\u001f\u007f]{1,128}$/;
+
+/**
+ * Who is writing: the authenticated principal is the actor of every event the request appends. `x-runlog-workspace`
+ * says where something new goes (by default the principal's one workspace, else `default`); `x-runlog-actor` is
+ * recorded as `onBehalfOf` for a principal allowed to act for others, and ignored for anyone else.
+ */
 export function callerOf(request: Request): Caller {
   const header = (name: string) => {
     const value = request.headers[name];
     return (Array.isArray(value) ? value[0] : value) || undefined;
   };
+  const principal = principalOf(request);
+  const workspace = header('x-runlog-workspace') ?? defaultWorkspaceOf(principal);
+  if (!WORKSPACE.test(workspace)) {
+    throw new ValidationError(`"x-runlog-workspace" must match ${WORKSPACE_PATTERN}`, 'x-runlog-workspace');
+  }
+  const onBehalfOf = principal.mayActOnBehalf ? header('x-runlog-actor') : undefined;
+  if (onBehalfOf !== undefined && !ON_BEHALF_OF.test(onBehalfOf)) {
+    throw new ValidationError(
+      '"x-runlog-actor" must be 1 to 128 characters without control characters',
+      'x-runlog-actor',
+    );
+  }
+  const route = (request.route as { path?: unknown } | undefined)?.path;
   return {
-    workspace: header('x-runlog-workspace') ?? 'default',
-    actor: header('x-runlog-actor') ?? 'anonymous',
+    workspace,
+    actor: principal.name,
+    principal,
+    permission: ROUTE_PERMISSIONS[routeKey(request.method, typeof route === 'string' ? route : request.path)],
+    ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
   };
 }
 

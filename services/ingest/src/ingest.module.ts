@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ArtifactsController } from './artifacts/artifacts.controller';
+import { TokensController } from './access/tokens.controller';
+import { TokensService } from './access/tokens.service';
 import { IngestController } from './ingest.controller';
 import { IngestRouter } from './ingest-router';
 import { CLOCK, CommandHandler } from './commands/command-handler';
@@ -16,7 +18,7 @@ import { LivenessTracker } from './liveness';
  * LIVENESS_CONFIG come from the process's infrastructure module.
  */
 @Module({
-  controllers: [IngestController, ArtifactsController],
+  controllers: [IngestController, ArtifactsController, TokensController],
   providers: [
     CommandHandler,
     RunWriteGate,
@@ -24,6 +26,7 @@ import { LivenessTracker } from './liveness';
     RunLifecycleService,
     RunArtifactsService,
     MetricsService,
+    TokensService,
     IngestRouter,
     LivenessTracker,
     { provide: CLOCK, useValue: () => new Date() },

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
+import { loadAuthSettings, type AuthSettings } from './access/auth-config';
 
 /** Every environment variable Runlog reads; the README's table lists the same names. */
 export const ROLES = ['ingest', 'projector', 'gateway'] as const;
@@ -44,6 +45,8 @@ export interface RunlogConfig {
   faultProjectorCrashTopic?: string;
   /** What a GraphQL request may ask for (services/gateway/src/limits/graphql-limits.ts). */
   graphql: GraphqlLimitsConfig;
+  /** Who may do what (services/standalone/src/access/auth-config.ts). */
+  auth: AuthSettings;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -154,11 +157,13 @@ function sharesCores(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
+  const host = env.RUNLOG_HOST || '127.0.0.1';
   return {
+    auth: loadAuthSettings(env, host),
     s3: s3(env),
     ...ingestPeers(env),
     roles: roles(env.RUNLOG_ROLES),
-    host: env.RUNLOG_HOST || '127.0.0.1',
+    host,
     port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),
     dataDir: resolve(env.RUNLOG_DATA_DIR || '.runlog'),
     maxBodyBytes: integer(env, 'RUNLOG_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),

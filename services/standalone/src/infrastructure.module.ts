@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, PROJECTION_GROUP_ID, type ClickHouse } from '../../../libs/store/src';
@@ -21,6 +22,7 @@ export interface Infrastructure {
   graphqlLimits: GraphqlLimitsConfig;
   /** The metric path's load shedding, in a process that ingests (reported by /healthz and /metrics). */
   admission: IngestAdmission | null;
+  access: AccessServices;
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
@@ -42,6 +44,7 @@ export class InfrastructureModule {
       { provide: ARTIFACT_MAX_BYTES, useValue: infra.artifacts.maxBytes },
       { provide: GRAPHQL_LIMITS, useValue: infra.graphqlLimits },
       { provide: INGEST_ADMISSION, useValue: infra.admission },
+      { provide: ACCESS, useValue: infra.access },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Logger, Module, type DynamicModule, type LogLevel, type Type } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
+import { AccessDirectory, Authenticator, type AccessServices } from '../../../libs/access/src';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
@@ -28,6 +29,8 @@ import { ProjectorModule } from '../../projector/src/projector.module';
 import { loadConfig, type Role, type RunlogConfig } from './config';
 import { InfrastructureModule, type Infrastructure } from './infrastructure.module';
 import { HealthController } from './health.controller';
+import { createAccessMiddleware } from './access/access.middleware';
+import { RouteAccessGuard } from './access/route-access.guard';
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -44,6 +47,7 @@ class StandaloneModule {
       module: StandaloneModule,
       imports: [InfrastructureModule.forRoot(infra), ...roles.map((role) => ROLE_MODULES[role])],
       controllers: [HealthController],
+      providers: [{ provide: APP_GUARD, useClass: RouteAccessGuard }],
     };
   }
 }
@@ -60,7 +64,11 @@ async function openEventLog(config: RunlogConfig): Promise<EventLog> {
       followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
       // A projector taking over a partition continues its dead-letter stream, which another one may have written;
       // only its own appends there wait on that (following it on every read stalled ingest through a broker outage).
-      followOnAppendTopics: config.roles.includes('projector') ? [TOPICS.deadletter] : [],
+      // Every process may issue or revoke a token: it knows the access streams' heads before it appends there.
+      followOnAppendTopics: [
+        TOPICS.access,
+        ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
+      ],
     });
   }
   return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
@@ -103,6 +111,18 @@ function ingestAdmission(
   return admission;
 }
 
+/** The tokens the log holds, read to the end before the process listens, then followed. */
+async function openAccess(config: RunlogConfig, log: EventLog): Promise<AccessServices> {
+  const directory = new AccessDirectory(log, { pollMs: config.auth.accessPollMs });
+  await directory.start();
+  if (config.auth.mode === 'off') {
+    new Logger('Access').warn(
+      `RUNLOG_AUTH=off: anyone who can reach ${config.host}:${config.port} reads, writes and deletes everything as ${config.auth.localOwner}`,
+    );
+  }
+  return { directory, authenticator: new Authenticator(config.auth, directory) };
+}
+
 /** The roles of RUNLOG_ROLES in one process: every role on the embedded engines is `npm start`. */
 export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const started = Date.now();
@@ -126,6 +146,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const admission = config.roles.includes('ingest')
     ? ingestAdmission(config, log, clickhouse ? projectorGroup : null)
     : null;
+  const access = await openAccess(config, log);
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
     StandaloneModule.with(
@@ -151,6 +172,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
         },
         graphqlLimits: config.graphql,
         admission,
+        access,
       },
       config.roles,
     ),
@@ -164,6 +186,9 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
       maxUploadBytes: config.maxArtifactBytes,
     }),
   );
+  // Who is asking, before anything acts on the request; each route's entry in the permissions table is checked
+  // by RouteAccessGuard, each GraphQL field by the gateway's access plugin.
+  app.use(createAccessMiddleware(access.authenticator));
   if (admission) app.use(admission.middleware());
   // JSON bodies everywhere but artifact uploads, whose body is the file and is streamed to the store as it comes.
   const json = express.json({ limit: config.maxBodyBytes, verify: refuseInvalidUtf8 });
@@ -177,6 +202,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // both, Nest's own close and ours overlapped, and ours never returned (seen on Kafka, where stopping takes longer).
   const closeEngines = async () => {
     admission?.stop();
+    access.directory.stop();
     await log.close();
     await clickhouse?.close();
   };

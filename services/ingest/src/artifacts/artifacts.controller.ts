@@ -68,7 +68,7 @@ export class ArtifactsController {
     const path = parseArtifactPath(rawArtifactPath(request.originalUrl));
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) throw new ArtifactTooLargeError(this.maxBytes);
-    await this.artifacts.precheckArtifact(id, path);
+    await this.artifacts.precheckArtifact(caller, id, path);
     // The store reads a pipe, not the request: when it gives up (too large), it destroys its source, and the request
     // must survive that so the error answer can drain it and reach the client (see HttpErrorFilter).
     const body = new PassThrough();
@@ -125,15 +125,20 @@ export class ArtifactsController {
   }
 
   @Get('runs/:runId/artifacts')
-  list(@Param('runId') runId: string, @Query('prefix') prefix?: string) {
-    return this.artifacts.listArtifacts(runIdParam(runId), typeof prefix === 'string' ? prefix : '');
+  list(@Param('runId') runId: string, @CallerHeaders() caller: Caller, @Query('prefix') prefix?: string) {
+    return this.artifacts.listArtifacts(caller, runIdParam(runId), typeof prefix === 'string' ? prefix : '');
   }
 
   @Get('runs/:runId/artifacts/*path')
-  async download(@Param('runId') runId: string, @Req() request: Request, @Res() response: Response) {
+  async download(
+    @Param('runId') runId: string,
+    @Req() request: Request,
+    @Res() response: Response,
+    @CallerHeaders() caller: Caller,
+  ) {
     const id = runIdParam(runId);
     const path = parseArtifactPath(rawArtifactPath(request.originalUrl));
-    const ref = await this.artifacts.findArtifact(id, path);
+    const ref = await this.artifacts.findArtifact(caller, id, path);
     let content;
     try {
       content = await this.store.get(ref.digest);

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { can, type Permission, type Principal } from '../../../../libs/access/src';
+import { ForbiddenError, IdTakenError } from '../../../../libs/domain/src/errors';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventEnvelope, NewEvent } from '../../../../libs/events/src/envelope';
 import type { DomainEvent, RunlogEvent } from '../../../../libs/events/src/run.events';
@@ -12,10 +14,17 @@ import {
   type EventLog,
 } from '../../../../libs/log/src/event-log';
 
-/** Who is writing (from the request's headers, stamped on every event) and the digest of what they asked. */
+/** Who is writing (the authenticated principal, stamped on every event), where, and the digest of what they asked. */
 export interface Caller {
+  /** The workspace the request acts in: the target's once it is read, the request's for something new. */
   workspace: string;
   actor: string;
+  /** A client-named user a permitted principal acts for (`x-runlog-actor`), recorded beside the actor. */
+  onBehalfOf?: string;
+  /** Absent for commands the server makes itself (a stale mark), which are not checked. */
+  principal?: Principal;
+  /** What the route needs (libs/access/src/permissions.ts). */
+  permission?: Permission | 'authenticated' | 'documents';
   /** See EventEnvelope.requestDigest; absent for commands the server makes itself (a stale mark). */
   requestDigest?: string;
 }
@@ -68,6 +77,15 @@ export class CommandHandler {
     return (await this.log.readStream(stream)).events;
   }
 
+  /**
+   * The stream as the caller may see it: one in a workspace where it may not read is read as absent (the answer
+   * is that of an unknown id), and one it sees moves the caller into the stream's workspace, where the route's
+   * permission is then checked (403 when missing).
+   */
+  async readAs(stream: string, caller: Caller): Promise<VisibleStream> {
+    return visibleTo((await this.log.readStream(stream)).events, caller);
+  }
+
   async handle(
     target: CommandTarget,
     decide: (events: readonly EventEnvelope[], now: number) => DomainEvent<RunlogEvent>[],
@@ -75,12 +93,15 @@ export class CommandHandler {
     const { stream, topic, eventId, caller } = target;
     for (let attempt = 0; ; attempt++) {
       const slice = await this.log.readStream(stream);
-      const earlier = slice.events.find((event) => event.id === eventId);
+      const seen = visibleTo(slice.events, caller);
+      const earlier = seen.events.find((event) => event.id === eventId);
       if (earlier) {
         checkDuplicate({ id: eventId, requestDigest: caller.requestDigest }, stream, earlier);
         return { eventIds: [eventId], appended: false };
       }
-      const decided = decide(slice.events, this.now());
+      const decided = decide(seen.events, this.now());
+      // Only a create decides anything on an absent stream: the id is another workspace's.
+      if (seen.hidden && decided.length > 0) throw new IdTakenError(`the id of ${stream} is taken`, 'id');
       if (decided.length === 0) {
         // Nothing to record, yet the id may be another request's: answering a retry's 200 would hide that.
         const owner = await this.log.findEventId(eventId);
@@ -95,7 +116,10 @@ export class CommandHandler {
         decided.findIndex((event) => event.type !== 'run.resumed'),
       );
       const events = decided.map((event, index) =>
-        this.toNewEvent(event, index === primary ? eventId : derivedEventId(eventId, index), target),
+        this.toNewEvent(event, index === primary ? eventId : derivedEventId(eventId, index), {
+          ...target,
+          caller: seen.caller,
+        }),
       );
       try {
         await this.append(topic, stream, events, { expectedVersion: slice.version });
@@ -126,9 +150,41 @@ export class CommandHandler {
       v: event.v,
       workspace: caller.workspace,
       actor: caller.actor,
+      ...(caller.onBehalfOf === undefined ? {} : { onBehalfOf: caller.onBehalfOf }),
       occurredAt: occurredAt ?? this.clock().toISOString(),
       payload: event.payload,
       ...(caller.requestDigest === undefined ? {} : { requestDigest: caller.requestDigest }),
     };
   }
+}
+
+export interface VisibleStream {
+  events: readonly EventEnvelope[];
+  /** The caller, in the stream's workspace when the stream is visible. */
+  caller: Caller;
+  /** The stream exists in a workspace the caller may not read. */
+  hidden: boolean;
+}
+
+const EDGE_PERMISSIONS = new Set(['public', 'authenticated', 'documents']);
+
+/** See CommandHandler.readAs. */
+export function visibleTo(events: readonly EventEnvelope[], caller: Caller): VisibleStream {
+  const { principal, permission } = caller;
+  if (!principal) return { events, caller, hidden: false };
+  if (events.length > 0 && !can(principal, 'read', events[0].workspace)) {
+    return { events: [], caller, hidden: true };
+  }
+  const inStream = events.length > 0 ? { ...caller, workspace: events[0].workspace } : caller;
+  if (
+    permission !== undefined &&
+    !EDGE_PERMISSIONS.has(permission) &&
+    !can(principal, permission as Permission, inStream.workspace)
+  ) {
+    throw new ForbiddenError(
+      `${principal.name} does not hold the ${permission} permission in workspace "${inStream.workspace}"`,
+      'authorization',
+    );
+  }
+  return { events, caller: inStream, hidden: false };
 }

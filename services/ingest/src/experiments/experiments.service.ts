@@ -4,7 +4,6 @@ import { streams } from '../../../../libs/events/src/run.events';
 import {
   decideExperiment,
   type ExperimentCommand,
-  type ExperimentState,
 } from '../../../../libs/domain/src/experiment/experiment.decider';
 import { decideSweep } from '../../../../libs/domain/src/sweep/sweep.decider';
 import { foldExperiment, foldSweep } from '../../../../libs/domain/src/folds';
@@ -59,12 +58,14 @@ export class ExperimentsService {
   async createSweep(caller: Caller, body: CreateSweepBody) {
     const eventId = body.eventId ?? newEventId();
     const sweepId = body.sweepId ?? eventId;
-    const experiment = await this.experimentStatus(body.experimentId);
+    // The sweep lives in its experiment's workspace; an experiment the caller may not see is unknown.
+    const seen = await this.commands.readAs(streams.experiment(body.experimentId), caller);
+    const experiment = foldExperiment(seen.events).status;
     const target = {
       stream: streams.sweep(sweepId),
       topic: TOPICS.lifecycle,
       eventId,
-      caller,
+      caller: seen.caller,
       occurredAt: body.occurredAt,
     };
     const ack = await this.commands.handle(target, (events) =>
@@ -85,11 +86,6 @@ export class ExperimentsService {
       ),
     );
     return { sweepId, ...ack };
-  }
-
-  /** Read from the log before deciding: another ingest process may have written it. */
-  async experimentStatus(experimentId: string): Promise<ExperimentState['status']> {
-    return foldExperiment(await this.commands.read(streams.experiment(experimentId))).status;
   }
 
   private experimentCommand(

@@ -44,13 +44,16 @@ export class MetricsService {
         data: { runId, series: body.metrics, ...(body.worker !== undefined && { worker: body.worker }) },
         metadata: { now },
       };
-      let run = foldRun(await this.commands.read(streams.run(runId)));
+      // The batch goes to the run's workspace; a run the caller may not see reads as unknown.
+      const seen = await this.commands.readAs(streams.run(runId), caller);
+      const inRun = seen.caller;
+      let run = foldRun(seen.events);
       if (run.status === 'stale') {
         // Back from silence: the resume goes on the run's stream first (the same id on every retry of this batch).
         const resume = {
           stream: streams.run(runId),
           topic: TOPICS.lifecycle,
-          caller,
+          caller: inRun,
           occurredAt: body.occurredAt,
         };
         await this.commands.handle({ ...resume, eventId: derivedEventId(eventId, 'resume') }, (events, at) =>
@@ -59,7 +62,7 @@ export class MetricsService {
         run = { ...run, status: 'running' };
       }
       const [event] = decideRun(command, run);
-      const target = { caller, occurredAt: body.occurredAt };
+      const target = { caller: inRun, occurredAt: body.occurredAt };
       const appended = await this.commands.append(TOPICS.metrics, streams.metrics(runId), [
         this.commands.toNewEvent(event, eventId, target),
       ]);

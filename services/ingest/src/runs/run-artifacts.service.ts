@@ -15,8 +15,8 @@ export class RunArtifactsService {
    * Refuses an upload to a run that does not accept artifacts (404 unknown, 409 ended) before a byte is stored,
    * by the same rule the append applies afterwards.
    */
-  async precheckArtifact(runId: string, path: string): Promise<void> {
-    const run = await this.runState(runId);
+  async precheckArtifact(caller: Caller, runId: string, path: string): Promise<void> {
+    const run = await this.runState(caller, runId);
     const probe = { size: 0, digest: '', contentType: '' };
     decideRun({ type: 'LogArtifact', data: { runId, path, ...probe }, metadata: { now: 0 } }, run);
   }
@@ -30,28 +30,33 @@ export class RunArtifactsService {
   }
 
   /** The run's artifacts (latest upload per path), sorted by path, optionally under a folder prefix. */
-  async listArtifacts(runId: string, prefix = ''): Promise<({ path: string } & ArtifactRef)[]> {
-    const run = await this.existingRun(runId);
+  async listArtifacts(
+    caller: Caller,
+    runId: string,
+    prefix = '',
+  ): Promise<({ path: string } & ArtifactRef)[]> {
+    const run = await this.existingRun(caller, runId);
     return Object.entries(run.artifacts)
       .filter(([path]) => path.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([path, ref]) => ({ path, ...ref }));
   }
 
-  async findArtifact(runId: string, path: string): Promise<ArtifactRef> {
-    const run = await this.existingRun(runId);
+  async findArtifact(caller: Caller, runId: string, path: string): Promise<ArtifactRef> {
+    const run = await this.existingRun(caller, runId);
     if (!Object.hasOwn(run.artifacts, path)) {
       throw new NotFoundError(`run ${runId} has no artifact at ${JSON.stringify(path)}`, 'path');
     }
     return run.artifacts[path];
   }
 
-  private async runState(runId: string): Promise<RunState> {
-    return foldRun(await this.commands.read(streams.run(runId)));
+  /** A run in a workspace the caller may not read is answered as one that does not exist. */
+  private async runState(caller: Caller, runId: string): Promise<RunState> {
+    return foldRun((await this.commands.readAs(streams.run(runId), caller)).events);
   }
 
-  private async existingRun(runId: string) {
-    const run = await this.runState(runId);
+  private async existingRun(caller: Caller, runId: string) {
+    const run = await this.runState(caller, runId);
     if (run.status === 'absent') throw new NotFoundError(`run ${runId} does not exist`, 'runId');
     return run;
   }

@@ -3,7 +3,6 @@ import { newEventId, TOPICS } from '../../../../libs/events/src/envelope';
 import { streams } from '../../../../libs/events/src/run.events';
 import { decideRun, type RunCommand } from '../../../../libs/domain/src/run/run.decider';
 import { initialSweepState } from '../../../../libs/domain/src/sweep/sweep.decider';
-import { initialRunState } from '../../../../libs/domain/src/run/run.decider';
 import { foldExperiment, foldRun, foldSweep } from '../../../../libs/domain/src/folds';
 import { CommandHandler, type Acknowledgement, type Caller } from '../commands/command-handler';
 import { RunWriteGate } from '../commands/run-write-gate';
@@ -52,13 +51,17 @@ export class RunLifecycleService {
     const runId = body.runId ?? eventId;
     const sweepId = body.sweepId ?? null;
     const parentRunId = body.parentRunId ?? null;
-    const [experiment, sweep, parent] = await Promise.all([
-      this.commands.read(streams.experiment(body.experimentId)).then(foldExperiment),
-      sweepId === null ? initialSweepState : this.commands.read(streams.sweep(sweepId)).then(foldSweep),
-      parentRunId === null ? initialRunState : this.commands.read(streams.run(parentRunId)).then(foldRun),
+    // Each read as the caller may see it (another workspace's stream reads as absent); the run goes to its
+    // experiment's workspace.
+    const seen = (stream: string) => this.commands.readAs(stream, caller);
+    const [inExperiment, sweep, parent] = await Promise.all([
+      seen(streams.experiment(body.experimentId)),
+      sweepId === null ? null : seen(streams.sweep(sweepId)),
+      parentRunId === null ? null : seen(streams.run(parentRunId)),
     ]);
+    const experiment = foldExperiment(inExperiment.events);
     const ack = await this.run(
-      caller,
+      inExperiment.caller,
       runId,
       { ...body, eventId },
       {
@@ -73,8 +76,10 @@ export class RunLifecycleService {
           context: body.context ?? null,
           lookups: {
             experiment: experiment.status,
-            sweepExperimentId: sweep.status === 'absent' ? null : sweep.experimentId,
-            parentExists: parent.status !== 'absent',
+            sweepExperimentId: sweepExperimentOf(
+              sweep === null ? initialSweepState : foldSweep(sweep.events),
+            ),
+            parentExists: parent !== null && foldRun(parent.events).status !== 'absent',
           },
         },
       },
@@ -201,4 +206,8 @@ export class RunLifecycleService {
       decideRun({ ...command, metadata: { now } } as RunCommand, foldRun(events)),
     );
   }
+}
+
+function sweepExperimentOf(sweep: ReturnType<typeof foldSweep>): string | null {
+  return sweep.status === 'absent' ? null : sweep.experimentId;
 }

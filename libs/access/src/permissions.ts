@@ -1,0 +1,86 @@
+import type { Permission } from './principal';
+
+/**
+ * What each surface needs, in one table: every HTTP route (method and Express path pattern, as Nest registers it)
+ * and every root field of the GraphQL schema. A route or field missing here is refused (fail closed), and the
+ * authorization matrix test (test/integration/authorization-matrix.int.spec.ts) is generated from this table and
+ * fails on any route or field the server has that the table lacks.
+ *
+ * `public`: no credential (probes, scrapers). `documents`: public unless RUNLOG_AUTH_DOCUMENTS=protected, then
+ * read. `authenticated`: any principal, whatever its roles (who am I, my own tokens). `read`, `write`, `approve`,
+ * `admin`: that role's permission in the workspace the request acts on (the target's, for an existing id).
+ */
+export type SurfacePermission = Permission | 'documents' | 'authenticated';
+
+export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
+  'GET /healthz': 'public',
+  'GET /healthz/subscriptions': 'public',
+  'GET /metrics': 'public',
+  'GET /api/v1/openapi.json': 'documents',
+  'GET /api/v1/whoami': 'authenticated',
+  'POST /api/v1/tokens': 'authenticated',
+  'GET /api/v1/tokens': 'authenticated',
+  'POST /api/v1/tokens/:tokenId/revoke': 'authenticated',
+  'POST /api/v1/experiments': 'write',
+  'POST /api/v1/experiments/:experimentId/rename': 'write',
+  'POST /api/v1/experiments/:experimentId/archive': 'admin',
+  'POST /api/v1/experiments/:experimentId/restore': 'admin',
+  'POST /api/v1/experiments/:experimentId/retention': 'admin',
+  'POST /api/v1/sweeps': 'write',
+  'POST /api/v1/runs': 'write',
+  'POST /api/v1/runs/:runId/start': 'write',
+  'POST /api/v1/runs/:runId/rename': 'write',
+  'DELETE /api/v1/runs/:runId': 'admin',
+  'POST /api/v1/runs/:runId/restore': 'admin',
+  'POST /api/v1/runs/:runId/note': 'write',
+  'POST /api/v1/runs/:runId/inputs': 'write',
+  'POST /api/v1/runs/:runId/heartbeat': 'write',
+  'POST /api/v1/runs/:runId/params': 'write',
+  'POST /api/v1/runs/:runId/tags': 'write',
+  'POST /api/v1/runs/:runId/tags/delete': 'write',
+  'POST /api/v1/runs/:runId/metrics': 'write',
+  'POST /api/v1/runs/:runId/finish': 'write',
+  'POST /api/v1/runs/:runId/fail': 'write',
+  'POST /api/v1/runs/:runId/kill': 'write',
+  'PUT /api/v1/runs/:runId/artifacts/*path': 'write',
+  'POST /api/v1/runs/:runId/artifact-records': 'write',
+  'GET /api/v1/runs/:runId/artifacts': 'read',
+  'GET /api/v1/runs/:runId/artifacts/*path': 'read',
+  'GET /api/v1/metrics/export': 'read',
+  'POST /api/v1/metrics/export': 'read',
+  'POST /admin/dead-letters/reproject': 'admin',
+  // Apollo's own route: each operation's root fields are checked against GRAPHQL_PERMISSIONS.
+  'POST /graphql': 'authenticated',
+  'GET /graphql': 'authenticated',
+};
+
+/** Root fields of Query, Mutation and Subscription; `__schema` and `__type` are the GraphQL document. */
+export const GRAPHQL_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
+  'Query.__schema': 'documents',
+  'Query.__type': 'documents',
+  'Query.__typename': 'authenticated',
+  'Query.whoami': 'authenticated',
+  'Query.run': 'read',
+  'Query.runs': 'read',
+  'Query.experiment': 'read',
+  'Query.experiments': 'read',
+  'Query.sweep': 'read',
+  'Query.runsReadingInput': 'read',
+  'Query.artifactsWithDigest': 'read',
+  'Query.runHistory': 'read',
+  'Query.projectionLag': 'read',
+  'Query.runMetricSeries': 'read',
+  'Query.metricSeries': 'read',
+  'Query.searchRuns': 'read',
+  'Query.topRuns': 'read',
+  'Query.bestRunPerGroup': 'read',
+  'Query.compareRuns': 'read',
+  'Query.sweepSummary': 'read',
+  'Query.deadLetters': 'read',
+  'Subscription.runStatusChanged': 'read',
+  'Subscription.metricPoints': 'read',
+};
+
+export function routeKey(method: string, path: string): string {
+  return `${method.toUpperCase()} ${path}`;
+}
