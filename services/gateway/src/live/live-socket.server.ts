@@ -9,7 +9,15 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { getOperationAST, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import {
+  ACCESS,
+  CredentialRejected,
+  decideOperation,
+  type AccessServices,
+  type Principal,
+} from '../../../../libs/access/src';
+import { accessError } from '../access/access.plugin';
 import type { Context, Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -30,6 +38,16 @@ const SHUTDOWN_GRACE_MS = 1_000;
 /** All this server reads of a graphql-ws connection's state. */
 type LiveSocketContext = Pick<Context, 'subscriptions'>;
 
+/** The credential of a socket: `connectionParams.authorization` (browsers cannot set headers), else the upgrade's. */
+function authorizationOf(
+  ctx: Context<Record<string, unknown> | undefined, { request: IncomingMessage }>,
+): string | undefined {
+  const fromParams = ctx.connectionParams?.authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  const fromHeader = ctx.extra.request.headers.authorization;
+  return typeof fromHeader === 'string' ? fromHeader : undefined;
+}
+
 /**
  * graphql-ws on the HTTP server's /graphql (the protocol `graphql-transport-ws`), beside Apollo's POST /graphql.
  * Attached here rather than through the Apollo driver's `subscriptions` option so that the socket server's own
@@ -46,6 +64,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.error(formatted.message, error instanceof Error ? error.stack : undefined),
   });
   private readonly contexts = new Set<LiveSocketContext>();
+  private readonly principals = new WeakMap<LiveSocketContext, Principal>();
   private readonly connections = new WeakMap<WebSocket, LiveConnection>();
   private wss: WebSocketServer | null = null;
   private server: Disposable | null = null;
@@ -55,6 +74,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     private readonly adapterHost: HttpAdapterHost,
     private readonly schemaHost: GraphQLSchemaHost,
     @Inject(GRAPHQL_LIMITS) private readonly limits: GraphqlLimitsConfig,
+    @Inject(ACCESS) private readonly access: AccessServices,
   ) {
     this.operationLimits = new LiveOperationLimits(limits);
   }
@@ -68,7 +88,14 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     this.server = useServer(
       {
         schema: this.schemaHost.schema,
-        onConnect: (ctx) => void this.contexts.add(ctx),
+        // Authenticated once, when the connection is initialised; a refused credential closes it with 4403.
+        onConnect: async (ctx) => {
+          const principal = await this.authenticate(authorizationOf(ctx));
+          if (!principal) return false;
+          this.principals.set(ctx, principal);
+          this.contexts.add(ctx);
+          return true;
+        },
         onClose: (ctx) => void this.contexts.delete(ctx),
         onSubscribe: (ctx, _id, payload) => {
           const checked = this.operationLimits.check(this.schemaHost.schema, payload, {
@@ -76,7 +103,24 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
             inProcess: this.openSubscriptions(),
           });
           if (!checked.ok) return checked.errors;
-          const contextValue: LiveContext = { liveConnection: this.connectionOf(ctx.extra.socket) };
+          const principal = this.principals.get(ctx);
+          const operation = getOperationAST(checked.document, checked.operationName);
+          if (!principal || !operation) {
+            return [
+              accessError({ allowed: false, status: 401, message: 'the connection is not authenticated' }),
+            ];
+          }
+          const decision = decideOperation(
+            checked.document,
+            operation,
+            principal,
+            this.access.authenticator.config.documents,
+          );
+          if (!decision.allowed) return [accessError(decision)];
+          const contextValue: LiveContext = {
+            liveConnection: this.connectionOf(ctx.extra.socket),
+            req: { principal },
+          };
           return {
             schema: this.schemaHost.schema,
             document: checked.document,
@@ -104,6 +148,17 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     for (const client of wss.clients) client.terminate();
     await this.server?.dispose();
     this.wss = null;
+  }
+
+  /** The connection's principal, or null when its credential is refused (or missing where one is required). */
+  private async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    try {
+      const principal = await this.access.authenticator.authenticate(authorization);
+      return principal.kind === 'anonymous' ? null : principal;
+    } catch (error) {
+      if (error instanceof CredentialRejected) return null;
+      throw error;
+    }
   }
 
   /** Open WebSocket connections and subscriptions, for /healthz/subscriptions. */
