@@ -1,5 +1,6 @@
 import { ID_PATTERN } from '../../../libs/events/src/event-schemas';
 import { OPTIONAL_BODIES, REQUEST_SCHEMAS, type RequestSchemaName } from './ingest.schemas';
+import { ACCESS_REFUSALS, SECURITY_SCHEMES, TOKEN_SCHEMAS, tokenPaths } from './access/tokens.openapi';
 
 const errorResponse = (description: string) => ({
   description,
@@ -73,6 +74,7 @@ function jsonOperation(summary: string, schema: RequestSchemaName, options: Json
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Acknowledgement' } } },
         },
         ...refusals('400', '404', '409', '413', '415', '503'),
+        ...ACCESS_REFUSALS,
       },
     },
   };
@@ -105,6 +107,7 @@ function artifactPaths() {
             content: { 'application/json': { schema: { type: 'array', items: artifactRef } } },
           },
           ...refusals('400', '404'),
+          ...ACCESS_REFUSALS,
         },
       },
     },
@@ -138,6 +141,7 @@ function artifactPaths() {
             },
           },
           ...refusals('400', '404', '409', '413', '503'),
+          ...ACCESS_REFUSALS,
         },
       },
       get: {
@@ -150,6 +154,7 @@ function artifactPaths() {
             content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
           },
           ...refusals('400', '404'),
+          ...ACCESS_REFUSALS,
         },
       },
     },
@@ -165,14 +170,23 @@ export function buildOpenApiDocument() {
       version: '1',
       description:
         'Batch-first ingest of experiment and run events. Every accepted request is appended to the event log; ' +
-        'reads go through GraphQL at /graphql. Send `x-runlog-actor` and `x-runlog-workspace` headers to stamp events.',
+        'reads go through GraphQL at /graphql. Authenticate with `Authorization: Bearer <token>`: create a token ' +
+        'with `curl -X POST $RUNLOG_URL/api/v1/tokens -H "authorization: Bearer $ADMIN_TOKEN" -H "content-type: ' +
+        'application/json" -d \'{"roles":["writer"],"workspace":"default","principal":"alice"}\'` (or `runlog ' +
+        'token issue`). The actor of every event is the authenticated principal. `x-runlog-workspace` says where ' +
+        'something new is created; `x-runlog-actor` is recorded as onBehalfOf only for tokens issued with ' +
+        'actOnBehalf.',
     },
+    security: [{ bearerToken: [] }, { basicToken: [] }],
     paths: {
       '/api/v1/openapi.json': {
         get: {
           summary: 'This document',
           operationId: 'openApiDocument',
-          responses: { '200': { description: 'The OpenAPI document.' } },
+          security: [{}, { bearerToken: [] }],
+          responses: {
+            '200': { description: 'The OpenAPI document (public unless RUNLOG_AUTH_DOCUMENTS=protected).' },
+          },
         },
       },
       '/api/v1/experiments': jsonOperation('Create an experiment', 'CreateExperiment', {
@@ -235,10 +249,13 @@ export function buildOpenApiDocument() {
       '/api/v1/runs/{runId}/finish': jsonOperation('Mark the run finished', 'FinishRun'),
       '/api/v1/runs/{runId}/fail': jsonOperation('Mark the run failed, with a reason', 'FailRun'),
       '/api/v1/runs/{runId}/kill': jsonOperation('Mark the run killed', 'KillRun'),
+      ...tokenPaths(),
     },
     components: {
+      securitySchemes: SECURITY_SCHEMES,
       schemas: {
         ...REQUEST_SCHEMAS,
+        ...TOKEN_SCHEMAS,
         Acknowledgement: {
           type: 'object',
           properties: {

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { TOKEN_ID_PATTERN } from '../../../libs/access/src';
 import { ID_PATTERN } from '../../../libs/events/src/event-schemas';
+import { TOKEN_SCHEMAS } from './access/tokens.openapi';
 import { IngestModule } from './ingest.module';
 import { REQUEST_SCHEMAS } from './ingest.schemas';
 import { buildOpenApiDocument } from './openapi';
@@ -87,12 +89,37 @@ describe('the OpenAPI document', () => {
       expect(inPath.map((parameter) => parameter.name).sort()).toEqual([...route.params].sort());
       for (const parameter of inPath) {
         expect(parameter.required).toBe(true);
-        if (parameter.name !== 'path') expect(parameter.schema.pattern).toBe(ID_PATTERN);
+        if (parameter.name === 'tokenId') expect(parameter.schema.pattern).toBe(TOKEN_ID_PATTERN.source);
+        else if (parameter.name !== 'path') expect(parameter.schema.pattern).toBe(ID_PATTERN);
       }
     },
   );
 
-  const commands = documented.filter(({ method }) => method === 'POST' || method === 'DELETE');
+  const commands = documented.filter(
+    ({ method, path }) => (method === 'POST' || method === 'DELETE') && !path.startsWith('/api/v1/tokens'),
+  );
+  const tokenCommands = documented.filter(
+    ({ method, path }) => method === 'POST' && path.startsWith('/api/v1/tokens'),
+  );
+
+  it.each(tokenCommands.map(({ method, path, operation }) => [`${method} ${path}`, operation] as const))(
+    '%s takes a JSON body of a token schema and documents its refusals, 401 and 403 included',
+    (_key, operation) => {
+      const ref = operation.requestBody?.content['application/json']?.schema.$ref ?? '';
+      expect(Object.keys(TOKEN_SCHEMAS)).toContain(ref.replace('#/components/schemas/', ''));
+      expect(Object.keys(operation.responses)).toEqual(
+        expect.arrayContaining(['400', '401', '403', '413', '415', '429', '503']),
+      );
+    },
+  );
+
+  it.each(
+    documented
+      .filter(({ path }) => path !== '/api/v1/openapi.json')
+      .map(({ method, path, operation }) => [`${method} ${path}`, operation] as const),
+  )('%s documents the refusals of access: 401, 403 and 429', (_key, operation) => {
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+  });
 
   it.each(commands.map(({ method, path, operation }) => [`${method} ${path}`, operation] as const))(
     '%s takes a JSON body of a served schema and documents its refusals, 415 included',
@@ -115,6 +142,6 @@ describe('the OpenAPI document', () => {
   });
 
   it('serves the request schemas the validator compiles, unchanged', () => {
-    expect(document.components.schemas).toMatchObject(REQUEST_SCHEMAS);
+    expect(document.components.schemas).toMatchObject({ ...REQUEST_SCHEMAS, ...TOKEN_SCHEMAS });
   });
 });
