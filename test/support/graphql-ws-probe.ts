@@ -22,7 +22,14 @@ export class GraphqlWsProbe {
     private readonly tcp: Socket,
   ) {}
 
-  static async open(base: string): Promise<GraphqlWsProbe> {
+  /**
+   * Opens and initialises a connection; `connectionParams` is the init payload (where a token goes), and with
+   * `awaitAck: false` the caller waits for the answer itself (a refused credential closes the socket with 4403).
+   */
+  static async open(
+    base: string,
+    options: { connectionParams?: Record<string, unknown>; awaitAck?: boolean } = {},
+  ): Promise<GraphqlWsProbe> {
     let tcp: Socket | undefined;
     const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
       createConnection: (options: ClientRequestArgs) =>
@@ -35,8 +42,8 @@ export class GraphqlWsProbe {
     const probe = new GraphqlWsProbe(socket, tcp!);
     socket.on('message', (data) => probe.messages.push(JSON.parse(String(data)) as ServerMessage));
     socket.on('close', (code, reason) => (probe.closed = { code, reason: reason.toString() }));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
-    await probe.waitFor((message) => message.type === 'connection_ack');
+    socket.send(JSON.stringify({ type: 'connection_init', payload: options.connectionParams ?? {} }));
+    if (options.awaitAck ?? true) await probe.waitFor((message) => message.type === 'connection_ack');
     return probe;
   }
 

@@ -25,6 +25,7 @@ export class AccessDirectory {
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastReadAt = 0;
+  private readonly revocationListeners = new Set<(tokenIds: ReadonlySet<string>) => void>();
 
   constructor(
     private readonly log: EventLog,
@@ -57,6 +58,12 @@ export class AccessDirectory {
     return [...this.tokens.values()].sort((a, b) => a.issuedAt.localeCompare(b.issuedAt));
   }
 
+  /** Called with the ids of tokens revoked by each read that saw some: open connections are closed on it. */
+  onRevoked(listener: (tokenIds: ReadonlySet<string>) => void): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
+  }
+
   /** When the topic was last read to its end (ms since the epoch), for health and tests. */
   get freshAt(): number {
     return this.lastReadAt;
@@ -79,6 +86,7 @@ export class AccessDirectory {
   }
 
   private async readToEnd(): Promise<void> {
+    const revoked = new Set<string>();
     const ends = await this.log.endOffsets(TOPICS.access);
     for (const [partition, end] of ends) {
       let from = this.positions.get(partition) ?? 0;
@@ -87,6 +95,8 @@ export class AccessDirectory {
         for (const record of records) {
           if (applyAccessEvent(this.tokens, record.event) === 'skipped') {
             this.logger.debug(`skipped access record ${record.event.type} at ${partition}:${record.offset}`);
+          } else if (record.event.type === 'token.revoked') {
+            revoked.add((record.event.payload as { tokenId: string }).tokenId);
           }
         }
         const next = records.length > 0 ? records[records.length - 1].offset + 1 : from;
@@ -96,5 +106,6 @@ export class AccessDirectory {
       this.positions.set(partition, from);
     }
     this.lastReadAt = Date.now();
+    if (revoked.size > 0) for (const listener of this.revocationListeners) listener(revoked);
   }
 }

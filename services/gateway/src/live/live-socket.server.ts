@@ -65,6 +65,8 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   });
   private readonly contexts = new Set<LiveSocketContext>();
   private readonly principals = new WeakMap<LiveSocketContext, Principal>();
+  private readonly sockets = new WeakMap<LiveSocketContext, WebSocket>();
+  private stopWatchingRevocations: (() => void) | null = null;
   private readonly connections = new WeakMap<WebSocket, LiveConnection>();
   private wss: WebSocketServer | null = null;
   private server: Disposable | null = null;
@@ -85,6 +87,8 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     this.wss = wss;
     this.httpServer = httpServer;
     httpServer.on('upgrade', this.upgrade);
+    // A revoked token's open subscriptions end when this process learns of the revocation, as its requests do.
+    this.stopWatchingRevocations = this.access.directory.onRevoked((revoked) => this.closeRevoked(revoked));
     this.server = useServer(
       {
         schema: this.schemaHost.schema,
@@ -93,6 +97,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
           const principal = await this.authenticate(authorizationOf(ctx));
           if (!principal) return false;
           this.principals.set(ctx, principal);
+          this.sockets.set(ctx, ctx.extra.socket);
           this.contexts.add(ctx);
           return true;
         },
@@ -138,6 +143,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopWatchingRevocations?.();
     const wss = this.wss;
     if (!wss) return;
     this.httpServer?.off('upgrade', this.upgrade);
@@ -148,6 +154,14 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
     for (const client of wss.clients) client.terminate();
     await this.server?.dispose();
     this.wss = null;
+  }
+
+  private closeRevoked(revoked: ReadonlySet<string>): void {
+    for (const ctx of this.contexts) {
+      const tokenId = this.principals.get(ctx)?.tokenId;
+      if (tokenId !== undefined && revoked.has(tokenId))
+        this.sockets.get(ctx)?.close(4403, 'Forbidden: token revoked');
+    }
   }
 
   /** The connection's principal, or null when its credential is refused (or missing where one is required). */
