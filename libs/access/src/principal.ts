@@ -37,10 +37,15 @@ export interface Principal {
 /** Workspaces a read may see: `all`, or the listed ones (an empty list sees nothing). */
 export type WorkspaceScope = 'all' | readonly string[];
 
+/** A workspace's own grant: `constructor` or `toString` are valid workspace names, not Object's members. */
+function grantIn(principal: Principal, workspace: string): readonly AccessRole[] {
+  return Object.hasOwn(principal.grants, workspace) ? principal.grants[workspace] : [];
+}
+
 export function rolesIn(principal: Principal, workspace: string): AccessRole[] {
   const roles = new Set<AccessRole>([
-    ...(principal.grants[ALL_WORKSPACES] ?? []),
-    ...(principal.grants[workspace] ?? []),
+    ...grantIn(principal, ALL_WORKSPACES),
+    ...grantIn(principal, workspace),
   ]);
   return [...roles];
 }
