@@ -111,7 +111,8 @@ export class Authenticator {
     }
     if (token.revokedAt !== undefined)
       throw new CredentialRejected(`the API token was revoked at ${token.revokedAt}`);
-    if (token.expiresAt !== null && Date.parse(token.expiresAt) <= this.now()) {
+    // An expiry that does not parse (NaN) ends the token rather than make it endless: fail closed.
+    if (token.expiresAt !== null && !(Date.parse(token.expiresAt) > this.now())) {
       throw new CredentialRejected(`the API token expired at ${token.expiresAt}`);
     }
     return {
