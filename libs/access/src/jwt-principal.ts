@@ -42,7 +42,8 @@ export function grantsFromClaim(claim: unknown): Record<string, AccessRole[]> {
   const grant = (workspace: unknown, role: unknown) => {
     if (typeof workspace !== 'string' || !WORKSPACE.test(workspace)) return;
     if (typeof role !== 'string' || !ROLE_SET.has(role)) return;
-    const roles = (grants[workspace] ??= []);
+    // An own property: `constructor` is a valid workspace name, and not Object's member.
+    const roles = Object.hasOwn(grants, workspace) ? grants[workspace] : (grants[workspace] = []);
     if (!roles.includes(role as AccessRole)) roles.push(role as AccessRole);
   };
   if (Array.isArray(claim)) {
