@@ -8,3 +8,5 @@ export * from './jwt-principal';
 export * from './permissions';
 export * from './access-decision';
 export * from './access-services';
+export * from './rate-limit';
+export * from './rate-limit.middleware';
