@@ -1,6 +1,10 @@
 import { ConsistencyPositions } from './consistency-positions';
 import type { ReadAccess } from './history';
 import { RunlogRequestError } from './request-error';
+import { retryDelayMs, sleep } from './retry-after';
+
+const RATE_LIMITED_ATTEMPTS = 5;
+const RETRY_BASE_DELAY_MS = 200;
 
 /** The header a GraphQL request sends tokens in; several, comma-separated, are all waited for. */
 export const CONSISTENCY_TOKEN_HEADER = 'x-runlog-consistency-token';
@@ -39,21 +43,24 @@ export async function graphqlRequest<T>(
   if (options.consistencyTimeoutMs !== undefined) {
     headers['x-runlog-consistency-timeout-ms'] = String(options.consistencyTimeoutMs);
   }
-  const response = await access.fetch(`${access.baseUrl}/graphql`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
+  const body = JSON.stringify({ query, variables });
+  let response = await access.fetch(`${access.baseUrl}/graphql`, { method: 'POST', headers, body });
+  // A 429 is the rate limit's, answered before the operation ran: sending it again is safe, a mutation too.
+  for (let attempt = 1; response.status === 429 && attempt < RATE_LIMITED_ATTEMPTS; attempt += 1) {
+    await response.text();
+    await sleep(retryDelayMs(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1), response.headers.get('retry-after')));
+    response = await access.fetch(`${access.baseUrl}/graphql`, { method: 'POST', headers, body });
+  }
   const text = await response.text();
-  let body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } = {};
+  let answer: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } = {};
   try {
-    body = JSON.parse(text) as typeof body;
+    answer = JSON.parse(text) as typeof answer;
   } catch {
     throw new RunlogRequestError(response.status, text, '/graphql');
   }
-  if (body.errors?.length) {
-    const codes = body.errors.map((error) => `${error.extensions?.code ?? 'ERROR'}: ${error.message}`);
+  if (answer.errors?.length) {
+    const codes = answer.errors.map((error) => `${error.extensions?.code ?? 'ERROR'}: ${error.message}`);
     throw new RunlogRequestError(response.status, codes.join('; '), '/graphql');
   }
-  return body.data as T;
+  return answer.data as T;
 }

@@ -155,7 +155,10 @@ export async function* followRun(
     }
   };
 
-  socket.onopen = () => send({ type: 'connection_init', payload: {} });
+  // A browser's WebSocket cannot send headers: the credential goes in the init payload (graphql-ws connectionParams).
+  const authorization = access.headers.authorization;
+  socket.onopen = () =>
+    send({ type: 'connection_init', payload: authorization !== undefined ? { authorization } : {} });
   socket.onerror = () => fail(new FollowError(`WebSocket to ${url} failed`, 'NETWORK_ERROR'));
   socket.onclose = (event) => {
     if (!done)

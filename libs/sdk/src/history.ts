@@ -1,5 +1,6 @@
 import { csvRecords, utf8Pieces } from './csv-records';
 import { RunlogRequestError } from './request-error';
+import { retryDelayMs, sleep } from './retry-after';
 
 /** One logged point as the store keeps it: NaN and ±Infinity as such, the time in epoch milliseconds. */
 export interface HistoryPoint {
@@ -127,10 +128,11 @@ function pageBody(request: MetricExportRequest, cursor: string | null): string {
   });
 }
 
-/** A page's answer with its status and headers; network errors, 408, 429 and 5xx are retried with backoff. */
+/** A page's answer; network errors, 408, 429 and 5xx are retried with backoff, at least the `Retry-After` asked. */
 async function fetchPage(access: ReadAccess, body: string): Promise<Response> {
   for (let attempt = 1; ; attempt += 1) {
     let response: Response | null = null;
+    let retryAfter: string | null = null;
     try {
       response = await access.fetch(`${access.baseUrl}${EXPORT_PATH}`, {
         method: 'POST',
@@ -142,12 +144,12 @@ async function fetchPage(access: ReadAccess, body: string): Promise<Response> {
     }
     if (response?.ok) return response;
     if (response) {
+      retryAfter = response.headers.get('retry-after');
       const text = await response.text();
       const retriable = response.status === 408 || response.status === 429 || response.status >= 500;
       if (!retriable || attempt >= ATTEMPTS) throw new RunlogRequestError(response.status, text, EXPORT_PATH);
     }
-    const delay = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1);
-    await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+    await sleep(retryDelayMs(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1), retryAfter));
   }
 }
 

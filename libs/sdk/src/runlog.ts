@@ -10,7 +10,20 @@ import { followRun, type FollowEvent, type FollowOptions } from './follow';
 import { exportMetricPoints, type ExportedPoint, type MetricExportRequest, type ReadAccess } from './history';
 import type { Operation } from './operation';
 import { RunlogRequestError } from './request-error';
+import { retryDelayMs } from './retry-after';
 import { Run } from './run';
+import {
+  issueToken,
+  listTokens,
+  revokeToken,
+  whoami,
+  type ApiAccess,
+  type IssuedToken,
+  type IssueTokenRequest,
+  type RevokedToken,
+  type TokenView,
+  type Whoami,
+} from './token-api';
 import { resolveWorker } from './worker';
 
 export { captureContext, type RunContext } from './context';
@@ -28,6 +41,14 @@ export { RunlogRequestError } from './request-error';
 export { fileDigest, flatten, Run, type InputSpec } from './run';
 export { SystemMetricsSampler } from './system-metrics';
 export { resolveWorker, WORKER_LABEL_PATTERN } from './worker';
+export type {
+  AccessRole,
+  IssuedToken,
+  IssueTokenRequest,
+  RevokedToken,
+  TokenView,
+  Whoami,
+} from './token-api';
 
 const gzip = promisify(gzipCallback);
 
@@ -37,7 +58,8 @@ const gzip = promisify(gzipCallback);
  * Calls return at once: metric points are buffered per run in columns and a background flusher sends them as one
  * request every `flushEveryPoints` points or `flushIntervalMs`, gzipped. Every request carries an event id made when
  * it is cut, and is retried with the same id (the server appends it once) on network errors, 429 and 5xx, with
- * exponential backoff, until it lands or the client is closed. A run's requests go out in order, one at a time, so
+ * exponential backoff (waiting at least a 429's or 503's `Retry-After`), until it lands or the client is closed:
+ * writes are never dropped for being early. A run's requests go out in order, one at a time, so
  * `finish` lands after every point logged before it.
  *
  * Backpressure: at most `maxQueuedPoints` points wait (buffered or in unsent requests) across all runs. `log()`
@@ -50,7 +72,14 @@ export interface RunlogClientOptions {
   baseUrl: string;
   /** Where reads (`run.history`, `exportMetrics`) go when not to `baseUrl`: the gateway, where roles run apart. */
   readBaseUrl?: string;
+  /** An API token (`rl_…`) or an identity provider's JWT, sent as `authorization: Bearer`; default `RUNLOG_TOKEN`. */
+  token?: string;
+  /** The workspace requests act in (`x-runlog-workspace`); the token's own one when absent. */
   workspace?: string;
+  /**
+   * Asks for an "on behalf of" stamp (`x-runlog-actor`) on the events written: honored only for a principal allowed
+   * to act for others. The actor of every event is always the authenticated principal.
+   */
   actor?: string;
   flushEveryPoints?: number;
   flushIntervalMs?: number;
@@ -115,7 +144,10 @@ const SYSTEM_METRICS_INTERVAL_MS = 10_000;
 
 export class RunlogClient {
   private readonly options: Required<
-    Omit<RunlogClientOptions, 'onError' | 'fetch' | 'workspace' | 'actor' | 'readBaseUrl' | 'worker'>
+    Omit<
+      RunlogClientOptions,
+      'onError' | 'fetch' | 'token' | 'workspace' | 'actor' | 'readBaseUrl' | 'worker'
+    >
   > &
     RunlogClientOptions;
   private readonly runs = new Set<Run>();
@@ -127,6 +159,7 @@ export class RunlogClient {
   private readonly exitHooks: { event: string; handler: (...args: unknown[]) => void }[] = [];
   /** The worker label of this process' metric batches (undefined: the default worker). */
   readonly worker: string | undefined;
+  private readonly token: string | undefined;
 
   constructor(options: RunlogClientOptions) {
     this.worker = resolveWorker(options.worker);
@@ -136,6 +169,11 @@ export class RunlogClient {
     const url = new URL(this.options.baseUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new TypeError(`baseUrl must be an http(s) URL, got ${options.baseUrl}`);
+    }
+    this.token = options.token ?? (process.env.RUNLOG_TOKEN || undefined);
+    // fetch refuses a header holding a newline or a space as a network error would fail, and that is retried forever.
+    if (this.token !== undefined && !/^[\x21-\x7e]+$/.test(this.token)) {
+      throw new TypeError('token (or RUNLOG_TOKEN) must be printable ASCII without spaces');
     }
     this.timer = setInterval(() => this.flushBuffers(), this.options.flushIntervalMs);
     this.timer.unref();
@@ -276,13 +314,47 @@ export class RunlogClient {
     return graphqlRequest<T>(this.readAccess(), query, variables, options);
   }
 
+  /** Issues an API token (an admin's call): its secret is in this answer only. */
+  issueToken(request: IssueTokenRequest): Promise<IssuedToken> {
+    return issueToken(this.apiAccess(), request);
+  }
+
+  /** The tokens of a workspace (every one the caller administers when absent), revoked ones included. */
+  listTokens(options: { workspace?: string } = {}): Promise<TokenView[]> {
+    return listTokens(this.apiAccess(), options);
+  }
+
+  /** Revokes a token: every process refuses it once it has read the revocation from the log. */
+  revokeToken(tokenId: string, reason?: string): Promise<RevokedToken> {
+    return revokeToken(this.apiAccess(), tokenId, reason);
+  }
+
+  /** Who the server takes this client for, and its roles per workspace. */
+  whoami(): Promise<Whoami> {
+    return whoami(this.apiAccess());
+  }
+
   /** @internal */
   readAccess(): ReadAccess {
+    const baseUrl = (this.options.readBaseUrl ?? this.options.baseUrl).replace(/\/+$/, '');
+    return { baseUrl, fetch: this.options.fetch ?? fetch, headers: this.callerHeaders() };
+  }
+
+  private apiAccess(): ApiAccess {
+    return {
+      baseUrl: this.options.baseUrl,
+      fetch: this.options.fetch ?? fetch,
+      headers: this.callerHeaders(),
+    };
+  }
+
+  /** Who is asking, on every request: the credential, the workspace, and an asked-for "on behalf of". */
+  private callerHeaders(): Record<string, string> {
     const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (this.options.workspace) headers['x-runlog-workspace'] = this.options.workspace;
     if (this.options.actor) headers['x-runlog-actor'] = this.options.actor;
-    const baseUrl = (this.options.readBaseUrl ?? this.options.baseUrl).replace(/\/+$/, '');
-    return { baseUrl, fetch: this.options.fetch ?? fetch, headers };
+    return headers;
   }
 
   /** @internal */
@@ -299,10 +371,9 @@ export class RunlogClient {
   async send<T>(operation: Operation): Promise<T> {
     const fetchImpl = this.options.fetch ?? fetch;
     const headers: Record<string, string> = {
+      ...this.callerHeaders(),
       'content-type': operation.contentType ?? 'application/json',
     };
-    if (this.options.workspace) headers['x-runlog-workspace'] = this.options.workspace;
-    if (this.options.actor) headers['x-runlog-actor'] = this.options.actor;
     let body: Buffer | (() => Promise<ReadableStream<Uint8Array>>);
     if (operation.raw) {
       body = operation.raw;
@@ -322,6 +393,7 @@ export class RunlogClient {
     for (let attempt = 0; ; attempt += 1) {
       let status = 0;
       let text = '';
+      let retryAfter: string | null = null;
       try {
         const response = await fetchImpl(`${this.options.baseUrl}${operation.path}`, {
           method: operation.method ?? 'POST',
@@ -329,6 +401,7 @@ export class RunlogClient {
           ...(typeof body === 'function' ? { body: await body(), duplex: 'half' } : { body }),
         } as RequestInit);
         status = response.status;
+        retryAfter = response.headers.get('retry-after');
         text = await response.text();
       } catch {
         status = 0; // no answer: the request may or may not have landed; the same event id makes a retry safe
@@ -338,8 +411,8 @@ export class RunlogClient {
       const retriable = status === 0 || status === 408 || status === 429 || status >= 500;
       if (!retriable) throw new RunlogRequestError(status, text, operation.path);
       if (this.closed) throw new Error(`client closed while ${operation.path} was still being retried`);
-      const delay = Math.min(this.options.retryBaseDelayMs * 2 ** attempt, this.options.retryMaxDelayMs);
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+      const backoff = Math.min(this.options.retryBaseDelayMs * 2 ** attempt, this.options.retryMaxDelayMs);
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(backoff, retryAfter)));
     }
   }
 
