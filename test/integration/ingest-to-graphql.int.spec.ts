@@ -267,14 +267,32 @@ describe('ingest → log → projector → ClickHouse → GraphQL (standalone, e
     await post(runlog.base, `/api/v1/runs/${runId}/finish`, {});
     await waitForProjection(runlog.base);
     const { runHistory } = await gql<{
-      runHistory: { type: string; actor: string; workspace: string; prevHash: string | null; hash: string }[];
-    }>(runlog.base, 'query ($id: ID!) { runHistory(runId: $id) { type actor workspace prevHash hash } }', {
-      id: runId,
-    });
-    expect(runHistory.map(({ type, actor, workspace }) => ({ type, actor, workspace }))).toEqual([
-      { type: 'run.created', actor: 'alice@lab', workspace: 'vision' },
-      { type: 'run.params_logged', actor: 'bob', workspace: 'default' },
-      { type: 'run.finished', actor: 'anonymous', workspace: 'default' },
+      runHistory: {
+        type: string;
+        actor: string;
+        onBehalfOf: string | null;
+        workspace: string;
+        prevHash: string | null;
+        hash: string;
+      }[];
+    }>(
+      runlog.base,
+      'query ($id: ID!) { runHistory(runId: $id) { type actor onBehalfOf workspace prevHash hash } }',
+      { id: runId },
+    );
+    // The actor is who authenticated (here the loopback's local owner), never a header; the local owner may act
+    // for others, so the header is kept beside it. Every event of a run is in the run's workspace, whatever the
+    // request's header said.
+    const { principal } = (await (await fetch(`${runlog.base}/api/v1/whoami`)).json()) as {
+      principal: string;
+    };
+    expect(principal).toMatch(/^local:/);
+    expect(
+      runHistory.map(({ type, actor, onBehalfOf, workspace }) => ({ type, actor, onBehalfOf, workspace })),
+    ).toEqual([
+      { type: 'run.created', actor: principal, onBehalfOf: 'alice@lab', workspace: 'vision' },
+      { type: 'run.params_logged', actor: principal, onBehalfOf: 'bob', workspace: 'vision' },
+      { type: 'run.finished', actor: principal, onBehalfOf: null, workspace: 'vision' },
     ]);
     expect(runHistory[0].prevHash).toBeNull();
     for (let i = 1; i < runHistory.length; i++) expect(runHistory[i].prevHash).toBe(runHistory[i - 1].hash);

@@ -188,6 +188,7 @@ describe('metric rollups (migration 007) and the metricSeries read', () => {
         '008_raw_retention.sql',
         '009_insert_deduplication.sql',
         '010_metric_worker.sql',
+        '011_workspace_scope.sql',
       ]);
       // Points stored before 010 are the default worker's.
       expect(await getRunWorkers(readerFor(old), ['old-run'])).toEqual(new Map([['old-run', ['']]]));

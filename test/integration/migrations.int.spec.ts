@@ -50,6 +50,7 @@ describe('ClickHouse migrations', () => {
       '008_raw_retention.sql',
       '009_insert_deduplication.sql',
       '010_metric_worker.sql',
+      '011_workspace_scope.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -41,6 +41,7 @@ export * from './tables/metric-summary.table';
 export * from './tables/params.table';
 export * from './tables/run-search';
 export * from './tables/projection-intents.table';
+export * from './tables/read-scope';
 export * from './tables/run-inputs.table';
 export * from './tables/run-raw-retention.table';
 export * from './tables/runs.table';

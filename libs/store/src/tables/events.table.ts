@@ -17,9 +17,11 @@ export interface EventRow {
   payloadJson: string;
   position: LogPosition;
   requestDigest: string | null;
+  /** Who the actor said it acted for, when its role allows it (x-runlog-actor). */
+  onBehalfOf: string | null;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 006). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 006, 011). */
 export const EVENT_COLUMNS = [
   'id',
   'type',
@@ -34,6 +36,7 @@ export const EVENT_COLUMNS = [
   'payload',
   ...LOG_POSITION_COLUMNS,
   'request_digest',
+  'on_behalf_of',
 ] as const;
 
 export const formatEventRow = (row: EventRow): string =>
@@ -51,6 +54,7 @@ export const formatEventRow = (row: EventRow): string =>
     tsvString(row.payloadJson),
     tsvPosition(row.position),
     tsvNullableString(row.requestDigest),
+    tsvNullableString(row.onBehalfOf),
   ].join('\t');
 
 export function insertEvents(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -66,6 +70,7 @@ export interface EventView {
   id: string;
   type: string;
   actor: string;
+  onBehalfOf: string | null;
   workspace: string;
   occurredAt: number;
   recordedAt: number;
@@ -82,7 +87,7 @@ export async function getStreamEvents(
 ): Promise<EventView[]> {
   const found = await reader.query<Record<keyof EventView, string | number | null>>({
     name: 'getStreamEvents',
-    sql: `SELECT toString(id) AS id, type, actor, workspace, toUnixTimestamp64Milli(occurred_at) AS occurredAt,
+    sql: `SELECT toString(id) AS id, type, actor, on_behalf_of AS onBehalfOf, workspace, toUnixTimestamp64Milli(occurred_at) AS occurredAt,
        toUnixTimestamp64Milli(recorded_at) AS recordedAt, prev_hash AS prevHash, hash, _log_offset AS offset
      FROM ${reader.database}.events WHERE stream = {stream:String}
      ORDER BY _log_topic, _log_partition, _log_offset LIMIT 1 BY id LIMIT {limit:UInt32}`,
@@ -92,6 +97,7 @@ export async function getStreamEvents(
     id: String(row.id),
     type: String(row.type),
     actor: String(row.actor),
+    onBehalfOf: row.onBehalfOf === null ? null : String(row.onBehalfOf),
     workspace: String(row.workspace),
     occurredAt: Number(row.occurredAt),
     recordedAt: Number(row.recordedAt),

@@ -1,10 +1,12 @@
 import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
+import { scopeCondition, type ReadScope } from './read-scope';
 import { tsvMillis, tsvString } from '../tsv';
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
 
 /** `experiments`: one row per experiment (ReplacingMergeTree on `_version`, the log offset). */
 export interface ExperimentRow {
   experimentId: string;
+  workspace: string;
   name: string;
   createdAt: number;
   archived: boolean;
@@ -13,7 +15,7 @@ export interface ExperimentRow {
   position: LogPosition;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 008). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 008, 011). */
 export const EXPERIMENT_COLUMNS = [
   'experiment_id',
   'name',
@@ -22,6 +24,7 @@ export const EXPERIMENT_COLUMNS = [
   'raw_points_max_age_days',
   '_version',
   ...LOG_POSITION_COLUMNS,
+  'workspace',
 ] as const;
 
 export const formatExperimentRow = (row: ExperimentRow): string =>
@@ -33,6 +36,7 @@ export const formatExperimentRow = (row: ExperimentRow): string =>
     row.rawPointsMaxAgeDays ?? 0,
     row.position.offset,
     tsvPosition(row.position),
+    tsvString(row.workspace),
   ].join('\t');
 
 export function insertExperiments(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -46,6 +50,8 @@ export function insertExperiments(writer: ClickhouseWriter, lines: readonly stri
 
 export interface ExperimentView {
   experimentId: string;
+  /** The workspace its events were written in. */
+  workspace: string;
   name: string;
   createdAt: number;
   archived: boolean;
@@ -53,9 +59,10 @@ export interface ExperimentView {
 }
 
 const EXPERIMENT_SELECT = `SELECT experiment_id AS experimentId, name, toUnixTimestamp64Milli(created_at) AS createdAt,
-  archived, raw_points_max_age_days AS rawPointsMaxAgeDays`;
+  archived, raw_points_max_age_days AS rawPointsMaxAgeDays, workspace`;
 type RawExperiment = {
   experimentId: string;
+  workspace: string;
   name: string;
   createdAt: string;
   archived: number | string;
@@ -85,12 +92,15 @@ export async function listExperiments(
   reader: ClickhouseReader,
   includeArchived: boolean,
   limit: number,
+  scope: ReadScope = 'all',
 ): Promise<ExperimentView[]> {
+  const inScope = scopeCondition(scope);
   const found = await reader.query<RawExperiment>({
     name: 'listExperiments',
-    sql: `${EXPERIMENT_SELECT} FROM ${reader.database}.experiments FINAL ${includeArchived ? '' : 'WHERE archived = 0'}
+    sql: `${EXPERIMENT_SELECT} FROM ${reader.database}.experiments FINAL
+     WHERE ${inScope.sql} ${includeArchived ? '' : 'AND archived = 0'}
      ORDER BY name, experiment_id LIMIT {limit:UInt32}`,
-    params: { limit },
+    params: { ...inScope.params, limit },
   });
   return found.map(toExperimentView);
 }

@@ -7,6 +7,7 @@ import {
   type RunFilter,
 } from '../../../search/src';
 import type { ClickhouseReader } from '../ports';
+import type { ReadScope } from './read-scope';
 import { metricValue } from './metric-points.table';
 import { RUN_SELECT, toRunView, type RawRun, type RunView } from './runs.table';
 
@@ -15,6 +16,8 @@ export interface RunSearchScope {
   experimentIds?: readonly string[];
   sweepId?: string;
   includeDeleted?: boolean;
+  /** Only runs of these workspaces (the caller's read scope); every workspace when absent. */
+  workspaces?: ReadScope;
 }
 
 export interface RunSearch {
@@ -91,6 +94,11 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
     where.push(`experiment_id IN ${params.bind(scope.experimentIds, 'Array(String)')}`);
   if (scope.sweepId !== undefined) where.push(`sweep_id = ${params.bind(scope.sweepId, 'String')}`);
   if (!scope.includeDeleted) where.push('deleted = 0');
+  if (scope.workspaces !== undefined && scope.workspaces !== 'all') {
+    where.push(
+      scope.workspaces.length === 0 ? '0' : `workspace IN ${params.bind(scope.workspaces, 'Array(String)')}`,
+    );
+  }
   for (const key of required) {
     // A metric the filter requires and no ordering joined: its clause, as written.
     if (!search.orderBy.some((order) => order.entity === 'metrics' && order.key === key)) {

@@ -1,5 +1,6 @@
 import type { RunContext } from '../../../events/src/run.events';
 import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
+import { scopeCondition, type ReadScope } from './read-scope';
 import { tsvMillis, tsvNullableMillis, tsvNullableString, tsvString } from '../tsv';
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
 
@@ -10,7 +11,7 @@ export interface RunRow extends Omit<RunView, 'context'> {
   position: LogPosition;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 004). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 004, 011). */
 export const RUN_COLUMNS = [
   'run_id',
   'experiment_id',
@@ -29,6 +30,7 @@ export const RUN_COLUMNS = [
   'started',
   '_version',
   ...LOG_POSITION_COLUMNS,
+  'workspace',
 ] as const;
 
 export const formatRunRow = (row: RunRow): string =>
@@ -50,6 +52,7 @@ export const formatRunRow = (row: RunRow): string =>
     row.started ? 1 : 0,
     row.position.offset,
     tsvPosition(row.position),
+    tsvString(row.workspace),
   ].join('\t');
 
 export function insertRuns(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -78,6 +81,8 @@ export interface RunView {
   context: RunContext | null;
   /** False when the run never started (queued, or ended while queued); startTime then holds its creation. */
   started: boolean;
+  /** The workspace its events were written in: reads of other workspaces leave it out. */
+  workspace: string;
 }
 
 export type RawRun = Omit<
@@ -95,7 +100,8 @@ export type RawRun = Omit<
 export const RUN_SELECT = `SELECT run_id AS runId, experiment_id AS experimentId, name, status,
   toUnixTimestamp64Milli(start_time) AS startTime, toUnixTimestamp64Milli(end_time) AS endTime,
   failure_reason AS failureReason, toUnixTimestamp64Milli(created_at) AS createdAt, sweep_id AS sweepId,
-  parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context, started`;
+  parent_run_id AS parentRunId, deleted, note, stack_trace AS stackTrace, context, started,
+  workspace`;
 
 export function toRunView(raw: RawRun): RunView {
   return {
@@ -114,6 +120,8 @@ export interface RunFilter {
   sweepId?: string;
   parentRunId?: string;
   includeDeleted: boolean;
+  /** Only runs of these workspaces; every workspace when absent. */
+  scope?: ReadScope;
 }
 
 /** Runs matching every given filter, newest first; deleted runs only when asked for. */
@@ -127,11 +135,14 @@ export async function findRuns(
   if (filter.sweepId !== undefined) where.push('sweep_id = {sweepId:String}');
   if (filter.parentRunId !== undefined) where.push('parent_run_id = {parentRunId:String}');
   if (!filter.includeDeleted) where.push('deleted = 0');
+  const { scope: readScope, ...named } = filter;
+  const scope = scopeCondition(readScope ?? 'all');
+  where.push(scope.sql);
   const found = await reader.query<RawRun>({
     name: 'findRuns',
     sql: `${RUN_SELECT} FROM ${reader.database}.runs FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY created_at DESC, run_id LIMIT {limit:UInt32}`,
-    params: { ...filter, limit },
+    params: { ...named, ...scope.params, limit },
   });
   return found.map(toRunView);
 }

@@ -49,13 +49,21 @@ export type { OverlayAxis } from './series-overlay-sql';
 export { MAX_WORKERS_PER_SERIES, TooManyWorkersError, type WorkerView } from './series-overlay-workers';
 export type * from './series-overlay-shape';
 
+/**
+ * `readable`: the runs the caller may read (every one when absent). The others answer as ids that name nothing:
+ * an empty series each, nothing read.
+ */
 export async function getSeriesOverlay(
   reader: ClickhouseReader,
   query: SeriesOverlayQuery,
+  readable?: ReadonlySet<string>,
 ): Promise<SeriesOverlay> {
   const selection: SeriesSelection = { runIds: [...new Set(query.runIds)], keys: [...new Set(query.keys)] };
-  const read = new OverlayRead(reader, query, selection, query.workers ?? 'all');
-  const answered = await read.answer();
+  const readSelection = readable
+    ? { ...selection, runIds: selection.runIds.filter((runId) => readable.has(runId)) }
+    : selection;
+  const read = new OverlayRead(reader, query, readSelection, query.workers ?? 'all');
+  const answered = readSelection.runIds.length > 0 ? await read.answer() : new Map<string, never>();
   const series = selection.runIds.flatMap((runId) =>
     selection.keys.flatMap((key) =>
       read.view === 'each'

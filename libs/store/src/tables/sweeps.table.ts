@@ -5,6 +5,7 @@ import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-posit
 /** `sweeps`: one row per sweep (ReplacingMergeTree on `_version`, the log offset). */
 export interface SweepRow {
   sweepId: string;
+  workspace: string;
   experimentId: string;
   name: string;
   method: string;
@@ -14,7 +15,7 @@ export interface SweepRow {
   position: LogPosition;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (003). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (003, 011). */
 export const SWEEP_COLUMNS = [
   'sweep_id',
   'experiment_id',
@@ -26,6 +27,7 @@ export const SWEEP_COLUMNS = [
   'created_at',
   '_version',
   ...LOG_POSITION_COLUMNS,
+  'workspace',
 ] as const;
 
 export const formatSweepRow = (row: SweepRow): string =>
@@ -40,6 +42,7 @@ export const formatSweepRow = (row: SweepRow): string =>
     tsvMillis(row.createdAt),
     row.position.offset,
     tsvPosition(row.position),
+    tsvString(row.workspace),
   ].join('\t');
 
 export function insertSweeps(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -53,6 +56,8 @@ export function insertSweeps(writer: ClickhouseWriter, lines: readonly string[])
 
 export interface SweepView {
   sweepId: string;
+  /** The workspace its events were written in. */
+  workspace: string;
   experimentId: string;
   name: string;
   method: string;
@@ -69,7 +74,7 @@ export async function getSweeps(
   const found = await reader.query<Record<string, string | null>>({
     name: 'getSweeps',
     sql: `SELECT sweep_id AS sweepId, experiment_id AS experimentId, name, method, search_space AS searchSpace,
-       objective_metric AS metric, objective_goal AS goal, toUnixTimestamp64Milli(created_at) AS createdAt
+       objective_metric AS metric, objective_goal AS goal, toUnixTimestamp64Milli(created_at) AS createdAt, workspace
      FROM ${reader.database}.sweeps FINAL WHERE sweep_id IN {sweepIds:Array(String)}`,
     params: { sweepIds },
   });
@@ -78,6 +83,7 @@ export async function getSweeps(
       String(raw.sweepId),
       {
         sweepId: String(raw.sweepId),
+        workspace: String(raw.workspace),
         experimentId: String(raw.experimentId),
         name: String(raw.name),
         method: String(raw.method),

@@ -52,6 +52,7 @@ describe('table inserts', () => {
       contextJson: '',
       started: true,
       position,
+      workspace: 'vision',
     });
     expect(line.split('\t')).toHaveLength(RUN_COLUMNS.length);
   });

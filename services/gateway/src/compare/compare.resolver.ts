@@ -1,3 +1,5 @@
+import type { ReadScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { RunComparison } from './compare.models';
 import { CompareService, MAX_COMPARED_RUNS } from './compare.service';
@@ -13,7 +15,7 @@ export class CompareResolver {
     description: `Up to ${MAX_COMPARED_RUNS} runs side by side: attributes, params, tags, last metric values, context and inputs, each row flagged when the runs differ.`,
     complexity: ({ childComplexity }) => COMPARE_COST * (1 + childComplexity),
   })
-  compareRuns(@Args('ids', { type: () => [ID] }) ids: string[]) {
-    return this.service.compare(ids);
+  compareRuns(@Args('ids', { type: () => [ID] }) ids: string[], @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.compare(ids, readScope);
   }
 }

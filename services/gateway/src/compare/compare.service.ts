@@ -7,9 +7,11 @@ import {
   getRunParams,
   getRuns,
   getRunTags,
+  inReadScope,
   readerFor,
   type ClickHouse,
   type ClickhouseReader,
+  type ReadScope,
 } from '../../../../libs/store/src';
 import { toRun } from '../runs/runs.service';
 import { comparisonRows, type ComparedRun } from './compare-rows';
@@ -26,7 +28,7 @@ export class CompareService {
     this.reader = readerFor(ch);
   }
 
-  async compare(ids: readonly string[]): Promise<RunComparison> {
+  async compare(ids: readonly string[], scope: ReadScope): Promise<RunComparison> {
     const unique = [...new Set(ids)];
     if (unique.length === 0 || unique.length > MAX_COMPARED_RUNS) {
       throw new ValidationError(`compareRuns takes 1 to ${MAX_COMPARED_RUNS} run ids`, 'ids');
@@ -38,7 +40,10 @@ export class CompareService {
       getMetricSummaries(this.reader, unique),
       findInputs(this.reader, { runIds: unique }),
     ]);
-    const found = unique.flatMap((id) => views.filter((view) => view.runId === id));
+    // Another workspace's runs are left out, as ids that name nothing are.
+    const found = unique.flatMap((id) =>
+      views.filter((view) => view.runId === id && inReadScope(scope, view.workspace)),
+    );
     const keyed = (pairs: { key: string; value: string }[] = []) =>
       Object.fromEntries(pairs.map(({ key, value }) => [key, value]));
     const compared: ComparedRun[] = found.map((view) => {

@@ -8,6 +8,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_acceptable: 406,
   payload_too_large: 413,
   export_busy: 503,
+  not_found: 404,
+  forbidden: 403,
+  unauthenticated: 401,
 };
 /** Seconds a client is asked to wait before it asks again, when every export slot (or stream reader) is taken. */
 export const EXPORT_RETRY_AFTER_SECONDS = '1';
@@ -27,6 +30,11 @@ export function toExportHttpError(error: unknown): { status: number; body: Recor
     };
   }
   if (error instanceof HttpException) {
+    // The access guard's refusals carry their own body ({ error, message, field }).
+    const response = error.getResponse();
+    if (typeof response === 'object' && typeof (response as { error?: unknown }).error === 'string') {
+      return { status: error.getStatus(), body: response as Record<string, unknown> };
+    }
     return { status: error.getStatus(), body: { error: 'http_error', message: error.message } };
   }
   return { status: 500, body: { error: 'internal_error', message: 'internal error' } };

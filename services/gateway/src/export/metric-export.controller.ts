@@ -1,3 +1,4 @@
+import { readScopeOfRequest } from '../../../../libs/access/src';
 import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
@@ -57,15 +58,20 @@ export class MetricExportController {
 
   private async exportPoints(asked: ExportRequest, request: Request, response: Response): Promise<void> {
     const format = negotiateExportFormat(request.headers.accept);
-    await this.exports.withSlot(() => this.send(asked, format, response));
+    await this.exports.withSlot(() => this.send(asked, format, request, response));
   }
 
-  private async send(asked: ExportRequest, format: ExportFormat, response: Response): Promise<void> {
+  private async send(
+    asked: ExportRequest,
+    format: ExportFormat,
+    request: Request,
+    response: Response,
+  ): Promise<void> {
     const gone = new AbortController();
     response.once('close', () => {
       if (!response.writableFinished) gone.abort();
     });
-    const page = await this.exports.openPage(asked, format.format, gone.signal);
+    const page = await this.exports.openPage(asked, format.format, gone.signal, readScopeOfRequest(request));
     const chunks = page.body[Symbol.asyncIterator]();
     // Pulled before the status is sent: a read the store refuses is then a 500, not a 200 cut short.
     let first: IteratorResult<Uint8Array>;

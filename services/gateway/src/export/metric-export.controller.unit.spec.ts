@@ -1,6 +1,7 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
+import { localOwner, type AuthenticatedRequest } from '../../../../libs/access/src';
 import type { ExportPosition, StreamFormat } from '../../../../libs/store/src';
 import { ExportSlots } from './export-admission';
 import type { ExportRequest } from './export-request';
@@ -49,6 +50,11 @@ async function startEdge(
   })
   class EdgeModule {}
   const app = await NestFactory.create(EdgeModule, { logger: false });
+  // What the access middleware does in the process: every request arrives with its principal.
+  app.use((request: AuthenticatedRequest, _response: unknown, next: () => void) => {
+    request.principal = localOwner('local:test');
+    next();
+  });
   await app.listen(0, '127.0.0.1');
   return { app, base: await app.getUrl() };
 }

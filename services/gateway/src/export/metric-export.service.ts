@@ -5,10 +5,12 @@ import {
   readerFor,
   streamMetricExportPage,
   streamReaderFor,
+  visibleRunIds,
   type ClickHouse,
   type ClickhouseReader,
   type ClickhouseStreamReader,
   type ExportPosition,
+  type ReadScope,
   type StreamFormat,
 } from '../../../../libs/store/src';
 import { ExportSlots, exportMaxConcurrentOf } from './export-admission';
@@ -46,8 +48,12 @@ export class MetricExportService {
     request: ExportRequest,
     format: StreamFormat,
     signal: AbortSignal,
+    readScope: ReadScope,
   ): Promise<ExportPageStream> {
-    const page = await planMetricExportPage(this.reader, request.scope, request.from, request.limit);
+    // Another workspace's runs export as ids that name nothing: no points.
+    const visible = await visibleRunIds(this.reader, request.scope.runIds, readScope);
+    const scope = { ...request.scope, runIds: request.scope.runIds.filter((runId) => visible.has(runId)) };
+    const page = await planMetricExportPage(this.reader, scope, request.from, request.limit);
     return { next: page.before, body: streamMetricExportPage(this.streams, page, format, signal) };
   }
 }

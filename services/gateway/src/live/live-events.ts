@@ -8,6 +8,8 @@ import { TERMINAL_STATUSES } from '../../../../libs/domain/src/run/run.decider';
 export interface StatusChange {
   kind: 'status';
   runId: string;
+  /** The workspace the event was written in: a subscriber sees only its read scope's. */
+  workspace: string;
   status: RunStatus;
   /** Epoch ms: the start or end time the event records, else when it occurred. */
   at: number;
@@ -20,6 +22,7 @@ export interface StatusChange {
 export interface PointsLogged {
   kind: 'points';
   runId: string;
+  workspace: string;
   series: MetricSeriesBatch[];
   /** Timestamp of points logged without one (the event's occurredAt). */
   defaultTimestamp: number;
@@ -46,6 +49,7 @@ export function toLiveEvent(record: LogRecord): LiveEvent | null {
     return {
       kind: 'points',
       runId: event.payload.runId,
+      workspace: event.workspace,
       series: event.payload.series,
       defaultTimestamp: Date.parse(event.occurredAt),
     };
@@ -56,6 +60,7 @@ export function toLiveEvent(record: LogRecord): LiveEvent | null {
   const change = (status: RunStatus, at: number, reason: string | null = null): StatusChange => ({
     kind: 'status',
     runId,
+    workspace: event.workspace,
     status,
     at,
     terminal: TERMINAL_STATUSES.has(status),

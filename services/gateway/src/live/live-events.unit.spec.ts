@@ -50,6 +50,8 @@ describe('toLiveEvent', () => {
     expect(run('run.finished', { endTime: 9 })).toEqual({
       kind: 'status',
       runId: 'r1',
+      // The workspace the event was written in: subscribers of other workspaces do not see it.
+      workspace: 'default',
       status: 'finished',
       at: 9,
       terminal: true,
@@ -74,6 +76,7 @@ describe('toLiveEvent', () => {
     expect(toLiveEvent(record('run:r1:metrics', 'metrics.logged', 1, { runId: 'r1', series }))).toEqual({
       kind: 'points',
       runId: 'r1',
+      workspace: 'default',
       series,
       defaultTimestamp: Date.parse(OCCURRED),
     });

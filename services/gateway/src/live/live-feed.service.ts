@@ -5,9 +5,11 @@ import { EVENT_LOG, type EventLog, type LogRecord } from '../../../../libs/log/s
 import {
   CLICKHOUSE,
   getRun,
+  inReadScope,
   readerFor,
   type ClickHouse,
   type ClickhouseReader,
+  type ReadScope,
 } from '../../../../libs/store/src';
 import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../limits/graphql-limits';
 import { LivePointsLimitError } from './live-args';
@@ -66,6 +68,8 @@ export class LiveFeed implements OnModuleDestroy {
   private readonly statusSubscribers = new Map<string, Set<RunStatusSubscriber>>();
   private readonly pointSubscribers = new Map<string, Set<MetricPointsSubscriber>>();
   private endedThisCycle = new Map<string, StatusChange>();
+  /** What each subscriber may read: another workspace's run is followed as an unknown one, which never changes. */
+  private readonly readScopes = new WeakMap<object, ReadScope>();
   private droppedSlowSubscribers = 0;
   /** Keys × maxPoints of the open metricPoints subscriptions. */
   private livePoints = 0;
@@ -100,21 +104,24 @@ export class LiveFeed implements OnModuleDestroy {
   async followStatus(
     runId: string,
     connection?: LiveConnection,
+    scope: ReadScope = 'all',
   ): Promise<AsyncIterableIterator<RunStatusChange>> {
     await this.startTail();
     const subscriber = new RunStatusSubscriber(runId, this.limits.subscriptionBuffer, {
       onOverflow: () => this.dropSlow(connection),
       onClose: () => this.remove(this.statusSubscribers, runId, subscriber),
     });
+    this.readScopes.set(subscriber, scope);
     this.add(this.statusSubscribers, runId, subscriber);
     // Registered before the read: a change the store does not show yet reaches the subscriber from the tail.
-    subscriber.begin(await this.projectedStatus(runId));
+    subscriber.begin(await this.projectedStatus(runId, scope));
     return subscriber.queue;
   }
 
   async followPoints(
     request: MetricPointsRequest,
     connection?: LiveConnection,
+    scope: ReadScope = 'all',
   ): Promise<AsyncIterableIterator<MetricPointsBatch>> {
     // Taken before the wait for the tail, so that subscriptions arriving together cannot all pass the check.
     const asked = request.keys.length * request.maxPoints;
@@ -136,9 +143,10 @@ export class LiveFeed implements OnModuleDestroy {
         this.remove(this.pointSubscribers, request.runId, subscriber);
       },
     });
+    this.readScopes.set(subscriber, scope);
     this.add(this.pointSubscribers, request.runId, subscriber);
     // An ended run takes no more points (409): its subscription has nothing to wait for.
-    const projected = await this.projectedStatus(request.runId);
+    const projected = await this.projectedStatus(request.runId, scope);
     if (projected && TERMINAL_STATUSES.has(projected.status as RunStatus)) subscriber.finish();
     return subscriber.queue;
   }
@@ -196,10 +204,10 @@ export class LiveFeed implements OnModuleDestroy {
     await this.tail.start();
   }
 
-  private async projectedStatus(runId: string): Promise<ProjectedStatus | null> {
+  private async projectedStatus(runId: string, scope: ReadScope): Promise<ProjectedStatus | null> {
     try {
       const run = await getRun(this.reader, runId);
-      if (!run) return null;
+      if (!run || !inReadScope(scope, run.workspace)) return null;
       return {
         status: run.status,
         at: run.endTime ?? (run.started ? run.startTime : run.createdAt),
@@ -217,11 +225,13 @@ export class LiveFeed implements OnModuleDestroy {
       const event = toLiveEvent(record);
       if (event === null) continue;
       if (event.kind === 'points') {
-        for (const subscriber of this.pointSubscribers.get(event.runId) ?? []) subscriber.accept(event);
+        for (const subscriber of this.pointSubscribers.get(event.runId) ?? [])
+          if (this.sees(subscriber, event.workspace)) subscriber.accept(event);
       } else if (event.terminal) {
         this.endedThisCycle.set(event.runId, event);
       } else {
-        for (const subscriber of this.statusSubscribers.get(event.runId) ?? []) subscriber.accept(event);
+        for (const subscriber of this.statusSubscribers.get(event.runId) ?? [])
+          if (this.sees(subscriber, event.workspace)) subscriber.accept(event);
       }
     }
   }
@@ -231,9 +241,15 @@ export class LiveFeed implements OnModuleDestroy {
     const ended = this.endedThisCycle;
     this.endedThisCycle = new Map();
     for (const [runId, change] of ended) {
-      for (const subscriber of [...(this.pointSubscribers.get(runId) ?? [])]) subscriber.finish();
-      for (const subscriber of [...(this.statusSubscribers.get(runId) ?? [])]) subscriber.accept(change);
+      for (const subscriber of [...(this.pointSubscribers.get(runId) ?? [])])
+        if (this.sees(subscriber, change.workspace)) subscriber.finish();
+      for (const subscriber of [...(this.statusSubscribers.get(runId) ?? [])])
+        if (this.sees(subscriber, change.workspace)) subscriber.accept(change);
     }
+  }
+
+  private sees(subscriber: object, workspace: string): boolean {
+    return inReadScope(this.readScopes.get(subscriber) ?? [], workspace);
   }
 
   private dropSlow(connection: LiveConnection | undefined): void {

@@ -5,7 +5,13 @@ import { MetricPointsSubscriber } from './live-subscribers';
 /** `count` points of `key` from `first`, as one record of the log. */
 function logged(key: string, first: number, count: number): PointsLogged {
   const steps = Array.from({ length: count }, (_, i) => first + i);
-  return { kind: 'points', runId: 'r1', series: [{ key, steps, values: steps }], defaultTimestamp: 5 };
+  return {
+    kind: 'points',
+    runId: 'r1',
+    workspace: 'w',
+    series: [{ key, steps, values: steps }],
+    defaultTimestamp: 5,
+  };
 }
 
 describe('MetricPointsSubscriber', () => {

@@ -8,6 +8,8 @@ import {
   Subscription,
   type ComplexityEstimatorArgs,
 } from '@nestjs/graphql';
+import type { ReadScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import type { LiveContext } from './live-connection';
 import { LIVE_POINTS_LIMITS, liveMetricPointsCost, liveMetricPointsRequest } from './live-args';
 import { LiveFeed } from './live-feed.service';
@@ -24,8 +26,12 @@ export class LiveResolver {
       'then every change; completes after the run ends.',
     resolve: (change: RunStatusChange) => change,
   })
-  runStatusChanged(@Args('runId', { type: () => ID }) runId: string, @Context() context: LiveContext) {
-    return this.feed.followStatus(runId, context.liveConnection);
+  runStatusChanged(
+    @Args('runId', { type: () => ID }) runId: string,
+    @Context() context: LiveContext,
+    @ReadScopeOfCaller() readScope: ReadScope,
+  ) {
+    return this.feed.followStatus(runId, context.liveConnection, readScope);
   }
 
   @Subscription(() => MetricPointsBatch, {
@@ -49,10 +55,12 @@ export class LiveResolver {
     @Args('intervalMs', { type: () => Int, defaultValue: LIVE_POINTS_LIMITS.defaultIntervalMs })
     intervalMs: number,
     @Context() context: LiveContext,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     return this.feed.followPoints(
       liveMetricPointsRequest({ runId, keys, maxPoints, intervalMs }),
       context.liveConnection,
+      readScope,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
-import type { RunSearchScope } from '../../../../libs/store/src';
+import type { ReadScope, RunSearchScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { LIST_BOUNDS, ListSize, sizedListCost } from '../limits/list-sizes';
 import { GroupBest, RankedRun, RankMode, RunConnection } from './run-search.models';
@@ -23,9 +24,10 @@ export class RunSearchResolver {
     @Args('after', { type: () => String, nullable: true }) after: string | null | undefined,
     @Args('includeDeleted', { defaultValue: false }) includeDeleted: boolean,
     @ListSize(LIST_BOUNDS.runSearch) first: number,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     return this.service.search({
-      scope: scopeOf('searchRuns', experimentIds, sweepId, includeDeleted),
+      scope: scopeOf('searchRuns', experimentIds, sweepId, includeDeleted, readScope),
       filter: filter ?? undefined,
       orderBy: orderBy ?? undefined,
       first,
@@ -47,9 +49,10 @@ export class RunSearchResolver {
     @Args('lowestFirst', { type: () => Boolean, nullable: true }) lowestFirst: boolean | null | undefined,
     @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
     @ListSize(LIST_BOUNDS.topRuns) k: number,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     return this.service.topRuns({
-      scope: scopeOf('topRuns', experimentIds, sweepId, false),
+      scope: scopeOf('topRuns', experimentIds, sweepId, false, readScope),
       metric,
       mode,
       lowestFirst: lowestFirst ?? mode === RankMode.MIN,
@@ -73,9 +76,10 @@ export class RunSearchResolver {
     @Args('lowestFirst', { type: () => Boolean, nullable: true }) lowestFirst: boolean | null | undefined,
     @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
     @ListSize(LIST_BOUNDS.groups) limit: number,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     return this.service.bestRunPerGroup({
-      scope: scopeOf('bestRunPerGroup', experimentIds, sweepId, false),
+      scope: scopeOf('bestRunPerGroup', experimentIds, sweepId, false, readScope),
       metric,
       mode,
       lowestFirst: lowestFirst ?? mode === RankMode.MIN,
@@ -92,6 +96,7 @@ function scopeOf(
   experimentIds: string[] | null | undefined,
   sweepId: string | null | undefined,
   includeDeleted: boolean,
+  workspaces: ReadScope,
 ): RunSearchScope {
   if (!experimentIds?.length && (sweepId ?? undefined) === undefined) {
     throw new ValidationError(`${query} needs experimentIds or sweepId`, 'experimentIds');
@@ -100,5 +105,6 @@ function scopeOf(
     experimentIds: experimentIds?.length ? experimentIds : undefined,
     sweepId: sweepId ?? undefined,
     includeDeleted,
+    workspaces,
   };
 }

@@ -119,6 +119,8 @@ export class Artifact {
 export class Run {
   @Field(() => ID) id!: string;
   @Field() experimentId!: string;
+  @Field({ description: 'The workspace it belongs to (the one its events were written in).' })
+  workspace!: string;
   @Field() name!: string;
   @Field({ description: 'queued | running | stale | finished | failed | killed' }) status!: string;
   @Field(() => Float, { description: 'Epoch milliseconds.' }) createdAt!: number;
@@ -136,6 +138,8 @@ export class Run {
 @ObjectType()
 export class Experiment {
   @Field(() => ID) id!: string;
+  @Field({ description: 'The workspace it belongs to (the one its events were written in).' })
+  workspace!: string;
   @Field() name!: string;
   @Field(() => Float) createdAt!: number;
   @Field() archived!: boolean;
@@ -151,6 +155,8 @@ export class Experiment {
 export class Sweep {
   @Field(() => ID) id!: string;
   @Field() experimentId!: string;
+  @Field({ description: 'The workspace it belongs to (the one its events were written in).' })
+  workspace!: string;
   @Field() name!: string;
   @Field({ description: 'grid | random | bayes | manual' }) method!: string;
   @Field({ description: 'The search space as JSON.' }) searchSpace!: string;
@@ -203,7 +209,13 @@ export class ProjectionLag {
 export class StreamEvent {
   @Field(() => ID) id!: string;
   @Field() type!: string;
-  @Field() actor!: string;
+  @Field({ description: 'The authenticated principal that wrote it.' }) actor!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Who the actor said it acted for (x-runlog-actor), kept only for a principal allowed to act for others.',
+  })
+  onBehalfOf!: string | null;
   @Field() workspace!: string;
   @Field(() => Float) occurredAt!: number;
   @Field(() => Float) recordedAt!: number;

@@ -1,5 +1,7 @@
 import { Args, Float, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ValidationError } from '../../../../libs/domain/src/errors';
+import type { ReadScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { LIST_BOUNDS, ListSize, sizedListCost, unsizedListCost } from '../limits/list-sizes';
 import {
   Artifact,
@@ -29,8 +31,8 @@ export class RunsResolver {
   ) {}
 
   @Query(() => Run, { nullable: true })
-  run(@Args('id', { type: () => ID }) id: string) {
-    return this.service.run(id);
+  run(@Args('id', { type: () => ID }) id: string, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.run(id, readScope);
   }
 
   @Query(() => [Run], {
@@ -47,6 +49,7 @@ export class RunsResolver {
     @ListSize(LIST_BOUNDS.runs) limit: number,
     @Args('filter', { type: () => String, nullable: true }) filter: string | null | undefined,
     @Args('orderBy', { type: () => [String], nullable: true }) orderBy: string[] | null | undefined,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     if (experimentId === undefined && sweepId === undefined && parentRunId === undefined) {
       throw new ValidationError('runs needs experimentId, sweepId or parentRunId', 'experimentId');
@@ -62,6 +65,7 @@ export class RunsResolver {
         experimentIds: experimentId === undefined ? undefined : [experimentId],
         sweepId,
         includeDeleted,
+        workspaces: readScope,
       };
       const page = await this.search.search({
         scope,
@@ -71,12 +75,12 @@ export class RunsResolver {
       });
       return page.edges.map((edge) => edge.node);
     }
-    return this.service.runs({ experimentId, sweepId, parentRunId, includeDeleted }, limit);
+    return this.service.runs({ experimentId, sweepId, parentRunId, includeDeleted, scope: readScope }, limit);
   }
 
   @Query(() => Experiment, { nullable: true })
-  experiment(@Args('id', { type: () => ID }) id: string) {
-    return this.service.experiment(id);
+  experiment(@Args('id', { type: () => ID }) id: string, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.experiment(id, readScope);
   }
 
   @Query(() => [Experiment], {
@@ -86,29 +90,30 @@ export class RunsResolver {
   experiments(
     @Args('includeArchived', { defaultValue: false }) includeArchived: boolean,
     @ListSize(LIST_BOUNDS.experiments) limit: number,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
-    return this.service.experiments(includeArchived, limit);
+    return this.service.experiments(includeArchived, limit, readScope);
   }
 
   @Query(() => Sweep, { name: 'sweep', nullable: true })
-  sweepById(@Args('id', { type: () => ID }) id: string) {
-    return this.service.sweep(id);
+  sweepById(@Args('id', { type: () => ID }) id: string, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.sweep(id, readScope);
   }
 
   @Query(() => [RunInput], {
     description: 'Lineage: every run that read the dataset with this digest.',
     complexity: unsizedListCost({ queryPerParent: false }),
   })
-  runsReadingInput(@Args('digest') digest: string) {
-    return this.service.inputs({ digest });
+  runsReadingInput(@Args('digest') digest: string, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.inputsWithDigest(digest, readScope);
   }
 
   @Query(() => [Artifact], {
     description: 'Lineage: every run path holding the bytes with this sha256.',
     complexity: unsizedListCost({ queryPerParent: false }),
   })
-  artifactsWithDigest(@Args('digest') digest: string) {
-    return this.service.artifacts({ digest });
+  artifactsWithDigest(@Args('digest') digest: string, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.artifactsWithDigest(digest, readScope);
   }
 
   @Query(() => MetricSeries, {
@@ -125,6 +130,7 @@ export class RunsResolver {
     maxPoints: number,
     @Args('fromStep', { type: () => Float, nullable: true }) fromStep: number | undefined,
     @Args('toStep', { type: () => Float, nullable: true }) toStep: number | undefined,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     const { maxSize } = LIST_BOUNDS.seriesPoints;
     if (maxPoints < 2 || maxPoints > maxSize) {
@@ -141,13 +147,10 @@ export class RunsResolver {
     if (fromStep != null && toStep != null && fromStep > toStep) {
       throw new ValidationError('fromStep must not be after toStep', 'fromStep');
     }
-    return this.service.metricSeries({
-      runId,
-      key,
-      maxPoints,
-      fromStep: fromStep ?? undefined,
-      toStep: toStep ?? undefined,
-    });
+    return this.service.metricSeries(
+      { runId, key, maxPoints, fromStep: fromStep ?? undefined, toStep: toStep ?? undefined },
+      readScope,
+    );
   }
 
   @Query(() => [StreamEvent], {
@@ -157,8 +160,9 @@ export class RunsResolver {
   runHistory(
     @Args('runId', { type: () => ID }) runId: string,
     @ListSize(LIST_BOUNDS.runHistory) limit: number,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
-    return this.service.runHistory(runId, limit);
+    return this.service.runHistory(runId, limit, readScope);
   }
 
   @Query(() => [ProjectionLag], { complexity: unsizedListCost({ queryPerParent: false }) })
@@ -208,12 +212,12 @@ export class RunsResolver {
     description: 'Runs whose parent this is (not deleted).',
     complexity: unsizedListCost({ queryPerParent: false }),
   })
-  children(@Parent() run: Run) {
-    return this.service.childRuns(run.id);
+  children(@Parent() run: Run, @ReadScopeOfCaller() readScope: ReadScope) {
+    return this.service.childRuns(run.id, readScope);
   }
 
   @ResolveField(() => Sweep, { nullable: true })
-  sweep(@Parent() run: Run) {
-    return run.sweepId === null ? null : this.service.sweep(run.sweepId);
+  sweep(@Parent() run: Run, @ReadScopeOfCaller() readScope: ReadScope) {
+    return run.sweepId === null ? null : this.service.sweep(run.sweepId, readScope);
   }
 }

@@ -18,20 +18,30 @@ import {
   getRunTags,
   getStreamEvents,
   getSweeps,
+  inReadScope,
   listExperiments,
   PROJECTION_GROUP_ID,
   readerFor,
+  visibleRunIds,
   type ClickHouse,
   type ClickhouseReader,
   type ExperimentView,
   type MetricSeriesQuery,
+  type ReadScope,
   type RunFilter,
   type RunView,
 } from '../../../../libs/store/src';
 import { Batcher } from '../batcher';
 import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
 
-/** Reads for dashboards: ClickHouse projections only; the log is asked only how far behind they are. */
+/** Reads as an id that names nothing: what a read of another workspace's run answers instead of its data. */
+const NO_RUN = '';
+
+/**
+ * Reads for dashboards: ClickHouse projections only; the log is asked only how far behind they are. Every read
+ * that names a run, an experiment or a sweep takes the caller's ReadScope: another workspace's answers as unknown.
+ * Fields of a run (params, tags, metrics, inputs, artifacts) need none: their run was read in scope.
+ */
 @Injectable()
 export class RunsService {
   private readonly reader: ClickhouseReader;
@@ -44,22 +54,22 @@ export class RunsService {
     this.reader = readerFor(ch);
   }
 
-  async run(id: string): Promise<Run | null> {
+  async run(id: string, scope: ReadScope): Promise<Run | null> {
     const view = await getRun(this.reader, id);
-    return view && toRun(view);
+    return view && inReadScope(scope, view.workspace) ? toRun(view) : null;
   }
 
-  async runs(filter: RunFilter, limit: number): Promise<Run[]> {
+  async runs(filter: RunFilter & { scope: ReadScope }, limit: number): Promise<Run[]> {
     return (await findRuns(this.reader, filter, limit)).map(toRun);
   }
 
-  async experiment(id: string): Promise<Experiment | null> {
+  async experiment(id: string, scope: ReadScope): Promise<Experiment | null> {
     const view = await getExperiment(this.reader, id);
-    return view && toExperiment(view);
+    return view && inReadScope(scope, view.workspace) ? toExperiment(view) : null;
   }
 
-  async experiments(includeArchived: boolean, limit: number): Promise<Experiment[]> {
-    return (await listExperiments(this.reader, includeArchived, limit)).map(toExperiment);
+  async experiments(includeArchived: boolean, limit: number, scope: ReadScope): Promise<Experiment[]> {
+    return (await listExperiments(this.reader, includeArchived, limit, scope)).map(toExperiment);
   }
 
   /** Batched per turn: `sweep` of every run in a list is one query. */
@@ -71,35 +81,55 @@ export class RunsService {
   private readonly metricsOf = new Batcher((ids: string[]) => getMetricSummaries(this.reader, ids), []);
   private readonly workersOf = new Batcher((ids: string[]) => getRunWorkers(this.reader, ids), []);
 
-  async childRuns(parentRunId: string): Promise<Run[]> {
-    return (await this.children.load(parentRunId)).map(toRun);
+  async childRuns(parentRunId: string, scope: ReadScope): Promise<Run[]> {
+    const children = await this.children.load(parentRunId);
+    return children.filter((child) => inReadScope(scope, child.workspace)).map(toRun);
   }
 
-  async sweep(id: string): Promise<Sweep | null> {
+  async sweep(id: string, scope: ReadScope): Promise<Sweep | null> {
     const view = await this.sweeps.load(id);
-    return (
-      view && {
-        id: view.sweepId,
-        experimentId: view.experimentId,
-        name: view.name,
-        method: view.method,
-        searchSpace: JSON.stringify(view.searchSpace),
-        objectiveMetric: view.objective?.metric ?? null,
-        objectiveGoal: view.objective?.goal ?? null,
-        createdAt: view.createdAt,
-      }
-    );
+    if (!view || !inReadScope(scope, view.workspace)) return null;
+    return {
+      id: view.sweepId,
+      workspace: view.workspace,
+      experimentId: view.experimentId,
+      name: view.name,
+      method: view.method,
+      searchSpace: JSON.stringify(view.searchSpace),
+      objectiveMetric: view.objective?.metric ?? null,
+      objectiveGoal: view.objective?.goal ?? null,
+      createdAt: view.createdAt,
+    };
   }
 
-  inputs(by: { runId: string } | { digest: string }): Promise<RunInput[]> {
+  inputs(by: { runId: string }): Promise<RunInput[]> {
     return findInputs(this.reader, by);
+  }
+
+  /** Lineage across runs: only the runs the caller may read. */
+  async inputsWithDigest(digest: string, scope: ReadScope): Promise<RunInput[]> {
+    return this.inScope(await findInputs(this.reader, { digest }), scope);
+  }
+
+  async artifactsWithDigest(digest: string, scope: ReadScope): Promise<Artifact[]> {
+    return this.inScope(await findArtifacts(this.reader, { digest }), scope);
+  }
+
+  private async inScope<T extends { runId: string }>(rows: T[], scope: ReadScope): Promise<T[]> {
+    const visible = await visibleRunIds(this.reader, [...new Set(rows.map((row) => row.runId))], scope);
+    return rows.filter((row) => visible.has(row.runId));
+  }
+
+  /** The run id to read for the caller: the run's own, or one naming nothing when it is of another workspace. */
+  private async readableRunId(runId: string, scope: ReadScope): Promise<string> {
+    return (await visibleRunIds(this.reader, [runId], scope)).has(runId) ? runId : NO_RUN;
   }
 
   workers(runId: string): Promise<string[]> {
     return this.workersOf.load(runId);
   }
 
-  artifacts(by: { runId: string; prefix?: string } | { digest: string }): Promise<Artifact[]> {
+  artifacts(by: { runId: string; prefix?: string }): Promise<Artifact[]> {
     return findArtifacts(this.reader, by);
   }
 
@@ -115,12 +145,17 @@ export class RunsService {
     return this.metricsOf.load(runId);
   }
 
-  async metricSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
-    return { runId: query.runId, key: query.key, ...(await getMetricSeries(this.reader, query)) };
+  async metricSeries(query: MetricSeriesQuery, scope: ReadScope): Promise<MetricSeries> {
+    const runId = await this.readableRunId(query.runId, scope);
+    return {
+      runId: query.runId,
+      key: query.key,
+      ...(await getMetricSeries(this.reader, { ...query, runId })),
+    };
   }
 
-  runHistory(runId: string, limit: number) {
-    return getStreamEvents(this.reader, streams.run(runId), limit);
+  async runHistory(runId: string, limit: number, scope: ReadScope) {
+    return getStreamEvents(this.reader, streams.run(await this.readableRunId(runId, scope)), limit);
   }
 
   projectionLag(): Promise<ProjectionLag[]> {
@@ -147,6 +182,7 @@ export function toRun(view: RunView): Run {
 function toExperiment(view: ExperimentView): Experiment {
   return {
     id: view.experimentId,
+    workspace: view.workspace,
     name: view.name,
     createdAt: view.createdAt,
     archived: view.archived,

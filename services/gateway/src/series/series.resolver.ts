@@ -1,3 +1,5 @@
+import type { ReadScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { Args, ID, Info, Int, Query, Resolver } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { OVERLAY_LIMITS, overlayCost, overlayQuery } from './overlay-args';
@@ -26,10 +28,11 @@ export class SeriesResolver {
     @Args('range', { type: () => SeriesRange, nullable: true }) range: SeriesRange | undefined,
     @Args('workers', { type: () => WorkerView, defaultValue: WorkerView.ALL }) workers: WorkerView,
     @Info() info: GraphQLResolveInfo,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     const query = overlayQuery({ runIds, keys, maxPoints, xAxis, method, range, workers });
     // A chart drawing envelopes only selects buckets: the extremes' steps and times are then not read at all.
     const points = selectsAny(info, ['series'], ['points', 'pointColumns']);
-    return this.service.overlay({ ...query, points });
+    return this.service.overlay({ ...query, points }, readScope);
   }
 }

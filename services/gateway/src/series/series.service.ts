@@ -5,8 +5,10 @@ import {
   getSeriesOverlay,
   readerFor,
   TooManyWorkersError,
+  visibleRunIds,
   type ClickHouse,
   type ClickhouseReader,
+  type ReadScope,
   type SeriesOverlayQuery,
 } from '../../../../libs/store/src';
 import type { DownsampleMethod, SeriesOverlay, SeriesXAxis, WorkerView } from './series.models';
@@ -19,9 +21,11 @@ export class SeriesService {
     this.reader = readerFor(ch);
   }
 
-  async overlay(query: SeriesOverlayQuery): Promise<SeriesOverlay> {
+  async overlay(query: SeriesOverlayQuery, scope: ReadScope): Promise<SeriesOverlay> {
     try {
-      const overlay = await getSeriesOverlay(this.reader, query);
+      // Another workspace's runs are read as ids that name nothing: no points, no rows read.
+      const readable = scope === 'all' ? undefined : await visibleRunIds(this.reader, query.runIds, scope);
+      const overlay = await getSeriesOverlay(this.reader, query, readable);
       const { axis, method, workers = 'all' } = query;
       return {
         ...overlay,

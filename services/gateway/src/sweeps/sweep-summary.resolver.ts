@@ -1,5 +1,7 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { ValidationError } from '../../../../libs/domain/src/errors';
+import type { ReadScope } from '../../../../libs/store/src';
+import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { SweepSummary } from './sweep-summary.models';
 import { MAX_SWEEP_RUNS, SweepSummaryService } from './sweep-summary.service';
 
@@ -18,10 +20,11 @@ export class SweepSummaryResolver {
     @Args('sweepId', { type: () => ID }) sweepId: string,
     @Args('metrics', { type: () => [String] }) metrics: string[],
     @Args('objective', { type: () => String, nullable: true }) objective: string | null | undefined,
+    @ReadScopeOfCaller() readScope: ReadScope,
   ) {
     if (metrics.length > MAX_METRICS) {
       throw new ValidationError(`sweepSummary takes at most ${MAX_METRICS} metrics`, 'metrics');
     }
-    return this.service.summary(sweepId, metrics, objective ?? undefined);
+    return this.service.summary(sweepId, metrics, readScope, objective ?? undefined);
   }
 }

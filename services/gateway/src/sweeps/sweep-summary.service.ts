@@ -6,10 +6,12 @@ import {
   getMetricSummaries,
   getRunParams,
   getSweeps,
+  inReadScope,
   numericValue,
   readerFor,
   type ClickHouse,
   type ClickhouseReader,
+  type ReadScope,
 } from '../../../../libs/store/src';
 import { toRun } from '../runs/runs.service';
 import { spearman } from './spearman';
@@ -29,12 +31,15 @@ export class SweepSummaryService {
   async summary(
     sweepId: string,
     metrics: readonly string[],
+    scope: ReadScope,
     objectiveOverride?: string,
   ): Promise<SweepSummary> {
     const sweep = (await getSweeps(this.reader, [sweepId])).get(sweepId);
-    if (!sweep) throw new NotFoundError(`sweep ${sweepId} not found`, 'sweepId');
+    // Another workspace's sweep is refused as an unknown one: the same error, the same words.
+    if (!sweep || !inReadScope(scope, sweep.workspace))
+      throw new NotFoundError(`sweep ${sweepId} not found`, 'sweepId');
     const objective = objectiveOverride ?? sweep.objective?.metric ?? null;
-    const runs = await findRuns(this.reader, { sweepId, includeDeleted: false }, MAX_SWEEP_RUNS);
+    const runs = await findRuns(this.reader, { sweepId, includeDeleted: false, scope }, MAX_SWEEP_RUNS);
     const ids = runs.map((run) => run.runId);
     const [params, summaries] = await Promise.all([
       getRunParams(this.reader, ids),

@@ -47,6 +47,7 @@ function harness(options: { touchesRuns?: boolean; failFirstInsert?: Error } = {
       rows.touchedRuns.set('r', {
         state: { status: 'running' } as never,
         position: { topic: 'runlog.metrics', partition: 0, offset: 0 },
+        workspace: 'default',
       });
     }
     return ok(rows);

@@ -49,13 +49,13 @@ export class BatchRows {
     artifacts: [],
     metric_points: new MetricPointColumns(),
   };
-  readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition }>();
+  readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition; workspace: string }>();
   readonly touchedExperiments = new Map<string, { state: ExperimentSnapshot; position: LogPosition }>();
   points = 0;
 
   /** Snapshot rows of the runs and experiments this batch changed, at the position of each one's last event. */
   finishSnapshots(): void {
-    for (const [runId, { state, position }] of this.touchedRuns) {
+    for (const [runId, { state, position, workspace }] of this.touchedRuns) {
       if (state.status === 'absent') continue;
       const ended = 'endTime' in state;
       this.lines.runs.push(
@@ -77,6 +77,7 @@ export class BatchRows {
           contextJson: state.context ? JSON.stringify(state.context) : '',
           started: state.startTime !== null,
           position,
+          workspace,
         }),
       );
     }
@@ -141,6 +142,7 @@ function checkStorable(event: StoredEvent): { id: string; occurredAt: number; re
   storableString(event.stream, 'stream');
   storableString(event.workspace, 'workspace');
   storableString(event.actor, 'actor');
+  if (event.onBehalfOf !== undefined) storableString(event.onBehalfOf, 'onBehalfOf');
   const payload = event.payload as Record<string, unknown>;
   if (event.type === 'metrics.logged') {
     event.payload.series.forEach((series, index) => {
@@ -200,6 +202,7 @@ export function addEventRows(
             searchSpaceJson: JSON.stringify(searchSpace),
             createdAt: storable.occurredAt,
             position,
+            workspace: event.workspace,
           }),
         );
       }
@@ -257,6 +260,8 @@ export function addEventRows(
         rows.touchedRuns.set(runId, {
           state: evolveRun(before, event as DomainEvent<RunLifecycleEvent>),
           position,
+          // The command side stamps every event of a stream with the stream's workspace.
+          workspace: event.workspace,
         });
       }
     }
@@ -268,19 +273,20 @@ function evolveExperimentSnapshot(
   event: StoredEvent<ExperimentEvent>,
   occurredAt: number,
 ): ExperimentSnapshot | undefined {
+  const { workspace } = event;
   if (event.type === 'experiment.created') {
-    return { ...event.payload, createdAt: occurredAt, archived: false, rawPointsMaxAgeDays: null };
+    return { ...event.payload, workspace, createdAt: occurredAt, archived: false, rawPointsMaxAgeDays: null };
   }
   if (!before) return undefined;
   switch (event.type) {
     case 'experiment.renamed':
-      return { ...before, name: event.payload.name };
+      return { ...before, workspace, name: event.payload.name };
     case 'experiment.archived':
-      return { ...before, archived: true };
+      return { ...before, workspace, archived: true };
     case 'experiment.restored':
-      return { ...before, archived: false };
+      return { ...before, workspace, archived: false };
     case 'experiment.retention_set':
-      return { ...before, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
+      return { ...before, workspace, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
   }
 }
 
@@ -313,5 +319,6 @@ function eventRow(
     payloadJson: JSON.stringify(payload),
     position,
     requestDigest: written.requestDigest ?? null,
+    onBehalfOf: written.onBehalfOf ?? null,
   };
 }

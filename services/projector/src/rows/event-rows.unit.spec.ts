@@ -46,6 +46,7 @@ function viewOfRow(line: string): RunView {
     stackTrace: column('stack_trace'),
     context: column('context') ? JSON.parse(column('context')!) : null,
     started: column('started') === '1',
+    workspace: column('workspace')!,
   };
 }
 
@@ -180,6 +181,7 @@ describe('addEventRows', () => {
     const created = stored('run.created', 'run:r1', {
       runId: 'r1',
       experimentId: 'e1',
+      workspace: 'default',
       name: 'n',
       startTime: 1000,
     });
@@ -188,7 +190,7 @@ describe('addEventRows', () => {
     addEventRows(rows, failed, position(2), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.runs).toEqual([
-      'r1\te1\tn\tfailed\t1970-01-01 00:00:01.000\t1970-01-01 00:00:02.000\toom\t1970-01-01 00:00:01.000\t\\N\t\\N\t0\t\t\\N\t\t1\t2\trunlog.metrics\t0\t2',
+      'r1\te1\tn\tfailed\t1970-01-01 00:00:01.000\t1970-01-01 00:00:02.000\toom\t1970-01-01 00:00:01.000\t\\N\t\\N\t0\t\t\\N\t\t1\t2\trunlog.metrics\t0\t2\tw',
     ]);
   });
 
@@ -242,7 +244,7 @@ describe('addEventRows', () => {
     expect(rows.lines.runs).toEqual([
       [
         'r2\te1\ttrial\tfailed\t1970-01-01 00:00:01.500\t1970-01-01 00:00:02.500\tNaN loss\t1970-01-01 00:00:00.500\ts1\tr1\t1\tline one\\nline two',
-        'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t1\t6\trunlog.metrics\t0\t6',
+        'Error: NaN\\n  at step\t{"host":"gpu-7","seeds":{"torch":42}}\t1\t6\trunlog.metrics\t0\t6\tw',
       ].join('\t'),
     ]);
   });
@@ -251,6 +253,7 @@ describe('addEventRows', () => {
     const rows = new BatchRows();
     const before = {
       experimentId: 'e1',
+      workspace: 'default',
       name: 'old',
       createdAt: 1000,
       archived: false,
@@ -268,7 +271,7 @@ describe('addEventRows', () => {
     addEventRows(rows, stored('experiment.archived', 'experiment:e1', {}), position(5), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.experiments).toEqual([
-      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t0\t5\trunlog.metrics\t0\t5',
+      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t0\t5\trunlog.metrics\t0\t5\tw',
     ]);
   });
 
@@ -276,6 +279,7 @@ describe('addEventRows', () => {
     const rows = new BatchRows();
     const before = {
       experimentId: 'e1',
+      workspace: 'default',
       name: 'n',
       createdAt: 1000,
       archived: true,
@@ -286,7 +290,7 @@ describe('addEventRows', () => {
     addEventRows(rows, retention(30), position(6), () => true, { experiment: before });
     rows.finishSnapshots();
     expect(rows.lines.experiments).toEqual([
-      'e1\tn\t1970-01-01 00:00:01.000\t1\t30\t6\trunlog.metrics\t0\t6',
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t30\t6\trunlog.metrics\t0\t6\tw',
     ]);
     const cleared = new BatchRows();
     addEventRows(cleared, retention(null), position(7), () => true, {
@@ -294,7 +298,7 @@ describe('addEventRows', () => {
     });
     cleared.finishSnapshots();
     expect(cleared.lines.experiments).toEqual([
-      'e1\tn\t1970-01-01 00:00:01.000\t1\t0\t7\trunlog.metrics\t0\t7',
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t0\t7\trunlog.metrics\t0\t7\tw',
     ]);
   });
 
@@ -352,7 +356,7 @@ describe('addEventRows', () => {
       `r1\tmodel.pt\t7\t${digest}\tapplication/x\t2026-01-02 03:04:05.678\t2\trunlog.metrics\t0\t2`,
     ]);
     expect(rows.lines.sweeps).toEqual([
-      's1\te1\t\tgrid\t{"lr":{"values":[0.1,0.01]}}\tval/loss\tminimize\t2026-01-02 03:04:05.678\t3\trunlog.metrics\t0\t3',
+      's1\te1\t\tgrid\t{"lr":{"values":[0.1,0.01]}}\tval/loss\tminimize\t2026-01-02 03:04:05.678\t3\trunlog.metrics\t0\t3\tw',
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import {
   ACCESS,
   decideAccess,
@@ -27,6 +27,9 @@ export class RouteAccessGuard implements CanActivate {
       surface: key,
     });
     if (decision.allowed) return true;
+    // Set here, not by each service's error filter: every route (export, reprojection) answers a 401 the same way.
+    if (decision.status === 401)
+      context.switchToHttp().getResponse<Response>().setHeader('www-authenticate', 'Bearer realm="runlog"');
     const error = decision.status === 401 ? 'unauthenticated' : 'forbidden';
     throw new HttpException({ error, message: decision.message, field: 'authorization' }, decision.status);
   }
