@@ -50,6 +50,8 @@ describe('authorization matrix', () => {
     RUNLOG_AUTH: 'tokens',
     RUNLOG_BOOTSTRAP_TOKEN: BOOTSTRAP,
     RUNLOG_STALE_AFTER_MS: '0',
+    // Each caller's token sends hundreds of requests within seconds here; fair use has its own test (rate-limits).
+    RUNLOG_RATE_LIMIT_REQUESTS: '0',
   });
   const tokens = {} as Record<AccessRole, string>;
   const read = {} as Record<Workspace, ReadIds>;

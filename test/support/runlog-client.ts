@@ -33,10 +33,11 @@ export async function gql<T = Record<string, unknown>>(
   base: string,
   query: string,
   variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<T> {
   const response = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const result = (await response.json()) as { data?: T; errors?: { message: string }[] };
@@ -51,10 +52,13 @@ export interface Lag {
   lag: number;
 }
 
-export async function projectionLag(base: string): Promise<Lag[]> {
+/** `headers`: a credential, where the server needs one. */
+export async function projectionLag(base: string, headers: Record<string, string> = {}): Promise<Lag[]> {
   const data = await gql<{ projectionLag: Lag[] }>(
     base,
     '{ projectionLag { topic committedOffset endOffset lag } }',
+    {},
+    headers,
   );
   return data.projectionLag;
 }
@@ -64,10 +68,14 @@ export async function logEnd(base: string): Promise<number> {
   return (await projectionLag(base)).reduce((sum, lag) => sum + lag.endOffset, 0);
 }
 
-export async function waitForProjection(base: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForProjection(
+  base: string,
+  timeoutMs = 60_000,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lags = await projectionLag(base);
+    const lags = await projectionLag(base, headers);
     if (lags.every((lag) => lag.lag === 0)) return;
     if (Date.now() > deadline) throw new Error(`projection still behind: ${JSON.stringify(lags)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -13,13 +13,18 @@ const DRAIN_CUTOFF_MS = 10_000;
  * batch's answer speaks of points); `RateLimit` and `RateLimit-Policy` are appended.
  */
 export function applyRateDecision(response: Response, decision: RateDecision): boolean {
+  setRateHeaders(response, decision);
+  if (decision.allowed) return true;
+  response.status(decision.status).json(decision.body);
+  return false;
+}
+
+/** A decision's headers on the answer, whether it was allowed or not (a handler then answers or throws). */
+export function setRateHeaders(response: Response, decision: RateDecision): void {
   for (const [name, value] of Object.entries(decision.headers)) {
     if (LIST_FIELDS.has(name.toLowerCase())) response.append(name, value);
     else response.setHeader(name, value);
   }
-  if (decision.allowed) return true;
-  response.status(decision.status).json(decision.body);
-  return false;
 }
 
 /** A refused request's body is read and dropped, so the connection stays usable for the client's retry. */

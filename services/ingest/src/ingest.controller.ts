@@ -5,6 +5,8 @@ import {
   Delete,
   Get,
   HttpCode,
+  HttpException,
+  Inject,
   Param,
   Post,
   Req,
@@ -14,8 +16,11 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import {
+  ACCESS,
   defaultWorkspaceOf,
   principalOf,
+  setRateHeaders,
+  type AccessServices,
   ROUTE_PERMISSIONS,
   routeKey,
   WORKSPACE_PATTERN,
@@ -30,7 +35,12 @@ import { ExperimentsService } from './experiments/experiments.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { buildOpenApiDocument } from './openapi';
-import { OPTIONAL_BODIES, type RequestBodies, type RequestSchemaName } from './ingest.schemas';
+import {
+  OPTIONAL_BODIES,
+  type LogMetricsBody,
+  type RequestBodies,
+  type RequestSchemaName,
+} from './ingest.schemas';
 import { RequestValidator } from './request-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -109,6 +119,7 @@ export class IngestController {
     private readonly runs: RunLifecycleService,
     private readonly metrics: MetricsService,
     private readonly router: IngestRouter,
+    @Inject(ACCESS) private readonly access: AccessServices,
   ) {}
 
   /** Checks the path's id and the body, then handles the command here or forwards it to the stream's owner. */
@@ -303,9 +314,19 @@ export class IngestController {
   @Post('runs/:runId/metrics')
   @HttpCode(200)
   logMetrics(@Param('runId') runId: string, @Body() body: unknown, @Req() request: Request) {
-    return this.command('runId', runId, 'LogMetrics', body, request, (id, valid, caller) =>
-      this.metrics.logMetrics(caller, id, valid),
-    );
+    return this.command('runId', runId, 'LogMetrics', body, request, async (id, valid, caller) => {
+      // Taken where the batch is handled (its run's owner), so a forwarded batch counts once.
+      await this.takePoints(request, valid);
+      return this.metrics.logMetrics(caller, id, valid);
+    });
+  }
+
+  /** A token's point rate: 429 + Retry-After past it, 413 for a batch bigger than the whole burst. */
+  private async takePoints(request: Request, body: LogMetricsBody): Promise<void> {
+    const points = body.metrics.reduce((sum, series) => sum + series.steps.length, 0);
+    const decision = await this.access.rateLimits.takePoints(principalOf(request), points);
+    if (request.res) setRateHeaders(request.res, decision);
+    if (!decision.allowed) throw new HttpException(decision.body, decision.status);
   }
 
   @Post('runs/:runId/finish')

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
+import { rateLimitConfigFromEnv, type RateLimitConfig } from '../../../libs/access/src';
 import { loadAuthSettings, type AuthSettings } from './access/auth-config';
 
 /** Every environment variable Runlog reads; the README's table lists the same names. */
@@ -47,6 +48,8 @@ export interface RunlogConfig {
   graphql: GraphqlLimitsConfig;
   /** Who may do what (services/standalone/src/access/auth-config.ts). */
   auth: AuthSettings;
+  /** Requests and metric points per second per token or JWT principal (the rate-limit variables). */
+  rateLimits: RateLimitConfig;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   const host = env.RUNLOG_HOST || '127.0.0.1';
   return {
     auth: loadAuthSettings(env, host),
+    rateLimits: rateLimitConfigFromEnv(env),
     s3: s3(env),
     ...ingestPeers(env),
     roles: roles(env.RUNLOG_ROLES),

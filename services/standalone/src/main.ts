@@ -4,7 +4,12 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
-import { AccessDirectory, Authenticator, type AccessServices } from '../../../libs/access/src';
+import {
+  AccessDirectory,
+  Authenticator,
+  createRateLimits,
+  type AccessServices,
+} from '../../../libs/access/src';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
 import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
@@ -120,7 +125,11 @@ async function openAccess(config: RunlogConfig, log: EventLog): Promise<AccessSe
       `RUNLOG_AUTH=off: anyone who can reach ${config.host}:${config.port} reads, writes and deletes everything as ${config.auth.localOwner}`,
     );
   }
-  return { directory, authenticator: new Authenticator(config.auth, directory) };
+  return {
+    directory,
+    authenticator: new Authenticator(config.auth, directory),
+    rateLimits: createRateLimits(config.rateLimits),
+  };
 }
 
 /** The roles of RUNLOG_ROLES in one process: every role on the embedded engines is `npm start`. */
@@ -189,6 +198,8 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // Who is asking, before anything acts on the request; each route's entry in the permissions table is checked
   // by RouteAccessGuard, each GraphQL field by the gateway's access plugin.
   app.use(createAccessMiddleware(access.authenticator));
+  // Fair use, before any work: a token over its request rate gets 429 + Retry-After (the local owner never does).
+  app.use(access.rateLimits.middleware);
   if (admission) app.use(admission.middleware());
   // JSON bodies everywhere but artifact uploads, whose body is the file and is streamed to the store as it comes.
   const json = express.json({ limit: config.maxBodyBytes, verify: refuseInvalidUtf8 });
