@@ -1,7 +1,7 @@
 import type { BadInputCase } from './bad-input-case';
 import { fieldCases } from './field-cases';
 import { OPERATIONS } from './operations';
-import { idempotencyCases, pathCases, referenceCases } from './path-cases';
+import { idempotencyCases, pathCases, queryCases, referenceCases } from './path-cases';
 import { transportCases, volumeCases } from './transport-cases';
 
 /** Every case: each documented operation × each class that applies to it, then a few volume cases. */
@@ -12,6 +12,7 @@ export function badInputCases(operations = OPERATIONS): BadInputCase[] {
       // bad field) changes that object, and only the cases after it see the change.
       ...idempotencyCases(operation),
       ...pathCases(operation),
+      ...queryCases(operation),
       ...referenceCases(operation),
       ...transportCases(operation),
       ...fieldCases(operation),

@@ -6,6 +6,7 @@ export interface DocumentedOperation {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   template: string;
   pathParams: string[];
+  queryParams: string[];
   /** The request schema's component name, for JSON bodies. */
   schemaName?: string;
   schema?: JsonSchema;
@@ -44,11 +45,13 @@ export function documentedOperations(document: OpenApiDocument): DocumentedOpera
       const ref = operation.requestBody?.content['application/json']?.schema.$ref;
       const schemaName = ref?.replace('#/components/schemas/', '');
       const pathParams = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
       return {
         key: `${method.toUpperCase()} ${template}`,
         method: method.toUpperCase() as DocumentedOperation['method'],
         template,
         pathParams,
+        queryParams,
         schemaName,
         schema: schemaName ? document.components.schemas[schemaName] : undefined,
         takesInput:

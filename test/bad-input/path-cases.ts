@@ -10,6 +10,7 @@ import {
   IDEMPOTENCY_RUN,
   OTHER_RUN,
   UNKNOWN_ID,
+  UNKNOWN_TOKEN_ID,
   USED_EVENT_ID,
   USED_REQUEST,
   validBody,
@@ -89,6 +90,17 @@ export function pathCases(operation: DocumentedOperation): BadInputCase[] {
       make('objectUnknown', `${idName} naming an object of another kind`, request(otherKind), idName),
     );
   }
+  if (operation.pathParams.includes('tokenId')) {
+    const request = (tokenId: string) => validRequest(operation, { pathValues: { tokenId } });
+    for (const id of [
+      ...INVALID_PATH_IDS,
+      'rl_0123456789abcdef_secret',
+      '0123456789ABCDEF',
+      '0123456789abcde',
+    ])
+      cases.push(make('pathIdInvalid', `tokenId ${JSON.stringify(id.slice(0, 20))}`, request(id), 'tokenId'));
+    cases.push(make('objectUnknown', 'tokenId of no token', request(UNKNOWN_TOKEN_ID), 'tokenId'));
+  }
   if (operation.pathParams.includes('runId') && operation.method !== 'GET') {
     if (REFUSED_WHEN_ENDED.test(operation.template))
       cases.push(make('runEnded', 'on an ended run', withRun(ENDED_RUN)));
@@ -128,6 +140,30 @@ export function pathCases(operation: DocumentedOperation): BadInputCase[] {
     }
   }
   return cases;
+}
+
+/** Query parameters that name an object by id (a folder `prefix` filters by any text, and is not one). */
+const ID_QUERY_PARAMS = new Set(['workspace']);
+
+/** Query parameters naming an id: a value outside the id pattern is 400 naming it. */
+export function queryCases(operation: DocumentedOperation): BadInputCase[] {
+  const make = caseMaker(operation);
+  return operation.queryParams
+    .filter((name) => ID_QUERY_PARAMS.has(name))
+    .flatMap((name) =>
+      INVALID_PATH_IDS.map((value) => {
+        const request = validRequest(operation);
+        return make(
+          'invalidValue',
+          `${name} ${JSON.stringify(value.slice(0, 20))}`,
+          {
+            ...request,
+            path: `${request.path}?${name}=${value}`,
+          },
+          name,
+        );
+      }),
+    );
 }
 
 /** Objects named in the body: unknown ones are 404 naming the field, an archived experiment takes no runs. */

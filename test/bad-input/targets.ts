@@ -15,6 +15,8 @@ export const ARTIFACT_RUN = 'bi-run-artifacts';
 export const IDEMPOTENCY_RUN = 'bi-run-idempotency';
 export const OTHER_RUN = 'bi-run-other';
 export const UNKNOWN_ID = 'bi-no-such-object';
+/** A token id as the server makes them (16 hex digits), naming no token: revocations check the body first. */
+export const UNKNOWN_TOKEN_ID = '0123456789abcdef';
 
 export const ARTIFACT_CONTENT = 'bad-input artifact\n';
 export const ARTIFACT_DIGEST = createHash('sha256').update(ARTIFACT_CONTENT).digest('hex');
@@ -53,6 +55,7 @@ export function scratchPathValues(operation: DocumentedOperation): Record<string
   if (operation.pathParams.includes('runId')) values.runId = slug(operation);
   if (operation.pathParams.includes('experimentId')) values.experimentId = slug(operation);
   if (operation.pathParams.includes('path')) values.path = 'uploads/file.bin';
+  if (operation.pathParams.includes('tokenId')) values.tokenId = UNKNOWN_TOKEN_ID;
   return values;
 }
 
@@ -79,6 +82,14 @@ export function validBody(schemaName: string): Record<string, unknown> {
     FinishRun: {},
     FailRun: { reason: 'out of memory' },
     KillRun: {},
+    IssueToken: {
+      roles: ['viewer'],
+      workspace: 'bad-input',
+      // Within the ten years a token may live, whenever the suite runs.
+      expiresAt: new Date(Date.now() + 30 * 24 * 3600_000).toISOString(),
+      description: 'a bad-input scratch token',
+    },
+    RevokeToken: { reason: 'rotated' },
     RegisterArtifact: {
       path: 'records/summary.txt',
       digest: ARTIFACT_DIGEST,
