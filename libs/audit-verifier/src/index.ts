@@ -1,0 +1,2 @@
+export * from './proofs';
+export * from './checkpoint';
