@@ -32,6 +32,7 @@ export const GRAPHQL_CASES: Readonly<Record<string, GraphqlCase>> = {
   'Query.whoami': global('{ whoami { principal kind } }'),
   'Query.projectionLag': global('{ projectionLag { topic lag } }'),
   'Query.deadLetters': global('{ deadLetters { reason stream } }'),
+  'Query.auditVerify': global('{ auditVerify(topics: ["runlog.access"]) { ok breakCount } }'),
   'Query.run': {
     scope: 'scoped',
     operation: ({ runId }) => ({

@@ -2,8 +2,7 @@ import { drainPending } from 'chdb';
 import { join } from 'node:path';
 import { TOPICS } from '../../libs/events/src/envelope';
 import type { EventLog } from '../../libs/log/src/event-log';
-import { KafkaEventLog } from '../../libs/log/src/kafka-event-log';
-import { SqliteEventLog } from '../../libs/log/src/sqlite-event-log';
+import { eventLogLocationFromEnv, openEventLogAt } from '../../libs/log/src/open-event-log';
 import { createClickHouse, type ClickHouse } from '../../libs/store/src';
 import type { RunlogProcess } from './runlog-process';
 
@@ -81,16 +80,10 @@ function openStore(server: RunlogProcess): ClickHouse {
   });
 }
 
-async function openLog(server: RunlogProcess): Promise<EventLog> {
-  const { env, dataDir } = server;
-  if (env.RUNLOG_KAFKA_BROKERS) {
-    return KafkaEventLog.connect({
-      brokers: env.RUNLOG_KAFKA_BROKERS.split(','),
-      clientId: 'runlog-test-kill-window',
-      namespace: env.RUNLOG_KAFKA_NAMESPACE ?? '',
-    });
-  }
-  return SqliteEventLog.open({ path: join(dataDir, 'log', 'events.sqlite') });
+function openLog(server: RunlogProcess): Promise<EventLog> {
+  return openEventLogAt(eventLogLocationFromEnv({ ...server.env, RUNLOG_DATA_DIR: server.dataDir }), {
+    clientId: 'runlog-test-kill-window',
+  });
 }
 
 /** The store's identity, read only (storeIdentity() would make one): the projector's group is named after it. */

@@ -27,6 +27,15 @@ export interface ArtifactStore {
   exists(digest: string): Promise<boolean>;
   /** Bytes stored under the digest, or null when nothing is. */
   sizeOf(digest: string): Promise<number | null>;
+  /**
+   * Small named records kept beside the content (signed audit checkpoints): a record is written whole or not at
+   * all, and listed by key prefix. Keys are checked by assertRecordKey.
+   */
+  putRecord(key: string, content: Buffer): Promise<void>;
+  /** The record's bytes, or null when there is none under `key`. */
+  getRecord(key: string): Promise<Buffer | null>;
+  /** Keys starting with `prefix`, sorted. */
+  listRecords(prefix: string): Promise<string[]>;
 }
 
 /** Errors of artifact storage carry a stable `code` for the HTTP edge; none of them goes away on retry. */
@@ -65,4 +74,19 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Digests become storage paths and object keys: anything but 64 lowercase hex digits is refused first. */
 export function assertSha256Digest(digest: string): void {
   if (typeof digest !== 'string' || !SHA256_HEX.test(digest)) throw new InvalidDigestError(String(digest));
+}
+
+const RECORD_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Record keys become file paths and object keys: segments of letters, digits, '.', '_', '-', none led by a dot. */
+export function assertRecordKey(key: string, what = 'record key'): void {
+  if (typeof key !== 'string' || key.length > 512 || !RECORD_KEY.test(key)) {
+    throw new RangeError(`not a ${what}: ${JSON.stringify(String(key).slice(0, 80))}`);
+  }
+}
+
+/** A prefix is a key or the start of one: a key, optionally ending in '/', or empty. */
+export function assertRecordPrefix(prefix: string): void {
+  if (prefix === '') return;
+  assertRecordKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, 'record key prefix');
 }

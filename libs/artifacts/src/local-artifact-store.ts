@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   ArtifactNotFoundError,
   ArtifactTooLargeError,
+  assertRecordKey,
+  assertRecordPrefix,
   assertSha256Digest,
   type ArtifactStore,
   type PutArtifactOptions,
@@ -19,9 +21,11 @@ export interface LocalArtifactStoreConfig {
 /** The embedded ArtifactStore adapter: content-addressed files in a local folder. */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly digestRoot: string;
+  private readonly recordRoot: string;
 
   constructor(config: LocalArtifactStoreConfig) {
     this.digestRoot = join(config.root, 'sha256');
+    this.recordRoot = join(config.root, 'records');
   }
 
   async put(content: Readable, { maxBytes }: PutArtifactOptions): Promise<StoredArtifact> {
@@ -75,6 +79,55 @@ export class LocalArtifactStore implements ArtifactStore {
       if (isMissing(error)) return null;
       throw error;
     }
+  }
+
+  async putRecord(key: string, content: Buffer): Promise<void> {
+    assertRecordKey(key);
+    const path = join(this.recordRoot, key);
+    await mkdir(dirname(path), { recursive: true });
+    const tempPath = join(dirname(path), `.incoming-${randomUUID()}`);
+    try {
+      const file = await open(tempPath, 'wx');
+      try {
+        await writeAll(file, content);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tempPath, path);
+      await syncDirectory(dirname(path));
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  async getRecord(key: string): Promise<Buffer | null> {
+    assertRecordKey(key);
+    try {
+      return await readFile(join(this.recordRoot, key));
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  async listRecords(prefix: string): Promise<string[]> {
+    assertRecordPrefix(prefix);
+    let names: string[];
+    try {
+      names = await readdir(this.recordRoot, { recursive: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const keys: string[] = [];
+    for (const name of names) {
+      const key = name.split(sep).join('/');
+      if (!key.startsWith(prefix) || key.split('/').some((part) => part.startsWith('.'))) continue;
+      if (await isFile(join(this.recordRoot, name))) keys.push(key);
+    }
+    return keys.sort();
   }
 
   private pathOf(digest: string): string {

@@ -5,6 +5,8 @@ import { Client } from 'minio';
 import {
   ArtifactNotFoundError,
   ArtifactTooLargeError,
+  assertRecordKey,
+  assertRecordPrefix,
   assertSha256Digest,
   type ArtifactStore,
   type PutArtifactOptions,
@@ -25,6 +27,7 @@ export interface S3ArtifactStoreConfig {
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const INCOMING_PREFIX = 'incoming/';
 const DIGEST_PREFIX = 'sha256/';
+const RECORD_PREFIX = 'records/';
 const OCTET_STREAM = { 'Content-Type': 'application/octet-stream' };
 
 /**
@@ -124,6 +127,35 @@ export class S3ArtifactStore implements ArtifactStore {
       if (isNotFound(error)) return null;
       throw error;
     }
+  }
+
+  async putRecord(key: string, content: Buffer): Promise<void> {
+    assertRecordKey(key);
+    // One PUT: S3 keeps an object whole or not at all.
+    await this.client.putObject(this.bucket, RECORD_PREFIX + key, content, content.length, OCTET_STREAM);
+  }
+
+  async getRecord(key: string): Promise<Buffer | null> {
+    assertRecordKey(key);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.client.getObject(this.bucket, RECORD_PREFIX + key)) {
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async listRecords(prefix: string): Promise<string[]> {
+    assertRecordPrefix(prefix);
+    const keys: string[] = [];
+    for await (const item of this.client.listObjectsV2(this.bucket, RECORD_PREFIX + prefix, true)) {
+      if (item.name) keys.push(item.name.slice(RECORD_PREFIX.length));
+    }
+    return keys.sort();
   }
 
   /** Every key in the bucket: for tests and audits (what a failed upload must not leave behind). */

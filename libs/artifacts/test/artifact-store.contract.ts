@@ -158,5 +158,37 @@ export function artifactStoreContract(name: string, make: () => Promise<Artifact
         digest: missing,
       });
     });
+
+    it('keeps named records whole, lists them by prefix in order, and replaces one put again', async () => {
+      const { store } = subject;
+      expect(await store.listRecords('')).toEqual([]);
+      expect(await store.getRecord('checkpoints/runlog.lifecycle/0/1.json')).toBeNull();
+      const binary = Buffer.from([0, 255, 10, 13, 0x80]);
+      await store.putRecord('checkpoints/runlog.lifecycle/0/0000000000000002.json', Buffer.from('{"b":2}'));
+      await store.putRecord('checkpoints/runlog.lifecycle/0/0000000000000001.json', Buffer.from('{"a":1}'));
+      await store.putRecord('checkpoints/runlog.metrics/3/0000000000000001.json', binary);
+      await store.putRecord('other/x', Buffer.alloc(0));
+      expect(await store.listRecords('checkpoints/runlog.lifecycle/')).toEqual([
+        'checkpoints/runlog.lifecycle/0/0000000000000001.json',
+        'checkpoints/runlog.lifecycle/0/0000000000000002.json',
+      ]);
+      expect(await store.listRecords('checkpoints/')).toHaveLength(3);
+      expect(await store.listRecords('')).toHaveLength(4);
+      expect(
+        (await store.getRecord('checkpoints/runlog.metrics/3/0000000000000001.json'))?.equals(binary),
+      ).toBe(true);
+      expect((await store.getRecord('other/x'))?.length).toBe(0);
+      await store.putRecord('other/x', Buffer.from('again'));
+      expect((await store.getRecord('other/x'))?.toString()).toBe('again');
+    });
+
+    it.each(['', '../escape', 'a/../b', '.hidden', 'a//b', 'a/', '/abs', 'a\\b', 'é', 'x'.repeat(513)])(
+      'refuses the record key %j before touching storage',
+      async (key) => {
+        await expect(subject.store.putRecord(key, Buffer.from('x'))).rejects.toBeInstanceOf(RangeError);
+        await expect(subject.store.getRecord(key)).rejects.toBeInstanceOf(RangeError);
+        expect(await subject.store.listRecords('')).toEqual([]);
+      },
+    );
   });
 }

@@ -1,2 +1,3 @@
 export * from './proofs';
 export * from './checkpoint';
+export * from './bundle';

@@ -21,6 +21,8 @@ export interface ChainBreak {
   /** The record's offset; for `truncated`, the end of the partition as read. */
   offset: number | null;
   stream: string | null;
+  /** The workspace the event names (as stored): a reader outside it is shown the break without its details. */
+  workspace: string | null;
   /** The event's index in its stream (its version), 0 for the first. */
   position: number | null;
   eventId: string | null;
@@ -103,6 +105,7 @@ export class LogAuditor {
           partition: state.partition,
           offset: state.lastOffset < 0 ? null : state.lastOffset + 1,
           stream: null,
+          workspace: null,
           position: null,
           eventId: null,
           expected: String(head.treeSize),
@@ -153,6 +156,7 @@ export class LogAuditor {
       partition: record.partition,
       offset: record.offset,
       stream: event.stream,
+      workspace: typeof event.workspace === 'string' ? event.workspace : null,
       position,
       eventId: event.id,
     };
@@ -187,6 +191,7 @@ export class LogAuditor {
           partition: state.partition,
           offset: state.lastOffset < 0 ? null : state.lastOffset,
           stream: null,
+          workspace: null,
           position: null,
           eventId: null,
           expected: head.rootHash,

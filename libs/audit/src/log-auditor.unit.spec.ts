@@ -78,6 +78,7 @@ describe('LogAuditor', () => {
       partition: 0,
       offset: 107,
       stream: 'run:r1',
+      workspace: 'w',
       position: 2,
       eventId: records[7].event.id,
       expected: expect.stringMatching(/^[0-9a-f]{64}$/),

@@ -5,6 +5,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { accessPlugin } from './access/access.plugin';
 import { WhoamiResolver } from './access/whoami.resolver';
+import { AuditResolver } from './audit/audit.resolver';
 import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
@@ -57,6 +58,7 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
   ],
   providers: [
     WhoamiResolver,
+    AuditResolver,
     RunsResolver,
     RunsService,
     RunSearchResolver,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CheckpointerService } from './audit/checkpointer.service';
 import { ReprojectionController } from './dead-letters/reprojection.controller';
 import { ReprojectionService } from './dead-letters/reprojection.service';
 import { ProjectorService } from './projector.service';
@@ -6,11 +7,11 @@ import { RawRetentionService } from './retention/raw-retention.service';
 
 /**
  * The projector feature: one log subscription feeding ClickHouse, and the admin route that re-projects dead
- * letters, and the raw-point retention applied to what is stored. EVENT_LOG and CLICKHOUSE come from infrastructure.
+ * letters, the raw-point retention applied to what is stored, and the signed audit checkpoints. EVENT_LOG and CLICKHOUSE come from infrastructure.
  */
 @Module({
   controllers: [ReprojectionController],
-  providers: [ProjectorService, ReprojectionService, RawRetentionService],
+  providers: [ProjectorService, ReprojectionService, RawRetentionService, CheckpointerService],
   exports: [ProjectorService],
 })
 export class ProjectorModule {}

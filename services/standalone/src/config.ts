@@ -1,3 +1,5 @@
+import { checkpointConfigFromEnv, type CheckpointConfig } from '../../../libs/audit/src';
+import { s3LocationFromEnv, type S3Location } from '../../../libs/artifacts/src/open-artifact-store';
 import { resolve } from 'node:path';
 import type { GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
 import { rateLimitConfigFromEnv, type RateLimitConfig } from '../../../libs/access/src';
@@ -25,7 +27,7 @@ export interface RunlogConfig {
   /** This process's position in ingestPeers. */
   ingestIndex: number;
   /** An S3 server for artifacts; when absent they live in the data dir. */
-  s3?: { endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+  s3?: S3Location;
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -50,6 +52,8 @@ export interface RunlogConfig {
   auth: AuthSettings;
   /** Requests and metric points per second per token or JWT principal (the rate-limit variables). */
   rateLimits: RateLimitConfig;
+  /** RUNLOG_AUDIT_SIGNING_KEY_FILE, RUNLOG_AUDIT_CHECKPOINT_MS (libs/audit/src/checkpoint-store.ts). */
+  auditCheckpoints: CheckpointConfig;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -136,22 +140,6 @@ function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestInd
   return { ingestPeers: peers, ingestIndex: index };
 }
 
-function s3(env: NodeJS.ProcessEnv): RunlogConfig['s3'] {
-  const endpoint = env.RUNLOG_S3_ENDPOINT;
-  if (!endpoint) return undefined;
-  if (!/^https?:\/\/[^/]+\/?$/.test(endpoint))
-    throw new Error(`RUNLOG_S3_ENDPOINT must be a URL like http://host:port, got "${endpoint}"`);
-  const accessKey = env.RUNLOG_S3_ACCESS_KEY;
-  const secretKey = env.RUNLOG_S3_SECRET_KEY;
-  if (!accessKey || !secretKey)
-    throw new Error('RUNLOG_S3_ENDPOINT needs RUNLOG_S3_ACCESS_KEY and RUNLOG_S3_SECRET_KEY');
-  const bucket = env.RUNLOG_S3_BUCKET || 'runlog-artifacts';
-  // S3's bucket naming rules, so a typo fails at start and not at the first upload.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw new Error(`RUNLOG_S3_BUCKET: "${bucket}" is not a valid S3 bucket name`);
-  return { endpoint, accessKey, secretKey, bucket, region: env.RUNLOG_S3_REGION || 'us-east-1' };
-}
-
 const DEFAULT_MAX_PROJECTION_LAG = 64;
 
 function sharesCores(env: NodeJS.ProcessEnv): boolean {
@@ -164,7 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
   return {
     auth: loadAuthSettings(env, host),
     rateLimits: rateLimitConfigFromEnv(env),
-    s3: s3(env),
+    auditCheckpoints: checkpointConfigFromEnv(env),
+    s3: s3LocationFromEnv(env),
     ...ingestPeers(env),
     roles: roles(env.RUNLOG_ROLES),
     host,

@@ -7,7 +7,15 @@ const names = (text: string) => new Set(text.match(/\bRUNLOG_[A-Z0-9_]+\b/g) ?? 
 
 /** The compose file, the Kubernetes manifests and the README must speak of settings the server reads. */
 describe('deployment files and the README', () => {
-  const read_by_server = names(read('services/standalone/src/config.ts'));
+  // The server's configuration, and the libraries' parts of it that the CLI reads the same way.
+  const read_by_server = new Set(
+    [
+      'services/standalone/src/config.ts',
+      'libs/artifacts/src/open-artifact-store.ts',
+      'libs/log/src/open-event-log.ts',
+      'libs/audit/src/checkpoint-store.ts',
+    ].flatMap((file) => [...names(read(file))]),
+  );
 
   it.each(['docker-compose.yml', 'deploy/kubernetes/runlog.yaml', 'Dockerfile'])(
     '%s sets only variables the server reads',

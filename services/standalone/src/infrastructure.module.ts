@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ACCESS, type AccessServices } from '../../../libs/access/src';
+import { AUDIT_CHECKPOINTS, type CheckpointConfig } from '../../../libs/audit/src';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, PROJECTION_GROUP_ID, type ClickHouse } from '../../../libs/store/src';
@@ -23,6 +24,8 @@ export interface Infrastructure {
   /** The metric path's load shedding, in a process that ingests (reported by /healthz and /metrics). */
   admission: IngestAdmission | null;
   access: AccessServices;
+  /** The key that signs audit checkpoints (null: off), for the projector to sign and the gateway to check. */
+  auditCheckpoints: CheckpointConfig;
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
@@ -45,6 +48,7 @@ export class InfrastructureModule {
       { provide: GRAPHQL_LIMITS, useValue: infra.graphqlLimits },
       { provide: INGEST_ADMISSION, useValue: infra.admission },
       { provide: ACCESS, useValue: infra.access },
+      { provide: AUDIT_CHECKPOINTS, useValue: infra.auditCheckpoints },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -12,11 +12,11 @@ import {
 } from '../../../libs/access/src';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
-import { KafkaEventLog } from '../../../libs/log/src/kafka-event-log';
-import { SqliteEventLog } from '../../../libs/log/src/sqlite-event-log';
-import type { ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
-import { LocalArtifactStore } from '../../../libs/artifacts/src/local-artifact-store';
-import { S3ArtifactStore } from '../../../libs/artifacts/src/s3-artifact-store';
+import { openEventLogAt } from '../../../libs/log/src/open-event-log';
+import {
+  describeArtifactLocation,
+  openArtifactStoreAt,
+} from '../../../libs/artifacts/src/open-artifact-store';
 import {
   applyMigrations,
   createClickHouse,
@@ -58,41 +58,27 @@ class StandaloneModule {
 }
 
 /** Kafka when RUNLOG_KAFKA_BROKERS names brokers, else the embedded log in the data dir. */
-async function openEventLog(config: RunlogConfig): Promise<EventLog> {
-  if (config.kafkaBrokers?.length) {
-    return KafkaEventLog.connect({
-      brokers: config.kafkaBrokers,
+function openEventLog(config: RunlogConfig): Promise<EventLog> {
+  const { kafkaBrokers, kafkaNamespace, dataDir } = config;
+  return openEventLogAt(
+    { ...(kafkaBrokers?.length ? { kafkaBrokers, kafkaNamespace } : {}), dataDir },
+    {
       clientId: `runlog-${config.roles.join('-')}`,
-      namespace: config.kafkaNamespace,
-      metricsCompression: config.kafkaCompression,
-      // With several ingest processes, a run's experiment may have been created by another one.
-      followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
-      // A projector taking over a partition continues its dead-letter stream, which another one may have written;
-      // only its own appends there wait on that (following it on every read stalled ingest through a broker outage).
-      // Every process may issue or revoke a token: it knows the access streams' heads before it appends there.
-      followOnAppendTopics: [
-        TOPICS.access,
-        ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
-      ],
-    });
-  }
-  return SqliteEventLog.open({ path: join(config.dataDir, 'log', 'events.sqlite') });
-}
-
-/** S3 when RUNLOG_S3_ENDPOINT names a server (the bucket is made if missing), else the data dir's folder. */
-async function openArtifactStore(config: RunlogConfig): Promise<ArtifactStore> {
-  if (config.s3) {
-    const s3 = config.s3;
-    return S3ArtifactStore.connect(s3).catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`RUNLOG_S3_ENDPOINT ${s3.endpoint} (bucket ${s3.bucket}): ${reason}`, { cause: error });
-    });
-  }
-  return new LocalArtifactStore({ root: join(config.dataDir, 'artifacts') });
-}
-
-function describeArtifactStore(config: RunlogConfig): string {
-  return config.s3 ? `s3://${config.s3.bucket} at ${config.s3.endpoint}` : join(config.dataDir, 'artifacts');
+      kafka: {
+        metricsCompression: config.kafkaCompression,
+        // With several ingest processes, a run's experiment may have been created by another one.
+        followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
+        // A projector taking over a partition continues its dead-letter stream, which another one may have
+        // written; only its own appends there wait on that (following it on every read stalled ingest through a
+        // broker outage). Every process may issue or revoke a token: it knows the access streams' heads before it
+        // appends there.
+        followOnAppendTopics: [
+          TOPICS.access,
+          ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
+        ],
+      },
+    },
+  );
 }
 
 /** Metric batches past the limits are shed before their body is read; see IngestAdmission. */
@@ -136,7 +122,7 @@ async function openAccess(config: RunlogConfig, log: EventLog): Promise<AccessSe
 export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const started = Date.now();
   const log = await openEventLog(config);
-  const artifacts = await openArtifactStore(config);
+  const artifacts = await openArtifactStoreAt(config.s3, config.dataDir);
   const needsClickHouse = config.roles.includes('projector') || config.roles.includes('gateway');
   const clickhouse = needsClickHouse
     ? createClickHouse({
@@ -176,10 +162,11 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
         liveness: { staleAfterMs: config.staleAfterMs },
         artifacts: {
           store: artifacts,
-          location: describeArtifactStore(config),
+          location: describeArtifactLocation(config.s3, config.dataDir),
           maxBytes: config.maxArtifactBytes,
         },
         graphqlLimits: config.graphql,
+        auditCheckpoints: config.auditCheckpoints,
         admission,
         access,
       },
@@ -251,7 +238,7 @@ async function main() {
           : `${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`
       }`,
       `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,
-      `  artifacts    ${describeArtifactStore(config)}`,
+      `  artifacts    ${describeArtifactLocation(config.s3, config.dataDir)}`,
     ].join('\n'),
   );
 }

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { ArtifactStore } from '../../artifacts/src/artifact-store';
+import { canonicalJson } from '../../events/src/envelope';
+import { loadSigningKey, signingKeyId, type Checkpoint, type TreeHead } from './checkpoint';
+
+export const AUDIT_CHECKPOINTS = Symbol('AUDIT_CHECKPOINTS');
+
+/** Signed checkpoints: the key, and how often each partition's head is signed. */
+export interface CheckpointConfig {
+  /** The ed25519 private key; null when checkpoints are off (no key configured). */
+  signingKey: KeyObject | null;
+  intervalMs: number;
+}
+
+const DEFAULT_INTERVAL_MS = 60_000;
+
+/** RUNLOG_AUDIT_SIGNING_KEY_FILE (an ed25519 private key, PEM) and RUNLOG_AUDIT_CHECKPOINT_MS. */
+export function checkpointConfigFromEnv(env: Record<string, string | undefined>): CheckpointConfig {
+  const rawInterval = env.RUNLOG_AUDIT_CHECKPOINT_MS;
+  const intervalMs =
+    rawInterval === undefined || rawInterval === '' ? DEFAULT_INTERVAL_MS : Number(rawInterval);
+  if (!Number.isInteger(intervalMs) || intervalMs < 1_000 || intervalMs > 86_400_000) {
+    throw new Error(
+      `RUNLOG_AUDIT_CHECKPOINT_MS must be a whole number of ms from 1000 to 86400000, got "${rawInterval}"`,
+    );
+  }
+  const file = env.RUNLOG_AUDIT_SIGNING_KEY_FILE;
+  if (!file) return { signingKey: null, intervalMs };
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`RUNLOG_AUDIT_SIGNING_KEY_FILE ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return { signingKey: loadSigningKey(pem), intervalMs };
+  } catch (error) {
+    throw new Error(`RUNLOG_AUDIT_SIGNING_KEY_FILE ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const PREFIX = 'checkpoints/';
+
+/** Sorted by size within a partition: sizes are zero-padded to 16 digits. */
+export function checkpointKey(head: Pick<TreeHead, 'topic' | 'partition' | 'treeSize'>): string {
+  return `${PREFIX}${head.topic}/${head.partition}/${String(head.treeSize).padStart(16, '0')}.json`;
+}
+
+export interface StoredCheckpoints {
+  /** Tree heads whose signature verified with the key. */
+  heads: TreeHead[];
+  /** Records under checkpoints/ that do not verify: a forged or damaged checkpoint is a finding, not a head. */
+  refused: { key: string; reason: string }[];
+}
+
+/** Every checkpoint in the store, each checked against the key's public half before its head is trusted. */
+export async function loadCheckpoints(
+  store: Pick<ArtifactStore, 'listRecords' | 'getRecord'>,
+  key: KeyObject,
+): Promise<StoredCheckpoints> {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const keyId = signingKeyId(publicKey);
+  const found: StoredCheckpoints = { heads: [], refused: [] };
+  for (const name of await store.listRecords(PREFIX)) {
+    const bytes = await store.getRecord(name);
+    const reason = bytes === null ? 'vanished while read' : refusal(bytes, publicKey, keyId, name);
+    if (typeof reason === 'string') found.refused.push({ key: name, reason });
+    else found.heads.push(reason);
+  }
+  return found;
+}
+
+function refusal(bytes: Buffer, publicKey: KeyObject, keyId: string, name: string): string | TreeHead {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = JSON.parse(bytes.toString('utf8')) as Checkpoint;
+  } catch {
+    return 'not JSON';
+  }
+  const body = checkpoint?.body;
+  if (!body || body.format !== 'runlog.checkpoint/1') return 'not a runlog.checkpoint/1';
+  if (body.keyId !== keyId) return `signed with another key (${String(body.keyId).slice(0, 16)}…)`;
+  if (typeof checkpoint.signature !== 'string') return 'no signature';
+  const valid = verify(
+    null,
+    Buffer.from(canonicalJson(body), 'utf8'),
+    publicKey,
+    Buffer.from(checkpoint.signature, 'base64'),
+  );
+  if (!valid) return 'the signature does not match the body';
+  const head = {
+    topic: body.topic,
+    partition: body.partition,
+    treeSize: body.treeSize,
+    rootHash: body.rootHash,
+  };
+  if (checkpointKey(head) !== name) return 'stored under another partition or size than it signs';
+  return head;
+}

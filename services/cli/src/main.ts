@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { runCli } from '../../../libs/sdk/src/cli/run-cli';
+import { runOperatorCli } from './operator-cli';
+
+// The `runlog` command: the operator's commands that read the log itself (audit), else the API client's (token,
+// whoami). exitCode, not process.exit(): a piped stdout is written out before the exit.
+const argv = process.argv.slice(2);
+const dependencies = { env: process.env, stdout: process.stdout, stderr: process.stderr };
+const run = argv[0] === 'audit' ? runOperatorCli(argv, dependencies) : runCli(argv, dependencies);
+void run.then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,40 @@
+import {
+  AUDIT_EXPORT_USAGE,
+  AUDIT_VERIFY_USAGE,
+  auditExport,
+  auditVerify,
+  OperatorUsageError,
+  type OperatorCliDependencies,
+} from './audit-verify';
+
+const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
+  'audit verify': { usage: AUDIT_VERIFY_USAGE, run: auditVerify },
+  'audit export': { usage: AUDIT_EXPORT_USAGE, run: auditExport },
+};
+
+/** Runs one operator command line (`audit verify …`); resolves to the exit code and never throws. */
+export async function runOperatorCli(
+  argv: readonly string[],
+  dependencies: OperatorCliDependencies,
+): Promise<number> {
+  const name = argv.slice(0, 2).join(' ');
+  const command = COMMANDS[name];
+  const rest = argv.slice(2);
+  if (!command || rest.includes('--help') || rest.includes('-h')) {
+    const known = Object.values(COMMANDS).map(({ usage }) => usage);
+    (command ? dependencies.stdout : dependencies.stderr).write(
+      command ? command.usage : `runlog: unknown command "${name}"\n\n${known.join('\n')}`,
+    );
+    return command ? 0 : 2;
+  }
+  try {
+    return await command.run(rest, dependencies);
+  } catch (error) {
+    if (error instanceof OperatorUsageError) {
+      dependencies.stderr.write(`runlog ${name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    dependencies.stderr.write(`runlog ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
