@@ -112,7 +112,11 @@ describe('KafkaEventLog', () => {
         includeSynonyms: false,
         resources: [
           { type: ConfigResourceTypes.TOPIC, name: TOPICS.lifecycle, configNames: ['retention.ms'] },
-          { type: ConfigResourceTypes.TOPIC, name: TOPICS.registry, configNames: ['cleanup.policy'] },
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: TOPICS.registry,
+            configNames: ['cleanup.policy', 'retention.ms'],
+          },
           { type: ConfigResourceTypes.TOPIC, name: TOPICS.metrics, configNames: ['max.message.bytes'] },
         ],
       });
@@ -121,7 +125,9 @@ describe('KafkaEventLog', () => {
           .find((r) => r.resourceName === topic)
           ?.configEntries.find((e) => e.configName === name)?.configValue;
       expect(value(TOPICS.lifecycle, 'retention.ms')).toBe('-1');
-      expect(value(TOPICS.registry, 'cleanup.policy')).toBe('compact');
+      // The registry's history is audited: kept whole, never compacted.
+      expect(value(TOPICS.registry, 'cleanup.policy')).toBe('delete');
+      expect(value(TOPICS.registry, 'retention.ms')).toBe('-1');
       expect(value(TOPICS.metrics, 'max.message.bytes')).toBe(String(16 * 1024 * 1024));
     } finally {
       await admin.disconnect();
