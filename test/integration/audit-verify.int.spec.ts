@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import type { AuditReport, ChainBreak } from '../../libs/audit/src';
 import { sealEvent, TOPICS, type EventEnvelope } from '../../libs/events/src/envelope';
 import type { EventLog } from '../../libs/log/src/event-log';
+import { withStore } from '../support/kill-window';
 import { copyLog, type Tamper } from '../support/log-copy';
 import { gql, post, waitForProjection } from '../support/runlog-client';
 import {
   artifactBucketFor,
   distributedEnv,
+  makeDataDir,
   removeDataDir,
   startRunlog,
   useRunlog,
@@ -340,5 +342,94 @@ describe('audit verify: the whole log recomputed, and every alteration of a copy
     const refused = await runNode([VERIFIER_MAIN, folder, '--key', publicKeyFile], {});
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(`hash_mismatch at run:${RUN} position 0`);
+  });
+
+  it('finds events-table rows altered, deleted, inserted and reordered in ClickHouse, each at its log position', async () => {
+    const dataDir = makeDataDir();
+    copies.push(dataDir);
+    let running = await startRunlog(dataDir);
+    const PROJECTION_QUERY = `{ auditVerify(topics: ["runlog.lifecycle"], projections: true) {
+      ok projectionChecked projectionEventsCompared projectionFindingCount
+      projectionFindings { kind topic partition offset stream eventId fields } } }`;
+    try {
+      const { base } = running;
+      expect((await post(base, '/api/v1/experiments', { experimentId: 'p', name: 'p' })).status).toBe(201);
+      expect((await post(base, '/api/v1/runs', { experimentId: 'p', runId: 'pr', name: 'pr' })).status).toBe(
+        201,
+      );
+      for (const i of [1, 2, 3, 4, 5]) {
+        expect((await post(base, '/api/v1/runs/pr/tags', { tags: { i: String(i) } })).status).toBe(200);
+      }
+      await waitForProjection(base);
+      const clean = await gql<{ auditVerify: Record<string, unknown> }>(base, PROJECTION_QUERY);
+      expect(clean.auditVerify).toMatchObject({
+        ok: true,
+        projectionChecked: true,
+        projectionFindingCount: 0,
+      });
+      expect(clean.auditVerify.projectionEventsCompared).toBeGreaterThanOrEqual(5);
+      await running.stop();
+
+      // Behind the server's back, as someone with write access to ClickHouse could.
+      const offsets = await withStore(running, async (ch) => {
+        const table = `${ch.database}.events`;
+        const result = await ch.client.query({
+          query: `SELECT _log_offset AS offset FROM ${table} WHERE stream = 'run:pr' ORDER BY _log_offset`,
+          format: 'JSONEachRow',
+        });
+        const found = (await result.json<{ offset: string | number }>()).map((row) => Number(row.offset));
+        const where = (offset: number) => `_log_topic = 'runlog.lifecycle' AND _log_offset = ${offset}`;
+        const sync = 'SETTINGS mutations_sync = 2';
+        const rowAt = async (offset: number) =>
+          (
+            await (
+              await ch.client.query({
+                query: `SELECT * FROM ${table} WHERE ${where(offset)}`,
+                format: 'JSONEachRow',
+              })
+            ).json<Record<string, unknown>>()
+          )[0];
+        // INSERT … SELECT inserts nothing through chdb/connection: rows are read out and inserted back instead.
+        const insertAt = (row: Record<string, unknown>, offset: number) =>
+          ch.client.insert({ table, values: [{ ...row, _log_offset: offset }], format: 'JSONEachRow' });
+        const [fourth, fifth] = [await rowAt(found[4]), await rowAt(found[5])];
+        // Altered: a row's actor. Deleted: a row. Inserted: a forged row beside a genuine one. Reordered: two
+        // rows' positions swapped.
+        await ch.client.command({
+          query: `ALTER TABLE ${table} UPDATE actor = 'token:eve' WHERE ${where(found[1])} ${sync}`,
+        });
+        await ch.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where(found[2])} ${sync}` });
+        await insertAt(await rowAt(found[0]), found[3]);
+        await ch.client.command({
+          query: `ALTER TABLE ${table} DELETE WHERE ${where(found[4])} OR ${where(found[5])} ${sync}`,
+        });
+        await insertAt(fourth, found[5]);
+        await insertAt(fifth, found[4]);
+        return found;
+      });
+      running = await startRunlog(dataDir);
+      const tampered = await gql<{
+        auditVerify: {
+          ok: boolean;
+          projectionFindings: { kind: string; offset: number; fields: string[] }[];
+        };
+      }>(running.base, PROJECTION_QUERY);
+      expect(tampered.auditVerify.ok).toBe(false);
+      const findings = tampered.auditVerify.projectionFindings.map((f) => [
+        f.kind,
+        f.offset,
+        f.fields.join(','),
+      ]);
+      const moved = expect.stringMatching(/^id,.*hash,payload$/);
+      expect(findings).toEqual([
+        ['row_altered', offsets[1], 'actor'],
+        ['row_missing', offsets[2], ''],
+        ['row_altered', offsets[3], expect.stringMatching(/^id,type,v,.*hash,payload$/)],
+        ['row_altered', offsets[4], moved],
+        ['row_altered', offsets[5], moved],
+      ]);
+    } finally {
+      await running.stop();
+    }
   });
 });

@@ -33,6 +33,24 @@ export const GRAPHQL_CASES: Readonly<Record<string, GraphqlCase>> = {
   'Query.projectionLag': global('{ projectionLag { topic lag } }'),
   'Query.deadLetters': global('{ deadLetters { reason stream } }'),
   'Query.auditVerify': global('{ auditVerify(topics: ["runlog.access"]) { ok breakCount } }'),
+  'Query.auditTrail': {
+    scope: 'scoped',
+    operation: ({ runId }) => ({
+      query: 'query($s: String!) { auditTrail(stream: $s) { events { stream hash } truncated } }',
+      variables: { s: `run:${runId}` },
+    }),
+    shows: (text, { runId }) => text.includes(`run:${runId}`),
+    absent: true,
+  },
+  'Query.runAsOf': {
+    scope: 'scoped',
+    operation: ({ runId }) => ({
+      query: 'query($id: ID!) { runAsOf(runId: $id, asOf: 9999999999999) { runId status eventsFolded } }',
+      variables: { id: runId },
+    }),
+    shows: (text, { runId }) => text.includes(runId),
+    absent: true,
+  },
   'Query.run': {
     scope: 'scoped',
     operation: ({ runId }) => ({

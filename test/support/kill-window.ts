@@ -50,7 +50,8 @@ export async function projectedPointsNow(server: RunlogProcess, runId?: string):
   return withStore(server, (ch) => projectedPoints(ch, runId));
 }
 
-async function withStore<T>(server: RunlogProcess, use: (ch: ClickHouse) => Promise<T>): Promise<T> {
+/** Opens the server's store beside it (over HTTP on Kafka; chDB in this process once the server has stopped). */
+export async function withStore<T>(server: RunlogProcess, use: (ch: ClickHouse) => Promise<T>): Promise<T> {
   const ch = openStore(server);
   try {
     return await use(ch);

@@ -80,6 +80,8 @@ export const GRAPHQL_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = 
   'Query.deadLetters': 'admin',
   // The whole log, every workspace's: breaks outside the caller's workspaces are shown without their details.
   'Query.auditVerify': 'admin',
+  'Query.auditTrail': 'read',
+  'Query.runAsOf': 'read',
   'Subscription.runStatusChanged': 'read',
   'Subscription.metricPoints': 'read',
 };

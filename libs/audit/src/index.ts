@@ -6,3 +6,6 @@ export * from './checkpoint-store';
 export * from './checkpoint-writer';
 export * from './audit-with-checkpoints';
 export * from './bundle-writer';
+export * from './recorded-events';
+export * from './projection-auditor';
+export * from './projection-scan';

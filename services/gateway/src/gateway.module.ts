@@ -6,6 +6,8 @@ import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { accessPlugin } from './access/access.plugin';
 import { WhoamiResolver } from './access/whoami.resolver';
 import { AuditResolver } from './audit/audit.resolver';
+import { TimeTravelResolver } from './audit/time-travel.resolver';
+import { TimeTravelService } from './audit/time-travel.service';
 import { createGraphqlErrorFormatter } from './graphql-errors';
 import { GRAPHQL_LIMITS, graphqlLimitOptions, type GraphqlLimitsConfig } from './limits/graphql-limits';
 import { DeadLettersResolver } from './dead-letters/dead-letters.resolver';
@@ -59,6 +61,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
   providers: [
     WhoamiResolver,
     AuditResolver,
+    TimeTravelResolver,
+    TimeTravelService,
     RunsResolver,
     RunsService,
     RunSearchResolver,

@@ -58,9 +58,29 @@ export class RefusedCheckpoint {
   @Field() reason!: string;
 }
 
+@ObjectType({ description: 'An events-table row that does not match the log.' })
+export class ProjectionFinding {
+  @Field({
+    description:
+      'row_missing: an event without its row (and no dead letter for it); row_altered: a row whose fields differ ' +
+      'from the event at its position; row_without_event: a row at a position that holds no event of its topic.',
+  })
+  kind!: string;
+  @Field() topic!: string;
+  @Field(() => Int) partition!: number;
+  @Field(() => Float) offset!: number;
+  @Field(() => String, { nullable: true }) stream!: string | null;
+  @Field(() => String, { nullable: true }) eventId!: string | null;
+  @Field(() => [String], { description: 'For row_altered: the fields that differ.' }) fields!: string[];
+}
+
 @ObjectType('AuditReport', { description: 'The whole log recomputed: chains, trees, checkpoints.' })
 export class AuditReportModel {
-  @Field({ description: 'True when no break was found and every stored checkpoint verified.' }) ok!: boolean;
+  @Field({
+    description:
+      'True when no break was found, every stored checkpoint verified and (if compared) every row matched.',
+  })
+  ok!: boolean;
   @Field(() => Float) events!: number;
   @Field(() => Float) streams!: number;
   @Field(() => [TreeHeadModel]) heads!: TreeHeadModel[];
@@ -73,4 +93,10 @@ export class AuditReportModel {
   refusedCheckpoints!: RefusedCheckpoint[];
   @Field({ description: 'False when no signing key is configured: the log was checked against itself only.' })
   checkpointsKnown!: boolean;
+  @Field({ description: 'Whether the events table was compared with the log (projections: true).' })
+  projectionChecked!: boolean;
+  @Field(() => Float) projectionEventsCompared!: number;
+  @Field(() => [ProjectionFinding], { description: 'The first 100, in log order.' })
+  projectionFindings!: ProjectionFinding[];
+  @Field(() => Int) projectionFindingCount!: number;
 }

@@ -3,17 +3,27 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import {
   AUDIT_CHECKPOINTS,
   AUDITED_TOPICS,
+  auditProjection,
   auditWithCheckpoints,
   type ChainBreak,
   type CheckedAuditReport,
   type CheckpointConfig,
+  type ProjectionReport,
 } from '../../../../libs/audit/src';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../../libs/artifacts/src/artifact-store';
 import { ValidationError } from '../../../../libs/domain/src/errors';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
-import { inReadScope, type ReadScope } from '../../../../libs/store/src';
+import {
+  CLICKHOUSE,
+  inReadScope,
+  PROJECTION_GROUP_ID,
+  readerFor,
+  type ClickHouse,
+  type ReadScope,
+} from '../../../../libs/store/src';
 import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { AuditBreak, AuditReportModel, BreakReason } from './audit.models';
+import { projectionSource } from './projection-source';
 
 @Resolver(() => AuditReportModel)
 export class AuditResolver {
@@ -21,6 +31,8 @@ export class AuditResolver {
     @Inject(EVENT_LOG) private readonly log: EventLog,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(AUDIT_CHECKPOINTS) private readonly checkpoints: CheckpointConfig,
+    @Inject(CLICKHOUSE) private readonly clickhouse: ClickHouse,
+    @Inject(PROJECTION_GROUP_ID) private readonly projectionGroupId: string,
   ) {}
 
   @Query(() => AuditReportModel, {
@@ -33,6 +45,13 @@ export class AuditResolver {
     @ReadScopeOfCaller() scope: ReadScope,
     @Args('topics', { type: () => [String], nullable: true, description: 'Default: every Runlog topic.' })
     topics?: string[] | null,
+    @Args('projections', {
+      defaultValue: false,
+      description:
+        'Also compare the events table with the log, up to where projection has got: every event has its row, ' +
+        'equal to it, and every row stands for an event.',
+    })
+    projections?: boolean,
   ): Promise<AuditReportModel> {
     for (const topic of topics ?? []) {
       if (!AUDITED_TOPICS.includes(topic)) {
@@ -48,13 +67,36 @@ export class AuditResolver {
       this.checkpoints,
       topics?.length ? { topics } : {},
     );
-    return toModel(report, scope);
+    const projection = projections
+      ? await auditProjection(
+          this.log,
+          projectionSource(readerFor(this.clickhouse), this.log, this.projectionGroupId),
+        )
+      : null;
+    return toModel(report, projection, scope);
   }
 }
 
-function toModel(report: CheckedAuditReport, scope: ReadScope): AuditReportModel {
+function toModel(
+  report: CheckedAuditReport,
+  projection: ProjectionReport | null,
+  scope: ReadScope,
+): AuditReportModel {
   const breaks = report.breaks.map((found) => toBreak(found, scope));
-  return { ...report, firstBreak: breaks[0] ?? null, breaks };
+  const projectionFindings = (projection?.findings ?? []).map((finding) => {
+    const visible = inReadScope(scope, finding.workspace);
+    return { ...finding, stream: visible ? finding.stream : null, eventId: visible ? finding.eventId : null };
+  });
+  return {
+    ...report,
+    ok: report.ok && (projection?.findingCount ?? 0) === 0,
+    firstBreak: breaks[0] ?? null,
+    breaks,
+    projectionChecked: projection !== null,
+    projectionEventsCompared: projection?.eventsCompared ?? 0,
+    projectionFindings,
+    projectionFindingCount: projection?.findingCount ?? 0,
+  };
 }
 
 /** A break in a workspace the caller may not read keeps only where it is in the log, not what it names. */

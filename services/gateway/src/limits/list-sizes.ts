@@ -20,6 +20,8 @@ export const LIST_BOUNDS = {
   groups: { argument: 'limit', defaultSize: 100, maxSize: 1_000 },
   experiments: { argument: 'limit', defaultSize: 1000, maxSize: 10_000 },
   runHistory: { argument: 'limit', defaultSize: 1000, maxSize: 100_000 },
+  // Each event is read back from the log: a window is bounded more tightly than a projected list.
+  auditTrail: { argument: 'limit', defaultSize: 1000, maxSize: 10_000 },
   deadLetters: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
   /** metricSeries: at most maxPoints points; out of range is refused by the resolver, not clamped. */
   seriesPoints: { argument: 'maxPoints', defaultSize: 1000, maxSize: 10_000 },
