@@ -1,23 +1,9 @@
 import { canonicalJson, type EventEnvelope } from '../../events/src/envelope';
 import type { LogRecord } from '../../log/src/event-log';
+import type { ProjectedEventRow } from '../../store/src';
 
 /** The fields of an events-table row, as the projector writes them from the envelope the log holds. */
-export interface EventRowView {
-  offset: number;
-  id: string;
-  type: string;
-  v: number;
-  stream: string;
-  workspace: string;
-  actor: string;
-  onBehalfOf: string | null;
-  requestDigest: string | null;
-  occurredAt: number;
-  recordedAt: number;
-  prevHash: string | null;
-  hash: string;
-  payload: string;
-}
+export type EventRowView = ProjectedEventRow;
 
 export type ProjectionFindingKind =
   /** A log event the events table has no row for, and no dead letter explains. */
