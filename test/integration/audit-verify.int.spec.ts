@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditReport, ChainBreak } from '../../libs/audit/src';
+import { loadCheckpoints, type AuditReport, type ChainBreak } from '../../libs/audit/src';
+import { verifyConsistencyBetween, verifyInclusionUnder } from '../../libs/audit-verifier/src';
+import { openArtifactStoreAt, s3LocationFromEnv } from '../../libs/artifacts/src/open-artifact-store';
 import { sealEvent, TOPICS, type EventEnvelope } from '../../libs/events/src/envelope';
 import type { EventLog } from '../../libs/log/src/event-log';
 import { withStore } from '../support/kill-window';
@@ -431,5 +433,72 @@ describe('audit verify: the whole log recomputed, and every alteration of a copy
     } finally {
       await running.stop();
     }
+  });
+
+  it('proves an event is in the log under a signed checkpoint, and that a later checkpoint extends an earlier one', async () => {
+    const publicKey = createPublicKey(createPrivateKey(readFileSync(KEY_FILE)));
+    const store = await openArtifactStoreAt(
+      s3LocationFromEnv(distributedEnv(server.dataDir)),
+      server.dataDir,
+    );
+    const deadline = Date.now() + 30_000;
+    let heads = (await loadCheckpoints(store, createPrivateKey(readFileSync(KEY_FILE)))).heads;
+    const lifecycle = () => heads.filter((head) => head.topic === TOPICS.lifecycle);
+    // One more event after the first checkpoint, so a second, larger one is signed.
+    while (lifecycle().length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      heads = (await loadCheckpoints(store, createPrivateKey(readFileSync(KEY_FILE)))).heads;
+    }
+    expect((await post(server.base, `/api/v1/runs/${RUN}/tags`, { tags: { audited: 'yes' } })).status).toBe(
+      200,
+    );
+    while (lifecycle().length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      heads = (await loadCheckpoints(store, createPrivateKey(readFileSync(KEY_FILE)))).heads;
+    }
+    const [older, newer] = [lifecycle()[0], lifecycle().at(-1)!];
+    expect(newer.treeSize).toBeGreaterThan(older.treeSize);
+
+    const trail = await gql<{ auditTrail: { events: { id: string; hash: string }[] } }>(
+      server.base,
+      'query($s: String!) { auditTrail(stream: $s) { events { id hash } } }',
+      { s: `run:${RUN}` },
+    );
+    for (const event of trail.auditTrail.events) {
+      const { inclusionProof } = await gql<{
+        inclusionProof: { eventHash: string; leafIndex: number; path: string[]; checkpoint: string };
+      }>(
+        server.base,
+        'query($id: ID!) { inclusionProof(eventId: $id) { eventHash leafIndex treeSize path checkpoint } }',
+        { id: event.id },
+      );
+      expect(inclusionProof.eventHash).toBe(event.hash);
+      const checkpoint = JSON.parse(inclusionProof.checkpoint) as Parameters<typeof verifyInclusionUnder>[1];
+      expect(verifyInclusionUnder(inclusionProof, checkpoint, publicKey)).toEqual({ ok: true });
+      expect(
+        verifyInclusionUnder(
+          { ...inclusionProof, leafIndex: inclusionProof.leafIndex + 1 },
+          checkpoint,
+          publicKey,
+        ).ok,
+      ).toBe(false);
+    }
+    const unknown = await gql<{ inclusionProof: null }>(
+      server.base,
+      '{ inclusionProof(eventId: "00000000-0000-7000-8000-000000000000") { leafIndex } }',
+    );
+    expect(unknown.inclusionProof).toBeNull();
+
+    const { consistencyProof } = await gql<{ consistencyProof: { path: string[] } }>(
+      server.base,
+      'query($from: Float!, $to: Float!) { consistencyProof(topic: "runlog.lifecycle", partition: 0, fromSize: $from, toSize: $to) { path } }',
+      { from: older.treeSize, to: newer.treeSize },
+    );
+    expect(
+      verifyConsistencyBetween(older.checkpoint, newer.checkpoint, consistencyProof.path, publicKey),
+    ).toEqual({ ok: true });
+    expect(
+      verifyConsistencyBetween(newer.checkpoint, older.checkpoint, consistencyProof.path, publicKey).ok,
+    ).toBe(false);
   });
 });

@@ -51,6 +51,13 @@ export const GRAPHQL_CASES: Readonly<Record<string, GraphqlCase>> = {
     shows: (text, { runId }) => text.includes(runId),
     absent: true,
   },
+  // Scoped in test/integration/audit-proofs.int.spec.ts; here an id that names nothing, for the permission alone.
+  'Query.inclusionProof': global(
+    '{ inclusionProof(eventId: "00000000-0000-7000-8000-000000000000") { leafIndex } }',
+  ),
+  'Query.consistencyProof': global(
+    '{ consistencyProof(topic: "runlog.lifecycle", partition: 0, fromSize: 0, toSize: 0) { path } }',
+  ),
   'Query.run': {
     scope: 'scoped',
     operation: ({ runId }) => ({

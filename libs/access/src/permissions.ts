@@ -82,6 +82,9 @@ export const GRAPHQL_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = 
   'Query.auditVerify': 'admin',
   'Query.auditTrail': 'read',
   'Query.runAsOf': 'read',
+  'Query.inclusionProof': 'read',
+  // Subtree hashes only: nothing of any workspace's content.
+  'Query.consistencyProof': 'read',
   'Subscription.runStatusChanged': 'read',
   'Subscription.metricPoints': 'read',
 };

@@ -47,9 +47,14 @@ export function checkpointKey(head: Pick<TreeHead, 'topic' | 'partition' | 'tree
   return `${PREFIX}${head.topic}/${head.partition}/${String(head.treeSize).padStart(16, '0')}.json`;
 }
 
+/** A tree head whose signature verified, with the signed checkpoint it was read from. */
+export interface VerifiedHead extends TreeHead {
+  checkpoint: Checkpoint;
+}
+
 export interface StoredCheckpoints {
-  /** Tree heads whose signature verified with the key. */
-  heads: TreeHead[];
+  /** Tree heads whose signature verified with the key, in key order (partition, then size). */
+  heads: VerifiedHead[];
   /** Records under checkpoints/ that do not verify: a forged or damaged checkpoint is a finding, not a head. */
   refused: { key: string; reason: string }[];
 }
@@ -71,7 +76,7 @@ export async function loadCheckpoints(
   return found;
 }
 
-function refusal(bytes: Buffer, publicKey: KeyObject, keyId: string, name: string): string | TreeHead {
+function refusal(bytes: Buffer, publicKey: KeyObject, keyId: string, name: string): string | VerifiedHead {
   let checkpoint: Checkpoint;
   try {
     checkpoint = JSON.parse(bytes.toString('utf8')) as Checkpoint;
@@ -96,5 +101,5 @@ function refusal(bytes: Buffer, publicKey: KeyObject, keyId: string, name: strin
     rootHash: body.rootHash,
   };
   if (checkpointKey(head) !== name) return 'stored under another partition or size than it signs';
-  return head;
+  return { ...head, checkpoint };
 }

@@ -9,3 +9,4 @@ export * from './bundle-writer';
 export * from './recorded-events';
 export * from './projection-auditor';
 export * from './projection-scan';
+export * from './log-proofs';

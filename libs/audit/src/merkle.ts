@@ -67,60 +67,101 @@ export function subtreeRoot(leaves: readonly Buffer[], start = 0, end = leaves.l
   return nodeHash(subtreeRoot(leaves, start, start + k), subtreeRoot(leaves, start + k, end));
 }
 
-/** PATH(m, D[0:n]) of RFC 9162 §2.1.3.1: the audit path of leaf `index` in the tree of the first `size` leaves. */
-export function inclusionProof(leaves: readonly Buffer[], index: number, size: number): Buffer[] {
-  if (!Number.isInteger(size) || size < 1 || size > leaves.length) {
-    throw new RangeError(`tree size ${size} is not within 1..${leaves.length}`);
-  }
-  if (!Number.isInteger(index) || index < 0 || index >= size) {
+/** A subtree of the tree: the leaves [start, end). A proof is the roots of a list of them. */
+export type LeafRange = readonly [start: number, end: number];
+
+/**
+ * PATH(m, D[0:n]) of RFC 9162 §2.1.3.1 as leaf ranges, leaf first: the siblings on the way from leaf `index` to the
+ * root of the tree of the first `size` leaves.
+ */
+export function inclusionProofRanges(index: number, size: number): LeafRange[] {
+  if (!Number.isSafeInteger(size) || size < 1)
+    throw new RangeError(`tree size ${size} is not a whole number ≥ 1`);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
     throw new RangeError(`leaf index ${index} is not within a tree of ${size}`);
   }
-  const path: Buffer[] = [];
+  const ranges: LeafRange[] = [];
   let start = 0;
   let end = size;
-  let m = index;
   // Walks down from the root, noting each sibling; the path lists them leaf first.
   while (end - start > 1) {
     const k = splitPoint(end - start);
-    if (m < k) {
-      path.push(subtreeRoot(leaves, start + k, end));
+    if (index < start + k) {
+      ranges.push([start + k, end]);
       end = start + k;
     } else {
-      path.push(subtreeRoot(leaves, start, start + k));
+      ranges.push([start, start + k]);
       start += k;
-      m -= k;
     }
   }
-  return path.reverse();
+  return ranges.reverse();
 }
 
 /**
- * PROOF(m, D[0:n]) of RFC 9162 §2.1.4.1: the nodes that show the tree of the first `oldSize` leaves is a prefix of
- * the tree of the first `newSize`.
+ * PROOF(m, D[0:n]) of RFC 9162 §2.1.4.1 as leaf ranges: the subtrees that show the tree of the first `oldSize`
+ * leaves is a prefix of the tree of the first `newSize`.
  */
-export function consistencyProof(leaves: readonly Buffer[], oldSize: number, newSize: number): Buffer[] {
-  if (!Number.isInteger(newSize) || newSize < 0 || newSize > leaves.length) {
-    throw new RangeError(`tree size ${newSize} is not within 0..${leaves.length}`);
-  }
-  if (!Number.isInteger(oldSize) || oldSize < 0 || oldSize > newSize) {
+export function consistencyProofRanges(oldSize: number, newSize: number): LeafRange[] {
+  if (!Number.isSafeInteger(newSize) || newSize < 0)
+    throw new RangeError(`tree size ${newSize} is not a whole number`);
+  if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) {
     throw new RangeError(`old size ${oldSize} is not within 0..${newSize}`);
   }
   if (oldSize === 0 || oldSize === newSize) return [];
-  return subproof(leaves, oldSize, 0, newSize, true);
+  return subproofRanges(oldSize, 0, newSize, true);
 }
 
-function subproof(
-  leaves: readonly Buffer[],
-  m: number,
-  start: number,
-  end: number,
-  complete: boolean,
-): Buffer[] {
+function subproofRanges(m: number, start: number, end: number, complete: boolean): LeafRange[] {
   const n = end - start;
-  if (m === n) return complete ? [] : [subtreeRoot(leaves, start, end)];
+  if (m === n) return complete ? [] : [[start, end]];
   const k = splitPoint(n);
-  if (m <= k) {
-    return [...subproof(leaves, m, start, start + k, complete), subtreeRoot(leaves, start + k, end)];
+  if (m <= k) return [...subproofRanges(m, start, start + k, complete), [start + k, end]];
+  return [...subproofRanges(m - k, start + k, end, false), [start, start + k]];
+}
+
+function withinLeaves(size: number, leaves: readonly Buffer[]): void {
+  if (size > leaves.length) throw new RangeError(`tree size ${size} is not within 0..${leaves.length}`);
+}
+
+/** PATH(m, D[0:n]) over leaf hashes held in memory. */
+export function inclusionProof(leaves: readonly Buffer[], index: number, size: number): Buffer[] {
+  withinLeaves(size, leaves);
+  return inclusionProofRanges(index, size).map(([start, end]) => subtreeRoot(leaves, start, end));
+}
+
+/** PROOF(m, D[0:n]) over leaf hashes held in memory. */
+export function consistencyProof(leaves: readonly Buffer[], oldSize: number, newSize: number): Buffer[] {
+  withinLeaves(newSize, leaves);
+  return consistencyProofRanges(oldSize, newSize).map(([start, end]) => subtreeRoot(leaves, start, end));
+}
+
+/**
+ * The roots of disjoint leaf ranges computed while the leaves go by once, in order, without keeping them: memory is
+ * O(log n) per range, so a proof over a partition of any length costs one read of it.
+ */
+export class RangeRoots {
+  private readonly accumulators: MerkleAccumulator[];
+  private next = 0;
+
+  constructor(private readonly ranges: readonly LeafRange[]) {
+    this.accumulators = ranges.map(() => new MerkleAccumulator());
   }
-  return [...subproof(leaves, m - k, start + k, end, false), subtreeRoot(leaves, start, start + k)];
+
+  /** The leaf count needed: leaves past the last range's end change nothing. */
+  get needed(): number {
+    return this.ranges.reduce((max, [, end]) => Math.max(max, end), 0);
+  }
+
+  add(leaf: Buffer): void {
+    const index = this.next++;
+    this.ranges.forEach(([start, end], i) => {
+      if (index >= start && index < end) this.accumulators[i].append(leaf);
+    });
+  }
+
+  roots(): Buffer[] {
+    if (this.next < this.needed)
+      throw new RangeError(`only ${this.next} of ${this.needed} leaves were given`);
+    return this.accumulators.map((accumulator) => accumulator.root());
+  }
 }

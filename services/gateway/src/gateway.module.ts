@@ -6,6 +6,7 @@ import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { accessPlugin } from './access/access.plugin';
 import { WhoamiResolver } from './access/whoami.resolver';
 import { AuditResolver } from './audit/audit.resolver';
+import { ProofsResolver } from './audit/proofs.resolver';
 import { TimeTravelResolver } from './audit/time-travel.resolver';
 import { TimeTravelService } from './audit/time-travel.service';
 import { createGraphqlErrorFormatter } from './graphql-errors';
@@ -61,6 +62,7 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
   providers: [
     WhoamiResolver,
     AuditResolver,
+    ProofsResolver,
     TimeTravelResolver,
     TimeTravelService,
     RunsResolver,

@@ -217,3 +217,23 @@ export async function getEventRowsPage(
     payload: String(row.payload),
   }));
 }
+
+/** Where the event with this id is in the log, as the events table indexes it; null when it has no row. */
+export async function findEventPosition(reader: ClickhouseReader, id: string): Promise<EventPosition | null> {
+  const [row] = await reader.query<Record<keyof EventPosition, string | number>>({
+    name: 'findEventPosition',
+    sql: `SELECT _log_topic AS topic, _log_partition AS partition, _log_offset AS offset, workspace,
+       toUnixTimestamp64Milli(recorded_at) AS recordedAt
+     FROM ${reader.database}.events WHERE id = toUUIDOrZero({id:String}) AND id != toUUID('00000000-0000-0000-0000-000000000000')
+     ORDER BY _log_topic, _log_partition, _log_offset LIMIT 1`,
+    params: { id },
+  });
+  if (!row) return null;
+  return {
+    topic: String(row.topic),
+    partition: Number(row.partition),
+    offset: Number(row.offset),
+    workspace: String(row.workspace),
+    recordedAt: Number(row.recordedAt),
+  };
+}
