@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { publicKeyId, recomputeEventHash, verifyCheckpoint, type SignedCheckpoint } from './checkpoint';
 import { eventLeaf } from './proofs';
@@ -76,11 +77,11 @@ function join2(left: Buffer, right: Buffer): Buffer {
 }
 
 /**
- * Checks a bundle: every event's hash from its fields, every stream's chain, every partition's tree against every
+ * Checks a bundle, streaming each events file: every event's hash from its fields, every stream's chain, every partition's tree against every
  * checkpoint, and every checkpoint's signature with `trustedKey` (else the bundle's own key, which proves only that
  * the bundle is self-consistent: pin the key you were given out of band).
  */
-export function verifyBundle(folder: string, trustedKey?: KeyObject | string): BundleVerdict {
+export async function verifyBundle(folder: string, trustedKey?: KeyObject | string): Promise<BundleVerdict> {
   const findings: BundleFinding[] = [];
   const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as BundleManifest;
   if (manifest.format !== BUNDLE_FORMAT)
@@ -137,10 +138,14 @@ export function verifyBundle(folder: string, trustedKey?: KeyObject | string): B
       }
     };
     compare();
-    const lines = readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => line.length > 0);
-    for (const [lineNumber, line] of lines.entries()) {
+    // Line by line: a partition's file may be far larger than memory.
+    let lineNumber = -1;
+    for await (const line of createInterface({
+      input: createReadStream(path, 'utf8'),
+      crlfDelay: Infinity,
+    })) {
+      lineNumber++;
+      if (line.length === 0) continue;
       let event: Record<string, unknown>;
       try {
         event = JSON.parse(line) as Record<string, unknown>;

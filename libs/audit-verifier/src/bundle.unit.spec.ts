@@ -54,18 +54,18 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('verifies with the pinned key and with its own', () => {
-    expect(verifyBundle(folder, publicPem)).toMatchObject({
+  it('verifies with the pinned key and with its own', async () => {
+    expect(await verifyBundle(folder, publicPem)).toMatchObject({
       ok: true,
       events: 5,
       checkpointsVerified: 2,
       findings: [],
     });
-    expect(verifyBundle(folder).ok).toBe(true);
+    expect((await verifyBundle(folder)).ok).toBe(true);
   });
 
-  it('refuses a bundle whose key is not the one pinned, and every checkpoint signed by another', () => {
-    const verdict = verifyBundle(folder, stranger.publicKey);
+  it('refuses a bundle whose key is not the one pinned, and every checkpoint signed by another', async () => {
+    const verdict = await verifyBundle(folder, stranger.publicKey);
     expect(verdict.ok).toBe(false);
     expect(verdict.findings.map((f) => f.kind)).toEqual([
       'checkpoint_refused',
@@ -75,9 +75,9 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
   });
 
   // The leaf is the stored hash, so the tree still matches: the edit is found by recomputing the hash.
-  it('locates an edited event', () => {
+  it('locates an edited event', async () => {
     rewrite((all) => all.map((line, i) => (i === 3 ? line.replace('token:alice', 'token:eve') : line)));
-    expect(verifyBundle(folder, publicPem).findings).toEqual([
+    expect((await verifyBundle(folder, publicPem)).findings).toEqual([
       expect.objectContaining({
         kind: 'hash_mismatch',
         where: expect.stringMatching(/^run:a position 2 .*:4,/),
@@ -85,12 +85,12 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
     ]);
   });
 
-  const findings = () =>
-    verifyBundle(folder, publicPem).findings.map((f) => `${f.kind} ${f.where.split(' (')[0]}`);
+  const findings = async () =>
+    (await verifyBundle(folder, publicPem)).findings.map((f) => `${f.kind} ${f.where.split(' (')[0]}`);
 
-  it('locates a deleted event, and the checkpoints it breaks', () => {
+  it('locates a deleted event, and the checkpoints it breaks', async () => {
     rewrite((all) => all.filter((_, i) => i !== 1));
-    expect(findings()).toEqual([
+    expect(await findings()).toEqual([
       'checkpoint_mismatch runlog.lifecycle/0 at 2 events',
       'prev_hash_mismatch run:a position 1',
       'count_mismatch events/runlog.lifecycle/0.jsonl',
@@ -98,18 +98,18 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
     ]);
   });
 
-  it('locates two events swapped', () => {
+  it('locates two events swapped', async () => {
     rewrite((all) => [...all.slice(0, 3), all[4], all[3]]);
-    expect(findings()).toEqual([
+    expect(await findings()).toEqual([
       'prev_hash_mismatch run:a position 2',
       'prev_hash_mismatch run:a position 3',
       'checkpoint_mismatch runlog.lifecycle/0 at 5 events',
     ]);
   });
 
-  it('locates an event inserted from elsewhere in the log', () => {
+  it('locates an event inserted from elsewhere in the log', async () => {
     rewrite((all) => [all[0], all[2], ...all.slice(1)]);
-    expect(findings()).toEqual([
+    expect(await findings()).toEqual([
       'checkpoint_mismatch runlog.lifecycle/0 at 2 events',
       'prev_hash_mismatch run:b position 1',
       'checkpoint_mismatch runlog.lifecycle/0 at 5 events',
@@ -117,9 +117,9 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
     ]);
   });
 
-  it('finds the end cut off, which no link shows', () => {
+  it('finds the end cut off, which no link shows', async () => {
     rewrite((all) => all.slice(0, -1));
-    expect(findings()).toEqual([
+    expect(await findings()).toEqual([
       'count_mismatch events/runlog.lifecycle/0.jsonl',
       'truncated runlog.lifecycle/0',
     ]);
@@ -127,7 +127,7 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
 });
 
 describe('verifyBundle on a forged checkpoint', () => {
-  it('refuses a checkpoint whose signature does not cover its body', () => {
+  it('refuses a checkpoint whose signature does not cover its body', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runlog-bundle-forged-'));
     try {
       const head = {
@@ -147,7 +147,7 @@ describe('verifyBundle on a forged checkpoint', () => {
         checkpoints: ['c.json'],
       };
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-      expect(verifyBundle(dir, publicPem).findings).toEqual([
+      expect((await verifyBundle(dir, publicPem)).findings).toEqual([
         { kind: 'checkpoint_refused', where: 'c.json', detail: 'the signature does not match the body' },
       ]);
     } finally {

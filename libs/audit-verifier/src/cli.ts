@@ -11,7 +11,7 @@ every event's hash, every stream's chain, every partition's Merkle tree against 
 that the bundle is consistent with itself. Exit code: 0 verified, 1 a finding, 2 bad command line or bundle.
 `;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let folder: string;
   let keyFile: string | undefined;
   let json = false;
@@ -35,7 +35,7 @@ function main(argv: string[]): number {
   }
   let verdict;
   try {
-    verdict = verifyBundle(folder, keyFile === undefined ? undefined : readFileSync(keyFile, 'utf8'));
+    verdict = await verifyBundle(folder, keyFile === undefined ? undefined : readFileSync(keyFile, 'utf8'));
   } catch (error) {
     process.stderr.write(`runlog-verify: ${(error as Error).message}\n`);
     return 2;
@@ -56,4 +56,6 @@ function main(argv: string[]): number {
   return verdict.ok ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
