@@ -51,7 +51,7 @@ export const GRAPHQL_CASES: Readonly<Record<string, GraphqlCase>> = {
     shows: (text, { runId }) => text.includes(runId),
     absent: true,
   },
-  // Scoped in test/integration/audit-proofs.int.spec.ts; here an id that names nothing, for the permission alone.
+  // Here an id that names nothing, for the permission alone (the proofs themselves: audit-verify.int.spec.ts).
   'Query.inclusionProof': global(
     '{ inclusionProof(eventId: "00000000-0000-7000-8000-000000000000") { leafIndex } }',
   ),

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { publicKeyId, recomputeEventHash, verifyCheckpoint, type SignedCheckpoint } from './checkpoint';
 import { eventLeaf } from './proofs';
 
@@ -31,13 +31,17 @@ export interface BundleFinding {
     | 'checkpoint_refused'
     | 'truncated'
     | 'count_mismatch'
-    | 'unreadable';
+    | 'unreadable'
+    /** A partition with events and no verified checkpoint: nothing signed vouches for it. */
+    | 'unsigned';
   where: string;
   detail: string;
 }
 
 export interface BundleVerdict {
   ok: boolean;
+  /** Events after each partition's last verified checkpoint: recorded since it was signed, vouched for by none. */
+  unsignedTail: number;
   keyId: string | null;
   events: number;
   checkpointsVerified: number;
@@ -81,6 +85,14 @@ function join2(left: Buffer, right: Buffer): Buffer {
  * checkpoint, and every checkpoint's signature with `trustedKey` (else the bundle's own key, which proves only that
  * the bundle is self-consistent: pin the key you were given out of band).
  */
+/** A file the manifest names, which must lie inside the bundle. */
+function inside(folder: string, file: string): string {
+  const root = resolve(folder);
+  const path = resolve(root, file);
+  if (!path.startsWith(root + sep)) throw new Error(`the manifest names a file outside the bundle: ${file}`);
+  return path;
+}
+
 export async function verifyBundle(folder: string, trustedKey?: KeyObject | string): Promise<BundleVerdict> {
   const findings: BundleFinding[] = [];
   const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as BundleManifest;
@@ -99,7 +111,7 @@ export async function verifyBundle(folder: string, trustedKey?: KeyObject | stri
   const expected = new Map<string, { size: number; root: string; file: string }[]>();
   let checkpointsVerified = 0;
   for (const file of manifest.checkpoints ?? []) {
-    const checkpoint = JSON.parse(readFileSync(join(folder, file), 'utf8')) as SignedCheckpoint;
+    const checkpoint = JSON.parse(readFileSync(inside(folder, file), 'utf8')) as SignedCheckpoint;
     const verdict = key ? verifyCheckpoint(checkpoint, key) : { ok: false as const, reason: 'no public key' };
     if (!verdict.ok) {
       findings.push({ kind: 'checkpoint_refused', where: file, detail: verdict.reason });
@@ -113,11 +125,12 @@ export async function verifyBundle(folder: string, trustedKey?: KeyObject | stri
   }
 
   let events = 0;
+  let unsignedTail = 0;
   const listed = new Set<string>();
   for (const part of manifest.partitions) {
     const name = `${part.topic}/${part.partition}`;
     listed.add(name);
-    const path = join(folder, part.file);
+    const path = inside(folder, part.file);
     if (!existsSync(path)) {
       findings.push({ kind: 'unreadable', where: part.file, detail: 'the file is missing' });
       continue;
@@ -125,6 +138,7 @@ export async function verifyBundle(folder: string, trustedKey?: KeyObject | stri
     const heads = new Map<string, { position: number; hash: string }>();
     const tree = new TreeRoot();
     const pending = [...(expected.get(name) ?? [])].sort((a, b) => a.size - b.size);
+    const signedUpTo = pending.at(-1)?.size ?? 0;
     const compare = () => {
       while (pending.length > 0 && pending[0].size === tree.size) {
         const checkpoint = pending.shift()!;
@@ -192,6 +206,15 @@ export async function verifyBundle(folder: string, trustedKey?: KeyObject | stri
         detail: `signed at ${checkpoint.size} events, the bundle holds ${tree.size} (${checkpoint.file})`,
       });
     }
+    if (tree.size > 0 && signedUpTo === 0) {
+      findings.push({
+        kind: 'unsigned',
+        where: name,
+        detail: `${tree.size} events and no verified checkpoint: recomputed hashes would pass unseen`,
+      });
+    } else if (tree.size > signedUpTo) {
+      unsignedTail += tree.size - signedUpTo;
+    }
   }
   for (const name of expected.keys()) {
     if (!listed.has(name))
@@ -199,6 +222,7 @@ export async function verifyBundle(folder: string, trustedKey?: KeyObject | stri
   }
   return {
     ok: findings.length === 0,
+    unsignedTail,
     keyId: key ? publicKeyId(key) : null,
     events,
     checkpointsVerified,

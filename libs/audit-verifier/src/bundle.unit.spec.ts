@@ -71,7 +71,40 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
       'checkpoint_refused',
       'checkpoint_refused',
       'checkpoint_refused',
+      'unsigned',
     ]);
+  });
+
+  it('refuses a bundle stripped of its checkpoints: nothing signed vouches for its events', async () => {
+    const manifestFile = join(folder, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, checkpoints: [] }));
+    expect((await verifyBundle(folder, publicPem)).findings.map((f) => `${f.kind} ${f.where}`)).toEqual([
+      'unsigned runlog.lifecycle/0',
+    ]);
+  });
+
+  it('refuses a manifest that names a file outside the bundle', async () => {
+    const manifestFile = join(folder, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, checkpoints: ['../../etc/passwd'] }));
+    await expect(verifyBundle(folder, publicPem)).rejects.toThrow('outside the bundle');
+  });
+
+  it('counts the events recorded after the last checkpoint without failing them', async () => {
+    expect(await verifyBundle(folder, publicPem)).toMatchObject({ ok: true, unsignedTail: 0 });
+    const manifestFile = join(folder, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
+    // Only the checkpoint at 2 events: the 3 after it were recorded since (as in a bundle exported between two).
+    writeFileSync(
+      manifestFile,
+      JSON.stringify({ ...manifest, checkpoints: manifest.checkpoints.slice(0, 1) }),
+    );
+    expect(await verifyBundle(folder, publicPem)).toMatchObject({
+      ok: true,
+      unsignedTail: 3,
+      checkpointsVerified: 1,
+    });
   });
 
   // The leaf is the stored hash, so the tree still matches: the edit is found by recomputing the hash.

@@ -48,7 +48,11 @@ async function main(argv: string[]): Promise<number> {
       : 'no key';
     process.stdout.write(
       verdict.ok
-        ? `Verified: ${verdict.events} events, ${verdict.checkpointsVerified} signed checkpoints, ${key}.\n`
+        ? `Verified: ${verdict.events} events, ${verdict.checkpointsVerified} signed checkpoints, ${key}` +
+            (verdict.unsignedTail > 0
+              ? ` (${verdict.unsignedTail} events recorded after the last checkpoints)`
+              : '') +
+            '.\n'
         : `NOT verified (${verdict.findings.length} findings, ${key}):\n` +
             verdict.findings.map((f) => `  ${f.kind} at ${f.where}: ${f.detail}\n`).join(''),
     );

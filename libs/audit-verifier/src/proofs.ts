@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
 const HEX_HASH = /^[0-9a-f]{64}$/;
+const EMPTY_ROOT = createHash('sha256').digest('hex');
 
 function sha256(...parts: Buffer[]): Buffer {
   const hash = createHash('sha256');
@@ -105,7 +106,10 @@ export function verifyConsistency(claim: ConsistencyClaim): Verdict {
   if (oldSize > newSize) return fail(`a tree of ${newSize} cannot extend one of ${oldSize}`);
   const bad = badHashes({ oldRoot, newRoot, path });
   if (bad) return fail(bad);
-  if (oldSize === 0) return path.length === 0 ? { ok: true } : fail('the empty tree needs no proof');
+  if (oldSize === 0) {
+    if (oldRoot !== EMPTY_ROOT) return fail('the empty tree has root sha256("")');
+    return path.length === 0 ? { ok: true } : fail('the empty tree needs no proof');
+  }
   if (oldSize === newSize) {
     if (path.length !== 0) return fail('equal sizes need an empty proof');
     return oldRoot === newRoot ? { ok: true } : fail('equal sizes with different roots');

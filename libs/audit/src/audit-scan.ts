@@ -53,7 +53,7 @@ export async function auditEventLog(log: ReadableLog, options: AuditScanOptions 
     auditor.partitionOf(topic, partition);
     let next = 0;
     while (next < end) {
-      const records = await log.read(topic, partition, next, batchSize);
+      const records = await readSome(log, topic, partition, next, batchSize);
       const inRange = records.filter((record) => record.offset < end);
       for (const record of inRange) auditor.accept(record);
       if (inRange.length === 0) break;
@@ -67,4 +67,23 @@ export async function auditEventLog(log: ReadableLog, options: AuditScanOptions 
   }
   options.onProgress?.({ topic: '', partition: -1, read: total, total });
   return auditor.finish();
+}
+
+/**
+ * A read that came back empty before the end is asked again a few times: a Kafka fetch may be empty for a moment,
+ * and ending the partition there would leave its last events unchecked. On the embedded log an empty read means the
+ * topic has nothing more below the end (its offsets are shared with the other topics).
+ */
+async function readSome(
+  log: ReadableLog,
+  topic: string,
+  partition: number,
+  from: number,
+  batchSize: number,
+): ReturnType<ReadableLog['read']> {
+  for (let attempt = 0; ; attempt++) {
+    const records = await log.read(topic, partition, from, batchSize);
+    if (records.length > 0 || attempt >= 3) return records;
+    await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+  }
 }

@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../artifacts/src/artifact-store';
 import type { EventLog } from '../../log/src/event-log';
-import { AUDITED_TOPICS, type AuditProgress } from './audit-scan';
+import type { AuditProgress } from './audit-scan';
+import { CHECKPOINTED_TOPICS } from './checkpoint-writer';
 import { type CheckpointConfig } from './checkpoint-store';
 
 export interface BundleSummary {
@@ -27,7 +28,7 @@ export async function writeAuditBundle(
   folder: string,
   options: { topics?: readonly string[]; onProgress?: (progress: AuditProgress) => void; now?: Date } = {},
 ): Promise<BundleSummary> {
-  const topics = options.topics ?? AUDITED_TOPICS;
+  const topics = options.topics ?? CHECKPOINTED_TOPICS;
   await mkdir(folder, { recursive: true });
   const ends: { topic: string; partition: number; end: number }[] = [];
   for (const topic of topics) {
@@ -62,9 +63,13 @@ export async function writeAuditBundle(
     events += count;
   }
   const checkpoints: string[] = [];
+  const exported = new Map(partitions.map((p) => [`${p.topic}/${p.partition}`, p.events]));
   for (const key of await store.listRecords('checkpoints/')) {
-    const [, topic] = key.split('/');
-    if (!topics.includes(topic)) continue;
+    const [, topic, partition, size] = key.split('/');
+    // A checkpoint signed while the events were being read counts more than the bundle holds: it belongs to the
+    // next export, not this one.
+    if (!topics.includes(topic) || parseInt(size, 10) > (exported.get(`${topic}/${partition}`) ?? 0))
+      continue;
     const bytes = await store.getRecord(key);
     if (bytes === null) continue;
     await mkdir(dirname(join(folder, key)), { recursive: true });

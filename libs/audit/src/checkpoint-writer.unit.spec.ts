@@ -62,11 +62,42 @@ describe('CheckpointWriter and loadCheckpoints', () => {
     );
   });
 
-  it('a new writer reads the log from the start and signs the same root', async () => {
+  it('a new writer reads the log from the start, replaces no stored checkpoint, and signs again once it grew', async () => {
     await log.appendToStream('runlog.lifecycle', 'run:r', [tagEvent(1), tagEvent(2)]);
     const [before] = await new CheckpointWriter(log, store, privateKey).tick();
+    expect(await new CheckpointWriter(log, store, privateKey).tick()).toEqual([]);
+    await log.appendToStream('runlog.lifecycle', 'run:r', [tagEvent(3)], { expectedVersion: 2 });
     const [after] = await new CheckpointWriter(log, store, privateKey).tick();
-    expect(after.body.rootHash).toBe(before.body.rootHash);
+    expect(after.body.treeSize).toBe(before.body.treeSize + 1);
+    expect((await loadCheckpoints(store, privateKey)).heads.map((head) => head.rootHash)).toEqual([
+      before.body.rootHash,
+      after.body.rootHash,
+    ]);
+  });
+
+  it('signs nothing more over a log that no longer reproduces a stored checkpoint, and says so', async () => {
+    await log.appendToStream('runlog.lifecycle', 'run:r', [tagEvent(1), tagEvent(2)]);
+    await new CheckpointWriter(log, store, privateKey).tick();
+    // Another log of the same length under the same store: a rewrite.
+    const forged = SqliteEventLog.open({ path: join(dir, 'forged.sqlite') });
+    try {
+      await forged.appendToStream('runlog.lifecycle', 'run:r', [tagEvent(1), tagEvent(9), tagEvent(3)]);
+      const writer = new CheckpointWriter(forged, store, privateKey);
+      expect(await writer.tick()).toEqual([]);
+      expect(writer.divergences()).toEqual([
+        expect.stringMatching(
+          /^runlog.lifecycle\/0: the log's first 2 events have root [0-9a-f]{64}, the stored/,
+        ),
+      ]);
+      expect((await loadCheckpoints(store, privateKey)).heads.map((head) => head.treeSize)).toEqual([2]);
+    } finally {
+      await forged.close();
+    }
+  });
+
+  it('checkpoints only the topics kept forever', async () => {
+    await log.appendToStream('runlog.metrics', 'metrics:r', [tagEvent(1)]);
+    expect(await new CheckpointWriter(log, store, privateKey).tick()).toEqual([]);
   });
 
   it('refuses checkpoints that do not verify, naming why, and trusts none of their heads', async () => {

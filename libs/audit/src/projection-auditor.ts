@@ -53,7 +53,18 @@ export class ProjectionAuditor {
       let matched = false;
       while (r < rows.length && rows[r].offset === record.offset) {
         const fields = differingFields(record.event, rows[r]);
-        if (fields.length > 0) this.add({ kind: 'row_altered', ...at(topic, partition, rows[r]), fields });
+        // Who may see the finding is the log's say, not the (altered) row's.
+        const { workspace, stream, id } = record.event;
+        if (fields.length > 0) {
+          this.add({
+            kind: 'row_altered',
+            ...at(topic, partition, rows[r]),
+            workspace,
+            stream,
+            eventId: id,
+            fields,
+          });
+        }
         matched = true;
         r++;
       }

@@ -51,11 +51,16 @@ export class KafkaTopics {
     // Kept forever: the registry too, which compaction would shrink to each model's last event and so break every
     // chain an auditor recomputes.
     const configEntries =
-      topic === TOPICS.lifecycle || topic === TOPICS.access || topic === TOPICS.registry
+      topic === TOPICS.lifecycle || topic === TOPICS.access
         ? [{ name: 'retention.ms', value: '-1' }]
-        : topic === TOPICS.metrics
-          ? [{ name: 'max.message.bytes', value: String(METRICS_MAX_MESSAGE_BYTES) }]
-          : [];
+        : topic === TOPICS.registry
+          ? [
+              { name: 'retention.ms', value: '-1' },
+              { name: 'cleanup.policy', value: 'delete' },
+            ]
+          : topic === TOPICS.metrics
+            ? [{ name: 'max.message.bytes', value: String(METRICS_MAX_MESSAGE_BYTES) }]
+            : [];
     // createTopics answers false when the topic exists, so racing creators (other processes) are fine. Its wait
     // for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which the broker answers until the new topic's metadata
     // reached it: that is retried, and the topic counts as ready once its leaders answer ListOffsets.

@@ -154,6 +154,8 @@ export async function auditVerify(
 
 export const AUDIT_EXPORT_USAGE = `runlog audit export --out <folder> [--topics <topic,...>]
 
+The topics default to those kept forever and checkpointed (runlog.lifecycle, runlog.registry, runlog.access).
+
 Writes an audit bundle: every event of the topics as recorded, the signed checkpoints and the public key, which a
 third party checks offline with \`runlog-verify <folder> --key <public key>\` alone (libs/audit-verifier).
 Reads the log and the artifact store as \`runlog audit verify\` does. Progress goes to stderr.
@@ -178,7 +180,8 @@ export async function auditExport(
     throw new OperatorUsageError(error instanceof Error ? error.message : String(error));
   }
   if (!out) throw new OperatorUsageError('--out names the folder to write the bundle to');
-  const { topics } = parse(rest);
+  // By default the topics that are checkpointed: a partition no checkpoint vouches for fails runlog-verify.
+  const topics = rest.length > 0 ? parse(rest).topics : undefined;
   const location = eventLogLocationFromEnv(dependencies.env);
   const checkpoints = checkpointConfigFromEnv(dependencies.env);
   const store = await openArtifactStoreAt(s3LocationFromEnv(dependencies.env), location.dataDir);
@@ -191,7 +194,7 @@ export async function auditExport(
       ...(dependencies.now ? { now: dependencies.now } : {}),
     });
     const summary = await writeAuditBundle(log, store, checkpoints, out, {
-      topics,
+      ...(topics ? { topics } : {}),
       onProgress: ({ read, total, topic, partition }) =>
         partition < 0 ? progress.finish(read, total) : progress.update(read, total, `${topic}/${partition}`),
     });

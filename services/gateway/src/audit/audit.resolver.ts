@@ -4,6 +4,7 @@ import {
   AUDIT_CHECKPOINTS,
   AUDITED_TOPICS,
   auditProjection,
+  PROJECTED_TOPICS,
   auditWithCheckpoints,
   type ChainBreak,
   type CheckedAuditReport,
@@ -71,6 +72,7 @@ export class AuditResolver {
       ? await auditProjection(
           this.log,
           projectionSource(readerFor(this.clickhouse), this.log, this.projectionGroupId),
+          PROJECTED_TOPICS.filter((topic) => !topics?.length || topics.includes(topic)),
         )
       : null;
     return toModel(report, projection, scope);
@@ -101,7 +103,8 @@ function toModel(
 
 /** A break in a workspace the caller may not read keeps only where it is in the log, not what it names. */
 function toBreak(found: ChainBreak, scope: ReadScope): AuditBreak {
-  const visible = found.workspace === null || inReadScope(scope, found.workspace);
+  // Checkpoint breaks name no event; a break whose event names no workspace (edited away) shows no details.
+  const visible = found.eventId === null || (found.workspace !== null && inReadScope(scope, found.workspace));
   return {
     reason: found.reason as BreakReason,
     topic: found.topic,

@@ -9,7 +9,7 @@ import {
   type CheckpointConfig,
 } from '../../../../libs/audit/src';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../../../libs/artifacts/src/artifact-store';
-import { NotFoundError, ValidationError } from '../../../../libs/domain/src/errors';
+import { ConcurrencyError, NotFoundError, ValidationError } from '../../../../libs/domain/src/errors';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import {
   CLICKHOUSE,
@@ -50,6 +50,18 @@ export class ProofsResolver {
     const latest = heads
       .filter((head) => head.topic === position.topic && head.partition === position.partition)
       .at(-1);
+    const [record] = await this.log.read(position.topic, position.partition, position.offset, 1);
+    if (
+      !record ||
+      record.offset !== position.offset ||
+      record.event.id.toLowerCase() !== eventId.toLowerCase()
+    ) {
+      throw new ConcurrencyError(
+        `the events table places event ${eventId} at ${position.topic}/${position.partition} offset ${position.offset}, where the log holds another: run auditVerify(projections: true)`,
+        'eventId',
+      );
+    }
+    if (!inReadScope(scope, record.event.workspace)) return null;
     const answer = latest && (await proveInclusion(this.log, position, latest.treeSize).catch(() => null));
     if (!latest || !answer) {
       throw new NotFoundError(
@@ -88,8 +100,10 @@ export class ProofsResolver {
     const size = (await this.log.endOffsets(topic)).get(partition);
     if (size === undefined)
       throw new ValidationError(`topic ${topic} has no partition ${partition}`, 'partition');
-    if (!Number.isSafeInteger(toSize) || toSize < 0)
-      throw new ValidationError('toSize must be a whole number ≥ 0', 'toSize');
+    if (!Number.isSafeInteger(toSize) || toSize < 0 || toSize > size) {
+      // The partition's end offset bounds its leaf count: a larger size is refused before a byte is read.
+      throw new ValidationError(`toSize must be a whole number from 0 to ${size}`, 'toSize');
+    }
     if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
       throw new ValidationError('fromSize must be a whole number from 0 to toSize', 'fromSize');
     }

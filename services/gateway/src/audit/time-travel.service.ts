@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { can, type Principal } from '../../../../libs/access/src';
 import { chainIntact, readRecorded } from '../../../../libs/audit/src';
+import { ConcurrencyError, ValidationError } from '../../../../libs/domain/src/errors';
 import { foldRun } from '../../../../libs/domain/src/folds';
 import type { EventEnvelope } from '../../../../libs/events/src/envelope';
 import { streams } from '../../../../libs/events/src/run.events';
@@ -20,7 +21,7 @@ import type { AuditTrail, RecordedEvent, RunAsOf } from './time-travel.models';
 const ADMIN_STREAMS = ['token:', 'deadletter:'];
 
 /** Every event of a run's stream up to an instant: far more than any run's lifecycle holds. */
-const MAX_RUN_EVENTS = 100_000;
+const MAX_RUN_EVENTS = 100_001;
 
 /**
  * Time travel from the log itself: the events table says where a stream's events are, and they are read back from
@@ -48,7 +49,10 @@ export class TimeTravelService {
     if (workspace === undefined || !this.mayRead(stream, workspace, caller)) {
       return { stream, events: [], truncated: false, chainIntact: true };
     }
-    const records = await readRecorded(this.log, positions.slice(0, window.limit));
+    const records = await this.readStream(stream, positions.slice(0, window.limit));
+    if (!records.every((record) => this.mayRead(stream, record.event.workspace, caller))) {
+      return { stream, events: [], truncated: false, chainIntact: true };
+    }
     const startsStream = window.fromMs === undefined;
     return {
       stream,
@@ -67,7 +71,14 @@ export class TimeTravelService {
       limit: MAX_RUN_EVENTS,
     });
     if (positions.length === 0 || !inReadScope(scope, positions[0].workspace)) return null;
-    const records = await readRecorded(this.log, positions);
+    if (positions.length >= MAX_RUN_EVENTS) {
+      throw new ValidationError(
+        `run ${runId} has over ${MAX_RUN_EVENTS - 1} events before asOf: too many to fold`,
+        'asOf',
+      );
+    }
+    const records = await this.readStream(streams.run(runId), positions);
+    if (!records.every((record) => inReadScope(scope, record.event.workspace))) return null;
     const events = records.map((record) => record.event);
     const state = foldRun(events);
     if (state.status === 'absent') return null;
@@ -92,6 +103,25 @@ export class TimeTravelService {
       lastEvent: toRecordedEvent(records[records.length - 1]),
       chainIntact: chainIntact(events, true),
     };
+  }
+
+  /**
+   * The events at the positions the events table names, read from the log: each must be of the stream asked for,
+   * else the index and the log disagree (a tampered or stale projection), which is said rather than answered.
+   */
+  private async readStream(
+    stream: string,
+    positions: Parameters<typeof readRecorded>[1],
+  ): Promise<LogRecord[]> {
+    const records = await readRecorded(this.log, positions);
+    const foreign = records.find((record) => record.event.stream !== stream);
+    if (foreign) {
+      throw new ConcurrencyError(
+        `the events table places an event of ${foreign.event.stream} in ${stream} at ${foreign.topic}/${foreign.partition} offset ${foreign.offset}: run auditVerify(projections: true)`,
+        'stream',
+      );
+    }
+    return records;
   }
 
   private mayRead(

@@ -22,6 +22,7 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
   private readonly writer: CheckpointWriter | null;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private readonly reported = new Set<string>();
 
   constructor(
     @Inject(EVENT_LOG) log: EventLog,
@@ -58,6 +59,11 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
       .then((written) => {
         for (const { body } of written) {
           this.logger.debug(`signed ${body.topic}/${body.partition} at ${body.treeSize} events`);
+        }
+        for (const divergence of writer.divergences()) {
+          if (this.reported.has(divergence)) continue;
+          this.reported.add(divergence);
+          this.logger.error(`not signing ${divergence}: the log was rewritten; run runlog audit verify`);
         }
       })
       .catch((error: unknown) => this.logger.warn(`checkpoint failed, will retry: ${describeError(error)}`))
