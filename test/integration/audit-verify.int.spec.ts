@@ -50,6 +50,13 @@ interface CliResult {
 const KEY_FILE = join(mkdtempSync(join(tmpdir(), 'runlog-audit-key-')), 'checkpoint-key.pem');
 writeFileSync(KEY_FILE, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
 const SIGNING = { RUNLOG_AUDIT_SIGNING_KEY_FILE: KEY_FILE, RUNLOG_AUDIT_CHECKPOINT_MS: '1000' };
+// Auditors verify with the public half alone: they never hold the key that could forge a checkpoint.
+const PUBLIC_KEY_FILE = join(KEY_FILE, '..', 'checkpoint-public.pem');
+writeFileSync(
+  PUBLIC_KEY_FILE,
+  createPublicKey(createPrivateKey(readFileSync(KEY_FILE))).export({ type: 'spki', format: 'pem' }),
+);
+const VERIFYING = { RUNLOG_AUDIT_PUBLIC_KEY_FILE: PUBLIC_KEY_FILE };
 
 /** `runlog audit verify` as an operator runs it: its own process, the server's RUNLOG_* and nothing else. */
 function auditCli(dataDir: string, ...args: string[]): Promise<CliResult> {
@@ -244,7 +251,7 @@ describe('audit verify: the whole log recomputed, and every alteration of a copy
   async function untilSigned(): Promise<CliResult> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const signed = await auditCliWith(SIGNING, server.dataDir, '--json', '--topics', 'runlog.lifecycle');
+      const signed = await auditCliWith(VERIFYING, server.dataDir, '--json', '--topics', 'runlog.lifecycle');
       expect(signed.code).toBe(0);
       const checked = (JSON.parse(signed.stdout) as AuditReport).checkpointsChecked;
       if (checked > 0 || Date.now() > deadline) return signed;
@@ -255,11 +262,11 @@ describe('audit verify: the whole log recomputed, and every alteration of a copy
   /** The CLI's environment for a copy, reading the checkpoints the original server signed. */
   function signedCheckpointsOf(copy: string): Record<string, string> {
     if (distributedEnv(copy).RUNLOG_KAFKA_BROKERS) {
-      return { ...SIGNING, RUNLOG_S3_BUCKET: artifactBucketFor(server.dataDir) };
+      return { ...VERIFYING, RUNLOG_S3_BUCKET: artifactBucketFor(server.dataDir) };
     }
     const records = join(server.dataDir, 'artifacts', 'records');
     if (existsSync(records)) cpSync(records, join(copy, 'artifacts', 'records'), { recursive: true });
-    return SIGNING;
+    return VERIFYING;
   }
 
   it('signs checkpoints, through which a log rewritten with recomputed hashes, or cut short, is found', async () => {
@@ -320,7 +327,7 @@ describe('audit verify: the whole log recomputed, and every alteration of a copy
     const folder = join(mkdtempSync(join(tmpdir(), 'runlog-bundle-')), 'bundle');
     copies.push(join(folder, '..'));
     const exported = await auditCliWith(
-      SIGNING,
+      VERIFYING,
       server.dataDir,
       'export',
       '--out',

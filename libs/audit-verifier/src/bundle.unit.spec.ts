@@ -46,7 +46,7 @@ describe('an audit bundle, written by Runlog and checked by the verifier alone',
     });
     await writer.tick();
     folder = join(dir, 'bundle');
-    const summary = await writeAuditBundle(log, store, { signingKey: privateKey }, folder, {
+    const summary = await writeAuditBundle(log, store, { verifyKey: publicKey }, folder, {
       topics: ['runlog.lifecycle', 'runlog.metrics'],
     });
     expect(summary).toMatchObject({ events: 5, checkpoints: 2 });

@@ -18,11 +18,11 @@ export interface CheckedAuditReport extends AuditReport {
 export async function auditWithCheckpoints(
   log: Pick<EventLog, 'read' | 'endOffsets'>,
   store: Pick<ArtifactStore, 'listRecords' | 'getRecord'>,
-  config: Pick<CheckpointConfig, 'signingKey'>,
+  config: Pick<CheckpointConfig, 'verifyKey'>,
   options: Omit<AuditScanOptions, 'checkpoints'> = {},
 ): Promise<CheckedAuditReport> {
-  const stored = config.signingKey
-    ? await loadCheckpoints(store, config.signingKey)
+  const stored = config.verifyKey
+    ? await loadCheckpoints(store, config.verifyKey)
     : { heads: [], refused: [] };
   const topics = options.topics;
   const heads = topics ? stored.heads.filter((head) => topics.includes(head.topic)) : stored.heads;
@@ -31,6 +31,6 @@ export async function auditWithCheckpoints(
     ...report,
     ok: report.ok && stored.refused.length === 0,
     refusedCheckpoints: stored.refused,
-    checkpointsKnown: config.signingKey !== null,
+    checkpointsKnown: config.verifyKey !== null,
   };
 }

@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -24,7 +23,7 @@ export interface BundleSummary {
 export async function writeAuditBundle(
   log: Pick<EventLog, 'read' | 'endOffsets'>,
   store: Pick<ArtifactStore, 'listRecords' | 'getRecord'>,
-  config: Pick<CheckpointConfig, 'signingKey'>,
+  config: Pick<CheckpointConfig, 'verifyKey'>,
   folder: string,
   options: { topics?: readonly string[]; onProgress?: (progress: AuditProgress) => void; now?: Date } = {},
 ): Promise<BundleSummary> {
@@ -76,8 +75,8 @@ export async function writeAuditBundle(
     await writeFile(join(folder, key), bytes);
     checkpoints.push(key);
   }
-  const publicKey = config.signingKey
-    ? createPublicKey(config.signingKey).export({ type: 'spki', format: 'pem' }).toString()
+  const publicKey = config.verifyKey
+    ? config.verifyKey.export({ type: 'spki', format: 'pem' }).toString()
     : null;
   const manifest = {
     format: 'runlog.audit-bundle/1',

@@ -6,16 +6,55 @@ import { loadSigningKey, signingKeyId, type Checkpoint, type TreeHead } from './
 
 export const AUDIT_CHECKPOINTS = Symbol('AUDIT_CHECKPOINTS');
 
-/** Signed checkpoints: the key, and how often each partition's head is signed. */
+/** Signed checkpoints: the keys, and how often each partition's head is signed. */
 export interface CheckpointConfig {
-  /** The ed25519 private key; null when checkpoints are off (no key configured). */
+  /** The ed25519 private key the projector signs with; null where this process does not sign. */
   signingKey: KeyObject | null;
+  /**
+   * The public key checkpoints are verified with (the gateway, the CLI): the signing key's public half, or
+   * RUNLOG_AUDIT_PUBLIC_KEY_FILE alone, so that verifying never needs the key that could forge. Null: not checked.
+   */
+  verifyKey: KeyObject | null;
   intervalMs: number;
 }
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
-/** RUNLOG_AUDIT_SIGNING_KEY_FILE (an ed25519 private key, PEM) and RUNLOG_AUDIT_CHECKPOINT_MS. */
+function readKeyFile(variable: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${variable} ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function loadVerifyKey(file: string): KeyObject {
+  const variable = 'RUNLOG_AUDIT_PUBLIC_KEY_FILE';
+  const pem = readKeyFile(variable, file);
+  // A verifier must not hold the key that could forge what it checks.
+  if (pem.includes('PRIVATE KEY'))
+    throw new Error(`${variable} ${file}: holds a private key; give its public half`);
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(message.startsWith(variable) ? message : `${variable} ${file}: ${message}`, {
+      cause: error,
+    });
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new Error(
+      `${variable} ${file}: the key is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ed25519`,
+    );
+  }
+  return key;
+}
+
+/**
+ * RUNLOG_AUDIT_SIGNING_KEY_FILE (an ed25519 private key, PEM: signs, and verifies with its public half),
+ * RUNLOG_AUDIT_PUBLIC_KEY_FILE (an ed25519 public key, PEM: verifies only) and RUNLOG_AUDIT_CHECKPOINT_MS.
+ */
 export function checkpointConfigFromEnv(env: Record<string, string | undefined>): CheckpointConfig {
   const rawInterval = env.RUNLOG_AUDIT_CHECKPOINT_MS;
   const intervalMs =
@@ -25,19 +64,28 @@ export function checkpointConfigFromEnv(env: Record<string, string | undefined>)
       `RUNLOG_AUDIT_CHECKPOINT_MS must be a whole number of ms from 1000 to 86400000, got "${rawInterval}"`,
     );
   }
-  const file = env.RUNLOG_AUDIT_SIGNING_KEY_FILE;
-  if (!file) return { signingKey: null, intervalMs };
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(`RUNLOG_AUDIT_SIGNING_KEY_FILE ${file}: ${(error as Error).message}`, { cause: error });
+  const signingFile = env.RUNLOG_AUDIT_SIGNING_KEY_FILE;
+  const publicFile = env.RUNLOG_AUDIT_PUBLIC_KEY_FILE;
+  let signingKey: KeyObject | null = null;
+  if (signingFile) {
+    const pem = readKeyFile('RUNLOG_AUDIT_SIGNING_KEY_FILE', signingFile);
+    try {
+      signingKey = loadSigningKey(pem);
+    } catch (error) {
+      throw new Error(`RUNLOG_AUDIT_SIGNING_KEY_FILE ${signingFile}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
-  try {
-    return { signingKey: loadSigningKey(pem), intervalMs };
-  } catch (error) {
-    throw new Error(`RUNLOG_AUDIT_SIGNING_KEY_FILE ${file}: ${(error as Error).message}`, { cause: error });
+  const publicKey = publicFile ? loadVerifyKey(publicFile) : null;
+  if (signingKey && publicKey && signingKeyId(signingKey) !== signingKeyId(publicKey)) {
+    throw new Error('RUNLOG_AUDIT_PUBLIC_KEY_FILE is not the public half of RUNLOG_AUDIT_SIGNING_KEY_FILE');
   }
+  return {
+    signingKey,
+    verifyKey: publicKey ?? (signingKey ? createPublicKey(signingKey) : null),
+    intervalMs,
+  };
 }
 
 const PREFIX = 'checkpoints/';

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,7 +127,7 @@ describe('CheckpointWriter and loadCheckpoints', () => {
 
 describe('checkpointConfigFromEnv', () => {
   it('is off without a key, and reads an ed25519 PEM file and the interval', () => {
-    expect(checkpointConfigFromEnv({})).toEqual({ signingKey: null, intervalMs: 60_000 });
+    expect(checkpointConfigFromEnv({})).toEqual({ signingKey: null, verifyKey: null, intervalMs: 60_000 });
     const dir = mkdtempSync(join(tmpdir(), 'runlog-key-'));
     try {
       const file = join(dir, 'key.pem');
@@ -142,6 +142,30 @@ describe('checkpointConfigFromEnv', () => {
       writeFileSync(file, rsa.export({ type: 'pkcs8', format: 'pem' }));
       expect(() => checkpointConfigFromEnv({ RUNLOG_AUDIT_SIGNING_KEY_FILE: file })).toThrow(
         /RUNLOG_AUDIT_SIGNING_KEY_FILE .*not ed25519/,
+      );
+      // Verifying needs only the public half, which a verifier may hold alone.
+      const publicFile = join(dir, 'public.pem');
+      writeFileSync(publicFile, createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }));
+      const verifying = checkpointConfigFromEnv({ RUNLOG_AUDIT_PUBLIC_KEY_FILE: publicFile });
+      expect(verifying.signingKey).toBeNull();
+      expect(verifying.verifyKey?.type).toBe('public');
+      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      expect(
+        checkpointConfigFromEnv({
+          RUNLOG_AUDIT_SIGNING_KEY_FILE: file,
+          RUNLOG_AUDIT_PUBLIC_KEY_FILE: publicFile,
+        }).verifyKey?.type,
+      ).toBe('public');
+      const strangerFile = join(dir, 'stranger.pem');
+      writeFileSync(strangerFile, createPublicKey(stranger).export({ type: 'spki', format: 'pem' }));
+      expect(() =>
+        checkpointConfigFromEnv({
+          RUNLOG_AUDIT_SIGNING_KEY_FILE: file,
+          RUNLOG_AUDIT_PUBLIC_KEY_FILE: strangerFile,
+        }),
+      ).toThrow('RUNLOG_AUDIT_PUBLIC_KEY_FILE is not the public half of RUNLOG_AUDIT_SIGNING_KEY_FILE');
+      expect(() => checkpointConfigFromEnv({ RUNLOG_AUDIT_PUBLIC_KEY_FILE: file })).toThrow(
+        /RUNLOG_AUDIT_PUBLIC_KEY_FILE/,
       );
       expect(() => checkpointConfigFromEnv({ RUNLOG_AUDIT_SIGNING_KEY_FILE: join(dir, 'missing') })).toThrow(
         /RUNLOG_AUDIT_SIGNING_KEY_FILE .*missing/,

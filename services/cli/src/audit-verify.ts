@@ -30,7 +30,7 @@ export const AUDIT_VERIFY_USAGE = `runlog audit verify [--topics <topic,...>] [-
 
 Reads the whole log (RUNLOG_DATA_DIR's embedded log, or Kafka at RUNLOG_KAFKA_BROKERS in RUNLOG_KAFKA_NAMESPACE),
 recomputes every event's hash, every stream's chain and every partition's Merkle tree, compares the trees with the
-signed checkpoints in the artifact store (RUNLOG_S3_* or the data dir; key: RUNLOG_AUDIT_SIGNING_KEY_FILE), and
+signed checkpoints in the artifact store (RUNLOG_S3_* or the data dir; key: RUNLOG_AUDIT_PUBLIC_KEY_FILE, or the signing key), and
 names each broken link: stream, position, offset, expected and found hash. Progress goes to stderr.
 
   --topics   the topics to audit (default: ${AUDITED_TOPICS.join(',')})
@@ -100,7 +100,7 @@ export function summarize(report: CheckedAuditReport): string {
   if (report.ok) {
     const against = report.checkpointsKnown
       ? `${report.checkpointsChecked} signed checkpoints compared`
-      : 'no signing key configured (RUNLOG_AUDIT_SIGNING_KEY_FILE), so no checkpoint compared';
+      : 'no key configured (RUNLOG_AUDIT_PUBLIC_KEY_FILE), so no checkpoint compared';
     lines.push(`The history is intact: ${scope}, ${against}.`);
   } else {
     lines.push(
@@ -200,7 +200,7 @@ export async function auditExport(
     });
     dependencies.stdout.write(
       `Wrote ${summary.folder}: ${NUMBER.format(summary.events)} events in ${summary.partitions} partitions, ` +
-        `${summary.checkpoints} signed checkpoints${checkpoints.signingKey ? '' : ' (no signing key configured)'}.\n`,
+        `${summary.checkpoints} signed checkpoints${checkpoints.verifyKey ? '' : ' (no key configured)'}.\n`,
     );
     return 0;
   } finally {

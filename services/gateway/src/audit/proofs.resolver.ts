@@ -43,9 +43,12 @@ export class ProofsResolver {
   ): Promise<InclusionProof | null> {
     const position = await findEventPosition(readerFor(this.clickhouse), eventId);
     if (!position || !inReadScope(scope, position.workspace)) return null;
-    const key = this.config.signingKey;
+    const key = this.config.verifyKey;
     if (!key)
-      throw new NotFoundError('no signed checkpoints: RUNLOG_AUDIT_SIGNING_KEY_FILE is not set', 'eventId');
+      throw new NotFoundError(
+        'no signed checkpoints: neither RUNLOG_AUDIT_PUBLIC_KEY_FILE nor RUNLOG_AUDIT_SIGNING_KEY_FILE is set',
+        'eventId',
+      );
     const { heads } = await loadCheckpoints(this.store, key);
     const latest = heads
       .filter((head) => head.topic === position.topic && head.partition === position.partition)
