@@ -1,4 +1,4 @@
-import { hashEnvelope, type EventEnvelope } from '../../events/src/envelope';
+import { verifyStreamChain, type EventEnvelope } from '../../events/src/envelope';
 import type { EventLog, LogRecord } from '../../log/src/event-log';
 
 export interface LogPosition {
@@ -44,12 +44,5 @@ export async function readRecorded(
  * checked unless the piece starts the stream (then it must link to nothing).
  */
 export function chainIntact(events: readonly EventEnvelope[], startsStream: boolean): boolean {
-  let previous: string | null | undefined = startsStream ? null : undefined;
-  for (const event of events) {
-    if (previous !== undefined && event.prevHash !== previous) return false;
-    const { hash, ...unsealed } = event;
-    if (hashEnvelope(unsealed) !== hash) return false;
-    previous = hash;
-  }
-  return true;
+  return verifyStreamChain(events, startsStream) === null;
 }

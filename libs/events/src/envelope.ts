@@ -232,11 +232,15 @@ export interface ChainBreak {
   reason: 'hash_mismatch' | 'prev_hash_mismatch';
 }
 
-/** Checks one stream's events, in order, against their hash chain. */
-export function verifyStreamChain(events: readonly EventEnvelope[]): ChainBreak | null {
-  let prev: string | null = null;
+/**
+ * Checks one stream's events, in order, against their hash chain. A window of a stream (`startsStream` false) links
+ * its first event to one before the window, which is not checked.
+ */
+export function verifyStreamChain(events: readonly EventEnvelope[], startsStream = true): ChainBreak | null {
+  let prev: string | null | undefined = startsStream ? null : undefined;
   for (const [index, event] of events.entries()) {
-    if (event.prevHash !== prev) return { index, id: event.id, reason: 'prev_hash_mismatch' };
+    if (prev !== undefined && event.prevHash !== prev)
+      return { index, id: event.id, reason: 'prev_hash_mismatch' };
     const { hash, ...rest } = event;
     if (hashEnvelope(rest) !== hash) return { index, id: event.id, reason: 'hash_mismatch' };
     prev = hash;
