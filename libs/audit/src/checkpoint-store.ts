@@ -117,14 +117,24 @@ export async function loadCheckpoints(
   const found: StoredCheckpoints = { heads: [], refused: [] };
   for (const name of await store.listRecords(PREFIX)) {
     const bytes = await store.getRecord(name);
-    const reason = bytes === null ? 'vanished while read' : refusal(bytes, publicKey, keyId, name);
+    const reason =
+      bytes === null ? 'vanished while read' : readStoredCheckpoint(bytes, publicKey, keyId, name);
     if (typeof reason === 'string') found.refused.push({ key: name, reason });
     else found.heads.push(reason);
   }
   return found;
 }
 
-function refusal(bytes: Buffer, publicKey: KeyObject, keyId: string, name: string): string | VerifiedHead {
+/**
+ * A stored checkpoint's head when its record verifies with the key (`keyId`: the key's id, computed once by the
+ * caller), else why it is refused.
+ */
+export function readStoredCheckpoint(
+  bytes: Buffer,
+  publicKey: KeyObject,
+  keyId: string,
+  name: string,
+): string | VerifiedHead {
   let checkpoint: Checkpoint;
   try {
     checkpoint = JSON.parse(bytes.toString('utf8')) as Checkpoint;

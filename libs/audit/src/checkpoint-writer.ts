@@ -1,9 +1,9 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ArtifactStore } from '../../artifacts/src/artifact-store';
-import { canonicalJson, TOPICS } from '../../events/src/envelope';
+import { TOPICS } from '../../events/src/envelope';
 import type { EventLog } from '../../log/src/event-log';
 import { signTreeHead, signingKeyId, type Checkpoint } from './checkpoint';
-import { checkpointKey } from './checkpoint-store';
+import { checkpointKey, readStoredCheckpoint } from './checkpoint-store';
 import { leafHash, MerkleAccumulator } from './merkle';
 
 /**
@@ -99,16 +99,9 @@ export class CheckpointWriter {
     const keyId = signingKeyId(publicKey);
     for (const key of keys.reverse()) {
       const bytes = await this.store.getRecord(key);
-      if (!bytes) continue;
-      try {
-        const { body, signature } = JSON.parse(bytes.toString('utf8')) as Checkpoint;
-        const signed = Buffer.from(canonicalJson(body), 'utf8');
-        if (body.keyId === keyId && verify(null, signed, publicKey, Buffer.from(signature, 'base64'))) {
-          return { treeSize: body.treeSize, rootHash: body.rootHash };
-        }
-      } catch {
-        // Not a checkpoint of this key: the audit reports it; the writer looks further back.
-      }
+      // One that does not verify is the audit's to report; the writer looks further back.
+      const head = bytes && readStoredCheckpoint(bytes, publicKey, keyId, key);
+      if (head && typeof head !== 'string') return { treeSize: head.treeSize, rootHash: head.rootHash };
     }
     return null;
   }
