@@ -12,7 +12,11 @@ import {
 } from '../../../libs/access/src';
 import { TOPICS } from '../../../libs/events/src/envelope';
 import type { EventLog } from '../../../libs/log/src/event-log';
-import { openEventLogAt } from '../../../libs/log/src/open-event-log';
+import {
+  describeEventLogLocation,
+  openEventLogAt,
+  type EventLogLocation,
+} from '../../../libs/log/src/open-event-log';
 import {
   describeArtifactLocation,
   openArtifactStoreAt,
@@ -58,27 +62,27 @@ class StandaloneModule {
 }
 
 /** Kafka when RUNLOG_KAFKA_BROKERS names brokers, else the embedded log in the data dir. */
+function logLocation({ kafkaBrokers, kafkaNamespace, dataDir }: RunlogConfig): EventLogLocation {
+  return { ...(kafkaBrokers?.length ? { kafkaBrokers, kafkaNamespace } : {}), dataDir };
+}
+
 function openEventLog(config: RunlogConfig): Promise<EventLog> {
-  const { kafkaBrokers, kafkaNamespace, dataDir } = config;
-  return openEventLogAt(
-    { ...(kafkaBrokers?.length ? { kafkaBrokers, kafkaNamespace } : {}), dataDir },
-    {
-      clientId: `runlog-${config.roles.join('-')}`,
-      kafka: {
-        metricsCompression: config.kafkaCompression,
-        // With several ingest processes, a run's experiment may have been created by another one.
-        followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
-        // A projector taking over a partition continues its dead-letter stream, which another one may have
-        // written; only its own appends there wait on that (following it on every read stalled ingest through a
-        // broker outage). Every process may issue or revoke a token: it knows the access streams' heads before it
-        // appends there.
-        followOnAppendTopics: [
-          TOPICS.access,
-          ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
-        ],
-      },
+  return openEventLogAt(logLocation(config), {
+    clientId: `runlog-${config.roles.join('-')}`,
+    kafka: {
+      metricsCompression: config.kafkaCompression,
+      // With several ingest processes, a run's experiment may have been created by another one.
+      followTopics: config.ingestPeers.length > 1 ? [TOPICS.lifecycle] : [],
+      // A projector taking over a partition continues its dead-letter stream, which another one may have
+      // written; only its own appends there wait on that (following it on every read stalled ingest through a
+      // broker outage). Every process may issue or revoke a token: it knows the access streams' heads before it
+      // appends there.
+      followOnAppendTopics: [
+        TOPICS.access,
+        ...(config.roles.includes('projector') ? [TOPICS.deadletter] : []),
+      ],
     },
-  );
+  });
 }
 
 /** Metric batches past the limits are shed before their body is read; see IngestAdmission. */
@@ -232,10 +236,8 @@ async function main() {
       `  ingest API   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
       `  GraphQL      ${base}/graphql`,
       `  health       ${base}/healthz`,
-      `  event log    ${
-        config.kafkaBrokers?.length
-          ? `Kafka at ${config.kafkaBrokers.join(',')}${config.kafkaNamespace ? ` (namespace ${config.kafkaNamespace})` : ''}`
-          : `${join(config.dataDir, 'log', 'events.sqlite')} (node:sqlite, WAL, synchronous=FULL)`
+      `  event log    ${describeEventLogLocation(logLocation(config))}${
+        config.kafkaBrokers?.length ? '' : ' (node:sqlite, WAL, synchronous=FULL)'
       }`,
       `  ClickHouse   ${engine === 'chdb' ? `${join(config.dataDir, 'clickhouse')} (chDB, in-process)` : (config.clickhouseUrl ?? 'not used by these roles')}`,
       `  artifacts    ${describeArtifactLocation(config.s3, config.dataDir)}`,
