@@ -44,3 +44,18 @@ export class IdTakenError extends DomainError {
 export class ConcurrencyError extends DomainError {
   readonly code = 'concurrency_conflict';
 }
+
+/** A promotion that expected another holder of the stage or alias than the one there: the message names it. */
+export class PromotionConflictError extends DomainError {
+  readonly code = 'promotion_conflict';
+}
+
+/** The model's policy needs an approval (by someone else, with a comment) that the promotion did not bring. */
+export class ApprovalRequiredError extends DomainError {
+  readonly code = 'approval_required';
+}
+
+/** A name (of a model, of an experiment) that another one of the workspace holds. */
+export class NameTakenError extends DomainError {
+  readonly code = 'name_taken';
+}

@@ -1,6 +1,9 @@
 import type { EventEnvelope } from '../../events/src/envelope';
 import type { DomainEvent, ExperimentEvent, RunLifecycleEvent } from '../../events/src/run.events';
+import type { ModelEvent, NameClaimEvent } from '../../events/src/model-registry.events';
 import { upcast } from '../../events/src/upcasters';
+import { evolveModel, initialModelState, type ModelState } from './model/model.state';
+import { evolveNameClaim, initialNameClaimState, type NameClaimState } from './model/name-claim.decider';
 import {
   evolveExperiment,
   initialExperimentState,
@@ -38,6 +41,30 @@ export function foldRun(events: readonly EventEnvelope[]): RunState {
   for (const envelope of events) {
     const event = upcast(envelope);
     if (event.type.startsWith('run.')) state = evolveRun(state, event as DomainEvent<RunLifecycleEvent>);
+  }
+  return state;
+}
+
+/** A model's stream folded with each event's actor and time, which the registry shows beside every change. */
+export function foldModel(events: readonly EventEnvelope[]): ModelState {
+  let state = initialModelState;
+  for (const envelope of events) {
+    const event = upcast(envelope);
+    if (event.type.startsWith('model.')) {
+      state = evolveModel(state, event as DomainEvent<ModelEvent>, {
+        actor: envelope.actor,
+        at: Date.parse(envelope.recordedAt),
+      });
+    }
+  }
+  return state;
+}
+
+export function foldNameClaim(events: readonly EventEnvelope[]): NameClaimState {
+  let state = initialNameClaimState;
+  for (const envelope of events) {
+    const event = upcast(envelope);
+    if (event.type.startsWith('name.')) state = evolveNameClaim(state, event as DomainEvent<NameClaimEvent>);
   }
   return state;
 }

@@ -169,6 +169,37 @@ const stringMap = (maxLength: number) => ({
   additionalProperties: { type: 'string', maxLength },
 });
 
+/** Model names are labels people read, and part of a name-claim stream's id. */
+export const modelNameSchema = experimentNameSchema;
+/** Any name (champion, challenger); `latest` and `v<n>` are MLflow's own ways of naming a version, so not aliases. */
+export const ALIAS_PATTERN = '^(?!latest$)(?!v[0-9]+$)[A-Za-z][A-Za-z0-9_.-]{0,63}$';
+export const aliasSchema = { type: 'string', pattern: ALIAS_PATTERN } as const;
+export const modelStageSchema = { enum: ['None', 'Staging', 'Production', 'Archived'] } as const;
+/** Version numbers count from 1 per model. */
+export const modelVersionSchema = { type: 'integer', minimum: 1, maximum: 1_000_000_000 } as const;
+export const artifactPathSchema = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+export const approvalPolicySchema = object({
+  stages: { type: 'array', maxItems: 2, uniqueItems: true, items: { enum: ['Staging', 'Production'] } },
+  aliases: { type: 'array', maxItems: 100, uniqueItems: true, items: aliasSchema },
+});
+const uuid = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+} as const;
+const principalName = text(256);
+const usedApproval = object({
+  approvalId: uuid,
+  requestedBy: principalName,
+  approvedBy: principalName,
+  comment: text(8000),
+});
+const promotionTarget = {
+  oneOf: [
+    object({ kind: { const: 'stage' }, stage: modelStageSchema }),
+    object({ kind: { const: 'alias' }, alias: aliasSchema }),
+  ],
+} as const;
+
 type EventKey<E = RunlogEvent | SupersededEvent> = E extends {
   type: infer T extends string;
   v: infer V extends number;
@@ -248,6 +279,62 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
     },
     ['runId', 'series'],
   ),
+  'model.created@1': object({
+    modelId: id,
+    name: { ...storedName, minLength: 1 },
+    description: text(65536),
+    tags: stringMap(8000),
+  }),
+  'model.renamed@1': object({ name: { ...storedName, minLength: 1 }, previousName: storedName }),
+  'model.described@1': object({ description: text(65536) }),
+  'model.tags_set@1': object({ tags: stringMap(8000) }),
+  'model.tags_deleted@1': object({
+    keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: KEY_PATTERN } },
+  }),
+  'model.deleted@1': object({ reason: text(8000) }),
+  'model.policy_set@1': object({ approvalRequired: approvalPolicySchema }),
+  'model.version_registered@1': object({
+    version: modelVersionSchema,
+    runId: id,
+    artifactPath: artifactPathSchema,
+    sha256: { type: 'string', pattern: SHA256_PATTERN },
+    description: text(65536),
+  }),
+  'model.alias_set@1': object({
+    alias: aliasSchema,
+    version: modelVersionSchema,
+    previousVersion: nullable(modelVersionSchema),
+    reason: text(8000),
+    approval: nullable(usedApproval),
+  }),
+  'model.alias_deleted@1': object({
+    alias: aliasSchema,
+    previousVersion: modelVersionSchema,
+    reason: text(8000),
+  }),
+  'model.stage_transitioned@1': object({
+    version: modelVersionSchema,
+    stage: modelStageSchema,
+    previousStage: modelStageSchema,
+    displacedVersion: nullable(modelVersionSchema),
+    reason: text(8000),
+    approval: nullable(usedApproval),
+  }),
+  'model.approval_requested@1': object({
+    approvalId: uuid,
+    version: modelVersionSchema,
+    target: promotionTarget,
+    reason: text(8000),
+    requestedBy: principalName,
+  }),
+  'model.approval_granted@1': object({ approvalId: uuid, approvedBy: principalName, comment: text(8000) }),
+  'model.approval_rejected@1': object({ approvalId: uuid, rejectedBy: principalName, comment: text(8000) }),
+  'name.claimed@1': object({
+    kind: { enum: ['model', 'experiment'] },
+    name: { ...storedName, minLength: 1 },
+    holder: id,
+  }),
+  'name.released@1': object({ holder: id }),
 };
 
 export class EventSchemas {

@@ -1,4 +1,5 @@
 import type { EventEnvelope, NewEvent } from './envelope';
+import type { ModelEvent, NameClaimEvent } from './model-registry.events';
 
 /**
  * Lifecycle and metric events of experiments and runs, named in the past tense.
@@ -269,7 +270,8 @@ export type RunLifecycleEvent =
   | RunFinished
   | RunFailed
   | RunKilled;
-export type RunlogEvent = ExperimentEvent | SweepEvent | RunLifecycleEvent | MetricsLogged;
+export type RunlogEvent =
+  ExperimentEvent | SweepEvent | RunLifecycleEvent | MetricsLogged | ModelEvent | NameClaimEvent;
 /** Shapes that are only ever read from the log, and lifted to the current version on read. */
 export type SupersededEvent = RunCreatedV1 | RunFailedV1;
 export type RunlogEventType = RunlogEvent['type'];

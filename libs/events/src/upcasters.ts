@@ -34,6 +34,22 @@ export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'run.failed': 2,
   'run.killed': 1,
   'metrics.logged': 1,
+  'model.created': 1,
+  'model.renamed': 1,
+  'model.described': 1,
+  'model.tags_set': 1,
+  'model.tags_deleted': 1,
+  'model.deleted': 1,
+  'model.policy_set': 1,
+  'model.version_registered': 1,
+  'model.alias_set': 1,
+  'model.alias_deleted': 1,
+  'model.stage_transitioned': 1,
+  'model.approval_requested': 1,
+  'model.approval_granted': 1,
+  'model.approval_rejected': 1,
+  'name.claimed': 1,
+  'name.released': 1,
 };
 
 type Upcaster = (envelope: EventEnvelope) => EventEnvelope;
