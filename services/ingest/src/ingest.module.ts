@@ -11,6 +11,8 @@ import { MetricsService } from './metrics/metrics.service';
 import { RunArtifactsService } from './runs/run-artifacts.service';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { LivenessTracker } from './liveness';
+import { RegistryController } from './registry/registry.controller';
+import { RegistryService } from './registry/registry.service';
 
 /**
  * The ingest feature: its controllers, the command handler and one service per aggregate, the router and the
@@ -18,7 +20,7 @@ import { LivenessTracker } from './liveness';
  * LIVENESS_CONFIG come from the process's infrastructure module.
  */
 @Module({
-  controllers: [IngestController, ArtifactsController, TokensController],
+  controllers: [IngestController, ArtifactsController, TokensController, RegistryController],
   providers: [
     CommandHandler,
     RunWriteGate,
@@ -27,6 +29,7 @@ import { LivenessTracker } from './liveness';
     RunArtifactsService,
     MetricsService,
     TokensService,
+    RegistryService,
     IngestRouter,
     LivenessTracker,
     { provide: CLOCK, useValue: () => new Date() },

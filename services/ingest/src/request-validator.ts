@@ -61,33 +61,40 @@ function settleEnvelope<T>(body: T & { eventId?: string; occurredAt?: string }):
 }
 
 /**
- * The compiled validators of every request body; compiled once at start, the ingest hot path only calls them.
+ * The compiled validators of a set of request bodies; compiled once at start, the ingest hot path only calls them.
  * Before them, one iterative walk refuses what no schema keyword can (and what would overflow their recursion):
  * nesting deeper than MAX_JSON_DEPTH, numbers that are not finite, lone surrogates in strings and keys.
  */
-export class RequestValidator {
-  private readonly validators: { [K in RequestSchemaName]: ValidateFunction };
+export class SchemaValidator<Bodies extends object> {
+  private readonly validators = new Map<keyof Bodies, ValidateFunction>();
 
-  constructor() {
+  constructor(schemas: { [K in keyof Bodies]: object }) {
     const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
     addFormats(ajv, ['uuid', 'date-time']);
-    this.validators = Object.fromEntries(
-      Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, ajv.compile(schema)]),
-    ) as { [K in RequestSchemaName]: ValidateFunction };
+    for (const name of Object.keys(schemas) as (keyof Bodies)[]) {
+      this.validators.set(name, ajv.compile(schemas[name]));
+    }
   }
 
-  validate<K extends RequestSchemaName>(name: K, body: unknown): RequestBodies[K] {
+  validate<K extends keyof Bodies>(name: K, body: unknown): Bodies[K] {
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ValidationError('the body must be a JSON object (Content-Type: application/json)', 'body');
     }
     const unstorable = findUnstorableValue(body, MAX_JSON_DEPTH);
     if (unstorable) throw new ValidationError(unstorable.message, unstorable.field);
-    const validate = this.validators[name];
+    const validate = this.validators.get(name)!;
     if (!validate(body)) {
       const first = (validate.errors ?? [])[0];
       const { field, message } = first ? describeError(first) : { field: 'body', message: 'invalid body' };
       throw new ValidationError(message, field);
     }
-    return settleEnvelope(body as RequestBodies[K]);
+    return settleEnvelope(body as Bodies[K] & { eventId?: string; occurredAt?: string });
+  }
+}
+
+/** The native ingest API's bodies (ingest.schemas.ts). */
+export class RequestValidator extends SchemaValidator<{ [K in RequestSchemaName]: RequestBodies[K] }> {
+  constructor() {
+    super(REQUEST_SCHEMAS);
   }
 }
