@@ -24,7 +24,7 @@ export interface ProjectionReport {
 }
 
 /** The topics the projector keeps an events-table row for. */
-export const PROJECTED_TOPICS: readonly string[] = [TOPICS.lifecycle, TOPICS.metrics];
+export const PROJECTED_TOPICS: readonly string[] = [TOPICS.lifecycle, TOPICS.metrics, TOPICS.registry];
 
 const BATCH = 2_000;
 const MAX_ROWS_PER_WINDOW = 10 * BATCH;

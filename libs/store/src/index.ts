@@ -48,6 +48,7 @@ export * from './tables/runs.table';
 export * from './tables/store-identity.table';
 export * from './tables/sweeps.table';
 export * from './tables/tags.table';
+export * from './tables/registry.table';
 
 /** Reads of one series across metric_points and its rollups, and the pure choice of which answers. */
 export * from './tables/metric-series';

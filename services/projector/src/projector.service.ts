@@ -21,6 +21,7 @@ import {
   type ClickHouse,
 } from '../../../libs/store/src';
 import { DeadLetterEvents } from './dead-letters/dead-letter-events';
+import { createRegistryProjection } from './registry/registry.projection';
 import { createDeadLettersProjection } from './dead-letters/dead-letters.projection';
 import { BatchGate } from './pipeline/batch-gate';
 import { describeError } from './pipeline/insert-errors';
@@ -64,7 +65,7 @@ export interface ProjectorStats {
 }
 
 /** The topics whose records become projections, and the one that tells which records did not. */
-export const PROJECTED_TOPICS = [TOPICS.lifecycle, TOPICS.metrics] as const;
+export const PROJECTED_TOPICS = [TOPICS.lifecycle, TOPICS.metrics, TOPICS.registry] as const;
 
 /**
  * Log → ClickHouse: subscribes the group to the projected topics and the deadletter topic and hands each batch to
@@ -82,6 +83,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   readonly gate = new BatchGate();
   private readonly projectBatchPipeline: ProjectBatchPipeline;
   private readonly projectDeadLetters: ReturnType<typeof createDeadLettersProjection>;
+  private readonly projectRegistry: ReturnType<typeof createRegistryProjection>;
   private subscription: Subscription | null = null;
   private batchStartedAt: number | null = null;
   readonly stats: ProjectorStats = { batches: 0, records: 0, points: 0, deadLetters: 0 };
@@ -124,6 +126,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       },
     );
     this.projectDeadLetters = createDeadLettersProjection({ writer, groupId: config.groupId });
+    this.projectRegistry = createRegistryProjection({
+      reader,
+      writer,
+      parseRecord: this.parseRecord,
+      deadLettered: (letters) => this.deadLetterEvents.deadLettered(letters),
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -148,6 +156,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   async projectBatch(batch: ConsumedBatch): Promise<void> {
     if (batch.topic === TOPICS.deadletter) {
       await this.projectDeadLetters(batch);
+      return;
+    }
+    if (batch.topic === TOPICS.registry) {
+      const counts = await this.projectRegistry(batch);
+      this.stats.records += counts.records;
+      this.stats.deadLetters += counts.deadLetters;
       return;
     }
     await this.gate.shared(async () => {

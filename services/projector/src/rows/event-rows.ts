@@ -291,6 +291,11 @@ function evolveExperimentSnapshot(
 }
 
 /** Metric batches keep a summary of their payload here: the points themselves are in metric_points, the bytes in the log. */
+/** The events table's line of a record of any topic, refusing what the store cannot hold (UnstorableValueError). */
+export function eventLineOf(event: StoredEvent, written: EventEnvelope, position: LogPosition): string {
+  return formatEventRow(eventRow(event, written, position, checkStorable(event)));
+}
+
 function eventRow(
   event: StoredEvent,
   written: EventEnvelope,
