@@ -25,6 +25,8 @@ import { RunSearchService } from './run-search/run-search.service';
 import { OverlaySeriesResolver } from './series/overlay-series.resolver';
 import { SeriesResolver } from './series/series.resolver';
 import { SeriesService } from './series/series.service';
+import { RegistryReadsService } from './registry/registry-reads.service';
+import { RegistryResolver } from './registry/registry.resolver';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
 import { LiveFeed } from './live/live-feed.service';
@@ -65,6 +67,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     ProofsResolver,
     TimeTravelResolver,
     TimeTravelService,
+    RegistryResolver,
+    RegistryReadsService,
     RunsResolver,
     RunsService,
     RunSearchResolver,

@@ -10,6 +10,9 @@ const GRAPHQL_CODES: Readonly<Record<string, string>> = {
   param_conflict: 'CONFLICT',
   concurrency_conflict: 'CONFLICT',
   id_taken: 'CONFLICT',
+  promotion_conflict: 'CONFLICT',
+  approval_required: 'CONFLICT',
+  name_taken: 'CONFLICT',
   forbidden: 'FORBIDDEN',
   unauthenticated: 'UNAUTHENTICATED',
 };

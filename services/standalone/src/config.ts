@@ -24,6 +24,8 @@ export interface RunlogConfig {
   kafkaCompression: 'none' | 'gzip';
   /** Base URLs of every ingest process, in one order shared by all (see services/ingest/src/ingest-router.ts). */
   ingestPeers: string[];
+  /** RUNLOG_INGEST_URL: the ingest API the gateway sends its mutations to (default: this process's own, if it ingests). */
+  ingestUrl: string | null;
   /** This process's position in ingestPeers. */
   ingestIndex: number;
   /** An S3 server for artifacts; when absent they live in the data dir. */
@@ -140,6 +142,15 @@ function ingestPeers(env: NodeJS.ProcessEnv): { ingestPeers: string[]; ingestInd
   return { ingestPeers: peers, ingestIndex: index };
 }
 
+function ingestUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.RUNLOG_INGEST_URL?.trim();
+  if (!raw) return null;
+  if (!/^https?:\/\/[^/\s]+$/.test(raw.replace(/\/$/, ''))) {
+    throw new Error(`RUNLOG_INGEST_URL: "${raw}" is not a base URL like http://host:port`);
+  }
+  return raw.replace(/\/$/, '');
+}
+
 const DEFAULT_MAX_PROJECTION_LAG = 64;
 
 function sharesCores(env: NodeJS.ProcessEnv): boolean {
@@ -155,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
     auditCheckpoints: checkpointConfigFromEnv(env),
     s3: s3LocationFromEnv(env),
     ...ingestPeers(env),
+    ingestUrl: ingestUrl(env),
     roles: roles(env.RUNLOG_ROLES),
     host,
     port: integer(env, 'RUNLOG_PORT', integer(env, 'PORT', 8080, 0), 0),

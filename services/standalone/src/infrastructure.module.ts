@@ -1,3 +1,4 @@
+import { INGEST_ENDPOINT, type IngestEndpoint } from '../../gateway/src/registry/ingest-endpoint';
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { AUDIT_CHECKPOINTS, type CheckpointConfig } from '../../../libs/audit/src';
@@ -26,6 +27,8 @@ export interface Infrastructure {
   access: AccessServices;
   /** The key that signs audit checkpoints (null: off), for the projector to sign and the gateway to check. */
   auditCheckpoints: CheckpointConfig;
+  /** Where the gateway's mutations go (set once this process listens, when it runs the ingest role itself). */
+  ingestEndpoint: IngestEndpoint;
 }
 
 export const ARTIFACT_LOCATION = Symbol('ARTIFACT_LOCATION');
@@ -49,6 +52,7 @@ export class InfrastructureModule {
       { provide: INGEST_ADMISSION, useValue: infra.admission },
       { provide: ACCESS, useValue: infra.access },
       { provide: AUDIT_CHECKPOINTS, useValue: infra.auditCheckpoints },
+      { provide: INGEST_ENDPOINT, useValue: infra.ingestEndpoint },
     ];
     if (infra.clickhouse) providers.push({ provide: CLICKHOUSE, useValue: infra.clickhouse });
     return {

@@ -29,6 +29,7 @@ import {
   writerFor,
 } from '../../../libs/store/src';
 import { GatewayModule } from '../../gateway/src/gateway.module';
+import type { IngestEndpoint } from '../../gateway/src/registry/ingest-endpoint';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
@@ -59,6 +60,12 @@ class StandaloneModule {
       providers: [{ provide: APP_GUARD, useClass: RouteAccessGuard }],
     };
   }
+}
+
+/** An address this process can call itself on: the one it listens on, or loopback when it listens on all. */
+function loopbackOf(host: string): string {
+  if (host === '0.0.0.0' || host === '' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Kafka when RUNLOG_KAFKA_BROKERS names brokers, else the embedded log in the data dir. */
@@ -146,6 +153,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
     ? ingestAdmission(config, log, clickhouse ? projectorGroup : null)
     : null;
   const access = await openAccess(config, log);
+  const ingestEndpoint: IngestEndpoint = { baseUrl: config.ingestUrl };
   const level = Math.max(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel));
   const app = await NestFactory.create<NestExpressApplication>(
     StandaloneModule.with(
@@ -171,6 +179,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
         },
         graphqlLimits: config.graphql,
         auditCheckpoints: config.auditCheckpoints,
+        ingestEndpoint,
         admission,
         access,
       },
@@ -212,6 +221,10 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host}:${port}`;
+  // The gateway's mutations go to this process's own ingest API when it has one, over the loopback address.
+  if (config.roles.includes('ingest') && !config.ingestUrl) {
+    ingestEndpoint.baseUrl = `http://${loopbackOf(config.host)}:${port}`;
+  }
   return { app, base, port, started, closeEngines, engine: clickhouse?.engine ?? null };
 }
 

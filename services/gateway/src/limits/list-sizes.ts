@@ -23,6 +23,8 @@ export const LIST_BOUNDS = {
   // Each event is read back from the log: a window is bounded more tightly than a projected list.
   auditTrail: { argument: 'limit', defaultSize: 1000, maxSize: 10_000 },
   deadLetters: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
+  registeredModels: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
+  promotions: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
   /** metricSeries: at most maxPoints points; out of range is refused by the resolver, not clamped. */
   seriesPoints: { argument: 'maxPoints', defaultSize: 1000, maxSize: 10_000 },
 } as const satisfies Record<string, ListBound>;

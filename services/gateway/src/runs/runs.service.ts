@@ -159,7 +159,7 @@ export class RunsService {
   }
 
   projectionLag(): Promise<ProjectionLag[]> {
-    return groupLag(this.log, this.projectionGroupId, [TOPICS.lifecycle, TOPICS.metrics]);
+    return groupLag(this.log, this.projectionGroupId, [TOPICS.lifecycle, TOPICS.metrics, TOPICS.registry]);
   }
 }
 
