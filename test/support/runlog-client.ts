@@ -86,7 +86,10 @@ export async function createExperimentAndRun(
   base: string,
   name = 'exp',
 ): Promise<{ experimentId: string; runId: string }> {
-  const experiment = await post<{ experimentId: string }>(base, '/api/v1/experiments', { name });
+  const experiment = await post<{ experimentId: string }>(base, '/api/v1/experiments', {
+    name,
+    getOrCreate: true,
+  });
   if (experiment.status !== 201) throw new Error(`create experiment: ${JSON.stringify(experiment.body)}`);
   const run = await post<{ runId: string }>(base, '/api/v1/runs', {
     experimentId: experiment.body.experimentId,

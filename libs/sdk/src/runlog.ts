@@ -108,7 +108,7 @@ export interface RunlogClientOptions {
 }
 
 export interface StartRunOptions {
-  /** An existing experiment; or `experimentName` to create one. */
+  /** An existing experiment; or `experimentName`: the workspace's experiment of that name, made if there is none. */
   experimentId?: string;
   experimentName?: string;
   runId?: string;
@@ -185,7 +185,7 @@ export class RunlogClient {
     if (!experimentId) {
       const created = await this.send<{ experimentId: string }>({
         path: '/api/v1/experiments',
-        body: { eventId: randomUUID(), name: options.experimentName ?? 'default' },
+        body: { eventId: randomUUID(), name: options.experimentName ?? 'default', getOrCreate: true },
         points: 0,
       });
       experimentId = created.experimentId;

@@ -6,6 +6,7 @@ import { IngestController } from './ingest.controller';
 import { IngestRouter } from './ingest-router';
 import { CLOCK, CommandHandler } from './commands/command-handler';
 import { RunWriteGate } from './commands/run-write-gate';
+import { ExperimentsController } from './experiments/experiments.controller';
 import { ExperimentsService } from './experiments/experiments.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RunArtifactsService } from './runs/run-artifacts.service';
@@ -20,7 +21,13 @@ import { RegistryService } from './registry/registry.service';
  * LIVENESS_CONFIG come from the process's infrastructure module.
  */
 @Module({
-  controllers: [IngestController, ArtifactsController, TokensController, RegistryController],
+  controllers: [
+    IngestController,
+    ExperimentsController,
+    ArtifactsController,
+    TokensController,
+    RegistryController,
+  ],
   providers: [
     CommandHandler,
     RunWriteGate,

@@ -43,7 +43,15 @@ export const createExperimentSchema = {
     eventId,
     occurredAt,
     experimentId: id('Defaults to the eventId.'),
-    name: experimentNameSchema,
+    name: {
+      ...experimentNameSchema,
+      description: 'Unique in the workspace: a name another experiment holds is 409 name_taken.',
+    },
+    getOrCreate: {
+      type: 'boolean',
+      description:
+        'When the workspace has an experiment of this name, answer it (`created: false`) instead of 409.',
+    },
   },
 } as const;
 
@@ -303,6 +311,7 @@ interface Envelope {
 export interface CreateExperimentBody extends Envelope {
   experimentId?: string;
   name: string;
+  getOrCreate?: boolean;
 }
 export interface RenameBody extends Envelope {
   name: string;

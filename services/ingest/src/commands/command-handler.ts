@@ -73,6 +73,15 @@ export class CommandHandler {
     return this.clock().getTime();
   }
 
+  /**
+   * Before a command that appends to several streams (a name claim, then the object): an eventId another request
+   * used is refused here, before the first append, so a refused command leaves nothing behind.
+   */
+  async checkEventId(eventId: string, stream: string, caller: Caller): Promise<void> {
+    const owner = await this.log.findEventId(eventId);
+    if (owner) checkDuplicate({ id: eventId, requestDigest: caller.requestDigest }, stream, owner);
+  }
+
   async read(stream: string): Promise<readonly EventEnvelope[]> {
     return (await this.log.readStream(stream)).events;
   }
@@ -167,6 +176,11 @@ export interface VisibleStream {
 }
 
 const EDGE_PERMISSIONS = new Set(['public', 'authenticated', 'documents']);
+
+/** The user a command is decided for: the one a trusted principal acts for (x-runlog-actor), else the principal. */
+export function userOf(caller: Caller): string {
+  return caller.onBehalfOf ?? caller.actor;
+}
 
 /** See CommandHandler.readAs. */
 export function visibleTo(events: readonly EventEnvelope[], caller: Caller): VisibleStream {

@@ -6,8 +6,16 @@ import {
   type ExperimentCommand,
 } from '../../../../libs/domain/src/experiment/experiment.decider';
 import { decideSweep } from '../../../../libs/domain/src/sweep/sweep.decider';
-import { foldExperiment, foldSweep } from '../../../../libs/domain/src/folds';
-import { CommandHandler, type Acknowledgement, type Caller } from '../commands/command-handler';
+import { NameTakenError, NotFoundError } from '../../../../libs/domain/src/errors';
+import { foldExperiment, foldNameClaim, foldSweep } from '../../../../libs/domain/src/folds';
+import { decideNameClaim, type NameClaimCommand } from '../../../../libs/domain/src/model/name-claim.decider';
+import { registryStreams } from '../../../../libs/events/src/model-registry.events';
+import {
+  CommandHandler,
+  derivedEventId,
+  type Acknowledgement,
+  type Caller,
+} from '../commands/command-handler';
 import type {
   BareBody,
   CreateExperimentBody,
@@ -21,17 +29,103 @@ import type {
 export class ExperimentsService {
   constructor(private readonly commands: CommandHandler) {}
 
+  /**
+   * The name is claimed first (its own stream, `name:experiment:<workspace>/<name>`), then the experiment made; a
+   * retry finds both in place. With getOrCreate, a name held by another experiment answers that one.
+   */
   async createExperiment(caller: Caller, body: CreateExperimentBody) {
     const eventId = body.eventId ?? newEventId();
     const experimentId = body.experimentId ?? eventId;
+    const holder = await this.nameHolder(caller, body.name);
+    if (body.getOrCreate && holder !== null && holder !== experimentId) {
+      return { experimentId: holder, eventIds: [], appended: false, created: false };
+    }
+    await this.commands.checkEventId(eventId, streams.experiment(experimentId), caller);
+    try {
+      await this.claim(caller, derivedEventId(eventId, 'claim'), body, {
+        name: body.name,
+        holder: experimentId,
+      });
+    } catch (error) {
+      const winner = await this.nameHolder(caller, body.name);
+      // Two get-or-creates of one name at once: the one that lost the claim answers the winner's experiment.
+      if (error instanceof NameTakenError && body.getOrCreate && winner !== null) {
+        return { experimentId: winner, eventIds: [], appended: false, created: false };
+      }
+      throw error;
+    }
     const command: ExperimentCommand = { type: 'CreateExperiment', data: { experimentId, name: body.name } };
     const ack = await this.experimentCommand(experimentId, { ...body, eventId }, caller, command);
-    return { experimentId, ...ack };
+    return { experimentId, ...ack, created: true };
   }
 
-  renameExperiment(caller: Caller, experimentId: string, body: RenameBody) {
+  /** The new name is claimed, the experiment renamed, the old name released; each step is a retry's no-op. */
+  async renameExperiment(caller: Caller, experimentId: string, body: RenameBody) {
+    const eventId = body.eventId ?? newEventId();
+    const seen = await this.commands.readAs(streams.experiment(experimentId), caller);
+    const earlier = seen.events.findIndex((event) => event.id === eventId);
+    const before = foldExperiment(earlier >= 0 ? seen.events.slice(0, earlier) : seen.events);
+    if (before.status === 'absent') {
+      throw new NotFoundError(`experiment ${experimentId} does not exist`, 'experimentId');
+    }
+    const where = seen.caller;
+    await this.commands.checkEventId(eventId, streams.experiment(experimentId), where);
+    await this.claim(where, derivedEventId(eventId, 'claim'), body, {
+      name: body.name,
+      holder: experimentId,
+    });
     const command: ExperimentCommand = { type: 'RenameExperiment', data: { experimentId, name: body.name } };
-    return this.experimentCommand(experimentId, body, caller, command);
+    const ack = await this.experimentCommand(experimentId, { ...body, eventId }, caller, command);
+    if (before.name !== body.name) {
+      await this.nameCommand(where, derivedEventId(eventId, 'release'), body, before.name, {
+        type: 'ReleaseName',
+        data: { holder: experimentId },
+      });
+    }
+    return ack;
+  }
+
+  /** The workspace an experiment was created in, or null for an id no stream holds (routing reads it). */
+  async workspaceOf(experimentId: string): Promise<string | null> {
+    const events = await this.commands.read(streams.experiment(experimentId));
+    return events[0]?.workspace ?? null;
+  }
+
+  private async nameHolder(caller: Caller, name: string): Promise<string | null> {
+    const claim = await this.commands.readAs(
+      registryStreams.name('experiment', caller.workspace, name),
+      caller,
+    );
+    return foldNameClaim(claim.events).holder;
+  }
+
+  private claim(
+    caller: Caller,
+    eventId: string,
+    body: { occurredAt?: string },
+    data: { name: string; holder: string },
+  ) {
+    return this.nameCommand(caller, eventId, body, data.name, {
+      type: 'ClaimName',
+      data: { kind: 'experiment', ...data },
+    });
+  }
+
+  private nameCommand(
+    caller: Caller,
+    eventId: string,
+    body: { occurredAt?: string },
+    name: string,
+    command: NameClaimCommand,
+  ) {
+    const target = {
+      stream: registryStreams.name('experiment', caller.workspace, name),
+      topic: TOPICS.lifecycle,
+      eventId,
+      caller,
+      occurredAt: body.occurredAt,
+    };
+    return this.commands.handle(target, (events) => decideNameClaim(command, foldNameClaim(events)));
   }
 
   archiveExperiment(caller: Caller, experimentId: string, body: BareBody) {
@@ -103,4 +197,9 @@ export class ExperimentsService {
     };
     return this.commands.handle(target, (events) => decideExperiment(command, foldExperiment(events)));
   }
+}
+
+/** Every command on the experiments of a workspace goes to one ingest process: the owner of this key. */
+export function experimentsRouteKey(workspace: string): string {
+  return `experiments:${workspace}`;
 }

@@ -226,6 +226,10 @@ export function addEventRows(
       rows.points += countPoints(event.payload);
       return;
     }
+    // A name's claims (experiment names are unique per workspace) are only in the events table.
+    case 'name.claimed':
+    case 'name.released':
+      return;
     default: {
       const runId = runIdOfStream(event.stream);
       if (event.type === 'run.params_logged' && needs('params')) {
