@@ -10,6 +10,7 @@ import {
   IDEMPOTENCY_RUN,
   OTHER_RUN,
   UNKNOWN_ID,
+  UNKNOWN_MODEL,
   UNKNOWN_TOKEN_ID,
   USED_EVENT_ID,
   USED_REQUEST,
@@ -128,6 +129,7 @@ export function pathCases(operation: DocumentedOperation): BadInputCase[] {
         ),
       );
   }
+  cases.push(...registryPathCases(operation));
   if (operation.schemaName === 'RegisterArtifact') {
     for (const path of BODY_ARTIFACT_PATHS) {
       cases.push(
@@ -138,6 +140,54 @@ export function pathCases(operation: DocumentedOperation): BadInputCase[] {
         ),
       );
     }
+  }
+  return cases;
+}
+
+/** Path parameters of the registry's routes, refused when malformed (400) or unknown (404), each naming itself. */
+const INVALID_REGISTRY_PARAMS: Record<string, string[]> = {
+  name: ['%20padded', 'a%2Fb', '..', '.', 'a%00b', 'a%09b', 'x'.repeat(257)],
+  version: ['0', '01', 'abc', '-1', '1.5', '99999999999'],
+  alias: ['latest', 'v1', '1x', 'a%20b', 'x'.repeat(65)],
+  approvalId: ['not-a-uuid', '0123', 'g'.repeat(36)],
+};
+const UNKNOWN_REGISTRY_PARAMS: Record<string, string> = {
+  name: UNKNOWN_MODEL,
+  version: '99',
+  approvalId: '00000000-0000-4000-8000-000000000000',
+};
+
+function registryPathCases(operation: DocumentedOperation): BadInputCase[] {
+  if (!operation.template.startsWith('/api/v1/models')) return [];
+  const make = caseMaker(operation);
+  const cases: BadInputCase[] = [];
+  for (const name of operation.pathParams) {
+    const request = (value: string) => validRequest(operation, { pathValues: { [name]: value } });
+    for (const value of INVALID_REGISTRY_PARAMS[name] ?? []) {
+      // `..` and `.` are resolved away by URL parsers: the request reaches another route, or none.
+      if (value === '..' || value === '.') continue;
+      cases.push(
+        make('pathIdInvalid', `${name} ${JSON.stringify(value.slice(0, 20))}`, request(value), name),
+      );
+    }
+    const unknown = UNKNOWN_REGISTRY_PARAMS[name];
+    if (unknown) cases.push(make('objectUnknown', `${name} of nothing`, request(unknown), name));
+  }
+  if (operation.schemaName === 'RegisterModelVersion') {
+    const body = (field: string, value: string) =>
+      validRequest(operation, { text: bodyWith('RegisterModelVersion', [field], value) });
+    cases.push(make('objectUnknown', 'runId of no run', body('runId', UNKNOWN_ID), 'runId'));
+    cases.push(
+      make(
+        'objectUnknown',
+        'an artifactPath the run has not',
+        body('artifactPath', 'no/such.bin'),
+        'artifactPath',
+      ),
+    );
+    cases.push(
+      make('invalidValue', "a sha256 that is not the artifact's", body('sha256', '0'.repeat(64)), 'sha256'),
+    );
   }
   return cases;
 }

@@ -47,6 +47,16 @@ function slug(operation: DocumentedOperation): string {
   return ['bi', operation.method.toLowerCase(), ...words].join('-').slice(0, 64);
 }
 
+/** Each registry operation's scratch approval request, made in setup under this id. */
+const APPROVAL_IDS = new Map<string, string>();
+function approvalIdOf(operation: DocumentedOperation): string {
+  const key = slug(operation);
+  if (!APPROVAL_IDS.has(key)) APPROVAL_IDS.set(key, randomUUID());
+  return APPROVAL_IDS.get(key)!;
+}
+/** A model name no model has. */
+export const UNKNOWN_MODEL = 'bi-no-such-model';
+
 /** The path values of an operation's own scratch object (downloads read the run that has an artifact). */
 export function scratchPathValues(operation: DocumentedOperation): Record<string, string> {
   if (operation.method === 'GET' && operation.pathParams.includes('runId'))
@@ -56,6 +66,10 @@ export function scratchPathValues(operation: DocumentedOperation): Record<string
   if (operation.pathParams.includes('experimentId')) values.experimentId = slug(operation);
   if (operation.pathParams.includes('path')) values.path = 'uploads/file.bin';
   if (operation.pathParams.includes('tokenId')) values.tokenId = UNKNOWN_TOKEN_ID;
+  if (operation.pathParams.includes('name')) values.name = slug(operation);
+  if (operation.pathParams.includes('version')) values.version = '1';
+  if (operation.pathParams.includes('alias')) values.alias = 'champion';
+  if (operation.pathParams.includes('approvalId')) values.approvalId = approvalIdOf(operation);
   return values;
 }
 
@@ -90,6 +104,19 @@ export function validBody(schemaName: string): Record<string, unknown> {
       description: 'a bad-input scratch token',
     },
     RevokeToken: { reason: 'rotated' },
+    CreateModel: { name: 'bad input model', description: 'd', tags: { team: 'risk' } },
+    RenameModel: { name: 'renamed model' },
+    DescribeModel: { description: 'a model' },
+    SetModelTags: { tags: { team: 'risk' } },
+    DeleteModelTags: { keys: ['team'] },
+    DeleteModel: { reason: 'superseded' },
+    SetApprovalPolicy: { approvalRequired: { stages: ['Production'], aliases: ['champion'] } },
+    RegisterModelVersion: { runId: ARTIFACT_RUN, artifactPath: ARTIFACT_PATH, sha256: ARTIFACT_DIGEST },
+    SetAlias: { alias: 'challenger', version: 1, reason: 'canary' },
+    DeleteAlias: { reason: 'rolled back' },
+    TransitionStage: { stage: 'Staging', reason: 'try it' },
+    RequestApproval: { version: 1, target: { stage: 'Production' }, reason: 'ship it' },
+    DecideApproval: { comment: 'checked' },
     RegisterArtifact: {
       path: 'records/summary.txt',
       digest: ARTIFACT_DIGEST,
@@ -131,6 +158,33 @@ async function createExperiment(base: string, experimentId: string, archived: bo
   }
 }
 
+/** A scratch model with version 1 (the artifact run's file), the alias champion on it, and maybe an approval request. */
+async function createModel(base: string, name: string, approvalId?: string) {
+  const model = `/api/v1/models/${encodeURIComponent(name)}`;
+  await must(`create model ${name}`, send('POST', base, '/api/v1/models', { name }));
+  await must(
+    `register ${name}/1`,
+    send('POST', base, `${model}/versions`, { runId: ARTIFACT_RUN, artifactPath: ARTIFACT_PATH }),
+  );
+  await must(
+    `alias ${name}`,
+    send('POST', base, `${model}/aliases`, { alias: 'champion', version: 1, reason: 'r' }),
+  );
+  if (approvalId) {
+    // Asked for another user than the one the cases act as: an approval by its own requester is refused.
+    await must(
+      `approval request on ${name}`,
+      send(
+        'POST',
+        base,
+        `${model}/approvals`,
+        { eventId: approvalId, version: 1, target: { stage: 'Production' }, reason: 'r' },
+        { 'x-runlog-actor': 'requester' },
+      ),
+    );
+  }
+}
+
 /** Makes every object the cases name; fails loudly if the server refuses any of it. */
 export async function prepareTargets(base: string, operations: DocumentedOperation[]): Promise<void> {
   await createExperiment(base, BASE_EXPERIMENT, false);
@@ -153,7 +207,8 @@ export async function prepareTargets(base: string, operations: DocumentedOperati
     throw new Error(`setup: upload answered ${upload.status} ${await upload.text()}`);
   for (const operation of operations) {
     if (operation.method === 'GET') continue;
-    const { runId, experimentId } = scratchPathValues(operation);
+    const { runId, experimentId, name, approvalId } = scratchPathValues(operation);
+    if (name) await createModel(base, name, approvalId);
     const state = SCRATCH_STATE[operation.key];
     if (runId) await createRun(base, runId, state === 'queued' || state === 'deleted' ? state : 'running');
     if (experimentId) await createExperiment(base, experimentId, state === 'archived');

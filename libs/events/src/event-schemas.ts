@@ -169,8 +169,16 @@ const stringMap = (maxLength: number) => ({
   additionalProperties: { type: 'string', maxLength },
 });
 
-/** Model names are labels people read, and part of a name-claim stream's id. */
-export const modelNameSchema = experimentNameSchema;
+/**
+ * Model names are labels people read, carried in URL paths (so no `/`, and not `.` or `..`, which URLs resolve
+ * away) and in a name-claim stream's id.
+ */
+export const modelNameSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^(?!\\.{1,2}$)(?![\\s])(?!.*[\\s]$)[^\\u0000-\\u001f\\u007f/]+$',
+} as const;
 /** Any name (champion, challenger); `latest` and `v<n>` are MLflow's own ways of naming a version, so not aliases. */
 export const ALIAS_PATTERN = '^(?!latest$)(?!v[0-9]+$)[A-Za-z][A-Za-z0-9_.-]{0,63}$';
 export const aliasSchema = { type: 'string', pattern: ALIAS_PATTERN } as const;

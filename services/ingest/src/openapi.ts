@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '../../../libs/events/src/event-schemas';
 import { OPTIONAL_BODIES, REQUEST_SCHEMAS, type RequestSchemaName } from './ingest.schemas';
 import { ACCESS_REFUSALS, SECURITY_SCHEMES, TOKEN_SCHEMAS, tokenPaths } from './access/tokens.openapi';
+import { REGISTRY_SCHEMAS, registryPaths } from './registry/registry.openapi';
 
 const errorResponse = (description: string) => ({
   description,
@@ -250,12 +251,14 @@ export function buildOpenApiDocument() {
       '/api/v1/runs/{runId}/fail': jsonOperation('Mark the run failed, with a reason', 'FailRun'),
       '/api/v1/runs/{runId}/kill': jsonOperation('Mark the run killed', 'KillRun'),
       ...tokenPaths(),
+      ...registryPaths(),
     },
     components: {
       securitySchemes: SECURITY_SCHEMES,
       schemas: {
         ...REQUEST_SCHEMAS,
         ...TOKEN_SCHEMAS,
+        ...REGISTRY_SCHEMAS,
         Acknowledgement: {
           type: 'object',
           properties: {

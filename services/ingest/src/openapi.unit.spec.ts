@@ -6,6 +6,11 @@ import { ID_PATTERN } from '../../../libs/events/src/event-schemas';
 import { TOKEN_SCHEMAS } from './access/tokens.openapi';
 import { IngestModule } from './ingest.module';
 import { REQUEST_SCHEMAS } from './ingest.schemas';
+import {
+  REGISTRY_PATH_PARAMETERS,
+  REGISTRY_SCHEMAS,
+  type RegistryPathParameter,
+} from './registry/registry.schemas';
 import { buildOpenApiDocument } from './openapi';
 
 interface Route {
@@ -90,7 +95,9 @@ describe('the OpenAPI document', () => {
       for (const parameter of inPath) {
         expect(parameter.required).toBe(true);
         if (parameter.name === 'tokenId') expect(parameter.schema.pattern).toBe(TOKEN_ID_PATTERN.source);
-        else if (parameter.name !== 'path') expect(parameter.schema.pattern).toBe(ID_PATTERN);
+        else if (route.path.startsWith('/api/v1/models')) {
+          expect(parameter.schema).toEqual(REGISTRY_PATH_PARAMETERS[parameter.name as RegistryPathParameter]);
+        } else if (parameter.name !== 'path') expect(parameter.schema.pattern).toBe(ID_PATTERN);
       }
     },
   );
@@ -126,7 +133,7 @@ describe('the OpenAPI document', () => {
     (_key, operation) => {
       const ref = operation.requestBody?.content['application/json']?.schema.$ref ?? '';
       const schemaName = ref.replace('#/components/schemas/', '');
-      expect(Object.keys(REQUEST_SCHEMAS)).toContain(schemaName);
+      expect([...Object.keys(REQUEST_SCHEMAS), ...Object.keys(REGISTRY_SCHEMAS)]).toContain(schemaName);
       expect(Object.keys(operation.responses)).toEqual(
         expect.arrayContaining(['400', '404', '409', '413', '415', '503']),
       );

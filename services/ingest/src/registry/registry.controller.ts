@@ -14,12 +14,12 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import { ALIAS_PATTERN, modelNameSchema } from '../../../../libs/events/src/event-schemas';
 import { newEventId } from '../../../../libs/events/src/envelope';
 import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
-import type { Caller } from '../commands/command-handler';
+import { userOf, type Caller } from '../commands/command-handler';
 import { HttpErrorFilter } from '../http-errors';
 import { IngestRouter } from '../ingest-router';
 import { callerOf, withDigest } from '../ingest.controller';
 import { SchemaValidator } from '../request-validator';
-import { REGISTRY_SCHEMAS, type RegistryBodies } from './registry.schemas';
+import { REGISTRY_PATH_PARAMETERS, REGISTRY_SCHEMAS, type RegistryBodies } from './registry.schemas';
 import { registryRouteKey, RegistryService } from './registry.service';
 
 const NAME = new RegExp(modelNameSchema.pattern, 'u');
@@ -34,8 +34,8 @@ function modelNameParam(raw: string): string {
   return raw;
 }
 
-const ALIAS = new RegExp(ALIAS_PATTERN);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ALIAS = new RegExp(REGISTRY_PATH_PARAMETERS.alias.pattern);
+const UUID = new RegExp(REGISTRY_PATH_PARAMETERS.approvalId.pattern);
 
 function aliasParam(raw: string): string {
   if (!ALIAS.test(raw))
@@ -49,7 +49,7 @@ function approvalIdParam(raw: string): string {
   return id;
 }
 
-const VERSION = /^[1-9][0-9]{0,9}$/;
+const VERSION = new RegExp(REGISTRY_PATH_PARAMETERS.version.pattern);
 
 function versionParam(raw: string): number {
   if (!VERSION.test(raw) || Number(raw) > 1_000_000_000) {
@@ -63,7 +63,7 @@ function versionParam(raw: string): number {
  * workspace's registry (forwarded to it when that is another one), so each model has one writer. The GraphQL
  * mutations of the gateway call these routes: there is one command path.
  */
-@Controller('api/v1/models')
+@Controller('api/v1')
 @UseFilters(HttpErrorFilter)
 @UseInterceptors(ConsistencyTokenInterceptor)
 export class RegistryController {
@@ -90,14 +90,14 @@ export class RegistryController {
     );
   }
 
-  @Post()
+  @Post('models')
   create(@Body() body: unknown, @Req() request: Request) {
     return this.handle('CreateModel', body, request, '', (valid, caller) =>
       this.registry.createModel(caller, valid),
     );
   }
 
-  @Post(':name/rename')
+  @Post('models/:name/rename')
   @HttpCode(200)
   rename(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -106,7 +106,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/description')
+  @Post('models/:name/description')
   @HttpCode(200)
   describe(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -118,7 +118,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/tags')
+  @Post('models/:name/tags')
   @HttpCode(200)
   setTags(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -127,7 +127,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/tags/delete')
+  @Post('models/:name/tags/delete')
   @HttpCode(200)
   deleteTags(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -136,7 +136,7 @@ export class RegistryController {
     );
   }
 
-  @Delete(':name')
+  @Delete('models/:name')
   @HttpCode(200)
   delete(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -145,7 +145,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/policy')
+  @Post('models/:name/policy')
   @HttpCode(200)
   setPolicy(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -157,7 +157,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/versions')
+  @Post('models/:name/versions')
   registerVersion(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
     return this.handle('RegisterModelVersion', body, request, model, (valid, caller) =>
@@ -165,7 +165,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/versions/:version/stage')
+  @Post('models/:name/versions/:version/stage')
   @HttpCode(200)
   transitionStage(
     @Param('name') name: string,
@@ -189,7 +189,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/aliases')
+  @Post('models/:name/aliases')
   @HttpCode(200)
   setAlias(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
@@ -207,7 +207,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/aliases/:alias/delete')
+  @Post('models/:name/aliases/:alias/delete')
   @HttpCode(200)
   deleteAlias(
     @Param('name') name: string,
@@ -225,7 +225,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/approvals')
+  @Post('models/:name/approvals')
   requestApproval(@Param('name') name: string, @Body() body: unknown, @Req() request: Request) {
     const model = modelNameParam(name);
     return this.handle('RequestApproval', body, request, model, (valid, caller) =>
@@ -233,7 +233,7 @@ export class RegistryController {
     );
   }
 
-  @Post(':name/approvals/:approvalId/approve')
+  @Post('models/:name/approvals/:approvalId/approve')
   @HttpCode(200)
   approve(
     @Param('name') name: string,
@@ -246,12 +246,12 @@ export class RegistryController {
     return this.handle('DecideApproval', body, request, `${model}/${approvalId}`, (valid, caller) =>
       this.registry.command(caller, model, valid, {
         type: 'ApproveRequest',
-        data: { approvalId, comment: valid.comment, actor: caller.actor },
+        data: { approvalId, comment: valid.comment, actor: userOf(caller) },
       }),
     );
   }
 
-  @Post(':name/approvals/:approvalId/reject')
+  @Post('models/:name/approvals/:approvalId/reject')
   @HttpCode(200)
   reject(
     @Param('name') name: string,
@@ -264,7 +264,7 @@ export class RegistryController {
     return this.handle('DecideApproval', body, request, `${model}/${approvalId}`, (valid, caller) =>
       this.registry.command(caller, model, valid, {
         type: 'RejectRequest',
-        data: { approvalId, comment: valid.comment, actor: caller.actor },
+        data: { approvalId, comment: valid.comment, actor: userOf(caller) },
       }),
     );
   }

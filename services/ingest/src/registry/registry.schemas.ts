@@ -15,6 +15,15 @@ import {
 } from '../../../../libs/events/src/event-schemas';
 import type { ApprovalPolicy, ModelStage } from '../../../../libs/events/src/model-registry.events';
 
+/** The registry routes' path parameters: checked by the controller, documented in the OpenAPI document. */
+export const REGISTRY_PATH_PARAMETERS = {
+  name: { type: 'string', minLength: 1, maxLength: 256, pattern: modelNameSchema.pattern },
+  version: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' },
+  alias: { type: 'string', pattern: aliasSchema.pattern },
+  approvalId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+} as const;
+export type RegistryPathParameter = keyof typeof REGISTRY_PATH_PARAMETERS;
+
 const eventId = {
   type: 'string',
   format: 'uuid',

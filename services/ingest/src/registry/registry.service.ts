@@ -10,6 +10,7 @@ import { streams } from '../../../../libs/events/src/run.events';
 import {
   CommandHandler,
   derivedEventId,
+  userOf,
   type Acknowledgement,
   type Caller,
 } from '../commands/command-handler';
@@ -35,6 +36,7 @@ export class RegistryService {
 
   async createModel(caller: Caller, body: RegistryBodies['CreateModel'] & { eventId: string }) {
     const modelId = body.eventId;
+    await this.commands.checkEventId(body.eventId, registryStreams.model(modelId), caller);
     await this.claim(caller, body, { kind: 'model', name: body.name, holder: modelId });
     return this.decide(caller, modelId, body, {
       type: 'CreateModel',
@@ -46,6 +48,7 @@ export class RegistryService {
   async renameModel(caller: Caller, name: string, body: RegistryBodies['RenameModel']) {
     const eventId = body.eventId ?? newEventId();
     const modelId = await this.modelIdOf(caller, name, eventId);
+    await this.commands.checkEventId(eventId, registryStreams.model(modelId), caller);
     await this.claim(caller, { ...body, eventId }, { kind: 'model', name: body.name, holder: modelId });
     const answer = await this.decide(
       caller,
@@ -132,7 +135,7 @@ export class RegistryService {
         version: body.version,
         target,
         reason: body.reason,
-        actor: caller.actor,
+        actor: userOf(caller),
       },
     });
     return { ...answer, approvalId: body.eventId };
