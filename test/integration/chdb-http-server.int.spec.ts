@@ -57,6 +57,20 @@ describe('chDB over the ClickHouse HTTP interface', () => {
     ]);
   });
 
+  it('binds a null Nullable(String) parameter as NULL, and a text "\\N" or "N" as that text', async () => {
+    const read = async (value: string | null) => {
+      const result = await ch.client.query({
+        query: `SELECT {v:Nullable(String)} IS NULL AS isNull, ifNull({v:Nullable(String)}, '') AS text`,
+        query_params: { v: value },
+        format: 'JSONEachRow',
+      });
+      return (await result.json<{ isNull: number; text: string }>())[0];
+    };
+    expect(await read(null)).toEqual({ isNull: 1, text: '' });
+    expect(await read('N')).toEqual({ isNull: 0, text: 'N' });
+    expect(await read('\\N')).toEqual({ isNull: 0, text: '\\N' });
+  });
+
   it("reports the engine's error with its code and type, as a server does", async () => {
     await expect(
       ch.client.query({ query: 'SELECT no_such_column', format: 'JSONEachRow' }),

@@ -153,6 +153,12 @@ describe('the model registry: promotions through GraphQL and the ingest API, dec
       tokens.viewer,
       `{ registeredModel(name: "fraud") { ${MODEL_FIELDS} } }`,
     );
+    const listed = await graphql<{ registeredModels: { name: string }[] }>(
+      server.base,
+      tokens.viewer,
+      '{ registeredModels { name } }',
+    );
+    expect(listed.data?.registeredModels.map((model) => model.name)).toContain('fraud');
     expect(read.data?.registeredModel.versions.map((v) => [v.version, v.sha256, v.registeredBy])).toEqual([
       [1, sha256(weights), 'alice'],
       [2, sha256(weights), 'alice'],

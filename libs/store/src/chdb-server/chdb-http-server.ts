@@ -130,12 +130,13 @@ async function handle(session: Session, spool: Spool, request: IncomingMessage, 
       settings.push(`SET ${name} = '${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`);
     }
   }
-  const statement = settings.length > 0 ? `${settings.join('; ')}; ${sql}` : sql;
+  const nulls = bindNulls(sql, bound);
+  const statement = settings.length > 0 ? `${settings.join('; ')}; ${nulls.sql}` : nulls.sql;
   const queryId = url.searchParams.get('query_id') ?? randomUUID();
   const started = process.hrtime.bigint();
   const result =
-    Object.keys(bound).length > 0
-      ? await session.queryBindAsync(statement, unescapeStringParams(sql, bound), { format })
+    Object.keys(nulls.params).length > 0
+      ? await session.queryBindAsync(statement, unescapeStringParams(nulls.sql, nulls.params), { format })
       : await session.queryAsync(statement, { format });
   const elapsedNs = process.hrtime.bigint() - started;
   const bytes = Buffer.from(result.bytes());
@@ -173,6 +174,26 @@ export function unescapeStringParams(sql: string, params: Record<string, string>
     result[name] = stringParams.has(name) ? unescapeText(value) : value;
   }
   return result;
+}
+
+/**
+ * Over HTTP a NULL parameter arrives as `\\N` (a text `\\N` as `\\\\N`), which chDB's bind would take as text: each
+ * Nullable placeholder given NULL is written into the statement as a typed NULL, and its parameter dropped.
+ */
+export function bindNulls(
+  sql: string,
+  params: Record<string, string>,
+): { sql: string; params: Record<string, string> } {
+  const nulls = new Set<string>();
+  const rewritten = sql.replace(PLACEHOLDER, (placeholder, name: string, type: string) => {
+    if (!type.trim().startsWith('Nullable(') || params[name] !== '\\N') return placeholder;
+    nulls.add(name);
+    return `CAST(NULL AS ${type.trim()})`;
+  });
+  return {
+    sql: rewritten,
+    params: Object.fromEntries(Object.entries(params).filter(([name]) => !nulls.has(name))),
+  };
 }
 
 const ESCAPES: Record<string, string> = {
