@@ -27,6 +27,8 @@ import { SeriesResolver } from './series/series.resolver';
 import { SeriesService } from './series/series.service';
 import { RegistryReadsService } from './registry/registry-reads.service';
 import { RegistryResolver } from './registry/registry.resolver';
+import { LineageResolver } from './lineage/lineage.resolver';
+import { LineageService } from './lineage/lineage.service';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
 import { LiveFeed } from './live/live-feed.service';
@@ -69,6 +71,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     TimeTravelService,
     RegistryResolver,
     RegistryReadsService,
+    LineageResolver,
+    LineageService,
     RunsResolver,
     RunsService,
     RunSearchResolver,

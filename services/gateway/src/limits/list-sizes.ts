@@ -25,6 +25,8 @@ export const LIST_BOUNDS = {
   deadLetters: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
   registeredModels: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
   promotions: { argument: 'limit', defaultSize: 100, maxSize: 10_000 },
+  /** impact: runs reached (those that used the dataset or commit, then their descendants). */
+  impactRuns: { argument: 'limit', defaultSize: 1000, maxSize: 10_000 },
   /** metricSeries: at most maxPoints points; out of range is refused by the resolver, not clamped. */
   seriesPoints: { argument: 'maxPoints', defaultSize: 1000, maxSize: 10_000 },
 } as const satisfies Record<string, ListBound>;
