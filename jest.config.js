@@ -58,6 +58,9 @@ module.exports = {
         '<rootDir>/test/integration/audit-verify.int.spec.ts',
         '<rootDir>/test/integration/time-travel.int.spec.ts',
         '<rootDir>/test/integration/registry.int.spec.ts',
+        '<rootDir>/test/integration/experiment-names.int.spec.ts',
+        '<rootDir>/test/integration/replay.int.spec.ts',
+        '<rootDir>/test/integration/lineage.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.

@@ -49,6 +49,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'GET /api/v1/metrics/export': 'read',
   'POST /api/v1/metrics/export': 'read',
   'POST /admin/dead-letters/reproject': 'admin',
+  'POST /admin/replay': 'admin',
+  'GET /admin/replay': 'admin',
   'POST /api/v1/models': 'write',
   'POST /api/v1/models/:name/rename': 'write',
   'POST /api/v1/models/:name/description': 'write',
@@ -102,6 +104,8 @@ export const GRAPHQL_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = 
   'Query.registeredModels': 'read',
   'Query.registeredModel': 'read',
   'Query.modelAsOf': 'read',
+  'Query.modelLineage': 'read',
+  'Query.impact': 'read',
   // Mutations are the ingest API's commands, sent as the caller: the route checks the workspace's permission again.
   'Mutation.createRegisteredModel': 'write',
   'Mutation.renameRegisteredModel': 'write',

@@ -7,7 +7,7 @@
  * Not here: `chdb-server/` (the chDB HTTP front, a program of its own, imported by path by services/chdb-server).
  */
 export { CLICKHOUSE, createClickHouse, type ClickHouse, type ClickHouseConfig } from './clickhouse';
-export { applyMigrations, findMigrationsDir } from './migrations';
+export { applyMigrations, findMigrationsDir, reapplyTtls } from './migrations';
 export {
   readerFor,
   writerFor,
@@ -49,6 +49,8 @@ export * from './tables/store-identity.table';
 export * from './tables/sweeps.table';
 export * from './tables/tags.table';
 export * from './tables/registry.table';
+export * from './tables/table-checksums';
+export * from './tables/lineage.table';
 
 /** Reads of one series across metric_points and its rollups, and the pure choice of which answers. */
 export * from './tables/metric-series';

@@ -111,3 +111,19 @@ export async function applyMigrations(ch: ClickHouse, dir = findMigrationsDir())
   }
   return newlyApplied;
 }
+
+/**
+ * Runs again, on this database, every migration statement that sets a TTL. A TTL may name a dictionary of its
+ * database in a string (metric_points' raw retention, 008), which an EXCHANGE of the table does not rename: a
+ * table swapped in from another database (a replay) is bound back to this one's dictionary here.
+ */
+export async function reapplyTtls(ch: ClickHouse, dir = findMigrationsDir()): Promise<void> {
+  for (const migration of loadMigrations(dir, ch.database, { user: ch.username, password: ch.password })) {
+    for (const statement of migration.statements.filter((text) => /\bMODIFY TTL\b/.test(text))) {
+      await ch.client.command({
+        query: statement,
+        clickhouse_settings: { allow_suspicious_ttl_expressions: 1 },
+      });
+    }
+  }
+}

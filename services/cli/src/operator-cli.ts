@@ -6,10 +6,12 @@ import {
   OperatorUsageError,
   type OperatorCliDependencies,
 } from './audit-verify';
+import { replay, REPLAY_USAGE } from './replay';
 
 const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
   'audit verify': { usage: AUDIT_VERIFY_USAGE, run: auditVerify },
   'audit export': { usage: AUDIT_EXPORT_USAGE, run: auditExport },
+  replay: { usage: REPLAY_USAGE, run: replay },
 };
 
 /** Runs one operator command line (`audit verify …`); resolves to the exit code and never throws. */
@@ -17,9 +19,10 @@ export async function runOperatorCli(
   argv: readonly string[],
   dependencies: OperatorCliDependencies,
 ): Promise<number> {
-  const name = argv.slice(0, 2).join(' ');
+  const words = argv[0] === 'audit' ? 2 : 1;
+  const name = argv.slice(0, words).join(' ');
   const command = COMMANDS[name];
-  const rest = argv.slice(2);
+  const rest = argv.slice(words);
   if (!command || rest.includes('--help') || rest.includes('-h')) {
     const known = Object.values(COMMANDS).map(({ usage }) => usage);
     (command ? dependencies.stdout : dependencies.stderr).write(

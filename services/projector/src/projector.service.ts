@@ -13,22 +13,14 @@ import {
   type EventLog,
   type Subscription,
 } from '../../../libs/log/src/event-log';
-import {
-  CLICKHOUSE,
-  insertProjectedRows,
-  readerFor,
-  writerFor,
-  type ClickHouse,
-} from '../../../libs/store/src';
+import { CLICKHOUSE, type ClickHouse } from '../../../libs/store/src';
 import { DeadLetterEvents } from './dead-letters/dead-letter-events';
-import { createRegistryProjection } from './registry/registry.projection';
-import { createDeadLettersProjection } from './dead-letters/dead-letters.projection';
 import { BatchGate } from './pipeline/batch-gate';
 import { describeError } from './pipeline/insert-errors';
-import { createProjectBatchPipeline, type ProjectBatchPipeline } from './pipeline/project-batch.pipeline';
+import { createProjections, type Projections } from './pipeline/projections';
 import { ProjectionState } from './pipeline/projection-state';
 import { createRecoverIntentStep, type RecoverIntentStep } from './pipeline/recover-intent';
-import { createBuildRowsStep, type BuildRowsStep } from './steps/build-rows.step';
+import type { BuildRowsStep } from './steps/build-rows.step';
 import { createParseRecordStep, type ParseRecordDeps, type ParseRecordStep } from './steps/parse-record.step';
 
 export { runStateFromView } from './rows/run-state-from-view';
@@ -81,9 +73,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   readonly buildRows: BuildRowsStep;
   readonly deadLetterEvents: DeadLetterEvents;
   readonly gate = new BatchGate();
-  private readonly projectBatchPipeline: ProjectBatchPipeline;
-  private readonly projectDeadLetters: ReturnType<typeof createDeadLettersProjection>;
-  private readonly projectRegistry: ReturnType<typeof createRegistryProjection>;
+  private readonly projections: Projections;
   private subscription: Subscription | null = null;
   private batchStartedAt: number | null = null;
   readonly stats: ProjectorStats = { batches: 0, records: 0, points: 0, deadLetters: 0 };
@@ -95,42 +85,30 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Optional() @Inject(PROJECTOR_PARSE_DEPS) parseDeps?: Partial<ParseRecordDeps>,
   ) {
     this.parseRecord = createParseRecordStep(parseDeps);
-    const writer = writerFor(ch);
-    const reader = readerFor(ch);
-    this.state = new ProjectionState(reader, config.runCacheSize);
-    this.buildRows = createBuildRowsStep(this.state);
+    this.deadLetterEvents = new DeadLetterEvents(log, config.groupId);
+    this.projections = createProjections({
+      ch,
+      groupId: config.groupId,
+      maxInsertRows: config.maxInsertRows,
+      runCacheSize: config.runCacheSize,
+      parseRecord: this.parseRecord,
+      deadLettered: async (letters) => {
+        this.logger.warn(
+          `dead-lettering ${letters[0].topic}/${letters[0].partition}@${letters[0].offset}: ${letters[0].reason}`,
+        );
+        await this.deadLetterEvents.deadLettered(letters);
+      },
+      afterInsert: this.crashHook(config.crashAfterInsertedBatches, config.crashTopic),
+    });
+    this.state = this.projections.state;
+    this.buildRows = this.projections.buildRows;
     this.recoverIntent = createRecoverIntentStep({
-      reader,
-      writer,
+      reader: this.projections.reader,
+      writer: this.projections.writer,
       log,
       parseRecord: this.parseRecord,
       buildRows: this.buildRows,
       skipped: (reason) => this.logger.warn(`intent not recovered: ${reason}`),
-    });
-    this.deadLetterEvents = new DeadLetterEvents(log, config.groupId);
-    this.projectBatchPipeline = createProjectBatchPipeline(
-      { maxInsertRows: config.maxInsertRows },
-      {
-        parseRecord: this.parseRecord,
-        buildRows: this.buildRows,
-        state: this.state,
-        insert: (table, rows) => insertProjectedRows(writer, table, rows),
-        ping: this.ping,
-        deadLettered: async (letters) => {
-          this.logger.warn(
-            `dead-lettering ${letters[0].topic}/${letters[0].partition}@${letters[0].offset}: ${letters[0].reason}`,
-          );
-          await this.deadLetterEvents.deadLettered(letters);
-        },
-        afterInsert: this.crashHook(config.crashAfterInsertedBatches, config.crashTopic),
-      },
-    );
-    this.projectDeadLetters = createDeadLettersProjection({ writer, groupId: config.groupId });
-    this.projectRegistry = createRegistryProjection({
-      reader,
-      writer,
-      parseRecord: this.parseRecord,
-      deadLettered: (letters) => this.deadLetterEvents.deadLettered(letters),
     });
   }
 
@@ -155,22 +133,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async projectBatch(batch: ConsumedBatch): Promise<void> {
     if (batch.topic === TOPICS.deadletter) {
-      await this.projectDeadLetters(batch);
-      return;
-    }
-    if (batch.topic === TOPICS.registry) {
-      const counts = await this.projectRegistry(batch);
-      this.stats.records += counts.records;
-      this.stats.deadLetters += counts.deadLetters;
+      await this.projections.project(batch);
       return;
     }
     await this.gate.shared(async () => {
       this.batchStartedAt = Date.now();
       try {
         // The watermarks the pipeline reads next must see what a recovered insert wrote.
-        if (await this.recoverIntent(batch)) this.state.forget();
-        const counts = await this.projectBatchPipeline(batch);
-        this.recoverIntent.advance(batch);
+        if (batch.topic !== TOPICS.registry && (await this.recoverIntent(batch))) this.state.forget();
+        const counts = await this.projections.project(batch);
+        if (batch.topic !== TOPICS.registry) this.recoverIntent.advance(batch);
         this.stats.batches += counts.groups;
         this.stats.records += counts.records;
         this.stats.points += counts.points;
@@ -181,15 +153,21 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
+  /** Reads of the live store, as the projector sees it. */
+  get reader() {
+    return this.projections.reader;
+  }
+
+  /** After the tables were swapped under it (a replay): snapshots and watermarks are read again. */
+  forgetState(): void {
+    this.state.forget();
+    this.recoverIntent.forget();
+  }
+
   /** How long the batch in hand has been running: a stalled projector shows here, and /healthz says degraded. */
   inFlightMs(): number {
     return this.batchStartedAt === null ? 0 : Date.now() - this.batchStartedAt;
   }
-
-  readonly ping = async (): Promise<boolean> => {
-    const answer = await this.ch.client.ping().catch(() => ({ success: false }));
-    return answer.success;
-  };
 
   /**
    * The crash tests' fault: SIGKILL after the n-th group (of `topic`, when named) landed, before the log records
