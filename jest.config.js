@@ -60,6 +60,7 @@ module.exports = {
         '<rootDir>/test/integration/registry.int.spec.ts',
         '<rootDir>/test/integration/experiment-names.int.spec.ts',
         '<rootDir>/test/integration/replay.int.spec.ts',
+        '<rootDir>/test/integration/auditor-scenario.int.spec.ts',
         '<rootDir>/test/integration/lineage.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
