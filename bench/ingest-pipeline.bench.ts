@@ -2,7 +2,8 @@
  * End-to-end throughput, as processes a user would run, on the embedded engines or (given `engines`, the
  * RUNLOG_* variables of the distributed adapters) on Kafka and ClickHouse over HTTP:
  *  1. HTTP request → acknowledged append (ingest-only process, so the projector does not compete for the CPU);
- *  2. log → ClickHouse (projector + gateway process draining the backlog the first phase left).
+ *  2. log → ClickHouse (projector + gateway process draining the backlog the first phase left);
+ *  3. `runlog replay --no-swap`: the whole log projected again into fresh tables, then compared (the replay rate).
  * Usage: npm run bench -- [points=1000000] [pointsPerRequest=10000] [concurrency=4]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,33 @@ export interface PipelineResult {
   projectSeconds: number;
   projectPointsPerSecond: number;
   projectorStartSeconds: number;
+  /** The replay's own rate: points projected into the fresh tables per second of projecting. */
+  replayPointsPerSecond: number;
+  /** The whole replay, preparing and the checksum comparison included. */
+  replaySeconds: number;
+  replayState: string;
+}
+
+interface ReplayStatus {
+  state: string;
+  records: { done: number; total: number };
+  points: number;
+  pointsPerSecond: number;
+}
+
+/** `runlog replay --no-swap`, as the CLI drives it: start, then follow the status to its end. */
+async function replayOnce(base: string, points: number): Promise<{ status: ReplayStatus; seconds: number }> {
+  const started = Date.now();
+  const start = await post(base, '/admin/replay', { swap: false });
+  if (start.status !== 202) throw new Error(`replay refused: ${JSON.stringify(start.body)}`);
+  for (;;) {
+    const status = (await (await fetch(`${base}/admin/replay`)).json()) as ReplayStatus;
+    progress('replay (log → fresh tables)', Math.min(status.points, points), points, started);
+    if (['compared', 'mismatch', 'failed', 'swapped'].includes(status.state)) {
+      return { status, seconds: (Date.now() - started) / 1000 };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export async function benchPipeline(
@@ -87,6 +115,7 @@ export async function benchPipeline(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const projectSeconds = (Date.now() - projectStarted) / 1000;
+    const replay = await replayOnce(projector.base, points);
     await projector.stop();
     return {
       points,
@@ -97,6 +126,9 @@ export async function benchPipeline(
       projectSeconds,
       projectPointsPerSecond: Math.round(points / projectSeconds),
       projectorStartSeconds: startSeconds,
+      replayPointsPerSecond: replay.status.pointsPerSecond,
+      replaySeconds: replay.seconds,
+      replayState: replay.status.state,
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

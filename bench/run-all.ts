@@ -90,10 +90,12 @@ async function main() {
     barChartSvg(`Runlog end to end, ${points.toLocaleString('en')} points`, 'points/s', [
       { label: 'embedded: HTTP → acknowledged append', value: pipeline.ingestPointsPerSecond },
       { label: 'embedded: log → ClickHouse', value: pipeline.projectPointsPerSecond },
+      { label: 'embedded: replay into fresh tables', value: pipeline.replayPointsPerSecond },
       ...(kafka
         ? [
             { label: 'Kafka: HTTP → acknowledged append', value: kafka.ingestPointsPerSecond },
             { label: 'Kafka: log → ClickHouse over HTTP', value: kafka.projectPointsPerSecond },
+            { label: 'Kafka: replay into fresh tables', value: kafka.replayPointsPerSecond },
           ]
         : []),
     ]),
@@ -184,7 +186,8 @@ function report(result: PipelineResult, points: number) {
   console.log(
     `HTTP → acknowledged append: ${result.ingestPointsPerSecond.toLocaleString('en')} points/s (${result.ingestSeconds.toFixed(1)} s)\n` +
       `log → ClickHouse:           ${result.projectPointsPerSecond.toLocaleString('en')} points/s (${result.projectSeconds.toFixed(1)} s from ready)\n` +
-      `log → ClickHouse, from spawn: ${Math.round(points / (result.projectSeconds + result.projectorStartSeconds)).toLocaleString('en')} points/s (process start ${result.projectorStartSeconds.toFixed(1)} s)`,
+      `log → ClickHouse, from spawn: ${Math.round(points / (result.projectSeconds + result.projectorStartSeconds)).toLocaleString('en')} points/s (process start ${result.projectorStartSeconds.toFixed(1)} s)\n` +
+      `replay into fresh tables:   ${result.replayPointsPerSecond.toLocaleString('en')} points/s (${result.replaySeconds.toFixed(1)} s with the comparison: ${result.replayState})`,
   );
 }
 
