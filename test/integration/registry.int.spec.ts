@@ -2,30 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { foldModel } from '../../libs/domain/src/folds';
 import type { EventEnvelope } from '../../libs/events/src/envelope';
-import { post, projectionLag, waitForProjection } from '../support/runlog-client';
+import { graphqlAnswer, post, projectionLag, waitForProjection } from '../support/runlog-client';
 import { useRunlog } from '../support/runlog-process';
 
 const BOOTSTRAP = randomBytes(32).toString('base64url');
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-interface GraphqlAnswer<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string; reason?: string; field?: string } }[];
-}
-
-async function graphql<T>(
-  base: string,
-  token: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-) {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...auth(token) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphqlAnswer<T>;
-}
+const graphql = <T>(base: string, token: string, query: string, variables: Record<string, unknown> = {}) =>
+  graphqlAnswer<T>(base, query, variables, auth(token));
 
 const MODEL_FIELDS = `modelId name workspace status
   versions { version runId artifactPath sha256 stage aliases registeredBy }
@@ -163,6 +147,35 @@ describe('the model registry: promotions through GraphQL and the ingest API, dec
       [1, sha256(weights), 'alice'],
       [2, sha256(weights), 'alice'],
     ]);
+  });
+
+  it("does not tell another workspace's names from free ones: the permission is checked there first", async () => {
+    const other = { 'x-runlog-workspace': 'other' };
+    expect(
+      (await post(server.base, '/api/v1/models', { name: 'secret' }, { ...auth(BOOTSTRAP), ...other }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await post(server.base, '/api/v1/experiments', { name: 'secret' }, { ...auth(BOOTSTRAP), ...other }))
+        .status,
+    ).toBe(201);
+    const asAlice = (path: string, body: unknown) =>
+      post(server.base, path, body, { ...auth(tokens.alice), ...other });
+    for (const [taken, free] of [
+      [asAlice('/api/v1/models', { name: 'secret' }), asAlice('/api/v1/models', { name: 'free-name' })],
+      [
+        asAlice('/api/v1/models/secret/rename', { name: 'x' }),
+        asAlice('/api/v1/models/free-name/rename', { name: 'x' }),
+      ],
+      [
+        asAlice('/api/v1/experiments', { name: 'secret' }),
+        asAlice('/api/v1/experiments', { name: 'free-name' }),
+      ],
+    ]) {
+      const [a, b] = await Promise.all([taken, free]);
+      expect(a).toMatchObject({ status: 403, body: { error: 'forbidden', field: 'authorization' } });
+      expect(JSON.stringify(a.body).replaceAll('secret', 'free-name')).toBe(JSON.stringify(b.body));
+    }
   });
 
   it('refuses bad input with a 4xx naming the field, and appends nothing', async () => {

@@ -182,6 +182,21 @@ export function userOf(caller: Caller): string {
   return caller.onBehalfOf ?? caller.actor;
 }
 
+/**
+ * The route's permission in the workspace the request names, checked before anything there is read: a command
+ * that looks a name up (a model's, an experiment's) must not tell a name another workspace holds from a free one.
+ */
+export function requirePermissionWhereAsked(caller: Caller): void {
+  const { principal, permission } = caller;
+  if (!principal || permission === undefined || EDGE_PERMISSIONS.has(permission)) return;
+  if (!can(principal, permission as Permission, caller.workspace)) {
+    throw new ForbiddenError(
+      `${principal.name} does not hold the ${permission} permission in workspace "${caller.workspace}"`,
+      'authorization',
+    );
+  }
+}
+
 /** See CommandHandler.readAs. */
 export function visibleTo(events: readonly EventEnvelope[], caller: Caller): VisibleStream {
   const { principal, permission } = caller;

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
 import { newEventId } from '../../../../libs/events/src/envelope';
-import type { Caller } from '../commands/command-handler';
+import { requirePermissionWhereAsked, type Caller } from '../commands/command-handler';
 import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
 import { HttpErrorFilter } from '../http-errors';
 import { IngestRouter } from '../ingest-router';
@@ -33,6 +33,8 @@ export class ExperimentsController {
     const validated = this.validator.validate('CreateExperiment', body);
     const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
     const caller = callerOf(request);
+    // The name is looked up in the workspace the request names: only where the caller may create.
+    requirePermissionWhereAsked(caller);
     return this.router.route(experimentsRouteKey(caller.workspace), request, resolved, () =>
       this.experiments.createExperiment(withDigest(request, '', resolved, caller), resolved),
     );

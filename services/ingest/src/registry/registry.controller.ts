@@ -14,7 +14,7 @@ import { ValidationError } from '../../../../libs/domain/src/errors';
 import { ALIAS_PATTERN, modelNameSchema } from '../../../../libs/events/src/event-schemas';
 import { newEventId } from '../../../../libs/events/src/envelope';
 import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
-import { userOf, type Caller } from '../commands/command-handler';
+import { requirePermissionWhereAsked, userOf, type Caller } from '../commands/command-handler';
 import { HttpErrorFilter } from '../http-errors';
 import { IngestRouter } from '../ingest-router';
 import { callerOf, withDigest } from '../ingest.controller';
@@ -85,6 +85,8 @@ export class RegistryController {
     // The id is settled before routing, so a forwarded command and its retries carry the same one.
     const resolved = { ...validated, eventId: validated.eventId ?? newEventId() };
     const caller = callerOf(request);
+    // Names are looked up in the workspace the request names: only where the caller holds the permission.
+    requirePermissionWhereAsked(caller);
     return this.router.route(registryRouteKey(caller.workspace), request, resolved, () =>
       run(resolved, withDigest(request, target, resolved, caller)),
     );
