@@ -272,9 +272,11 @@ export class RegistryResolver {
     @Args('comment') comment: string,
     @Context('req') request: GraphqlRequest,
     @Args('workspace', { nullable: true }) workspace?: string,
+    @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
     return this.send(request, workspace, 'POST', `/${enc(model)}/approvals/${enc(approvalId)}/approve`, {
       comment,
+      eventId,
     });
   }
 
@@ -285,9 +287,11 @@ export class RegistryResolver {
     @Args('comment') comment: string,
     @Context('req') request: GraphqlRequest,
     @Args('workspace', { nullable: true }) workspace?: string,
+    @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
     return this.send(request, workspace, 'POST', `/${enc(model)}/approvals/${enc(approvalId)}/reject`, {
       comment,
+      eventId,
     });
   }
 
