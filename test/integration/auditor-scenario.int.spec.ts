@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EventEnvelope } from '../../libs/events/src/envelope';
 import type { EventLog } from '../../libs/log/src/event-log';
 import { copyLog } from '../support/log-copy';
-import { post, waitForProjection } from '../support/runlog-client';
+import { graphqlAnswer, post, waitForProjection } from '../support/runlog-client';
 import { distributedEnv, removeDataDir, useRunlog } from '../support/runlog-process';
 import { openServerLog } from '../support/server-log';
 import { COMMIT_A, COMMIT_B, DATA_V1, DATA_V2, hex } from '../support/lineage-fixture';
@@ -13,11 +13,6 @@ const BOOTSTRAP = randomBytes(32).toString('base64url');
 const CLI = join(__dirname, '..', '..', 'dist', 'services', 'cli', 'src', 'main.js');
 const MODEL = 'credit-risk';
 const REGISTRY = 'runlog.registry';
-
-interface Answer<T> {
-  data?: T;
-  errors?: { message: string }[];
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,12 +35,9 @@ describe('an auditor reconstructs who put which model in production, from what, 
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<T> {
-    const response = await fetch(`${server.base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
+    const answer = await graphqlAnswer<T>(server.base, query, variables, {
+      authorization: `Bearer ${token}`,
     });
-    const answer = (await response.json()) as Answer<T>;
     if (answer.errors?.length) throw new Error(answer.errors.map((error) => error.message).join('; '));
     return answer.data!;
   }

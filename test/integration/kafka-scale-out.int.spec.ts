@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { s3Endpoint } from '../support/engines';
+import { sharedEnginesEnv } from '../support/engines';
 import { countingSummary, runSummary } from '../support/counting-batches';
 import { freePortPair } from '../support/kafka-broker';
 import { batchEventId, sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
@@ -28,7 +28,6 @@ describe('two ingest and two projector processes on Kafka', () => {
   const dirs: string[] = [];
   const processes: RunlogProcess[] = [];
   const id = `scale_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const s3 = s3Endpoint();
 
   afterAll(async () => {
     for (const started of processes) await started.kill();
@@ -38,17 +37,7 @@ describe('two ingest and two projector processes on Kafka', () => {
   async function start(env: Record<string, string>) {
     const dataDir = makeDataDir();
     dirs.push(dataDir);
-    const started = await startRunlog(dataDir, {
-      RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
-      RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      ...clickhouseEngineEnv(),
-      RUNLOG_CLICKHOUSE_DATABASE: id,
-      RUNLOG_S3_ENDPOINT: s3.endpoint,
-      RUNLOG_S3_ACCESS_KEY: s3.accessKey,
-      RUNLOG_S3_SECRET_KEY: s3.secretKey,
-      RUNLOG_S3_BUCKET: id.replaceAll('_', '-'),
-      ...env,
-    });
+    const started = await startRunlog(dataDir, { ...sharedEnginesEnv(id, clickhouseEngineEnv()), ...env });
     processes.push(started);
     return started;
   }

@@ -12,28 +12,13 @@ import {
   seedLineage,
   WEIGHTS,
 } from '../support/lineage-fixture';
+import { graphqlAnswer } from '../support/runlog-client';
 import { useRunlog } from '../support/runlog-process';
 
 const BOOTSTRAP = randomBytes(32).toString('base64url');
 
-interface Answer<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
-}
-
-async function graphql<T>(
-  base: string,
-  token: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-) {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...auth(token) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as Answer<T>;
-}
+const graphql = <T>(base: string, token: string, query: string, variables: Record<string, unknown> = {}) =>
+  graphqlAnswer<T>(base, query, variables, auth(token));
 
 const LINEAGE = `query($m: String!, $v: Int!, $w: String) { modelLineage(model: $m, version: $v, workspace: $w) {
   workspace model version sha256 artifactPath stage aliases runId

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { foldModel } from '../../libs/domain/src/folds';
 import type { EventEnvelope } from '../../libs/events/src/envelope';
-import { s3Endpoint } from '../support/engines';
+import { sharedEnginesEnv } from '../support/engines';
 import { freePortPair } from '../support/kafka-broker';
-import { post, waitForProjection } from '../support/runlog-client';
+import { graphqlAnswer, post, waitForProjection } from '../support/runlog-client';
 import {
   clickhouseEngineEnv,
   makeDataDir,
@@ -14,19 +14,8 @@ import {
 
 const VERSIONS = 50;
 
-interface GraphqlAnswer<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { reason?: string } }[];
-}
-
-async function graphql<T>(base: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphqlAnswer<T>;
-}
+const graphql = <T>(base: string, query: string, variables: Record<string, unknown> = {}) =>
+  graphqlAnswer<T>(base, query, variables);
 
 /**
  * Linearizable promotions on the Kafka path: two ingest processes (each forwards a registry command to the one that
@@ -38,7 +27,6 @@ describe('concurrent promotions on Kafka with two ingest processes', () => {
   const dirs: string[] = [];
   const processes: RunlogProcess[] = [];
   const id = `reg_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const s3 = s3Endpoint();
 
   afterAll(async () => {
     for (const started of processes) await started.kill();
@@ -48,17 +36,7 @@ describe('concurrent promotions on Kafka with two ingest processes', () => {
   async function start(env: Record<string, string>) {
     const dataDir = makeDataDir();
     dirs.push(dataDir);
-    const started = await startRunlog(dataDir, {
-      RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
-      RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      ...clickhouseEngineEnv(),
-      RUNLOG_CLICKHOUSE_DATABASE: id,
-      RUNLOG_S3_ENDPOINT: s3.endpoint,
-      RUNLOG_S3_ACCESS_KEY: s3.accessKey,
-      RUNLOG_S3_SECRET_KEY: s3.secretKey,
-      RUNLOG_S3_BUCKET: id.replaceAll('_', '-'),
-      ...env,
-    });
+    const started = await startRunlog(dataDir, { ...sharedEnginesEnv(id, clickhouseEngineEnv()), ...env });
     processes.push(started);
     return started;
   }

@@ -32,3 +32,21 @@ export function s3Client(s3: S3Endpoint = s3Endpoint()): Client {
     secretKey: s3.secretKey,
   });
 }
+
+/**
+ * The environment of one of several Runlog processes sharing the test run's engines under `id`: one Kafka namespace,
+ * one ClickHouse database and one bucket, so that the processes see one log, one store and one artifact store.
+ */
+export function sharedEnginesEnv(id: string, clickhouse: Record<string, string>): Record<string, string> {
+  const s3 = s3Endpoint();
+  return {
+    RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
+    RUNLOG_KAFKA_NAMESPACE: `${id}.`,
+    ...clickhouse,
+    RUNLOG_CLICKHOUSE_DATABASE: id,
+    RUNLOG_S3_ENDPOINT: s3.endpoint,
+    RUNLOG_S3_ACCESS_KEY: s3.accessKey,
+    RUNLOG_S3_SECRET_KEY: s3.secretKey,
+    RUNLOG_S3_BUCKET: id.replaceAll('_', '-'),
+  };
+}

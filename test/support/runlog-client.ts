@@ -45,6 +45,26 @@ export async function gql<T = Record<string, unknown>>(
   return result.data as T;
 }
 
+export interface GraphqlAnswer<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; reason?: string; field?: string } }[];
+}
+
+/** A GraphQL request whose errors are answered, not thrown: for specs that assert on refusals. */
+export async function graphqlAnswer<T>(
+  base: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphqlAnswer<T>> {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphqlAnswer<T>;
+}
+
 export interface Lag {
   topic: string;
   committedOffset: number;

@@ -20,8 +20,8 @@ import type { AuditTrail, RecordedEvent, RunAsOf } from './time-travel.models';
 /** Streams that only an admin of their workspace reads whole: token hashes, the projector's own records. */
 const ADMIN_STREAMS = ['token:', 'deadletter:'];
 
-/** Every event of a run's stream up to an instant: far more than any run's lifecycle holds. */
-const MAX_RUN_EVENTS = 100_001;
+/** Every event of a stream up to an instant: far more than any run's or model's lifecycle holds. */
+const MAX_FOLDED_EVENTS = 100_001;
 
 /**
  * Time travel from the log itself: the events table says where a stream's events are, and they are read back from
@@ -66,19 +66,9 @@ export class TimeTravelService {
   }
 
   async runAsOf(runId: string, asOfMs: number, scope: ReadScope): Promise<RunAsOf | null> {
-    const positions = await getStreamPositions(this.reader, streams.run(runId), {
-      toMs: asOfMs,
-      limit: MAX_RUN_EVENTS,
-    });
-    if (positions.length === 0 || !inReadScope(scope, positions[0].workspace)) return null;
-    if (positions.length >= MAX_RUN_EVENTS) {
-      throw new ValidationError(
-        `run ${runId} has over ${MAX_RUN_EVENTS - 1} events before asOf: too many to fold`,
-        'asOf',
-      );
-    }
-    const records = await this.readStream(streams.run(runId), positions);
-    if (!records.every((record) => inReadScope(scope, record.event.workspace))) return null;
+    const records = await this.recordedUpTo(streams.run(runId), asOfMs, 'asOf');
+    if (records.length === 0 || !records.every((record) => inReadScope(scope, record.event.workspace)))
+      return null;
     const events = records.map((record) => record.event);
     const state = foldRun(events);
     if (state.status === 'absent') return null;
@@ -103,6 +93,24 @@ export class TimeTravelService {
       lastEvent: toRecordedEvent(records[records.length - 1]),
       chainIntact: chainIntact(events, true),
     };
+  }
+
+  /**
+   * A stream's events recorded up to an instant, read from the log where the events table places them (at most
+   * MAX_FOLDED_EVENTS: an instant past more than that is refused, naming `field`).
+   */
+  async recordedUpTo(stream: string, asOfMs: number, field: string): Promise<LogRecord[]> {
+    const positions = await getStreamPositions(this.reader, stream, {
+      toMs: asOfMs,
+      limit: MAX_FOLDED_EVENTS,
+    });
+    if (positions.length >= MAX_FOLDED_EVENTS) {
+      throw new ValidationError(
+        `${stream} has over ${MAX_FOLDED_EVENTS - 1} events before ${field}: too many to fold`,
+        field,
+      );
+    }
+    return this.readStream(stream, positions);
   }
 
   /**

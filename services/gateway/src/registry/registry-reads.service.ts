@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { chainIntact, readRecorded } from '../../../../libs/audit/src';
-import { ValidationError } from '../../../../libs/domain/src/errors';
+import { chainIntact } from '../../../../libs/audit/src';
 import { foldModel, foldNameClaim } from '../../../../libs/domain/src/folds';
 import type { LiveModelState } from '../../../../libs/domain/src/model/model.state';
 import {
@@ -9,10 +8,8 @@ import {
   type ModelAliasSet,
   type ModelStageTransitioned,
 } from '../../../../libs/events/src/model-registry.events';
-import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import {
   CLICKHOUSE,
-  getStreamPositions,
   inReadScope,
   listRegisteredModels,
   listStreamEvents,
@@ -21,12 +18,11 @@ import {
   type ClickhouseReader,
   type ReadScope,
 } from '../../../../libs/store/src';
+import { TimeTravelService } from '../audit/time-travel.service';
 import { toRegisteredModel } from './model-view';
 import { ModelStageName, type ModelAsOf, type Promotion, type RegisteredModel } from './registry.models';
 
 const PROMOTION_TYPES = ['model.stage_transitioned', 'model.alias_set', 'model.alias_deleted'];
-/** A model's or a name's events up to an instant: far more than any registry records for one model. */
-const MAX_FOLDED_EVENTS = 100_001;
 
 /**
  * The registry's reads: models from their projected state, promotions from the projected events, and a model as it
@@ -38,7 +34,7 @@ export class RegistryReadsService {
 
   constructor(
     @Inject(CLICKHOUSE) ch: ClickHouse,
-    @Inject(EVENT_LOG) private readonly log: EventLog,
+    private readonly timeTravel: TimeTravelService,
   ) {
     this.reader = readerFor(ch);
   }
@@ -142,18 +138,7 @@ export class RegistryReadsService {
   }
 
   private async recorded(stream: string, asOfMs: number) {
-    const positions = await getStreamPositions(this.reader, stream, {
-      toMs: asOfMs,
-      limit: MAX_FOLDED_EVENTS,
-    });
-    if (positions.length >= MAX_FOLDED_EVENTS) {
-      throw new ValidationError(
-        `${stream} has over ${MAX_FOLDED_EVENTS - 1} events before asOf: too many to fold`,
-        'asOf',
-      );
-    }
-    const records = await readRecorded(this.log, positions);
-    return records.map((record) => record.event).filter((event) => event.stream === stream);
+    return (await this.timeTravel.recordedUpTo(stream, asOfMs, 'asOf')).map((record) => record.event);
   }
 }
 

@@ -119,7 +119,8 @@ export class RegistryCommandResult {
   approvalId!: string | null;
   @Field(() => String, {
     nullable: true,
-    description: 'Send as the x-runlog-consistency-token header of a later query to read what this command did.',
+    description:
+      'Send as the x-runlog-consistency-token header of a later query to read what this command did.',
   })
   consistencyToken!: string | null;
 }
