@@ -51,6 +51,7 @@ describe('ClickHouse migrations', () => {
       '009_insert_deduplication.sql',
       '010_metric_worker.sql',
       '011_workspace_scope.sql',
+      '012_model_registry.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -58,6 +59,8 @@ describe('ClickHouse migrations', () => {
         'experiments',
         'metric_points',
         'metric_summary',
+        'registered_models',
+        'model_versions',
         'params',
         'runs',
         'store_identity',
