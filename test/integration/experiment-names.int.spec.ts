@@ -21,6 +21,17 @@ describe('experiment names', () => {
     expect((await create({ name: 'mnist' }, { 'x-runlog-workspace': 'team-b' })).status).toBe(201);
   });
 
+  it('refuses an experimentId that is taken before claiming the name, which stays free', async () => {
+    const taken = (await create({ name: 'first-holder' })).body.experimentId;
+    const before = await logEnd(server.base);
+    expect(await create({ name: 'never-claimed', experimentId: taken })).toMatchObject({
+      status: 409,
+      body: { error: 'illegal_transition', field: 'experimentId' },
+    });
+    expect(await logEnd(server.base)).toBe(before);
+    expect((await create({ name: 'never-claimed' })).status).toBe(201);
+  });
+
   it('answers the existing experiment to getOrCreate, also when many ask at once', async () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, () => create({ name: 'cifar', getOrCreate: true })),

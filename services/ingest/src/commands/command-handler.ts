@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { can, type Permission, type Principal } from '../../../../libs/access/src';
+import { can, type Permission, type Principal, type SurfacePermission } from '../../../../libs/access/src';
 import { ForbiddenError, IdTakenError } from '../../../../libs/domain/src/errors';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventEnvelope, NewEvent } from '../../../../libs/events/src/envelope';
@@ -24,7 +24,7 @@ export interface Caller {
   /** Absent for commands the server makes itself (a stale mark), which are not checked. */
   principal?: Principal;
   /** What the route needs (libs/access/src/permissions.ts). */
-  permission?: Permission | 'authenticated' | 'documents';
+  permission?: SurfacePermission;
   /** See EventEnvelope.requestDigest; absent for commands the server makes itself (a stale mark). */
   requestDigest?: string;
 }
@@ -175,7 +175,8 @@ export interface VisibleStream {
   hidden: boolean;
 }
 
-const EDGE_PERMISSIONS = new Set(['public', 'authenticated', 'documents']);
+// Checked at the edge whole (operator: admin of every workspace), not per workspace here.
+const EDGE_PERMISSIONS = new Set(['public', 'authenticated', 'documents', 'operator']);
 
 /** The user a command is decided for: the one a trusted principal acts for (x-runlog-actor), else the principal. */
 export function userOf(caller: Caller): string {

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseIntercepto
 import type { Request } from 'express';
 import { newEventId } from '../../../../libs/events/src/envelope';
 import { requirePermissionWhereAsked, type Caller } from '../commands/command-handler';
+import { KeyedLock } from '../commands/keyed-lock';
 import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
 import { HttpErrorFilter } from '../http-errors';
 import { IngestRouter } from '../ingest-router';
@@ -20,6 +21,7 @@ import { experimentsRouteKey, ExperimentsService } from './experiments.service';
 @UseInterceptors(ConsistencyTokenInterceptor)
 export class ExperimentsController {
   private readonly validator = new RequestValidator();
+  private readonly lock = new KeyedLock();
 
   constructor(
     private readonly experiments: ExperimentsService,
@@ -35,8 +37,11 @@ export class ExperimentsController {
     const caller = callerOf(request);
     // The name is looked up in the workspace the request names: only where the caller may create.
     requirePermissionWhereAsked(caller);
-    return this.router.route(experimentsRouteKey(caller.workspace), request, resolved, () =>
-      this.experiments.createExperiment(withDigest(request, '', resolved, caller), resolved),
+    const key = experimentsRouteKey(caller.workspace);
+    return this.router.route(key, request, resolved, () =>
+      this.lock.run(key, () =>
+        this.experiments.createExperiment(withDigest(request, '', resolved, caller), resolved),
+      ),
     );
   }
 
@@ -85,8 +90,10 @@ export class ExperimentsController {
     const id = runIdParam(rawId, 'experimentId');
     const validated = this.validator.validate(schema, OPTIONAL_BODIES.has(schema) ? (body ?? {}) : body);
     const workspace = (await this.experiments.workspaceOf(id)) ?? callerOf(request).workspace;
-    return this.router.route(experimentsRouteKey(workspace), request, validated, () =>
-      handle(id, validated, withDigest(request, id, validated)),
+    const key = experimentsRouteKey(workspace);
+    // One experiment command of a workspace at a time in its owner: a rename's claim and release never interleave.
+    return this.router.route(key, request, validated, () =>
+      this.lock.run(key, () => handle(id, validated, withDigest(request, id, validated))),
     );
   }
 }

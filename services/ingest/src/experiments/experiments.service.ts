@@ -6,7 +6,7 @@ import {
   type ExperimentCommand,
 } from '../../../../libs/domain/src/experiment/experiment.decider';
 import { decideSweep } from '../../../../libs/domain/src/sweep/sweep.decider';
-import { NameTakenError, NotFoundError } from '../../../../libs/domain/src/errors';
+import { DomainError, NameTakenError, NotFoundError } from '../../../../libs/domain/src/errors';
 import { foldExperiment, foldNameClaim, foldSweep } from '../../../../libs/domain/src/folds';
 import { decideNameClaim, type NameClaimCommand } from '../../../../libs/domain/src/model/name-claim.decider';
 import { registryStreams } from '../../../../libs/events/src/model-registry.events';
@@ -41,6 +41,17 @@ export class ExperimentsService {
       return { experimentId: holder, eventIds: [], appended: false, created: false };
     }
     await this.commands.checkEventId(eventId, streams.experiment(experimentId), caller);
+    const command: ExperimentCommand = { type: 'CreateExperiment', data: { experimentId, name: body.name } };
+    const target = { ...body, eventId };
+    // An id that names an experiment already (not this request's, on a retry) is refused before any claim: the
+    // name must not end up held by an experiment of another name, or of another workspace.
+    const existing = await this.commands.readAs(streams.experiment(experimentId), caller);
+    if (
+      (existing.hidden || existing.events.length > 0) &&
+      !existing.events.some((event) => event.id === eventId)
+    ) {
+      await this.experimentCommand(experimentId, target, caller, command);
+    }
     try {
       await this.claim(caller, derivedEventId(eventId, 'claim'), body, {
         name: body.name,
@@ -54,9 +65,19 @@ export class ExperimentsService {
       }
       throw error;
     }
-    const command: ExperimentCommand = { type: 'CreateExperiment', data: { experimentId, name: body.name } };
-    const ack = await this.experimentCommand(experimentId, { ...body, eventId }, caller, command);
-    return { experimentId, ...ack, created: true };
+    try {
+      const ack = await this.experimentCommand(experimentId, target, caller, command);
+      return { experimentId, ...ack, created: true };
+    } catch (error) {
+      // Made by nothing: the claim is given back before the refusal is answered.
+      if (error instanceof DomainError) {
+        await this.nameCommand(caller, derivedEventId(eventId, 'unclaim'), body, body.name, {
+          type: 'ReleaseName',
+          data: { holder: experimentId },
+        });
+      }
+      throw error;
+    }
   }
 
   /** The new name is claimed, the experiment renamed, the old name released; each step is a retry's no-op. */

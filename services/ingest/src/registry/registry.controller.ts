@@ -15,6 +15,7 @@ import { ALIAS_PATTERN, modelNameSchema } from '../../../../libs/events/src/even
 import { newEventId } from '../../../../libs/events/src/envelope';
 import { ConsistencyTokenInterceptor } from '../consistency/consistency-token.interceptor';
 import { requirePermissionWhereAsked, userOf, type Caller } from '../commands/command-handler';
+import { KeyedLock } from '../commands/keyed-lock';
 import { HttpErrorFilter } from '../http-errors';
 import { IngestRouter } from '../ingest-router';
 import { callerOf, withDigest } from '../ingest.controller';
@@ -68,6 +69,7 @@ function versionParam(raw: string): number {
 @UseInterceptors(ConsistencyTokenInterceptor)
 export class RegistryController {
   private readonly validator = new SchemaValidator<RegistryBodies>(REGISTRY_SCHEMAS);
+  private readonly lock = new KeyedLock();
 
   constructor(
     private readonly registry: RegistryService,
@@ -87,8 +89,11 @@ export class RegistryController {
     const caller = callerOf(request);
     // Names are looked up in the workspace the request names: only where the caller holds the permission.
     requirePermissionWhereAsked(caller);
-    return this.router.route(registryRouteKey(caller.workspace), request, resolved, () =>
-      run(resolved, withDigest(request, target, resolved, caller)),
+    const key = registryRouteKey(caller.workspace);
+    // One command of a workspace's registry at a time in its owner: a command's steps (claim, create, release)
+    // never interleave with another's.
+    return this.router.route(key, request, resolved, () =>
+      this.lock.run(key, () => run(resolved, withDigest(request, target, resolved, caller))),
     );
   }
 

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { IllegalTransition, NotFoundError, ValidationError } from '../../../../libs/domain/src/errors';
+import { can } from '../../../../libs/access/src';
+import {
+  DomainError,
+  ForbiddenError,
+  IllegalTransition,
+  NotFoundError,
+  ValidationError,
+} from '../../../../libs/domain/src/errors';
 import { foldModel, foldNameClaim, foldRun } from '../../../../libs/domain/src/folds';
 import { decideModel, type ModelCommand } from '../../../../libs/domain/src/model/model.decider';
 import type { LiveModelState } from '../../../../libs/domain/src/model/model.state';
@@ -34,14 +41,20 @@ type Envelope = { eventId?: string; occurredAt?: string };
 export class RegistryService {
   constructor(private readonly commands: CommandHandler) {}
 
+  /**
+   * Claims the name, then makes the model; a model that cannot be made gives its claim back, so no name is left
+   * held by nothing. (Commands of a workspace's registry run one at a time: the controller holds its lock.)
+   */
   async createModel(caller: Caller, body: RegistryBodies['CreateModel'] & { eventId: string }) {
     const modelId = body.eventId;
     await this.commands.checkEventId(body.eventId, registryStreams.model(modelId), caller);
     await this.claim(caller, body, { kind: 'model', name: body.name, holder: modelId });
-    return this.decide(caller, modelId, body, {
-      type: 'CreateModel',
-      data: { modelId, name: body.name, description: body.description ?? '', tags: body.tags ?? {} },
-    });
+    return this.undoClaimOnRefusal(caller, body, body.name, modelId, () =>
+      this.decide(caller, modelId, body, {
+        type: 'CreateModel',
+        data: { modelId, name: body.name, description: body.description ?? '', tags: body.tags ?? {} },
+      }),
+    );
   }
 
   /** The new name is claimed first, then the model renamed, then the old name released (each a retry's no-op). */
@@ -49,17 +62,26 @@ export class RegistryService {
     const eventId = body.eventId ?? newEventId();
     const modelId = await this.modelIdOf(caller, name, eventId);
     await this.commands.checkEventId(eventId, registryStreams.model(modelId), caller);
-    await this.claim(caller, { ...body, eventId }, { kind: 'model', name: body.name, holder: modelId });
-    const answer = await this.decide(
-      caller,
-      modelId,
-      { ...body, eventId },
-      {
-        type: 'RenameModel',
-        data: { name: body.name },
-      },
-    );
-    if (body.name !== name) await this.release(caller, { ...body, eventId }, name, modelId);
+    const before = foldModel(await this.commands.read(registryStreams.model(modelId)));
+    // A model under an approval policy is held by its name: freeing the name would let a writer register an
+    // unapproved model under it, so only an admin renames one.
+    const governed =
+      before.status !== 'absent' && (before.policy.stages.length > 0 || before.policy.aliases.length > 0);
+    if (governed && caller.principal && !can(caller.principal, 'admin', caller.workspace)) {
+      throw new ForbiddenError(
+        `model "${name}" has an approval policy: renaming it needs admin`,
+        'authorization',
+      );
+    }
+    const moving = body.name !== name;
+    if (moving)
+      await this.claim(caller, { ...body, eventId }, { kind: 'model', name: body.name, holder: modelId });
+    const rename = () =>
+      this.decide(caller, modelId, { ...body, eventId }, { type: 'RenameModel', data: { name: body.name } });
+    const answer = moving
+      ? await this.undoClaimOnRefusal(caller, { ...body, eventId }, body.name, modelId, rename)
+      : await rename();
+    if (moving) await this.release(caller, { ...body, eventId }, name, modelId);
     return answer;
   }
 
@@ -75,7 +97,9 @@ export class RegistryService {
         data: { reason: body.reason },
       },
     );
-    await this.release(caller, { ...body, eventId }, name, modelId);
+    // The name the model had when it was deleted: the one its claim holds.
+    const held = answer.model.status === 'deleted' ? answer.model.name : name;
+    await this.release(caller, { ...body, eventId }, held, modelId);
     return answer;
   }
 
@@ -178,6 +202,27 @@ export class RegistryService {
       type: 'ClaimName',
       data,
     });
+  }
+
+  /** Runs the step after a claim; when it is refused, the claim is given back before the refusal is answered. */
+  private async undoClaimOnRefusal<T>(
+    caller: Caller,
+    body: Envelope & { eventId: string },
+    name: string,
+    holder: string,
+    step: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await this.nameCommand(caller, body, derivedEventId(body.eventId, 'unclaim'), name, {
+          type: 'ReleaseName',
+          data: { holder },
+        });
+      }
+      throw error;
+    }
   }
 
   private release(caller: Caller, body: Envelope & { eventId: string }, name: string, holder: string) {
