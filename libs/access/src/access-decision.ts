@@ -5,7 +5,7 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import { GRAPHQL_PERMISSIONS, type SurfacePermission } from './permissions';
-import { can, readScopeOf, rolesGrant, type Principal } from './principal';
+import { ALL_WORKSPACES, can, readScopeOf, rolesGrant, type Principal } from './principal';
 
 export type AccessDecision = { allowed: true } | { allowed: false; status: 401 | 403; message: string };
 
@@ -39,6 +39,14 @@ export function decideAccess(
     };
   }
   if (permission === 'authenticated') return ALLOWED;
+  if (permission === 'operator') {
+    if (can(principal, 'admin', ALL_WORKSPACES)) return ALLOWED;
+    return {
+      allowed: false,
+      status: 403,
+      message: `${options.surface} acts on every workspace: it needs admin of "*", which ${principal.name} does not hold`,
+    };
+  }
   const needed = permission === 'documents' ? 'read' : permission;
   const held =
     options.workspace !== undefined

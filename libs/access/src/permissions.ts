@@ -9,8 +9,9 @@ import type { Permission } from './principal';
  * `public`: no credential (probes, scrapers). `documents`: public unless RUNLOG_AUTH_DOCUMENTS=protected, then
  * read. `authenticated`: any principal, whatever its roles (who am I, my own tokens). `read`, `write`, `approve`,
  * `admin`: that role's permission in the workspace the request acts on (the target's, for an existing id).
+ * `operator`: admin of every workspace (`*`): operations on the whole store.
  */
-export type SurfacePermission = Permission | 'documents' | 'authenticated';
+export type SurfacePermission = Permission | 'documents' | 'authenticated' | 'operator';
 
 export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'GET /healthz': 'public',
@@ -49,8 +50,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'GET /api/v1/metrics/export': 'read',
   'POST /api/v1/metrics/export': 'read',
   'POST /admin/dead-letters/reproject': 'admin',
-  'POST /admin/replay': 'admin',
-  'GET /admin/replay': 'admin',
+  // The whole store, every workspace's projections: an admin of all of them (`*`).
+  'POST /admin/replay': 'operator',
+  'GET /admin/replay': 'operator',
   'POST /api/v1/models': 'write',
   'POST /api/v1/models/:name/rename': 'write',
   'POST /api/v1/models/:name/description': 'write',

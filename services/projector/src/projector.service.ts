@@ -133,7 +133,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async projectBatch(batch: ConsumedBatch): Promise<void> {
     if (batch.topic === TOPICS.deadletter) {
-      await this.projections.project(batch);
+      // Under the gate too: a replay holding it compares and swaps dead_letters with nothing landing meanwhile.
+      await this.gate.shared(() => this.projections.project(batch));
       return;
     }
     await this.gate.shared(async () => {

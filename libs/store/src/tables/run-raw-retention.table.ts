@@ -37,10 +37,13 @@ export function reloadRunRawRetention(writer: ClickhouseWriter): Promise<void> {
   });
 }
 
-/** A mutation over metric_points: rows past their run's limit are deleted, the others' expiry recomputed. */
-export function materializeRawRetention(writer: ClickhouseWriter): Promise<void> {
+/**
+ * A mutation over metric_points: rows past their run's limit are deleted, the others' expiry recomputed. `wait`:
+ * answered once done (a replay compares what is left), else in the background.
+ */
+export function materializeRawRetention(writer: ClickhouseWriter, wait = false): Promise<void> {
   return writer.command({
     name: 'materializeRawRetention',
-    sql: `ALTER TABLE ${writer.database}.metric_points MATERIALIZE TTL`,
+    sql: `ALTER TABLE ${writer.database}.metric_points MATERIALIZE TTL${wait ? ' SETTINGS mutations_sync = 2' : ''}`,
   });
 }

@@ -25,6 +25,8 @@ const REPLAYED_TOPICS = [TOPICS.registry, TOPICS.lifecycle, TOPICS.metrics, TOPI
 const NO_GROUP = 'runlog-replay-counter';
 const READ_BATCH_RECORDS = 500;
 const LIVE_CATCH_UP_MS = 120_000;
+/** While live is held its commits settle at once; one that keeps moving is another process of the group. */
+const SETTLE_MS = 10_000;
 
 export type ReplayState =
   'idle' | 'preparing' | 'replaying' | 'comparing' | 'swapped' | 'compared' | 'mismatch' | 'failed';
@@ -169,15 +171,18 @@ export class ReplayService {
       await this.projectUpTo(projections, topic, await this.log.endOffsets(topic), positions);
     }
     status.replaying.endedAt = Date.now();
-    await this.waitForLive();
+    await this.waitForLive(positions);
     status.state = 'comparing';
     await this.projector.gate.exclusively(async () => {
       // Live is held: what it has projected is what its group committed (read until it stops moving).
       for (const topic of REPLAYED_TOPICS) {
         await this.projectUpTo(projections, topic, await this.settledCommits(topic), positions);
       }
-      await reloadRunRawRetention(projections.writer);
-      await materializeRawRetention(projections.writer);
+      // Expired raw points leave both sides before they are compared (a mutation, waited for).
+      for (const writer of [projections.writer, live]) {
+        await reloadRunRawRetention(writer);
+        await materializeRawRetention(writer, true);
+      }
       status.tables = await this.compare(projections);
       const equal = status.tables.every((table) => table.equal);
       if (!options.swap || (!equal && !options.force)) {
@@ -223,8 +228,11 @@ export class ReplayService {
 
   /** The live group's commits once they stop moving (a batch that landed just before the hold commits after it). */
   private async settledCommits(topic: string): Promise<Map<number, number>> {
+    const deadline = Date.now() + SETTLE_MS;
     let previous = await this.log.committedOffsets(this.config.groupId, topic);
     for (;;) {
+      if (Date.now() > deadline)
+        throw new Error(`the live group's commits on ${topic} did not settle within ${SETTLE_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const next = await this.log.committedOffsets(this.config.groupId, topic);
       if ([...next].every(([partition, offset]) => previous.get(partition) === offset)) return next;
@@ -232,17 +240,28 @@ export class ReplayService {
     }
   }
 
-  /** Live must have projected what the replay read before it is held, or the hold would wait on a backlog. */
-  private async waitForLive(): Promise<void> {
+  /**
+   * Live must have projected what the replay read before it is held, or the hold would wait on its backlog: its
+   * commits reach the replay's position in every partition (new records may keep arriving: they are not waited for).
+   */
+  private async waitForLive(positions: Map<string, number>): Promise<void> {
     const deadline = Date.now() + LIVE_CATCH_UP_MS;
     for (;;) {
-      let pending = 0;
-      for (const topic of REPLAYED_TOPICS)
-        pending += await this.log.pendingRecords(this.config.groupId, topic, 1_000);
-      if (pending === 0) return;
+      let behind = 0;
+      for (const topic of REPLAYED_TOPICS) {
+        const committed = await this.log.committedOffsets(this.config.groupId, topic);
+        for (const [key, position] of positions) {
+          const [keyTopic, partition] = [
+            key.slice(0, key.lastIndexOf('/')),
+            Number(key.slice(key.lastIndexOf('/') + 1)),
+          ];
+          if (keyTopic === topic) behind += Math.max(0, position - (committed.get(partition) ?? 0));
+        }
+      }
+      if (behind === 0) return;
       if (Date.now() > deadline) {
         throw new Error(
-          `the live projection is ${pending}+ records behind the log: replay again once it has caught up`,
+          `the live projection is ${behind} offsets behind what the replay read: replay again once it has caught up`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
