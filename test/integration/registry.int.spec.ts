@@ -377,6 +377,60 @@ describe('the model registry: promotions through GraphQL and the ingest API, dec
     ]);
   });
 
+  it('refuses an approval by the user who asked for it, whatever roles it holds, and a rename of a governed model by a writer', async () => {
+    const carol = await post<{ token: string }>(
+      server.base,
+      '/api/v1/tokens',
+      { principal: 'carol', roles: ['writer', 'approver'], workspace: 'default' },
+      auth(BOOTSTRAP),
+    );
+    const token = carol.body.token;
+    await createModel('ledger');
+    await registerVersions('ledger', 1);
+    expect(
+      (
+        await graphql(
+          server.base,
+          BOOTSTRAP,
+          'mutation { setModelApprovalPolicy(name: "ledger", stages: [Production], aliases: []) { appended } }',
+        )
+      ).errors,
+    ).toBeUndefined();
+    const asked = await graphql<{ requestApproval: Result }>(
+      server.base,
+      token,
+      'mutation { requestApproval(model: "ledger", version: 1, stage: Production, reason: "mine") { approvalId } }',
+    );
+    const approvalId = asked.data!.requestApproval.approvalId!;
+    const own = await graphql(
+      server.base,
+      token,
+      'mutation($id: ID!) { approve(model: "ledger", approvalId: $id, comment: "lgtm") { appended } }',
+      {
+        id: approvalId,
+      },
+    );
+    expect(own.errors?.[0].extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'forbidden',
+      field: 'approvalId',
+    });
+    expect(own.errors?.[0].message).toContain('another user must decide it');
+    // A writer may not free a governed model's name (and register an unapproved model under it); an admin may.
+    const renamed = await graphql(
+      server.base,
+      tokens.alice,
+      'mutation { renameRegisteredModel(name: "ledger", newName: "ledger-old") { appended } }',
+    );
+    expect(renamed.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'authorization' });
+    const byAdmin = await graphql(
+      server.base,
+      BOOTSTRAP,
+      'mutation { renameRegisteredModel(name: "ledger", newName: "ledger-old") { appended } }',
+    );
+    expect(byAdmin.errors).toBeUndefined();
+  });
+
   it('answers modelAsOf from the log, and the projection equals the fold of the model stream', async () => {
     await createModel('ranker');
     await registerVersions('ranker', 2);

@@ -66,7 +66,7 @@ export class TimeTravelService {
   }
 
   async runAsOf(runId: string, asOfMs: number, scope: ReadScope): Promise<RunAsOf | null> {
-    const records = await this.recordedUpTo(streams.run(runId), asOfMs, 'asOf');
+    const records = await this.recordedUpTo(streams.run(runId), asOfMs, 'asOf', scope);
     if (records.length === 0 || !records.every((record) => inReadScope(scope, record.event.workspace)))
       return null;
     const events = records.map((record) => record.event);
@@ -99,11 +99,13 @@ export class TimeTravelService {
    * A stream's events recorded up to an instant, read from the log where the events table places them (at most
    * MAX_FOLDED_EVENTS: an instant past more than that is refused, naming `field`).
    */
-  async recordedUpTo(stream: string, asOfMs: number, field: string): Promise<LogRecord[]> {
+  async recordedUpTo(stream: string, asOfMs: number, field: string, scope: ReadScope): Promise<LogRecord[]> {
     const positions = await getStreamPositions(this.reader, stream, {
       toMs: asOfMs,
       limit: MAX_FOLDED_EVENTS,
     });
+    // Another workspace's stream is not read at all: it answers as one without events.
+    if (positions.length === 0 || !inReadScope(scope, positions[0].workspace)) return [];
     if (positions.length >= MAX_FOLDED_EVENTS) {
       throw new ValidationError(
         `${stream} has over ${MAX_FOLDED_EVENTS - 1} events before ${field}: too many to fold`,

@@ -123,10 +123,10 @@ export class RegistryReadsService {
     scope: ReadScope,
   ): Promise<ModelAsOf | null> {
     if (!inReadScope(scope, workspace)) return null;
-    const claims = await this.recorded(registryStreams.name('model', workspace, name), asOfMs);
+    const claims = await this.recorded(registryStreams.name('model', workspace, name), asOfMs, scope);
     const holder = foldNameClaim(claims).holder;
     if (holder === null) return null;
-    const events = await this.recorded(registryStreams.model(holder), asOfMs);
+    const events = await this.recorded(registryStreams.model(holder), asOfMs, scope);
     const state = foldModel(events);
     if (state.status === 'absent' || events[0]?.workspace !== workspace) return null;
     return {
@@ -137,8 +137,8 @@ export class RegistryReadsService {
     };
   }
 
-  private async recorded(stream: string, asOfMs: number) {
-    return (await this.timeTravel.recordedUpTo(stream, asOfMs, 'asOf')).map((record) => record.event);
+  private async recorded(stream: string, asOfMs: number, scope: ReadScope) {
+    return (await this.timeTravel.recordedUpTo(stream, asOfMs, 'asOf', scope)).map((record) => record.event);
   }
 }
 

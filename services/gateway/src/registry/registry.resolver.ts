@@ -163,9 +163,11 @@ export class RegistryResolver {
     @Args('aliases', { type: () => [String] }) aliases: string[],
     @Context('req') request: GraphqlRequest,
     @Args('workspace', { nullable: true }) workspace?: string,
+    @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
     return this.send(request, workspace, 'POST', `/${enc(name)}/policy`, {
       approvalRequired: { stages, aliases },
+      eventId,
     });
   }
 
