@@ -1,17 +1,9 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { sharedEnginesEnv } from '../support/engines';
+import { createHash, randomBytes } from 'node:crypto';
 import { countingSummary, runSummary } from '../support/counting-batches';
-import { freePortPair } from '../support/kafka-broker';
 import { batchEventId, sendBatchesWithRetry, type RetryLog } from '../support/retrying-client';
 import { countingBatch } from '../support/counting-batches';
 import { gql, post, waitForProjection } from '../support/runlog-client';
-import {
-  clickhouseEngineEnv,
-  makeDataDir,
-  removeDataDir,
-  startRunlog,
-  type RunlogProcess,
-} from '../support/runlog-process';
+import { useSharedEngines } from '../support/shared-engines';
 import { ownerOf } from '../../services/ingest/src/ingest-router';
 
 const RUNS = 4;
@@ -25,37 +17,12 @@ const POINTS_PER_BATCH = 2_000;
  * retries landing on the other process are deduplicated, and the projectors split the partitions between them.
  */
 describe('two ingest and two projector processes on Kafka', () => {
-  const dirs: string[] = [];
-  const processes: RunlogProcess[] = [];
-  const id = `scale_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-
-  afterAll(async () => {
-    for (const started of processes) await started.kill();
-    dirs.forEach(removeDataDir);
-  });
-
-  async function start(env: Record<string, string>) {
-    const dataDir = makeDataDir();
-    dirs.push(dataDir);
-    const started = await startRunlog(dataDir, { ...sharedEnginesEnv(id, clickhouseEngineEnv()), ...env });
-    processes.push(started);
-    return started;
-  }
+  const engines = useSharedEngines('scale');
+  const { id, start } = engines;
 
   it('projects exactly what was acknowledged, each run chained by its one writer', async () => {
-    const port = await freePortPair();
-    const peers = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`];
-    const ingest: RunlogProcess[] = [];
-    for (const [index, peer] of peers.entries()) {
-      const env = {
-        RUNLOG_ROLES: 'ingest',
-        RUNLOG_PORT: String(port + index),
-        RUNLOG_INGEST_PEERS: peers.join(','),
-        RUNLOG_INGEST_INDEX: String(index),
-      };
-      ingest.push(await start(env));
-      expect(ingest[index].base).toBe(peer);
-    }
+    const { ingest, peers } = await engines.startIngestPeers();
+    expect(ingest.map((started) => started.base)).toEqual(peers);
     const projectors = [
       await start({ RUNLOG_ROLES: 'projector,gateway' }),
       await start({ RUNLOG_ROLES: 'projector,gateway' }),

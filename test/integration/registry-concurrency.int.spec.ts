@@ -1,16 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { foldModel } from '../../libs/domain/src/folds';
 import type { EventEnvelope } from '../../libs/events/src/envelope';
-import { sharedEnginesEnv } from '../support/engines';
-import { freePortPair } from '../support/kafka-broker';
 import { graphqlAnswer, post, waitForProjection } from '../support/runlog-client';
-import {
-  clickhouseEngineEnv,
-  makeDataDir,
-  removeDataDir,
-  startRunlog,
-  type RunlogProcess,
-} from '../support/runlog-process';
+import { useSharedEngines } from '../support/shared-engines';
 
 const VERSIONS = 50;
 
@@ -24,38 +16,12 @@ const graphql = <T>(base: string, query: string, variables: Record<string, unkno
  * other one is told which version holds it, and the projection equals the fold of the log.
  */
 describe('concurrent promotions on Kafka with two ingest processes', () => {
-  const dirs: string[] = [];
-  const processes: RunlogProcess[] = [];
-  const id = `reg_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-
-  afterAll(async () => {
-    for (const started of processes) await started.kill();
-    dirs.forEach(removeDataDir);
-  });
-
-  async function start(env: Record<string, string>) {
-    const dataDir = makeDataDir();
-    dirs.push(dataDir);
-    const started = await startRunlog(dataDir, { ...sharedEnginesEnv(id, clickhouseEngineEnv()), ...env });
-    processes.push(started);
-    return started;
-  }
+  const engines = useSharedEngines('reg');
+  const id = engines.id;
 
   it('lets exactly one of 50 conflicting promotions win, and the projection equals the fold of the log', async () => {
-    const port = await freePortPair();
-    const peers = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`];
-    const ingest: RunlogProcess[] = [];
-    for (const index of [0, 1]) {
-      ingest.push(
-        await start({
-          RUNLOG_ROLES: 'ingest',
-          RUNLOG_PORT: String(port + index),
-          RUNLOG_INGEST_PEERS: peers.join(','),
-          RUNLOG_INGEST_INDEX: String(index),
-        }),
-      );
-    }
-    const gateway = await start({ RUNLOG_ROLES: 'projector,gateway', RUNLOG_INGEST_URL: peers[0] });
+    const { ingest, peers } = await engines.startIngestPeers();
+    const gateway = await engines.start({ RUNLOG_ROLES: 'projector,gateway', RUNLOG_INGEST_URL: peers[0] });
 
     const experiment = await post<{ experimentId: string }>(ingest[0].base, '/api/v1/experiments', {
       name: id,

@@ -1,14 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { s3Endpoint } from '../support/engines';
-import { freePortPair } from '../support/kafka-broker';
+import { randomBytes } from 'node:crypto';
 import { GraphqlWsProbe } from '../support/graphql-ws-probe';
-import {
-  clickhouseEngineEnv,
-  makeDataDir,
-  removeDataDir,
-  startRunlog,
-  type RunlogProcess,
-} from '../support/runlog-process';
+import type { RunlogProcess } from '../support/runlog-process';
+import { useSharedEngines } from '../support/shared-engines';
 
 /** The documented bound (README, "Identity and access"): RUNLOG_ACCESS_POLL_MS plus one read of the log. */
 const POLL_MS = 500;
@@ -56,54 +49,17 @@ async function call<T = Record<string, unknown>>(
  * within the documented delay, because each follows the log's access topic.
  */
 describe('API tokens across the processes of a Kafka deployment', () => {
-  const dirs: string[] = [];
-  const processes: RunlogProcess[] = [];
-  const id = `auth_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const s3 = s3Endpoint();
+  const engines = useSharedEngines('auth', {
+    RUNLOG_AUTH: 'tokens',
+    RUNLOG_BOOTSTRAP_TOKEN: BOOTSTRAP,
+    RUNLOG_ACCESS_POLL_MS: String(POLL_MS),
+  });
   let ingest: RunlogProcess[] = [];
   let gateway: RunlogProcess;
 
-  async function start(env: Record<string, string>) {
-    const dataDir = makeDataDir();
-    dirs.push(dataDir);
-    const started = await startRunlog(dataDir, {
-      RUNLOG_KAFKA_BROKERS: process.env.RUNLOG_KAFKA_BROKERS ?? '',
-      RUNLOG_KAFKA_NAMESPACE: `${id}.`,
-      ...clickhouseEngineEnv(),
-      RUNLOG_CLICKHOUSE_DATABASE: id,
-      RUNLOG_S3_ENDPOINT: s3.endpoint,
-      RUNLOG_S3_ACCESS_KEY: s3.accessKey,
-      RUNLOG_S3_SECRET_KEY: s3.secretKey,
-      RUNLOG_S3_BUCKET: id.replaceAll('_', '-'),
-      RUNLOG_AUTH: 'tokens',
-      RUNLOG_BOOTSTRAP_TOKEN: BOOTSTRAP,
-      RUNLOG_ACCESS_POLL_MS: String(POLL_MS),
-      ...env,
-    });
-    processes.push(started);
-    return started;
-  }
-
   beforeAll(async () => {
-    const port = await freePortPair();
-    const peers = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`];
-    ingest = [];
-    for (const index of [0, 1]) {
-      ingest.push(
-        await start({
-          RUNLOG_ROLES: 'ingest',
-          RUNLOG_PORT: String(port + index),
-          RUNLOG_INGEST_PEERS: peers.join(','),
-          RUNLOG_INGEST_INDEX: String(index),
-        }),
-      );
-    }
-    gateway = await start({ RUNLOG_ROLES: 'projector,gateway' });
-  });
-
-  afterAll(async () => {
-    for (const started of processes) await started.kill();
-    dirs.forEach(removeDataDir);
+    ({ ingest } = await engines.startIngestPeers());
+    gateway = await engines.start({ RUNLOG_ROLES: 'projector,gateway' });
   });
 
   const whoami = (base: string, token: string) => call(base, 'GET', '/api/v1/whoami', token);
