@@ -1,6 +1,6 @@
 import type { ClickhouseReader } from '../ports';
 import { scopeCondition, type ReadScope } from './read-scope';
-import type { ModelVersionRef } from './registry.table';
+import { modelVersionRefOf, type ModelVersionRef } from './registry.table';
 import { RUN_SELECT, toRunView, type RawRun, type RunView } from './runs.table';
 
 /**
@@ -41,15 +41,7 @@ export async function findModelVersion(
   if (rows.length === 0) return null;
   const row = rows[0];
   return {
-    workspace: String(row.workspace),
-    modelId: String(row.modelId),
-    modelName: String(row.modelName),
-    version: Number(row.version),
-    runId: String(row.runId),
-    artifactPath: String(row.artifactPath),
-    sha256: String(row.sha256),
-    stage: String(row.stage),
-    aliases: (row.aliases as unknown[]).map(String),
+    ...modelVersionRefOf(row),
     registeredAt: Number(row.registeredAt),
     registeredBy: String(row.registeredBy),
   };

@@ -91,7 +91,6 @@ export const formatModelVersionRow = (row: ModelVersionRow): string =>
   ].join('\t');
 
 export function insertRegisteredModels(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return Promise.resolve();
   return writer.insert({
     name: 'insertRegisteredModels',
     table: 'registered_models',
@@ -101,7 +100,6 @@ export function insertRegisteredModels(writer: ClickhouseWriter, lines: readonly
 }
 
 export function insertModelVersions(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return Promise.resolve();
   return writer.insert({
     name: 'insertModelVersions',
     table: 'model_versions',
@@ -197,7 +195,12 @@ export async function listModelVersionsOfRuns(
            ORDER BY model_name, version`,
     params: { runIds, ...inScope.params },
   });
-  return rows.map((row) => ({
+  return rows.map(modelVersionRefOf);
+}
+
+/** A model_versions row read with the columns aliased as the fields are named. */
+export function modelVersionRefOf(row: Record<string, unknown>): ModelVersionRef {
+  return {
     workspace: String(row.workspace),
     modelId: String(row.modelId),
     modelName: String(row.modelName),
@@ -206,8 +209,8 @@ export async function listModelVersionsOfRuns(
     artifactPath: String(row.artifactPath),
     sha256: String(row.sha256),
     stage: String(row.stage),
-    aliases: (row.aliases as string[]).map(String),
-  }));
+    aliases: (row.aliases as unknown[]).map(String),
+  };
 }
 
 export interface StreamEventRow {
