@@ -28,6 +28,9 @@ export const CALLERS: readonly Caller[] = ['anonymous', 'viewer', 'writer', 'app
 /** The principal each role's token is issued for, which must be the actor of what it writes. */
 export const principalOf = (role: AccessRole) => `${role}-user`;
 
+/** The role a caller's token holds (anonymous rows read as a viewer's where a role is named). */
+export const roleOf = (caller: Caller) => (caller === 'anonymous' ? 'viewer' : caller);
+
 /** What every write sends, to be ignored: tokens without actOnBehalf may not name another actor. */
 export const FORGED_ACTOR = 'mallory';
 
