@@ -1,12 +1,13 @@
 import { ID_PATTERN } from '../../../libs/events/src/event-schemas';
 import { OPTIONAL_BODIES, REQUEST_SCHEMAS, type RequestSchemaName } from './ingest.schemas';
-import { ACCESS_REFUSALS, SECURITY_SCHEMES, TOKEN_SCHEMAS, tokenPaths } from './access/tokens.openapi';
+import {
+  ACCESS_REFUSALS,
+  errorResponse,
+  SECURITY_SCHEMES,
+  TOKEN_SCHEMAS,
+  tokenPaths,
+} from './access/tokens.openapi';
 import { REGISTRY_SCHEMAS, registryPaths } from './registry/registry.openapi';
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
 
 /** The refusals a route can give; each names the offending field in `field`. Nothing is appended on any of them. */
 const REFUSALS = {

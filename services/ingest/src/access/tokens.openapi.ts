@@ -1,7 +1,8 @@
 import { ACCESS_ROLES, TOKEN_ID_PATTERN } from '../../../../libs/access/src';
 import { ISSUE_TOKEN_SCHEMA, REVOKE_TOKEN_SCHEMA } from './token-requests';
 
-const errorResponse = (description: string) => ({
+/** A refusal's response: the Error schema, with what it means on that route. */
+export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });

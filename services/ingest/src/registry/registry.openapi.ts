@@ -1,15 +1,10 @@
-import { ACCESS_REFUSALS } from '../access/tokens.openapi';
+import { ACCESS_REFUSALS, errorResponse } from '../access/tokens.openapi';
 import {
   REGISTRY_PATH_PARAMETERS,
   REGISTRY_SCHEMAS,
   type RegistryBodies,
   type RegistryPathParameter,
 } from './registry.schemas';
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
 
 const REGISTRY_REFUSALS = {
   '400': errorResponse('A field or path parameter is invalid (`field` names it).'),

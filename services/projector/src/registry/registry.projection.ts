@@ -19,8 +19,8 @@ import {
   type ClickhouseWriter,
   type LogPosition,
 } from '../../../../libs/store/src';
-import { describeRecord, type DeadLetterPayload } from '../dead-letters/dead-letter-events';
-import { describeError } from '../pipeline/insert-errors';
+import type { DeadLetterPayload } from '../dead-letters/dead-letter-events';
+import { letterFor } from '../pipeline/project-batch.pipeline';
 import { eventLineOf } from '../rows/event-rows';
 import type { ParseRecordStep } from '../steps/parse-record.step';
 
@@ -59,8 +59,8 @@ export function createRegistryProjection(deps: RegistryProjectionDeps) {
     for (const record of batch.records) {
       const parsed = deps.parseRecord({ record });
       if (parsed.kind !== 'ok') {
-        const reason = parsed.kind === 'dlq' ? parsed.reason : parsed.reason;
-        letters.push(letter(record, reason, 'parse', parsed.kind === 'dlq' ? parsed.error : reason));
+        const error = parsed.kind === 'dlq' ? parsed.error : parsed.reason;
+        letters.push(letter(record, parsed.reason, 'parse', error));
         continue;
       }
       const { event } = parsed.value;
@@ -152,11 +152,5 @@ function versionRows(state: LiveModelState, workspace: string, position: LogPosi
 }
 
 function letter(record: LogRecord, reason: string, step: string, error: unknown): DeadLetterPayload {
-  return {
-    ...describeRecord(record),
-    reason,
-    step,
-    tables: [...REGISTRY_TABLES],
-    error: describeError(error),
-  };
+  return letterFor(record, { reason, step, tables: REGISTRY_TABLES, error }, () => true);
 }
