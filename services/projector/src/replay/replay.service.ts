@@ -189,14 +189,26 @@ export class ReplayService {
         status.state = equal ? 'compared' : 'mismatch';
         return;
       }
-      await exchangeTables(
-        live,
-        status.database,
-        status.tables.map((table) => table.table),
-      );
-      await reapplyTtls(this.ch);
-      await reloadRunRawRetention(live);
-      this.projector.forgetState();
+      // Only tables both sides hold can be exchanged; one the rebuild lacks stays as it is (a forced swap says so).
+      const swappable = status.tables
+        .filter((table) => table.live && table.replay)
+        .map((table) => table.table);
+      const swapped: string[] = [];
+      try {
+        for (const table of swappable) {
+          await exchangeTables(live, status.database, [table]);
+          swapped.push(table);
+        }
+        await reapplyTtls(this.ch);
+        await reloadRunRawRetention(live);
+      } catch (error) {
+        // Half a swap is worse than none: what was exchanged is exchanged back.
+        await exchangeTables(live, status.database, swapped).catch(() => undefined);
+        await reapplyTtls(this.ch).catch(() => undefined);
+        throw error;
+      } finally {
+        this.projector.forgetState();
+      }
       status.state = 'swapped';
       this.logger.log(`projections swapped for the rebuild (${status.records.done} records)`);
     });
