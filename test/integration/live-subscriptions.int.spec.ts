@@ -71,6 +71,9 @@ describe('live subscriptions over graphql-ws', () => {
     RUNLOG_GRAPHQL_SUBSCRIPTION_STALL_MS: String(STALL_MS),
     RUNLOG_GRAPHQL_MAX_LIVE_POINTS: String(LIVE_POINTS),
     RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+    // The stalled subscribers below must be dropped for their stall, not cut first for missing pings (12–24 s by
+    // default), which a loaded machine reaches before the kernel's buffers fill.
+    RUNLOG_GRAPHQL_SUBSCRIPTION_KEEP_ALIVE_MS: '600000',
   });
 
   it('the SDK follows a live run: every point, or a downsample of them, then its finish, then the end', async () => {
@@ -132,7 +135,8 @@ describe('live subscriptions over graphql-ws', () => {
 
   // Embedded only: what it checks is the gateway's (LiveFeed's coalescing and drop), the same on both stacks. On Kafka
   // under a full CI run the projector's 250,000-point inserts over HTTP starve the feed, which then sees new points
-  // so late that a drop took over 240 s in one run of three, and its backlog failed the next test too.
+  // so late that a drop took over 240 s in one run of three, and its backlog failed the next test too. (Then,
+  // graphql-ws's keep-alive also cut stalled sockets before their drop, which this file's server now sets long.)
   (process.env.RUNLOG_TEST_MODE === 'distributed' ? () => undefined : it)(
     'a subscriber that stops reading holds one batch and its reservoirs, not a queue of them, until dropped',
     async () => {
@@ -171,20 +175,28 @@ describe('live subscriptions over graphql-ws', () => {
 
         let mostHeld = 0;
         let batchesStalled = 0;
-        const deadline = Date.now() + 240_000;
-        for (;;) {
-          const dropped = (await liveStats(runlog.base)).droppedSlowSubscribers;
-          if (dropped >= STALLED) break;
-          if (Date.now() > deadline) throw new Error('the stalled subscribers were not dropped');
+        const stalledAt = Date.now();
+        let stats = await liveStats(runlog.base);
+        const stalledState = () => {
+          const received = stalled.map((probe) => `${receivedBy(probe)} ${JSON.stringify(probe.closed)}`);
+          return (
+            `${batchesStalled} batches in ${Date.now() - stalledAt} ms; received ${received.join(', ')}; ` +
+            JSON.stringify(stats)
+          );
+        };
+        // Until every stalled subscriber is gone, however it went: a drop counted below, or a cut that is not one.
+        while (stats.droppedSlowSubscribers < STALLED && stats.pointSubscribers > 1) {
+          if (Date.now() - stalledAt > 240_000) throw new Error(`not dropped: ${stalledState()}`);
           await logPoints(runlog.base, runId, keys, step, 10_000);
           step += 10_000;
           batchesStalled += 1;
-          const stats = await liveStats(runlog.base);
+          stats = await liveStats(runlog.base);
           if (stats.maxHeldPointsReserved === reserved) mostHeld = Math.max(mostHeld, stats.maxHeldPoints);
           // A batch waiting and the reservoirs: keys × maxPoints each (the old queue held BUFFER batches of it).
           expect(stats.maxHeldPoints).toBeLessThanOrEqual(2 * reserved);
           expect(stats.maxQueuedEmissions).toBeLessThanOrEqual(2);
         }
+        if (stats.droppedSlowSubscribers !== STALLED) throw new Error(`not all dropped: ${stalledState()}`);
         // They were stalled, holding points, while several times what they may hold was logged.
         expect(batchesStalled).toBeGreaterThanOrEqual(4);
         expect(mostHeld).toBeGreaterThan(reserved / 2);
@@ -366,6 +378,40 @@ describe('live subscriptions over graphql-ws', () => {
       expect(probe.messages.filter((message) => ['a', 'b', 'c'].includes(message.id ?? ''))).toEqual([]);
     } finally {
       probe.close();
+    }
+  });
+});
+
+describe('graphql-ws keep-alive', () => {
+  const KEEP_ALIVE_MS = 500;
+  const runlog = useRunlog({ RUNLOG_GRAPHQL_SUBSCRIPTION_KEEP_ALIVE_MS: String(KEEP_ALIVE_MS) });
+
+  it('cuts a socket that answers no ping, and keeps one that does', async () => {
+    const { runId } = await createExperimentAndRun(runlog.base, 'keep-alive');
+    const STATUS = 'subscription ($runId: ID!) { runStatusChanged(runId: $runId) { status } }';
+    const reading = await GraphqlWsProbe.open(runlog.base);
+    const silent = await GraphqlWsProbe.open(runlog.base);
+    try {
+      reading.subscribe('s', STATUS, { runId });
+      silent.subscribe('s', STATUS, { runId });
+      await until(async () => (await liveStats(runlog.base)).statusSubscribers === 2, 'the subscriptions');
+      silent.pause();
+      // Cut within two intervals (a ping, then no pong by the next); the reading socket outlives many of them.
+      await until(
+        async () => (await liveStats(runlog.base)).connections === 1,
+        'the silent socket to be cut',
+        20 * KEEP_ALIVE_MS,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 6 * KEEP_ALIVE_MS));
+      expect(await liveStats(runlog.base)).toMatchObject({ connections: 1, statusSubscribers: 1 });
+      expect(reading.closed).toBeNull();
+      await post(runlog.base, `/api/v1/runs/${runId}/finish`, {});
+      await reading.waitFor(
+        (message) => message.type === 'next' && JSON.stringify(message.payload).includes('finished'),
+      );
+    } finally {
+      reading.close();
+      silent.close();
     }
   });
 });

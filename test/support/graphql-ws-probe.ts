@@ -1,5 +1,3 @@
-import type { ClientRequestArgs } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 
 /** A message of the graphql-transport-ws protocol as the server sent it. */
@@ -10,17 +8,14 @@ export interface ServerMessage {
 }
 
 /**
- * A bare graphql-ws client for tests: it speaks the protocol by hand, keeps every message, and holds the TCP
- * socket under it, so a test can stop reading at the socket (`pause`) as a stalled dashboard would.
+ * A bare graphql-ws client for tests: it speaks the protocol by hand, keeps every message, and can stop
+ * reading (`pause`) as a stalled dashboard would.
  */
 export class GraphqlWsProbe {
   readonly messages: ServerMessage[] = [];
   /** Set once the socket closed. */
   closed: { code: number; reason: string } | null = null;
-  private constructor(
-    private readonly socket: WebSocket,
-    private readonly tcp: Socket,
-  ) {}
+  private constructor(private readonly socket: WebSocket) {}
 
   /**
    * Opens and initialises a connection; `connectionParams` is the init payload (where a token goes), and with
@@ -30,16 +25,12 @@ export class GraphqlWsProbe {
     base: string,
     options: { connectionParams?: Record<string, unknown>; awaitAck?: boolean } = {},
   ): Promise<GraphqlWsProbe> {
-    let tcp: Socket | undefined;
-    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
-      createConnection: (options: ClientRequestArgs) =>
-        (tcp = connect(Number(options.port), String(options.host ?? '127.0.0.1'))),
-    });
+    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
-    const probe = new GraphqlWsProbe(socket, tcp!);
+    const probe = new GraphqlWsProbe(socket);
     socket.on('message', (data) => probe.messages.push(JSON.parse(String(data)) as ServerMessage));
     socket.on('close', (code, reason) => (probe.closed = { code, reason: reason.toString() }));
     socket.send(JSON.stringify({ type: 'connection_init', payload: options.connectionParams ?? {} }));
@@ -73,11 +64,13 @@ export class GraphqlWsProbe {
 
   /** Stops reading from the TCP socket: the kernel's buffers fill, then the server's sends stop completing. */
   pause(): void {
-    this.tcp.pause();
+    // ws's own pause, not the TCP socket's alone: ws resumes the socket when its receiver drains, unless the
+    // WebSocket itself is paused, so a bare tcp.pause() could be undone mid-message and the client read on.
+    this.socket.pause();
   }
 
   resume(): void {
-    this.tcp.resume();
+    this.socket.resume();
   }
 
   async waitForClose(timeoutMs = 30_000): Promise<{ code: number; reason: string }> {

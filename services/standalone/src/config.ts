@@ -224,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunlogConfig {
       maxSubscriptionsPerConnection: integer(env, 'RUNLOG_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
       subscriptionBuffer: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_BUFFER', 16, 1),
       subscriptionStallMs: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_STALL_MS', 10_000, 100),
+      subscriptionKeepAliveMs: integer(env, 'RUNLOG_GRAPHQL_SUBSCRIPTION_KEEP_ALIVE_MS', 12_000, 0),
       maxLivePoints: integer(env, 'RUNLOG_GRAPHQL_MAX_LIVE_POINTS', 5_000_000, 2),
     },
   };

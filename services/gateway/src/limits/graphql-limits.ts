@@ -25,6 +25,11 @@ export interface GraphqlLimitsConfig {
   subscriptionBuffer: number;
   /** A metricPoints subscriber whose batch waited this long to be sent is dropped as SLOW_SUBSCRIBER. */
   subscriptionStallMs: number;
+  /**
+   * graphql-ws pings each socket this often and cuts one that has not answered the ping by the next (0: never). A
+   * client that stops reading answers no ping either, so this bounds how long any stalled socket stays open.
+   */
+  subscriptionKeepAliveMs: number;
   /** Keys × maxPoints summed over the open metricPoints subscriptions; past it a new one is refused. */
   maxLivePoints: number;
 }

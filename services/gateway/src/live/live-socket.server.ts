@@ -139,6 +139,7 @@ export class LiveSocketServer implements OnApplicationBootstrap, OnModuleDestroy
         onError: (_ctx, _id, _payload, errors) => errors.map((e) => this.format(e)),
       },
       wss,
+      this.limits.subscriptionKeepAliveMs,
     );
   }
 
