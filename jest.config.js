@@ -68,5 +68,13 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/engines-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/engines-global-teardown.ts',
     },
+    {
+      // The dashboard in headless Chromium (Debian's, installed by the setup where missing) against a real server.
+      displayName: 'browser',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/browser/*.browser.spec.ts'],
+      globalSetup: '<rootDir>/test/support/browser-global-setup.ts',
+    },
   ],
 };

@@ -536,14 +536,19 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
   });
 
   it.each([
-    ['metrics.acc >', 'filter', /column 14, expected a quoted string or a number/],
-    ['metrics.acc > 0.5 and', 'filter', /column 22/],
-    ['score > 1', 'filter', /column 1, expected/],
-    ["metrics.acc = 'high'", 'filter', /metrics\.acc is compared with numbers/],
-    ['tags.team = 3', 'filter', /tags\.team is compared with quoted text/],
-    ["attributes.colour = 'red'", 'filter', /attributes\.colour is not an attribute/],
-    ["metrics.acc LIKE '1%'", 'filter', /metrics\.acc is compared with numbers|LIKE compares text/],
-  ])('refuses the filter %j with BAD_USER_INPUT naming %s', async (filter, field, message) => {
+    ['metrics.acc >', 'filter', /column 14, expected a quoted string or a number/, 14],
+    ['metrics.acc > 0.5 and', 'filter', /column 22/, 22],
+    ['score > 1', 'filter', /column 1, expected/, 1],
+    ["metrics.acc = 'high'", 'filter', /metrics\.acc is compared with numbers/, undefined],
+    ['tags.team = 3', 'filter', /tags\.team is compared with quoted text/, undefined],
+    ["attributes.colour = 'red'", 'filter', /attributes\.colour is not an attribute/, undefined],
+    [
+      "metrics.acc LIKE '1%'",
+      'filter',
+      /metrics\.acc is compared with numbers|LIKE compares text/,
+      undefined,
+    ],
+  ])('refuses the filter %j with BAD_USER_INPUT naming %s', async (filter, field, message, column) => {
     const response = await fetch(`${runlog.base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -554,6 +559,9 @@ describe('searchRuns: filters, orderings and pages over GraphQL', () => {
     };
     expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(errors[0].message).toMatch(message);
+    // A syntax error also names its column apart, for a page to point at it.
+    if (column !== undefined)
+      expect(errors[0].extensions).toMatchObject({ column, expected: expect.any(Array) });
   });
 
   it('refuses an ordering it cannot make, and a cursor it did not give', async () => {

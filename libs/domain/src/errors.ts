@@ -4,6 +4,8 @@ export abstract class DomainError extends Error {
   constructor(
     message: string,
     readonly field?: string,
+    /** More a client can act on (e.g. the column of a filter's syntax error), sent beside the code. */
+    readonly details?: Readonly<Record<string, string | number | readonly string[]>>,
   ) {
     super(message);
     this.name = new.target.name;

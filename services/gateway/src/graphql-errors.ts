@@ -49,6 +49,7 @@ export function createGraphqlErrorFormatter(deps: GraphqlErrorsDeps) {
           code: GRAPHQL_CODES[cause.code] ?? cause.code.toUpperCase(),
           reason: cause.code,
           ...(cause.field === undefined ? {} : { field: cause.field }),
+          ...cause.details,
         },
       };
     }

@@ -28,6 +28,7 @@ import {
   storeIdentity,
   writerFor,
 } from '../../../libs/store/src';
+import { dashboardStatic } from '../../gateway/src/dashboard/dashboard-static';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import type { IngestEndpoint } from '../../gateway/src/registry/ingest-endpoint';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
@@ -195,6 +196,9 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
       maxUploadBytes: config.maxArtifactBytes,
     }),
   );
+  // The dashboard's page and bundles, public like the documents (they hold no data): before the credential check.
+  const dashboard = config.roles.includes('gateway') ? dashboardStatic() : null;
+  if (dashboard) app.use(dashboard);
   // Who is asking, before anything acts on the request; each route's entry in the permissions table is checked
   // by RouteAccessGuard, each GraphQL field by the gateway's access plugin.
   app.use(createAccessMiddleware(access.authenticator));

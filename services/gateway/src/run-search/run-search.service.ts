@@ -125,7 +125,9 @@ function parse<T extends RunFilter | OrderKey | GroupKey | null>(field: string, 
   try {
     return parseIt();
   } catch (error) {
-    if (error instanceof FilterSyntaxError) throw new ValidationError(error.message, field);
+    if (error instanceof FilterSyntaxError) {
+      throw new ValidationError(error.message, field, { column: error.column, expected: error.expected });
+    }
     throw error;
   }
 }

@@ -1,0 +1,241 @@
+import type { Browser, Page } from 'playwright-core';
+import { RunlogClient } from '../../libs/sdk/src/runlog';
+import { launchBrowser, openPage, waitForChart } from '../support/browser';
+import { screenshot } from '../support/browser-screenshots';
+import { post, waitForProjection } from '../support/runlog-client';
+import { useRunlog } from '../support/runlog-process';
+
+/**
+ * The dashboard in headless Chromium against a real server: runs logged through the SDK, then looked at the way a
+ * person does (filter, sort, select, chart, follow, compare, the registry as of a past instant).
+ */
+const STEPS = 1000;
+/** The spiky run logs this many points, so its chart is downsampled for sure. */
+const SPIKY_STEPS = 20_000;
+const SPIKE = 1000;
+
+describe('the dashboard', () => {
+  const runlog = useRunlog();
+  let browser: Browser;
+  let client: RunlogClient;
+  const runs: { id: string; name: string; optimizer: string; lr: number; finalLoss: number }[] = [];
+  let experimentId = '';
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false, flushEveryPoints: 5000 });
+    for (let i = 0; i < 12; i++) {
+      const optimizer = i % 2 === 0 ? 'adam' : 'sgd';
+      const lr = 0.001 * (i + 1);
+      const name = `trial-${String(i).padStart(2, '0')}`;
+      const run = await client.startRun({
+        experimentName: 'vision',
+        name,
+        params: { optimizer, lr },
+        tags: { team: i < 6 ? 'red' : 'blue' },
+        captureContext: false,
+      });
+      const steps = i === 0 ? SPIKY_STEPS : STEPS;
+      const decay = 1 + i / 4;
+      for (let step = 0; step < steps; step++) {
+        // Run 0 carries one spike far above every other value: it must survive downsampling.
+        const loss = i === 0 && step === Math.floor(steps / 2) ? SPIKE : 1 / (1 + (decay * step) / 100);
+        await run.log({ loss, accuracy: 1 - loss / 2 }, step);
+      }
+      // The registry's test registers a model from this run's artifact (uploads end with the run).
+      if (i === 1) await run.logArtifact('model/weights.bin', Buffer.from('weights'));
+      await run.finish();
+      runs.push({ id: run.runId, name, optimizer, lr, finalLoss: 1 / (1 + (decay * (steps - 1)) / 100) });
+    }
+    await client.flush();
+    await waitForProjection(runlog.base);
+    experimentId = (
+      (await (
+        await fetch(`${runlog.base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: `{ run(id: "${runs[0].id}") { experimentId } }` }),
+        })
+      ).json()) as { data: { run: { experimentId: string } } }
+    ).data.run.experimentId;
+  }, 300_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await browser?.close();
+  });
+
+  async function open(query: string): Promise<{ page: Page; problems: string[] }> {
+    const opened = await openPage(browser, runlog.base);
+    await opened.page.goto(`${runlog.base}/${query}`);
+    return opened;
+  }
+
+  const countOf = async (page: Page) => (await page.getByTestId('run-count').textContent()) ?? '';
+
+  /** Waits until the address bar's query has `name` = `value` (the view wrote its state there). */
+  async function untilQuery(page: Page, name: string, value: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (new URL(page.url()).searchParams.get(name) !== value) {
+      if (Date.now() > deadline) throw new Error(`${name} is not ${value} in ${page.url()}`);
+      await page.waitForTimeout(50);
+    }
+  }
+
+  it('lists the runs, filters them with the search grammar, shows a refusal where it is, sorts by a column', async () => {
+    const { page, problems } = await open(`?experiment=${experimentId}`);
+    await page.getByText('12 runs').waitFor();
+    await page.getByLabel('filter').fill("params.optimizer = 'adam'");
+    await page.getByLabel('filter').press('Enter');
+    await page.getByText('6 runs', { exact: true }).waitFor();
+    expect(new URL(page.url()).searchParams.get('filter')).toBe("params.optimizer = 'adam'");
+
+    await page.getByLabel('filter').fill('metrics.loss >');
+    await page.getByLabel('filter').press('Enter');
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    // The caret stands under column 15, where a value was expected.
+    expect(await refusal.locator('pre').textContent()).toBe(`metrics.loss >\n${' '.repeat(14)}^`);
+    expect(await refusal.textContent()).toMatch(/column 15/);
+
+    await page.getByLabel('filter').fill('');
+    await page.getByLabel('filter').press('Enter');
+    await page.getByText('12 runs').waitFor();
+    await page.getByLabel('add column').selectOption('metrics.loss');
+    await page.getByLabel('add column').selectOption('params.lr');
+    await page.getByRole('button', { name: 'metrics.loss', exact: true }).click();
+    await untilQuery(page, 'sort', 'metrics.loss ASC');
+    const lowest = [...runs].sort((a, b) => a.finalLoss - b.finalLoss)[0];
+    await page.locator('.scroller .row').first().locator(`text=${lowest.name}`).waitFor();
+    await page
+      .getByRole('button', { name: /metrics\.loss/ })
+      .first()
+      .click();
+    await untilQuery(page, 'sort', 'metrics.loss DESC');
+    const highest = [...runs].sort((a, b) => b.finalLoss - a.finalLoss)[0];
+    await page.locator('.scroller .row').first().locator(`text=${highest.name}`).waitFor();
+    expect(await countOf(page)).toMatch(/^12 runs/);
+    expect(problems).toEqual([]);
+  });
+
+  it('overlays the selected runs, with a spike that downsampling keeps; the link shows the same view', async () => {
+    const { page, problems } = await open(`?experiment=${experimentId}&columns=params.lr`);
+    await page.getByText('12 runs').waitFor();
+    for (const run of runs.slice(0, 3)) await page.getByLabel(`select ${run.name}`).check();
+    await page.getByLabel('metrics').selectOption(['loss']);
+    await untilQuery(page, 'keys', 'loss');
+    const probe = await waitForChart(page, 'overlay:loss', (p) => p.lines === 3 && p.draws > 0);
+    // The spiky run's 20,000 points came as buckets (fewer than it logged), and the spike is inside the y range.
+    expect(probe.points).toBeLessThan(SPIKY_STEPS + 2 * STEPS);
+    expect(probe.dataMax).toBe(SPIKE);
+    expect(probe.yMax).toBeGreaterThanOrEqual(SPIKE);
+    await screenshot(page, 'runs-table-and-overlay');
+
+    // Log scale and smoothing are in the URL too; opening it again draws the same.
+    await page.getByLabel('log scale').check();
+    await untilQuery(page, 'log', '1');
+    const shared = page.url();
+    const again = await openPage(browser, runlog.base);
+    await again.page.goto(shared);
+    const same = await waitForChart(again.page, 'overlay:loss', (p) => p.lines === 3 && p.draws > 0);
+    expect(same.yMax).toBeGreaterThanOrEqual(SPIKE);
+    expect(await again.page.getByLabel('log scale').isChecked()).toBe(true);
+    expect([...problems, ...again.problems]).toEqual([]);
+  });
+
+  it('zooms by asking the server again for the range, so the detail appears', async () => {
+    const spiky = runs[0];
+    const { page, problems } = await open(`?experiment=${experimentId}&selected=${spiky.id}&keys=loss`);
+    const whole = await waitForChart(page, 'overlay:loss', (p) => p.lines === 1 && p.draws > 0);
+    const middle = SPIKY_STEPS / 2;
+    await page.goto(
+      `${runlog.base}/?experiment=${experimentId}&selected=${spiky.id}&keys=loss&from=${middle - 200}&to=${middle + 200}`,
+    );
+    const zoomed = await waitForChart(
+      page,
+      'overlay:loss',
+      (p) => p.lines === 1 && p.draws > 0 && (p.xMax ?? 0) <= middle + 200,
+    );
+    // 401 steps in view: every point of them, not the buckets of the whole run.
+    expect(zoomed.points).toBe(401);
+    expect(zoomed.dataMax).toBe(SPIKE);
+    expect(zoomed.yMax).toBeGreaterThanOrEqual(SPIKE);
+    expect(whole.points).toBeLessThan(SPIKY_STEPS);
+    expect(problems).toEqual([]);
+  });
+
+  it('follows a live run through the subscription until it finishes', async () => {
+    const run = await client.startRun({ experimentName: 'live', name: 'live-run', captureContext: false });
+    await run.log({ loss: 1 }, 0);
+    await client.flush();
+    await waitForProjection(runlog.base);
+    const { page, problems } = await open(`?selected=${run.runId}&keys=loss`);
+    await page.locator(`.run-badges [data-run="${run.runId}"]`, { hasText: 'running' }).waitFor();
+    await waitForChart(page, 'overlay:loss', (p) => p.lines === 1 && p.draws > 0);
+    for (let step = 1; step <= 300; step++) {
+      await run.log({ loss: 1 / (1 + step) }, step);
+      if (step % 50 === 0) await client.flush();
+    }
+    await client.flush();
+    await waitForChart(page, 'overlay:loss', (p) => p.xMax === 300);
+    await run.finish();
+    await page.locator(`.run-badges [data-run="${run.runId}"]`, { hasText: 'finished' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('compares runs side by side, marking what differs', async () => {
+    const [a, b] = runs;
+    const { page, problems } = await open(`?page=compare&selected=${a.id}&selected=${b.id}`);
+    await page.getByRole('heading', { name: 'Compare 2 runs' }).waitFor();
+    const optimizer = page.locator('tr[data-key="param.optimizer"]');
+    await optimizer.waitFor();
+    expect(await optimizer.getAttribute('class')).toContain('differs');
+    expect(await optimizer.locator('td').allTextContents()).toEqual([a.optimizer, b.optimizer]);
+    await screenshot(page, 'compare');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a promotion made through the API in the registry, and the registry as it was before it', async () => {
+    const source = runs[1];
+    expect((await post(runlog.base, '/api/v1/models', { name: 'fraud' })).status).toBe(201);
+    expect(
+      (
+        await post(runlog.base, '/api/v1/models/fraud/versions', {
+          runId: source.id,
+          artifactPath: 'model/weights.bin',
+        })
+      ).status,
+    ).toBe(201);
+    await waitForProjection(runlog.base);
+    // The datetime picker has whole seconds: the instant before the promotion is a second before it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const beforePromotion = Math.floor(Date.now() / 1000) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const promoted = await post(runlog.base, '/api/v1/models/fraud/versions/1/stage', {
+      stage: 'Production',
+      reason: 'beats the baseline on the holdout set',
+    });
+    expect(promoted.status).toBe(200);
+    await waitForProjection(runlog.base);
+
+    const { page, problems } = await open('?page=registry&model=fraud');
+    await page.getByTestId('stage-v1').getByText('Production').waitFor();
+    await page.locator('table.promotions').getByText('beats the baseline on the holdout set').waitFor();
+    await screenshot(page, 'registry');
+
+    const local = await page.evaluate((epochMs) => {
+      const date = new Date(epochMs);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+    }, beforePromotion);
+    await page.getByLabel('as of').fill(local);
+    await page
+      .getByTestId('as-of-note')
+      .getByText(/events folded from the log, chain intact/)
+      .waitFor();
+    await page.getByTestId('stage-v1').getByText('None').waitFor();
+    expect(await page.locator('table.promotions tbody tr').count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('asOf')).toBe(String(beforePromotion));
+    expect(problems).toEqual([]);
+  });
+});
