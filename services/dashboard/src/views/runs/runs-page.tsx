@@ -54,7 +54,12 @@ export function RunsPage() {
     const ascending = orderTerm(column, false);
     navigate({ sort: [current === ascending ? orderTerm(column, true) : ascending] });
   };
-  const selectedRows = search.rows.filter((row) => selected.has(row.id));
+  const rowsById = useMemo(() => new Map(search.rows.map((row) => [row.id, row])), [search.version]);
+  // The charts start from the ids in the URL, not after the table's pages: a selection outside the filter stays
+  // charted, and a shared link draws while the table still loads (names and statuses fill in as rows arrive).
+  const selectedRuns = state.selected.map(
+    (id) => rowsById.get(id) ?? { id, name: id, status: '', startTime: null, metrics: [] },
+  );
 
   return (
     <div class="runs-page">
@@ -152,7 +157,7 @@ export function RunsPage() {
           onRemoveColumn={(id) => navigate({ columns: state.columns.filter((c) => c !== id) })}
           onOpen={(runId) => navigate({ page: 'run', run: runId })}
         />
-        <ChartPanel runs={selectedRows} />
+        <ChartPanel runs={selectedRuns} />
       </section>
     </div>
   );
