@@ -21,9 +21,23 @@ describe('the dashboard', () => {
   const runs: { id: string; name: string; optimizer: string; lr: number; finalLoss: number }[] = [];
   let experimentId = '';
 
+  let sweepId = '';
+
   beforeAll(async () => {
     browser = await launchBrowser();
     client = new RunlogClient({ baseUrl: runlog.base, flushOnExit: false, flushEveryPoints: 5000 });
+    const vision = await post<{ experimentId: string }>(runlog.base, '/api/v1/experiments', {
+      name: 'vision',
+      getOrCreate: true,
+    });
+    sweepId = (
+      await post<{ sweepId: string }>(runlog.base, '/api/v1/sweeps', {
+        experimentId: vision.body.experimentId,
+        name: 'lr-sweep',
+        searchSpace: { lr: { min: 0.001, max: 0.012 } },
+        objective: { metric: 'loss', goal: 'minimize' },
+      })
+    ).body.sweepId;
     for (let i = 0; i < 12; i++) {
       const optimizer = i % 2 === 0 ? 'adam' : 'sgd';
       const lr = 0.001 * (i + 1);
@@ -33,6 +47,7 @@ describe('the dashboard', () => {
         name,
         params: { optimizer, lr },
         tags: { team: i < 6 ? 'red' : 'blue' },
+        sweepId,
         captureContext: false,
       });
       const steps = i === 0 ? SPIKY_STEPS : STEPS;
@@ -195,6 +210,39 @@ describe('the dashboard', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows a sweep as parallel coordinates, with each param correlated with the objective', async () => {
+    const { page, problems } = await open(`?page=compare&sweep=${sweepId}`);
+    const plot = page.locator('canvas.parallel');
+    await plot.waitFor();
+    expect(await plot.getAttribute('data-lines')).toBe(String(runs.length));
+    // lr and optimizer, then the objective.
+    expect(await plot.getAttribute('data-axes')).toBe('3');
+    // Higher lr decays faster here (but for the long spiky run): lr and the final loss go opposite ways.
+    await page.locator('tr[data-param="lr"] td.number', { hasText: /^-0\.\d+$/ }).waitFor();
+    await screenshot(page, 'sweep');
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a run's page: status, params, context, artifacts to download, its history", async () => {
+    const run = runs[1];
+    const { page, problems } = await open(`?page=run&run=${run.id}`);
+    await page.getByRole('heading', { name: run.name }).waitFor();
+    expect(await page.getByTestId('run-status').textContent()).toBe('finished');
+    await page.locator('section.kv', { hasText: 'Params' }).getByText(run.optimizer).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'model/weights.bin' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('weights.bin');
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await download.createReadStream()) as AsyncIterable<Buffer>)
+      chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe('weights');
+    await page.locator('table.history').getByText('run.finished').waitFor();
+    await waitForChart(page, 'overlay:accuracy', (p) => p.lines === 1 && p.draws > 0);
+    expect(problems).toEqual([]);
+  });
+
   it('shows a promotion made through the API in the registry, and the registry as it was before it', async () => {
     const source = runs[1];
     expect((await post(runlog.base, '/api/v1/models', { name: 'fraud' })).status).toBe(201);
@@ -236,6 +284,13 @@ describe('the dashboard', () => {
     await page.getByTestId('stage-v1').getByText('None').waitFor();
     expect(await page.locator('table.promotions tbody tr').count()).toBe(0);
     expect(new URL(page.url()).searchParams.get('asOf')).toBe(String(beforePromotion));
+
+    // The log verifies, and the result stays on the page (and in this browser) afterwards.
+    await page.getByRole('button', { name: 'Verify the log' }).click();
+    await page
+      .getByTestId('audit')
+      .getByText(/^verified: /)
+      .waitFor();
     expect(problems).toEqual([]);
   });
 });

@@ -19,20 +19,21 @@ export function dashboardStatic(directory = DASHBOARD_DIR): RequestHandler | nul
     immutable: true,
     maxAge: '1y',
     index: false,
-    fallthrough: false,
   });
-  const page = express.static(directory, { index: 'index.html', maxAge: 0, fallthrough: false });
+  const page = express.static(directory, { index: 'index.html', maxAge: 0 });
+  // What the folder does not have (or a path that would leave it) ends here, as a 404 of its own.
+  const notFound = (response: Response) => response.status(404).type('text/plain').send('no such file');
   return (request: Request, response: Response, next: NextFunction) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return next();
     if (request.path.startsWith('/assets/')) {
       // express.static resolves within the folder it is given: `..` cannot leave it.
       request.url = request.url.slice('/assets'.length);
-      return assets(request, response, next);
+      return assets(request, response, () => notFound(response));
     }
     if (PAGE_PATHS.has(request.path)) {
       response.setHeader('cache-control', 'no-cache');
       request.url = '/index.html';
-      return page(request, response, next);
+      return page(request, response, () => notFound(response));
     }
     return next();
   };

@@ -25,8 +25,10 @@ export function ComparePage() {
   return (
     <article class="compare-page">
       {state.sweep ? <SweepView sweepId={state.sweep} /> : null}
-      <h1>Compare {ids.length} runs</h1>
-      {ids.length === 0 ? <p class="muted">Select runs on the runs page, then Compare.</p> : null}
+      {ids.length > 0 ? <h1>Compare {ids.length} runs</h1> : null}
+      {ids.length === 0 && !state.sweep ? (
+        <p class="muted">Select runs on the runs page, then Compare.</p>
+      ) : null}
       {error ? <p class="error">{error}</p> : null}
       {data ? (
         <>

@@ -65,7 +65,7 @@ function ParallelCoordinates({ axes, lines }: { axes: ParallelAxis[]; lines: num
     const width = (element.width = element.clientWidth * devicePixelRatio);
     const height = (element.height = 260 * devicePixelRatio);
     context.clearRect(0, 0, width, height);
-    const margin = 30 * devicePixelRatio;
+    const margin = 50 * devicePixelRatio;
     const xOf = (i: number) => margin + (i * (width - 2 * margin)) / Math.max(1, axes.length - 1);
     const yOf = (t: number) => height - margin - t * (height - 2 * margin);
     const objective = axes[axes.length - 1];
