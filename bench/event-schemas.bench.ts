@@ -94,6 +94,15 @@ export const SAMPLE_PAYLOADS: Record<RunlogEvent['type'], unknown> = {
     digest,
     contentType: 'application/octet-stream',
   },
+  'run.media_logged': {
+    key: 'confusion',
+    step: 100,
+    kind: 'image',
+    path: 'media/confusion/100.png',
+    size: 48_000,
+    digest,
+    contentType: 'image/png',
+  },
   'run.finished': { endTime: 1_700_000_000_000 },
   'run.failed': {
     endTime: 1_700_000_000_000,

@@ -117,6 +117,8 @@ export function validBody(schemaName: string): Record<string, unknown> {
     TransitionStage: { stage: 'Staging', reason: 'try it' },
     RequestApproval: { version: 1, target: { stage: 'Production' }, reason: 'ship it' },
     DecideApproval: { comment: 'checked' },
+    // The scratch run of the media route is given this artifact in the setup.
+    LogMedia: { key: 'bad_input/table', step: 1, kind: 'table', path: ARTIFACT_PATH },
     RegisterArtifact: {
       path: 'records/summary.txt',
       digest: ARTIFACT_DIGEST,
@@ -198,19 +200,24 @@ export async function prepareTargets(base: string, operations: DocumentedOperati
     send('POST', base, USED_REQUEST.path, USED_REQUEST.body),
   );
   await createRun(base, ARTIFACT_RUN, 'running');
-  const upload = await fetch(`${base}/api/v1/runs/${ARTIFACT_RUN}/artifacts/${ARTIFACT_PATH}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'text/plain' },
-    body: ARTIFACT_CONTENT,
-  });
-  if (upload.status !== 201)
-    throw new Error(`setup: upload answered ${upload.status} ${await upload.text()}`);
+  await uploadArtifact(base, ARTIFACT_RUN);
   for (const operation of operations) {
     if (operation.method === 'GET') continue;
     const { runId, experimentId, name, approvalId } = scratchPathValues(operation);
     if (name) await createModel(base, name, approvalId);
     const state = SCRATCH_STATE[operation.key];
     if (runId) await createRun(base, runId, state === 'queued' || state === 'deleted' ? state : 'running');
+    if (runId && operation.schemaName === 'LogMedia') await uploadArtifact(base, runId);
     if (experimentId) await createExperiment(base, experimentId, state === 'archived');
   }
+}
+
+async function uploadArtifact(base: string, runId: string): Promise<void> {
+  const upload = await fetch(`${base}/api/v1/runs/${runId}/artifacts/${ARTIFACT_PATH}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'text/plain' },
+    body: ARTIFACT_CONTENT,
+  });
+  if (upload.status !== 201)
+    throw new Error(`setup: upload answered ${upload.status} ${await upload.text()}`);
 }

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { RunlogClient } from '../../libs/sdk/src/runlog';
+import { RunlogClient, type Run } from '../../libs/sdk/src/runlog';
 import { launchBrowser, openPage, waitForChart } from '../support/browser';
 import { screenshot } from '../support/browser-screenshots';
 import { post, waitForProjection } from '../support/runlog-client';
@@ -58,7 +58,10 @@ describe('the dashboard', () => {
         await run.log({ loss, accuracy: 1 - loss / 2 }, step);
       }
       // The registry's test registers a model from this run's artifact (uploads end with the run).
-      if (i === 1) await run.logArtifact('model/weights.bin', Buffer.from('weights'));
+      if (i === 1) {
+        await run.logArtifact('model/weights.bin', Buffer.from('weights'));
+        await logMedia(run);
+      }
       await run.finish();
       runs.push({ id: run.runId, name, optimizer, lr, finalLoss: 1 / (1 + (decay * (steps - 1)) / 100) });
     }
@@ -79,6 +82,34 @@ describe('the dashboard', () => {
     await client?.close();
     await browser?.close();
   });
+
+  /** Images (real PNGs, drawn by the browser), histograms and tables at a few steps, as a training loop logs them. */
+  async function logMedia(run: Run): Promise<void> {
+    const painter = await (await browser.newContext()).newPage();
+    for (const [step, color] of [
+      [0, '#d55e00'],
+      [1, '#e69f00'],
+      [2, '#009e73'],
+    ] as const) {
+      await painter.setContent(`<div style="width:48px;height:48px;background:${color}"></div>`);
+      await run.logImage(
+        'val/predictions',
+        step,
+        await painter.screenshot({ clip: { x: 8, y: 8, width: 48, height: 48 } }),
+      );
+    }
+    await painter.context().close();
+    for (let step = 0; step < 5; step++) {
+      const values = Array.from({ length: 500 }, (_, i) => Math.sin(i) * (1 + step) + step);
+      await run.logHistogram('weights/layer1', step * 100, values, 20);
+    }
+    for (const step of [0, 400]) {
+      await run.logTable('samples', step, {
+        columns: ['input', 'label', 'predicted'],
+        rows: [[`image-${step}`, 'cat', step === 0 ? 'dog' : 'cat']],
+      });
+    }
+  }
 
   async function open(query: string): Promise<{ page: Page; problems: string[] }> {
     const opened = await openPage(browser, runlog.base);
@@ -240,6 +271,30 @@ describe('the dashboard', () => {
     expect(Buffer.concat(chunks).toString()).toBe('weights');
     await page.locator('table.history').getByText('run.finished').waitFor();
     await waitForChart(page, 'overlay:accuracy', (p) => p.lines === 1 && p.draws > 0);
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a run's images with a step slider, its histograms over steps, and its tables", async () => {
+    const { page, problems } = await open(`?page=run&run=${runs[1].id}`);
+    const images = page.locator('[data-media-key="val/predictions"]');
+    // The last step first; the slider goes back to the first, and the image loads (it is a real PNG).
+    await images.locator('img[data-step="2"]').waitFor();
+    await images.getByLabel('val/predictions step').fill('0');
+    const first = images.locator('img[data-step="0"]');
+    await first.waitFor();
+    await page.waitForFunction(
+      (img) => (img as unknown as { naturalWidth: number }).naturalWidth === 48,
+      await first.elementHandle(),
+    );
+    const histograms = page.locator('[data-media-key="weights/layer1"]');
+    expect(await histograms.locator('canvas.histogram-heat').getAttribute('data-steps')).toBe('5');
+    expect(await histograms.locator('canvas.histogram-bars').getAttribute('data-step')).toBe('400');
+    const tables = page.locator('[data-media-key="samples"]');
+    await tables.locator('table.media-table[data-step="400"]').getByText('image-400').waitFor();
+    await tables.getByLabel('samples step').fill('0');
+    await tables.locator('table.media-table[data-step="0"]').getByText('dog').waitFor();
+    await page.locator('section.media').scrollIntoViewIfNeeded();
+    await screenshot(page, 'media');
     expect(problems).toEqual([]);
   });
 

@@ -52,6 +52,7 @@ describe('ClickHouse migrations', () => {
       '010_metric_worker.sql',
       '011_workspace_scope.sql',
       '012_model_registry.sql',
+      '013_run_media.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -68,6 +69,7 @@ describe('ClickHouse migrations', () => {
         'sweeps',
         'run_inputs',
         'artifacts',
+        'run_media',
         'dead_letters',
       ]),
     );

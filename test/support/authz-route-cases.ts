@@ -47,6 +47,17 @@ export interface RouteCase {
 }
 
 const runIn = ({ setup, workspace }: RouteContext) => setup.run(workspace).then(({ runId }) => runId);
+const MEDIA_ARTIFACT = 'media/authz/table/1.json';
+/** A run holding an artifact for the media route to name (recorded from the content already in the store). */
+async function runWithArtifact({ setup, workspace, stored }: RouteContext): Promise<string> {
+  const { runId } = await setup.run(workspace);
+  await setup.ok({
+    method: 'POST',
+    path: `/api/v1/runs/${runId}/artifact-records`,
+    body: { path: MEDIA_ARTIFACT, digest: stored.digest, size: stored.size, contentType: 'application/json' },
+  });
+  return runId;
+}
 const experimentIn = ({ setup, workspace }: RouteContext) => setup.experiment(workspace);
 const readRunIn = async ({ read, workspace }: RouteContext) => read[workspace].runId;
 
@@ -233,6 +244,16 @@ export const ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
       method: 'POST',
       path: `/api/v1/runs/${id}/artifact-records`,
       body: { path: 'out/recorded.txt', digest: stored.digest, size: stored.size, contentType: 'text/plain' },
+    }),
+    appends: true,
+  },
+  'POST /api/v1/runs/:runId/media': {
+    scope: 'scoped',
+    prepare: runWithArtifact,
+    request: (id) => ({
+      method: 'POST',
+      path: `/api/v1/runs/${id}/media`,
+      body: { key: 'authz/table', step: 1, kind: 'table', path: MEDIA_ARTIFACT },
     }),
     appends: true,
   },

@@ -24,7 +24,8 @@ export function ensureChromium(): void {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   apt('update', '-qq');
-  apt('install', '-y', '-qq', '--no-install-recommends', 'chromium');
+  // fonts-liberation is only recommended, but without a font the screenshots have no text.
+  apt('install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-liberation');
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is not there`);
   process.stderr.write(`chromium: installed in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }

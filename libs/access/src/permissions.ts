@@ -45,6 +45,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'POST /api/v1/runs/:runId/kill': 'write',
   'PUT /api/v1/runs/:runId/artifacts/*path': 'write',
   'POST /api/v1/runs/:runId/artifact-records': 'write',
+  'POST /api/v1/runs/:runId/media': 'write',
   'GET /api/v1/runs/:runId/artifacts': 'read',
   'GET /api/v1/runs/:runId/artifacts/*path': 'read',
   'GET /api/v1/metrics/export': 'read',

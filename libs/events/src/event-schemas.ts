@@ -262,6 +262,15 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
     // The upload's Content-Type header, as sent (Node caps headers at 16 KiB).
     contentType: { type: 'string', minLength: 1, maxLength: 16384 },
   }),
+  'run.media_logged@1': object({
+    key: { type: 'string', maxLength: 250, pattern: METRIC_KEY_PATTERN },
+    step: metricStepSchema,
+    kind: { enum: ['image', 'histogram', 'table'] },
+    path: { type: 'string', minLength: 1, maxLength: 1024 },
+    size: count,
+    digest: { type: 'string', pattern: SHA256_PATTERN },
+    contentType: { type: 'string', minLength: 1, maxLength: 16384 },
+  }),
   'run.finished@1': object({ endTime: millis }),
   'run.failed@1': object({ endTime: millis, reason: text(8000) }),
   'run.failed@2': object({ endTime: millis, reason: text(8000), stackTrace: nullable(text(65536)) }),

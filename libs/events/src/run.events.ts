@@ -230,6 +230,29 @@ export interface RunArtifactLogged {
   payload: { path: string; size: number; digest: string; contentType: string };
 }
 
+/** What a media item of a run shows: an image, a histogram ({edges, counts} JSON) or a table ({columns, rows}). */
+export type MediaKind = 'image' | 'histogram' | 'table';
+export const MEDIA_KINDS: readonly MediaKind[] = ['image', 'histogram', 'table'];
+
+/**
+ * Rich media logged per step besides scalars (a confusion matrix, sample predictions, a distribution): the content
+ * is an artifact of the run (content-addressed), and this names its key, step and kind. The same key and step
+ * logged again supersedes it; the log keeps both.
+ */
+export interface RunMediaLogged {
+  type: 'run.media_logged';
+  v: 1;
+  payload: {
+    key: string;
+    step: number;
+    kind: MediaKind;
+    path: string;
+    size: number;
+    digest: string;
+    contentType: string;
+  };
+}
+
 /** JSON has no NaN or infinities: they travel and are stored as these strings, and are kept as such. */
 export type NonFiniteValue = 'NaN' | 'Infinity' | '-Infinity';
 export type MetricValue = number | NonFiniteValue;
@@ -267,6 +290,7 @@ export type RunLifecycleEvent =
   | RunTagsSet
   | RunTagsDeleted
   | RunArtifactLogged
+  | RunMediaLogged
   | RunFinished
   | RunFailed
   | RunKilled;

@@ -30,6 +30,7 @@ export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'run.tags_set': 1,
   'run.tags_deleted': 1,
   'run.artifact_logged': 1,
+  'run.media_logged': 1,
   'run.finished': 1,
   'run.failed': 2,
   'run.killed': 1,

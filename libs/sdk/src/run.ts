@@ -4,6 +4,18 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { RunConsistency } from './consistency';
 import { runHistory, type HistoryOptions, type HistoryPoint } from './history';
+import {
+  checkHistogram,
+  checkMediaKey,
+  checkTable,
+  DEFAULT_BINS,
+  histogramOf,
+  imageExtension,
+  mediaPath,
+  type Histogram,
+  type MediaKind,
+  type MediaTable,
+} from './media';
 import type { Operation } from './operation';
 import type { RunlogClient } from './runlog';
 import { SystemMetricsSampler } from './system-metrics';
@@ -193,6 +205,60 @@ export class Run {
     return Promise.all(
       files.map((file) => this.logArtifactFile(join(localDir, file), prefix ? `${prefix}/${file}` : file)),
     );
+  }
+
+  /** An image (PNG, JPEG, GIF, WebP or SVG bytes) of `key` at `step`: a confusion matrix, sample predictions. */
+  logImage(key: string, step: number, image: Buffer, contentType = 'image/png'): Promise<unknown> {
+    checkMediaKey(key, step);
+    return this.logMedia(key, step, 'image', image, contentType, imageExtension(contentType));
+  }
+
+  /** A distribution of `key` at `step`: raw values (binned here, `bins` equal-width bins) or bins already made. */
+  logHistogram(key: string, step: number, values: readonly number[] | Histogram, bins = DEFAULT_BINS) {
+    checkMediaKey(key, step);
+    const histogram = Array.isArray(values)
+      ? histogramOf(values as number[], bins)
+      : checkHistogram(values as Histogram);
+    return this.logMedia(
+      key,
+      step,
+      'histogram',
+      Buffer.from(JSON.stringify(histogram)),
+      'application/json',
+      'json',
+    );
+  }
+
+  /** A table of `key` at `step` (sample predictions, per-class metrics). */
+  logTable(key: string, step: number, table: MediaTable): Promise<unknown> {
+    checkMediaKey(key, step);
+    const content = Buffer.from(JSON.stringify(checkTable(table)));
+    return this.logMedia(key, step, 'table', content, 'application/json', 'json');
+  }
+
+  /** Uploads the content, then names it as the key's item at the step; resolves with the second answer. */
+  private async logMedia(
+    key: string,
+    step: number,
+    kind: MediaKind,
+    content: Buffer,
+    contentType: string,
+    extension: string,
+  ): Promise<unknown> {
+    const path = mediaPath(key, step, extension);
+    const uploaded = this.logArtifact(path, content, contentType);
+    // Queued right behind the upload: one request at a time per run, so the artifact is there when it arrives.
+    const named = new Promise((done, failed) =>
+      this.enqueue({
+        path: `/api/v1/runs/${this.runId}/media`,
+        body: { eventId: randomUUID(), key, step, kind, path },
+        points: 0,
+        done,
+        failed,
+      }),
+    );
+    const [, answer] = await Promise.all([uploaded, named]);
+    return answer;
   }
 
   private upload(

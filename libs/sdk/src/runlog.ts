@@ -39,6 +39,7 @@ export { CONSISTENCY_TOKEN_HEADER, type GraphqlOptions } from './consistency';
 export { FollowError, type FollowEvent, type FollowOptions, type FollowedPoint } from './follow';
 export { RunlogRequestError } from './request-error';
 export { fileDigest, flatten, Run, type InputSpec } from './run';
+export { histogramOf, type Histogram, type MediaKind, type MediaTable } from './media';
 export { SystemMetricsSampler } from './system-metrics';
 export { resolveWorker, WORKER_LABEL_PATTERN } from './worker';
 export type {

@@ -43,6 +43,7 @@ export * from './tables/run-search';
 export * from './tables/projection-intents.table';
 export * from './tables/read-scope';
 export * from './tables/run-inputs.table';
+export * from './tables/run-media.table';
 export * from './tables/run-raw-retention.table';
 export * from './tables/runs.table';
 export * from './tables/store-identity.table';

@@ -29,6 +29,7 @@ import { RegistryReadsService } from './registry/registry-reads.service';
 import { RegistryResolver } from './registry/registry.resolver';
 import { LineageResolver } from './lineage/lineage.resolver';
 import { LineageService } from './lineage/lineage.service';
+import { RunMediaResolver } from './media/run-media.resolver';
 import { RunsResolver } from './runs/runs.resolver';
 import { RunsService } from './runs/runs.service';
 import { LiveFeed } from './live/live-feed.service';
@@ -75,6 +76,7 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     LineageService,
     RunsResolver,
     RunsService,
+    RunMediaResolver,
     RunSearchResolver,
     SeriesResolver,
     OverlaySeriesResolver,

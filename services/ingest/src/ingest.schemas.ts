@@ -18,7 +18,13 @@ import {
   searchSpaceSchema,
 } from '../../../libs/events/src/event-schemas';
 import { MAX_STORABLE_TIME, MIN_STORABLE_TIME } from '../../../libs/events/src/storable';
-import type { MetricValue, RunContext, RunInput, SweepMethod } from '../../../libs/events/src/run.events';
+import type {
+  MediaKind,
+  MetricValue,
+  RunContext,
+  RunInput,
+  SweepMethod,
+} from '../../../libs/events/src/run.events';
 
 const eventId = {
   type: 'string',
@@ -164,6 +170,29 @@ export const logInputsSchema = {
   },
 } as const;
 
+export const logMediaSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'step', 'kind', 'path'],
+  properties: {
+    eventId,
+    key: {
+      type: 'string',
+      maxLength: 250,
+      pattern: METRIC_KEY_PATTERN,
+      description: 'Named like a metric key.',
+    },
+    step: metricStepSchema,
+    kind: { enum: ['image', 'histogram', 'table'] },
+    path: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: 'An artifact the run already has: the media item is its content.',
+    },
+  },
+} as const;
+
 export const logParamsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -292,6 +321,7 @@ export const REQUEST_SCHEMAS = {
   FailRun: failRunSchema,
   KillRun: killRunSchema,
   RegisterArtifact: registerArtifactSchema,
+  LogMedia: logMediaSchema,
 } as const;
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
@@ -368,6 +398,14 @@ export interface KillRunBody extends Envelope {
   reason?: string;
 }
 
+export interface LogMediaBody {
+  eventId?: string;
+  key: string;
+  step: number;
+  kind: MediaKind;
+  path: string;
+}
+
 export interface RegisterArtifactBody {
   path: string;
   digest: string;
@@ -394,4 +432,5 @@ export interface RequestBodies {
   FailRun: FailRunBody;
   KillRun: KillRunBody;
   RegisterArtifact: RegisterArtifactBody;
+  LogMedia: LogMediaBody;
 }

@@ -247,6 +247,10 @@ export function buildOpenApiDocument() {
         { created: true },
       ),
       ...artifactPaths(),
+      '/api/v1/runs/{runId}/media': jsonOperation(
+        'Name an artifact of the run as a media item (image, histogram or table) of a key at a step',
+        'LogMedia',
+      ),
       '/api/v1/runs/{runId}/metrics': jsonOperation('Log a columnar batch of metric points', 'LogMetrics'),
       '/api/v1/runs/{runId}/finish': jsonOperation('Mark the run finished', 'FinishRun'),
       '/api/v1/runs/{runId}/fail': jsonOperation('Mark the run failed, with a reason', 'FailRun'),

@@ -1,5 +1,6 @@
 import type {
   DomainEvent,
+  MediaKind,
   MetricSeriesBatch,
   MetricsLogged,
   RunContext,
@@ -7,7 +8,7 @@ import type {
   RunInput,
   RunLifecycleEvent,
 } from '../../../events/src/run.events';
-import { IllegalTransition, NotFoundError, ParamConflictError } from '../errors';
+import { IllegalTransition, NotFoundError, ParamConflictError, ValidationError } from '../errors';
 
 export type RunStatus = 'queued' | 'running' | 'stale' | 'finished' | 'failed' | 'killed';
 export type EndedStatus = 'finished' | 'failed' | 'killed';
@@ -83,6 +84,7 @@ export type RunCommand =
   | Command<'SetTags', { tags: Record<string, string> }>
   | Command<'DeleteTags', { keys: string[] }>
   | Command<'LogArtifact', { path: string } & ArtifactRef>
+  | Command<'LogMedia', { key: string; step: number; kind: MediaKind; path: string }>
   | Command<'LogMetrics', { series: MetricSeriesBatch[]; worker?: string }>
   | Command<'Heartbeat', object>
   | Command<'MarkStale', { lastSeenAt: number; timeoutMs: number }>
@@ -142,6 +144,9 @@ export function evolveRun(state: RunState, event: DomainEvent<RunLifecycleEvent>
       const { path, ...ref } = event.payload;
       return { ...state, artifacts: { ...state.artifacts, [path]: ref } };
     }
+    // Media are listed from their projection; the run's state needs only the artifacts they name.
+    case 'run.media_logged':
+      return state;
     case 'run.finished':
       return end(state, 'finished', event.payload.endTime, null, null);
     case 'run.failed':
@@ -184,6 +189,7 @@ const CLIENT_ACTIVITY: ReadonlySet<RunCommand['type']> = new Set([
   'LogMetrics',
   'LogParams',
   'LogArtifact',
+  'LogMedia',
   'LogInputs',
 ]);
 
@@ -280,6 +286,19 @@ function decideAllowed(
       if (Object.hasOwn(state.artifacts, path) && state.artifacts[path].digest === digest) return [];
       return [{ type: 'run.artifact_logged', v: 1, payload: { path, size, digest, contentType } }];
     }
+    case 'LogMedia': {
+      const { key, step, kind, path } = command.data;
+      // The content is an artifact the run already has: the record names its bytes, never other ones.
+      if (!Object.hasOwn(state.artifacts, path)) {
+        throw new ValidationError(
+          `run ${command.data.runId} has no artifact at ${JSON.stringify(path)}; upload it first`,
+          'path',
+        );
+      }
+      return [
+        { type: 'run.media_logged', v: 1, payload: { key, step, kind, path, ...state.artifacts[path] } },
+      ];
+    }
     case 'LogMetrics': {
       const { runId, series, worker } = command.data;
       // The default worker is left out, not written as '': a batch without one hashes as it always did.
@@ -307,6 +326,7 @@ const VERBS: Partial<Record<RunCommand['type'], string>> = {
   LogParams: 'log params to',
   LogInputs: 'log inputs to',
   LogArtifact: 'log artifacts to',
+  LogMedia: 'log media to',
   LogMetrics: 'log metrics to',
   Heartbeat: 'heartbeat',
   StartRun: 'start',

@@ -10,7 +10,7 @@ import type {
   RunParamsLogged,
   RunTagsSet,
 } from '../../../events/src/run.events';
-import { IllegalTransition, NotFoundError, ParamConflictError } from '../errors';
+import { IllegalTransition, NotFoundError, ParamConflictError, ValidationError } from '../errors';
 import { DeciderSpecification } from '../testing/decider-specification';
 import {
   decideRun,
@@ -86,6 +86,12 @@ const logArtifact = (path: string, digest = digestA): RunCommand => ({
   metadata,
 });
 
+const logMedia = (path: string): RunCommand => ({
+  type: 'LogMedia',
+  data: { runId, key: 'confusion', step: 3, kind: 'image', path },
+  metadata,
+});
+
 const lossSeries: MetricSeriesBatch[] = [{ key: 'loss', steps: [0, 1], values: [0.9, 0.7] }];
 
 const metadata = { now };
@@ -137,6 +143,7 @@ const commandsOnAnExistingRun: { name: string; command: RunCommand }[] = [
   { name: 'SetTags', command: setTags({ team: 'vision' }) },
   { name: 'LogMetrics', command: logMetrics },
   { name: 'LogArtifact', command: logArtifact('model.pt') },
+  { name: 'LogMedia', command: logMedia('model.pt') },
   { name: 'DeleteTags', command: deleteTags(['team']) },
   { name: 'FinishRun', command: finishRun() },
   { name: 'FailRun', command: failRun() },
@@ -286,6 +293,35 @@ describe('run decider', () => {
       given([runCreated(), artifactLogged('model.pt')])
         .when(logArtifact('model.pt', digestB))
         .then([artifactLogged('model.pt', digestB)]);
+    });
+
+    it("LogMedia names an artifact of the run as a key's item at a step, with its bytes' digest", () => {
+      given([runCreated(), artifactLogged('media/confusion/3.png', digestB)])
+        .when(logMedia('media/confusion/3.png'))
+        .then([
+          {
+            type: 'run.media_logged',
+            v: 1,
+            payload: {
+              key: 'confusion',
+              step: 3,
+              kind: 'image',
+              path: 'media/confusion/3.png',
+              size: 42,
+              digest: digestB,
+              contentType: 'application/octet-stream',
+            },
+          },
+        ]);
+    });
+
+    it('LogMedia of a path the run has no artifact at is refused on path', () => {
+      given([runCreated(), artifactLogged('model.pt')])
+        .when(logMedia('media/confusion/3.png'))
+        .thenThrows(ValidationError, (error) => {
+          expect(error.field).toBe('path');
+          expect(error.message).toContain('media/confusion/3.png');
+        });
     });
 
     it('FinishRun ends the run at metadata.now', () => {

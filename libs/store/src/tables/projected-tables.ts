@@ -7,6 +7,7 @@ import type { MetricPointColumns } from './metric-point-columns';
 import { insertMetricPoints } from './metric-points.table';
 import { insertParams } from './params.table';
 import { insertRunInputs } from './run-inputs.table';
+import { insertRunMedia } from './run-media.table';
 import { insertRuns } from './runs.table';
 import { insertSweeps } from './sweeps.table';
 import { insertTags } from './tags.table';
@@ -21,6 +22,7 @@ export const PROJECTED_TABLES = [
   'tags',
   'run_inputs',
   'artifacts',
+  'run_media',
   'metric_points',
 ] as const;
 export type ProjectedTable = (typeof PROJECTED_TABLES)[number];
@@ -47,6 +49,7 @@ const LINE_INSERTS: Record<LineTable, (writer: ClickhouseWriter, lines: readonly
     tags: insertTags,
     run_inputs: insertRunInputs,
     artifacts: insertArtifacts,
+    run_media: insertRunMedia,
   };
 
 /** One INSERT of a batch's rows into `table`, through that table's own insert; no rows, no insert. */

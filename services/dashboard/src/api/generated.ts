@@ -7,6 +7,9 @@ export type Incremental<T> =
 /** HASH_MISMATCH: the event's fields do not hash to its stored hash (edited). PREV_HASH_MISMATCH: it does not link to the event before it in its stream (one was deleted, inserted or moved). CHECKPOINT_MISMATCH: the partition's Merkle root differs from a signed checkpoint (rewritten with recomputed hashes). TRUNCATED: the partition holds fewer events than a checkpoint counted. */
 export type BreakReason = 'CHECKPOINT_MISMATCH' | 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'TRUNCATED';
 
+/** image (its bytes), histogram ({"edges": [...], "counts": [...]} JSON) or table ({"columns", "rows"} JSON). */
+export type MediaKind = 'histogram' | 'image' | 'table';
+
 /** MLflow's classic stages; Staging and Production are each held by at most one version. */
 export type ModelStage = 'Archived' | 'None' | 'Production' | 'Staging';
 
@@ -194,6 +197,24 @@ export type RunDetailQuery = {
     recordedAt: number;
     hash: string;
   }>;
+};
+
+export type RunMediaQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+export type RunMediaQuery = {
+  run: {
+    id: string;
+    media: Array<{
+      key: string;
+      step: number;
+      kind: MediaKind;
+      path: string;
+      contentType: string;
+      size: number;
+    }>;
+  } | null;
 };
 
 export type CompareRunsQueryVariables = Exact<{

@@ -196,6 +196,22 @@ export const RUN_DETAIL = /* GraphQL */ `
   ${RUN_ROW}
 `;
 
+export const RUN_MEDIA = /* GraphQL */ `
+  query RunMedia($id: ID!) {
+    run(id: $id) {
+      id
+      media {
+        key
+        step
+        kind
+        path
+        contentType
+        size
+      }
+    }
+  }
+`;
+
 export const COMPARE_RUNS = /* GraphQL */ `
   query CompareRuns($ids: [ID!]!) {
     compareRuns(ids: $ids) {
@@ -400,6 +416,7 @@ export const OPERATIONS = [
   METRIC_SERIES,
   RUN_STATUSES,
   RUN_DETAIL,
+  RUN_MEDIA,
   COMPARE_RUNS,
   SWEEP_SUMMARY,
   REGISTERED_MODELS,

@@ -97,6 +97,23 @@ export class ArtifactsController {
     return { path, ...ref, deduplicated: stored.deduplicated, ...ack };
   }
 
+  /** An artifact of the run shown as a media item: an image, a histogram or a table of a key at a step. */
+  @Post('runs/:runId/media')
+  @HttpCode(200)
+  async logMedia(
+    @Param('runId') runId: string,
+    @Body() body: unknown,
+    @CallerHeaders() caller: Caller,
+    @Req() request: Request,
+  ) {
+    const id = runIdParam(runId);
+    const media = this.validator.validate('LogMedia', body);
+    const path = parseArtifactPath(encodeURI(media.path));
+    return this.router.route(id, request, { ...media, path }, () =>
+      this.artifacts.logMedia(caller, id, { ...media, path }),
+    );
+  }
+
   /** Records content already in the store; what an upload forwards to the run's owner. */
   @Post('runs/:runId/artifact-records')
   @HttpCode(201)

@@ -5,6 +5,7 @@ import { NotFoundError } from '../../../../libs/domain/src/errors';
 import { decideRun, type ArtifactRef, type RunState } from '../../../../libs/domain/src/run/run.decider';
 import { foldRun } from '../../../../libs/domain/src/folds';
 import { CommandHandler, type Caller } from '../commands/command-handler';
+import type { LogMediaBody } from '../ingest.schemas';
 
 /** A run's artifacts as its stream records them: the upload check, the record of stored content, and the reads. */
 @Injectable()
@@ -26,6 +27,23 @@ export class RunArtifactsService {
     const target = { stream: streams.run(runId), topic: TOPICS.lifecycle, eventId: newEventId(), caller };
     return this.commands.handle(target, (events, now) =>
       decideRun({ type: 'LogArtifact', data: { runId, path, ...ref }, metadata: { now } }, foldRun(events)),
+    );
+  }
+
+  /** Names an artifact of the run as its media item of `key` at `step` (`run.media_logged`). */
+  logMedia(caller: Caller, runId: string, media: LogMediaBody) {
+    const { key, step, kind, path } = media;
+    const target = {
+      stream: streams.run(runId),
+      topic: TOPICS.lifecycle,
+      eventId: media.eventId ?? newEventId(),
+      caller,
+    };
+    return this.commands.handle(target, (events, now) =>
+      decideRun(
+        { type: 'LogMedia', data: { runId, key, step, kind, path }, metadata: { now } },
+        foldRun(events),
+      ),
     );
   }
 

@@ -24,6 +24,7 @@ import {
   formatExperimentRow,
   formatParamRow,
   formatRunInputRow,
+  formatRunMediaRow,
   formatRunRow,
   formatSweepRow,
   formatTagRow,
@@ -47,6 +48,7 @@ export class BatchRows {
     tags: [],
     run_inputs: [],
     artifacts: [],
+    run_media: [],
     metric_points: new MetricPointColumns(),
   };
   readonly touchedRuns = new Map<string, { state: RunState; position: LogPosition; workspace: string }>();
@@ -253,6 +255,11 @@ export function addEventRows(
         for (const input of event.payload.inputs) {
           rows.lines.run_inputs.push(formatRunInputRow({ runId, input, loggedAt, position }));
         }
+      }
+      if (event.type === 'run.media_logged' && needs('run_media')) {
+        rows.lines.run_media.push(
+          formatRunMediaRow({ runId, media: event.payload, loggedAt: storable.occurredAt, position }),
+        );
       }
       if (event.type === 'run.artifact_logged' && needs('artifacts')) {
         rows.lines.artifacts.push(

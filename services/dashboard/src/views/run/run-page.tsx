@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { request, subscribe } from '../../api/client';
-import { authorizationHeader } from '../../api/credentials';
+import { fetchArtifact } from '../../api/artifacts';
 import type {
   RunDetailQuery,
   RunDetailQueryVariables,
@@ -11,6 +11,7 @@ import { view } from '../../state/view';
 import { ChartPanel } from '../charts/chart-panel';
 import { formatNumber, formatTime } from '../runs/columns';
 import { KeyValueTable } from '../shared/key-value-table';
+import { MediaSection } from './media-section';
 
 type RunDetail = NonNullable<RunDetailQuery['run']>;
 
@@ -74,6 +75,7 @@ export function RunPage() {
         />
       </div>
       <Artifacts run={run} />
+      <MediaSection runId={run.id} />
       {modelKeys.length > 0 ? (
         <ChartPanel title="Metrics" runs={[{ ...run, status: shownStatus, metrics: modelKeys }]} />
       ) : null}
@@ -145,14 +147,15 @@ function Artifacts({ run }: { run: RunDetail }) {
   const [failure, setFailure] = useState<string | null>(null);
   const download = async (path: string) => {
     setFailure(null);
-    const route = `/api/v1/runs/${encodeURIComponent(run.id)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`;
-    const response = await fetch(route, { headers: authorizationHeader() });
-    if (!response.ok) {
-      setFailure(`${path}: HTTP ${response.status}`);
+    let blob: Blob;
+    try {
+      blob = await (await fetchArtifact(run.id, path)).blob();
+    } catch (error) {
+      setFailure(String(error instanceof Error ? error.message : error));
       return;
     }
-    // Fetched with the credential (a plain link could not send it), then handed to the browser as a file.
-    const url = URL.createObjectURL(await response.blob());
+    // Fetched with the credential, then handed to the browser as a file.
+    const url = URL.createObjectURL(blob);
     const link = document.createElement('a');
     link.href = url;
     link.download = path.split('/').pop() ?? path;
