@@ -62,6 +62,7 @@ module.exports = {
         '<rootDir>/test/integration/replay.int.spec.ts',
         '<rootDir>/test/integration/auditor-scenario.int.spec.ts',
         '<rootDir>/test/integration/lineage.int.spec.ts',
+        '<rootDir>/test/integration/run-media.int.spec.ts',
       ],
       setupFiles: ['<rootDir>/test/support/distributed-mode.ts'],
       // The same setup: it finds the engines the other project's run of it started, or starts them.
