@@ -50,17 +50,8 @@ export function insertRunMedia(writer: ClickhouseWriter, lines: readonly string[
   });
 }
 
-export interface MediaView {
-  runId: string;
-  key: string;
-  step: number;
-  kind: MediaKind;
-  path: string;
-  size: number;
-  digest: string;
-  contentType: string;
-  loggedAt: number;
-}
+/** A media item as read: the event's payload, its run and when it was logged. */
+export type MediaView = RunMediaLogged['payload'] & { runId: string; loggedAt: number };
 
 /** The most media items one read returns: a slider over 10,000 steps of one key is already more than one looks at. */
 export const MAX_MEDIA_ITEMS = 10_000;

@@ -20,6 +20,7 @@ import {
   type ChartSeries,
 } from './overlay-model';
 import { colorOf } from './palette';
+import { messageOf } from '../api/message-of';
 
 export interface ChartRun {
   id: string;
@@ -93,7 +94,7 @@ export function OverlayChart(props: OverlayChartProps) {
         if (abort.signal.aborted) return;
         setState((s) => ({
           ...s,
-          error: String(error instanceof Error ? error.message : error),
+          error: messageOf(error),
           loading: false,
         }));
       },

@@ -40,14 +40,16 @@ export interface QueriedSeries {
 
 /** A series as the metricSeries query answered it: buckets when downsampled, else each point is its own. */
 export function seriesFromQuery(queried: QueriedSeries): ChartSeries {
-  const id = `${queried.runId}/${queried.key}${queried.worker ? `/${queried.worker}` : ''}`;
+  const identity = {
+    id: `${queried.runId}/${queried.key}${queried.worker ? `/${queried.worker}` : ''}`,
+    runId: queried.runId,
+    key: queried.key,
+    worker: queried.worker,
+  };
   if (queried.downsampled) {
     const { x, min, max, last } = queried.bucketColumns;
     return {
-      id,
-      runId: queried.runId,
-      key: queried.key,
-      worker: queried.worker,
+      ...identity,
       columns: {
         x: x.map((value) => drawable(value) ?? 0),
         min: min.map(drawable),
@@ -58,10 +60,7 @@ export function seriesFromQuery(queried: QueriedSeries): ChartSeries {
   }
   const values = queried.pointColumns.value.map(drawable);
   return {
-    id,
-    runId: queried.runId,
-    key: queried.key,
-    worker: queried.worker,
+    ...identity,
     columns: {
       x: queried.pointColumns.x.map((value) => drawable(value) ?? 0),
       min: values,

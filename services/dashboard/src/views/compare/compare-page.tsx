@@ -4,6 +4,7 @@ import type { CompareRunsQuery, CompareRunsQueryVariables } from '../../api/gene
 import { COMPARE_RUNS } from '../../api/operations';
 import { navigate, view } from '../../state/view';
 import { SweepView } from './sweep-view';
+import { messageOf } from '../../api/message-of';
 
 /** The selected runs side by side (differing rows marked), and, for a sweep, its parallel coordinates. */
 export function ComparePage() {
@@ -17,7 +18,7 @@ export function ComparePage() {
     setError(null);
     if (ids.length === 0) return;
     request<CompareRunsQuery, CompareRunsQueryVariables>(COMPARE_RUNS, { ids }).then(setData, (e: unknown) =>
-      setError(String(e instanceof Error ? e.message : e)),
+      setError(messageOf(e)),
     );
   }, [JSON.stringify(ids)]);
   const rows = data?.compareRuns.rows.filter((row) => !onlyDiffering || row.differs) ?? [];

@@ -4,6 +4,7 @@ import type { SweepSummaryQuery, SweepSummaryQueryVariables } from '../../api/ge
 import { SWEEP_SUMMARY } from '../../api/operations';
 import { formatNumber } from '../runs/columns';
 import { parallelAxes, type ParallelAxis } from './parallel-axes';
+import { messageOf } from '../../api/message-of';
 
 /** A sweep: each run as a line across its params and the objective, and each param's correlation with it. */
 export function SweepView({ sweepId }: { sweepId: string }) {
@@ -23,7 +24,7 @@ export function SweepView({ sweepId }: { sweepId: string }) {
         metrics: [objective],
       });
     };
-    load().then(setData, (e: unknown) => setError(String(e instanceof Error ? e.message : e)));
+    load().then(setData, (e: unknown) => setError(messageOf(e)));
   }, [sweepId]);
   if (error) return <p class="error">{error}</p>;
   if (!data) return <p class="muted">loading the sweep…</p>;

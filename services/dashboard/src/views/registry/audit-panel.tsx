@@ -3,6 +3,7 @@ import { request } from '../../api/client';
 import type { AuditVerifyQuery } from '../../api/generated';
 import { AUDIT_VERIFY } from '../../api/operations';
 import { formatTime } from '../runs/columns';
+import { messageOf } from '../../api/message-of';
 
 const STORAGE_KEY = 'runlog.lastAudit';
 type Report = AuditVerifyQuery['auditVerify'];
@@ -36,7 +37,7 @@ export function AuditPanel() {
       window.localStorage.setItem(STORAGE_KEY, JSON.stringify(result));
       setLast(result);
     } catch (e) {
-      setError(String(e instanceof Error ? e.message : e));
+      setError(messageOf(e));
     } finally {
       setRunning(false);
     }

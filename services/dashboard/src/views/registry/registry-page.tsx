@@ -12,6 +12,7 @@ import { navigate, view } from '../../state/view';
 import { formatTime } from '../runs/columns';
 import { AuditPanel } from './audit-panel';
 import { fromLocalInput, toLocalInput } from './local-time';
+import { messageOf } from '../../api/message-of';
 
 type ModelSummary = RegisteredModelsQuery['registeredModels'][number];
 type Model = NonNullable<RegisteredModelQuery['registeredModel']>;
@@ -25,7 +26,7 @@ export function RegistryPage() {
   useEffect(() => {
     request<RegisteredModelsQuery>(REGISTERED_MODELS).then(
       (data) => setModels(data.registeredModels),
-      (e: unknown) => setError(String(e instanceof Error ? e.message : e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   }, []);
   return (
@@ -83,7 +84,7 @@ function ModelView({ name, asOf }: { name: string; asOf: number | null }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setError(null);
-    const fail = (e: unknown) => setError(String(e instanceof Error ? e.message : e));
+    const fail = (e: unknown) => setError(messageOf(e));
     request<RegisteredModelQuery, RegisteredModelQueryVariables>(REGISTERED_MODEL, { name }).then(
       (data) => setNow(data.registeredModel),
       fail,
@@ -94,7 +95,7 @@ function ModelView({ name, asOf }: { name: string; asOf: number | null }) {
     if (asOf === null) return;
     request<ModelAsOfQuery, ModelAsOfQueryVariables>(MODEL_AS_OF, { name, asOf }).then(
       (data) => setThen(data.modelAsOf),
-      (e: unknown) => setError(String(e instanceof Error ? e.message : e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   }, [name, asOf]);
   if (error) return <p class="error">{error}</p>;

@@ -4,6 +4,7 @@ import { request } from '../../api/client';
 import type { RunMediaQuery, RunMediaQueryVariables } from '../../api/generated';
 import { RUN_MEDIA } from '../../api/operations';
 import { formatNumber } from '../runs/columns';
+import { messageOf } from '../../api/message-of';
 
 type MediaItem = NonNullable<RunMediaQuery['run']>['media'][number];
 interface Histogram {
@@ -26,7 +27,7 @@ export function MediaSection({ runId }: { runId: string }) {
   useEffect(() => {
     request<RunMediaQuery, RunMediaQueryVariables>(RUN_MEDIA, { id: runId }).then(
       (data) => setItems(data.run?.media ?? []),
-      (e: unknown) => setError(String(e instanceof Error ? e.message : e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   }, [runId]);
   if (error) return <p class="error">{error}</p>;
@@ -78,9 +79,7 @@ function useArtifact<T>(runId: string, path: string, read: (response: Response) 
       .then(read)
       .then(
         (value) => setState({ value, error: null }),
-        (e: unknown) =>
-          !abort.signal.aborted &&
-          setState({ value: null, error: String(e instanceof Error ? e.message : e) }),
+        (e: unknown) => !abort.signal.aborted && setState({ value: null, error: messageOf(e) }),
       );
     return () => abort.abort();
   }, [runId, path]);

@@ -12,6 +12,7 @@ import { ChartPanel } from '../charts/chart-panel';
 import { formatNumber, formatTime } from '../runs/columns';
 import { KeyValueTable } from '../shared/key-value-table';
 import { MediaSection } from './media-section';
+import { messageOf } from '../../api/message-of';
 
 type RunDetail = NonNullable<RunDetailQuery['run']>;
 
@@ -26,7 +27,7 @@ export function RunPage() {
     setData(null);
     setStatus(null);
     request<RunDetailQuery, RunDetailQueryVariables>(RUN_DETAIL, { id: runId }).then(setData, (e: unknown) =>
-      setError(String(e instanceof Error ? e.message : e)),
+      setError(messageOf(e)),
     );
     return subscribe<RunStatusChangedSubscription, { runId: string }>(
       RUN_STATUS_CHANGED,
@@ -151,7 +152,7 @@ function Artifacts({ run }: { run: RunDetail }) {
     try {
       blob = await (await fetchArtifact(run.id, path)).blob();
     } catch (error) {
-      setFailure(String(error instanceof Error ? error.message : error));
+      setFailure(messageOf(error));
       return;
     }
     // Fetched with the credential, then handed to the browser as a file.

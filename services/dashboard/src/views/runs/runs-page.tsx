@@ -8,6 +8,7 @@ import { availableColumns, orderTerm, type Column } from './columns';
 import { FilterBox } from './filter-box';
 import { RunsTable } from './runs-table';
 import { useRunSearch } from './use-run-search';
+import { messageOf } from '../../api/message-of';
 
 type Experiment = ExperimentsQuery['experiments'][number];
 
@@ -19,7 +20,7 @@ export function RunsPage() {
   useEffect(() => {
     request<ExperimentsQuery>(EXPERIMENTS).then(
       (data) => setExperiments(data.experiments),
-      (error: unknown) => setLoadError(String(error instanceof Error ? error.message : error)),
+      (error: unknown) => setLoadError(messageOf(error)),
     );
   }, []);
 
