@@ -160,7 +160,7 @@ describe('the dashboard at scale', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       // The chart kept up with the stream (it drew the last steps), within its bucket budget.
-      const last = await waitForChart(page, 'overlay:loss', (p) => (p.xMax ?? 0) >= step - 1);
+      const last = await waitForChart(page, 'overlay:loss', (p) => (p.xMax ?? 0) >= step - 1, 90_000);
       expect(last.points).toBeLessThanOrEqual(2000);
       samples.push({
         atMs: Date.now() - started,

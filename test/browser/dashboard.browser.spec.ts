@@ -286,6 +286,30 @@ describe('the dashboard', () => {
       (img) => (img as unknown as { naturalWidth: number }).naturalWidth === 48,
       await first.elementHandle(),
     );
+    // It is step 0's picture (orange), not the last one's still shown while it loads.
+    const pixel = await first.evaluate((element) => {
+      type Canvas = {
+        width: number;
+        height: number;
+        getContext(kind: '2d'): {
+          drawImage(i: unknown, x: number, y: number): void;
+          getImageData(x: number, y: number, w: number, h: number): { data: number[] };
+        };
+      };
+      const image = element as unknown as {
+        ownerDocument: { createElement(tag: 'canvas'): Canvas };
+        naturalWidth: number;
+      };
+      const canvas = image.ownerDocument.createElement('canvas');
+      canvas.width = 48;
+      canvas.height = 48;
+      const context = canvas.getContext('2d');
+      context.drawImage(image, 0, 0);
+      return [...context.getImageData(24, 24, 1, 1).data].slice(0, 3);
+    });
+    expect(pixel[0]).toBeGreaterThan(180);
+    expect(pixel[1]).toBeLessThan(130);
+    expect(pixel[2]).toBeLessThan(60);
     const histograms = page.locator('[data-media-key="weights/layer1"]');
     expect(await histograms.locator('canvas.histogram-heat').getAttribute('data-steps')).toBe('5');
     expect(await histograms.locator('canvas.histogram-bars').getAttribute('data-step')).toBe('400');

@@ -46,10 +46,11 @@ export function createGraphqlErrorFormatter(deps: GraphqlErrorsDeps) {
         locations,
         path,
         extensions: {
+          // Details first: they add to the code, reason and field, never replace them.
+          ...cause.details,
           code: GRAPHQL_CODES[cause.code] ?? cause.code.toUpperCase(),
           reason: cause.code,
           ...(cause.field === undefined ? {} : { field: cause.field }),
-          ...cause.details,
         },
       };
     }

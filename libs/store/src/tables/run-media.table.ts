@@ -53,8 +53,9 @@ export function insertRunMedia(writer: ClickhouseWriter, lines: readonly string[
 /** A media item as read: the event's payload, its run and when it was logged. */
 export type MediaView = RunMediaLogged['payload'] & { runId: string; loggedAt: number };
 
-/** The most media items one read returns: a slider over 10,000 steps of one key is already more than one looks at. */
-export const MAX_MEDIA_ITEMS = 10_000;
+/** The most items of one key a read returns (its latest steps), and of all keys together. */
+export const MAX_MEDIA_ITEMS_PER_KEY = 2_000;
+export const MAX_MEDIA_ITEMS = 20_000;
 
 /** A run's media, by key then step; only `key` or `kind` when given. */
 export async function findRunMedia(
@@ -71,9 +72,12 @@ export async function findRunMedia(
     sql: `SELECT run_id AS runId, key, step, kind, path, size, digest, content_type AS contentType,
             toUnixTimestamp64Milli(logged_at) AS loggedAt
           FROM ${reader.database}.run_media FINAL WHERE ${where.join(' AND ')}
-          ORDER BY key, step LIMIT ${MAX_MEDIA_ITEMS}`,
+          ORDER BY key, step DESC LIMIT ${MAX_MEDIA_ITEMS_PER_KEY} BY key LIMIT ${MAX_MEDIA_ITEMS}`,
     params: { runId: by.runId, key: by.key ?? '', kind: by.kind ?? '' },
   });
+  // Read newest first (so a long key keeps its latest steps), shown oldest first.
+  rows.reverse();
+  rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return rows.map((row) => ({
     ...row,
     step: Number(row.step),

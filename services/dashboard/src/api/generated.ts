@@ -213,6 +213,7 @@ export type RunMediaQuery = {
       path: string;
       contentType: string;
       size: number;
+      digest: string;
     }>;
   } | null;
 };

@@ -207,6 +207,7 @@ export const RUN_MEDIA = /* GraphQL */ `
         path
         contentType
         size
+        digest
       }
     }
   }

@@ -15,6 +15,7 @@ import {
   align,
   appendPoints,
   positiveOnly,
+  keepLiveTails,
   seriesFromQuery,
   smooth,
   type ChartSeries,
@@ -47,7 +48,8 @@ export interface OverlayChartProps {
 const X_AXIS: Record<XAxis, SeriesXAxis> = { step: 'STEP', wall: 'WALL_TIME', relative: 'RELATIVE_TIME' };
 /** Buckets per series at most (a live series is halved past it). */
 const MAX_BUCKETS = 2000;
-const LIVE_STATUSES = new Set(['RUNNING', 'running', 'CREATED', 'created']);
+/** Statuses whose run may still log (a queued run starts, a stale one comes back). */
+const LIVE_STATUSES = new Set(['queued', 'running', 'stale']);
 
 /**
  * Overlays the runs' series of the keys: each as its last value per bucket (the line) over its min/max envelope
@@ -64,7 +66,10 @@ export function OverlayChart(props: OverlayChartProps) {
     version: 0,
   });
   const runIds = props.runs.map((run) => run.id);
-  const dataKey = JSON.stringify([runIds, props.keys, props.x, props.from, props.to]);
+  // Bumped after a live subscription failed (a restart, a limit, a drop): the series are asked for again, so what
+  // was missed is filled in, and following resumes. It must not stop quietly.
+  const [attempt, setAttempt] = useState(0);
+  const dataKey = JSON.stringify([runIds, props.keys, props.x, props.from, props.to, attempt]);
 
   // The series, queried again whenever what they are of changes.
   useEffect(() => {
@@ -86,7 +91,9 @@ export function OverlayChart(props: OverlayChartProps) {
       abort.signal,
     ).then(
       (data) => {
-        series.current = data.metricSeries.series.map(seriesFromQuery);
+        // Live points that arrived while the query ran are kept past the answer's last x (the projection trails
+        // the log, so the answer may not hold them yet).
+        series.current = keepLiveTails(data.metricSeries.series.map(seriesFromQuery), series.current);
         recordChart(props.name, { requestedAt, answeredAt: performance.now() });
         setState((s) => ({ error: null, loading: false, version: s.version + 1 }));
       },
@@ -103,15 +110,20 @@ export function OverlayChart(props: OverlayChartProps) {
   }, [dataKey]);
 
   // Running runs stream their new points into the series they already have.
+  const isLive = (run: ChartRun) => LIVE_STATUSES.has(run.status.toLowerCase());
   const liveKey = JSON.stringify([
-    props.runs.filter((run) => LIVE_STATUSES.has(run.status)).map((r) => r.id),
+    props.runs.filter(isLive).map((r) => r.id),
     props.keys,
     props.x,
+    props.from,
+    props.to,
+    attempt,
   ]);
   useEffect(() => {
-    const live = props.runs.filter((run) => LIVE_STATUSES.has(run.status));
+    const live = props.runs.filter(isLive);
     if (live.length === 0 || props.keys.length === 0) return;
     let scheduled = 0;
+    let retry = 0;
     const redraw = () => {
       if (scheduled) return;
       scheduled = requestAnimationFrame(() => {
@@ -127,21 +139,36 @@ export function OverlayChart(props: OverlayChartProps) {
           next: (data) => {
             for (const batch of data.metricPoints.series) {
               const target = liveSeries(series.current, run.id, batch.key);
-              const points = batch.points.map((point) => ({
-                x: xOf(props.x, point, run.startTime),
-                value: point.value,
-              }));
+              // A zoomed chart shows its range only; points past it wait for the zoom out.
+              const points = batch.points
+                .map((point) => ({ x: xOf(props.x, point, run.startTime), value: point.value }))
+                .filter(
+                  (point) =>
+                    (props.from === null || point.x >= props.from) &&
+                    (props.to === null || point.x <= props.to),
+                );
               appendPoints(target, points, MAX_BUCKETS);
             }
             redraw();
           },
-          done: () => props.onRunEnded?.(run.id),
+          done: (error) => {
+            if (error === undefined) {
+              props.onRunEnded?.(run.id);
+              return;
+            }
+            setState((s) => ({
+              ...s,
+              error: `following ${run.name} live: ${describeFailure(error)}; retrying`,
+            }));
+            retry = window.setTimeout(() => setAttempt((n) => n + 1), Math.min(30_000, 1000 * 2 ** attempt));
+          },
         },
       ),
     );
     return () => {
       for (const stop of stops) stop();
       if (scheduled) cancelAnimationFrame(scheduled);
+      window.clearTimeout(retry);
     };
   }, [liveKey]);
 
@@ -287,4 +314,12 @@ function largest(columns: (number | null)[][]): number | null {
   for (const column of columns)
     for (const value of column) if (value !== null && (found === null || value > found)) found = value;
   return found;
+}
+
+/** A graphql-ws failure: a list of GraphQL errors, a close event, or an Error. */
+function describeFailure(error: unknown): string {
+  if (Array.isArray(error)) return error.map((e: { message?: string }) => e.message ?? String(e)).join('; ');
+  if (error && typeof error === 'object' && 'reason' in error)
+    return String((error as { reason: unknown }).reason || 'closed');
+  return messageOf(error);
 }

@@ -105,17 +105,43 @@ function higher(a: number | null, b: number | null): number | null {
   return b === null ? a : Math.max(a, b);
 }
 
-/** Merges bucket pairs: x of the first, the envelope of both, the last of the second. */
+/**
+ * Merges bucket pairs (x of the first, the envelope of both, the last of the second), all but the newest bucket,
+ * which stays as it is: the chart's end is always the latest point's x and value.
+ */
 function halve(columns: SeriesColumns): void {
   const merged: SeriesColumns = { x: [], min: [], max: [], last: [] };
-  for (let i = 0; i < columns.x.length; i += 2) {
-    const j = Math.min(i + 1, columns.x.length - 1);
+  const end = columns.x.length - 1;
+  for (let i = 0; i < end; i += 2) {
+    const j = Math.min(i + 1, end - 1);
     merged.x.push(columns.x[i]);
     merged.min.push(lower(columns.min[i], columns.min[j]));
     merged.max.push(higher(columns.max[i], columns.max[j]));
     merged.last.push(columns.last[j] ?? columns.last[i]);
   }
+  merged.x.push(columns.x[end]);
+  merged.min.push(columns.min[end]);
+  merged.max.push(columns.max[end]);
+  merged.last.push(columns.last[end]);
   Object.assign(columns, merged);
+}
+
+export /** For each series of a new answer, the points of the same series the page already had past its last x. */
+function keepLiveTails(answered: ChartSeries[], before: ChartSeries[]): ChartSeries[] {
+  const previous = new Map(before.map((s) => [s.id, s]));
+  for (const s of answered) {
+    const old = previous.get(s.id);
+    if (!old) continue;
+    const lastX = s.columns.x.length > 0 ? s.columns.x[s.columns.x.length - 1] : -Infinity;
+    old.columns.x.forEach((x, i) => {
+      if (x <= lastX) return;
+      s.columns.x.push(x);
+      s.columns.min.push(old.columns.min[i]);
+      s.columns.max.push(old.columns.max[i]);
+      s.columns.last.push(old.columns.last[i]);
+    });
+  }
+  return answered;
 }
 
 /**

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { align, appendPoints, seriesFromQuery, smooth, type ChartSeries } from './overlay-model';
+import {
+  align,
+  appendPoints,
+  keepLiveTails,
+  seriesFromQuery,
+  smooth,
+  type ChartSeries,
+} from './overlay-model';
 
 const empty = (runId = 'r', key = 'loss'): ChartSeries => ({
   id: `${runId}/${key}`,
@@ -26,6 +33,8 @@ describe('the overlay model', () => {
           const finite = values.filter((v): v is number => typeof v === 'number');
           expect(series.columns.x.length).toBeLessThanOrEqual(budget);
           expect(series.columns.x).toEqual([...series.columns.x].sort((a, b) => a - b));
+          // The newest point stays exact at the end.
+          expect(series.columns.x[series.columns.x.length - 1]).toBe(values.length - 1);
           const maxes = series.columns.max.filter((v): v is number => v !== null);
           const mins = series.columns.min.filter((v): v is number => v !== null);
           if (finite.length > 0) {
@@ -35,6 +44,25 @@ describe('the overlay model', () => {
         },
       ),
     );
+  });
+
+  it('keeps live points that arrived while a query ran, past its answer, and no others', () => {
+    const before = empty();
+    appendPoints(
+      before,
+      [0, 1, 2, 3, 4].map((x) => ({ x, value: x })),
+      100,
+    );
+    const answered = empty();
+    appendPoints(
+      answered,
+      [0, 1, 2].map((x) => ({ x, value: 10 + x })),
+      100,
+    );
+    const [merged] = keepLiveTails([answered], [before]);
+    expect(merged.columns.x).toEqual([0, 1, 2, 3, 4]);
+    expect(merged.columns.last).toEqual([10, 11, 12, 3, 4]);
+    expect(keepLiveTails([empty('other')], [before])[0].columns.x).toEqual([]);
   });
 
   it('folds a point at or before the last x into the last bucket', () => {

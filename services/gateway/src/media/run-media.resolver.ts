@@ -14,6 +14,7 @@ import {
   CLICKHOUSE,
   findRunMedia,
   MAX_MEDIA_ITEMS,
+  MAX_MEDIA_ITEMS_PER_KEY,
   readerFor,
   type ClickHouse,
   type ClickhouseReader,
@@ -58,7 +59,9 @@ export class RunMediaResolver {
   }
 
   @ResolveField(() => [MediaItem], {
-    description: `The run's media items by key, then step (at most ${MAX_MEDIA_ITEMS}); only one key or kind when given.`,
+    description:
+      `The run's media items by key, then step: the latest ${MAX_MEDIA_ITEMS_PER_KEY} steps of each key, ` +
+      `${MAX_MEDIA_ITEMS} items at most; only one key or kind when given.`,
     complexity: unsizedListCost({ queryPerParent: true }),
   })
   media(

@@ -82,21 +82,30 @@ function ModelView({ name, asOf }: { name: string; asOf: number | null }) {
   const [now, setNow] = useState<Model | null>(null);
   const [then, setThen] = useState<ModelAsOfQuery['modelAsOf'] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
+  // Each answer is dropped once another model or instant is asked for, so none shows under the wrong one.
   useEffect(() => {
     setError(null);
-    const fail = (e: unknown) => setError(messageOf(e));
-    request<RegisteredModelQuery, RegisteredModelQueryVariables>(REGISTERED_MODEL, { name }).then(
-      (data) => setNow(data.registeredModel),
-      fail,
+    setNow(null);
+    const abort = new AbortController();
+    request<RegisteredModelQuery, RegisteredModelQueryVariables>(
+      REGISTERED_MODEL,
+      { name },
+      abort.signal,
+    ).then(
+      (data) => !abort.signal.aborted && setNow(data.registeredModel),
+      (e: unknown) => !abort.signal.aborted && setError(messageOf(e)),
     );
+    return () => abort.abort();
   }, [name]);
   useEffect(() => {
     setThen(undefined);
     if (asOf === null) return;
-    request<ModelAsOfQuery, ModelAsOfQueryVariables>(MODEL_AS_OF, { name, asOf }).then(
-      (data) => setThen(data.modelAsOf),
-      (e: unknown) => setError(messageOf(e)),
+    const abort = new AbortController();
+    request<ModelAsOfQuery, ModelAsOfQueryVariables>(MODEL_AS_OF, { name, asOf }, abort.signal).then(
+      (data) => !abort.signal.aborted && setThen(data.modelAsOf),
+      (e: unknown) => !abort.signal.aborted && setError(messageOf(e)),
     );
+    return () => abort.abort();
   }, [name, asOf]);
   if (error) return <p class="error">{error}</p>;
   if (!now) return <p class="muted">loading…</p>;

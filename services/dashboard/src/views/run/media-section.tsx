@@ -25,10 +25,14 @@ export function MediaSection({ runId }: { runId: string }) {
   const [items, setItems] = useState<MediaItem[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    request<RunMediaQuery, RunMediaQueryVariables>(RUN_MEDIA, { id: runId }).then(
-      (data) => setItems(data.run?.media ?? []),
-      (e: unknown) => setError(messageOf(e)),
+    setItems(null);
+    setError(null);
+    const abort = new AbortController();
+    request<RunMediaQuery, RunMediaQueryVariables>(RUN_MEDIA, { id: runId }, abort.signal).then(
+      (data) => !abort.signal.aborted && setItems(data.run?.media ?? []),
+      (e: unknown) => !abort.signal.aborted && setError(messageOf(e)),
     );
+    return () => abort.abort();
   }, [runId]);
   if (error) return <p class="error">{error}</p>;
   if (!items || items.length === 0) return null;
@@ -70,25 +74,53 @@ function MediaKey({ runId, name, items }: { runId: string; name: string; items: 
   );
 }
 
-/** The artifact's content of one item, fetched (with the credential) when the item changes. */
-function useArtifact<T>(runId: string, path: string, read: (response: Response) => Promise<T>) {
+/**
+ * The content of one item, fetched (with the credential) when the item changes: what shows is always this item's,
+ * never the last one's while it loads, and bytes that are no longer the ones the item recorded are refused.
+ */
+function useArtifact<T>(
+  runId: string,
+  item: MediaItem,
+  read: (response: Response) => Promise<T>,
+  drop?: (value: T) => void,
+) {
   const [state, setState] = useState<{ value: T | null; error: string | null }>({ value: null, error: null });
   useEffect(() => {
+    setState({ value: null, error: null });
     const abort = new AbortController();
-    fetchArtifact(runId, path, abort.signal)
-      .then(read)
-      .then(
-        (value) => setState({ value, error: null }),
-        (e: unknown) => !abort.signal.aborted && setState({ value: null, error: messageOf(e) }),
-      );
+    loadItem(runId, item, abort.signal, read).then(
+      (value) => {
+        if (abort.signal.aborted) drop?.(value);
+        else setState({ value, error: null });
+      },
+      (e: unknown) => !abort.signal.aborted && setState({ value: null, error: messageOf(e) }),
+    );
     return () => abort.abort();
-  }, [runId, path]);
+  }, [runId, item.path, item.digest]);
   return state;
 }
 
+/** An item's bytes, checked against the digest its event recorded (the path may have been uploaded to since). */
+async function loadItem<T>(
+  runId: string,
+  item: MediaItem,
+  signal: AbortSignal,
+  read: (r: Response) => Promise<T>,
+): Promise<T> {
+  const response = await fetchArtifact(runId, item.path, signal);
+  const digest = response.headers.get('x-runlog-artifact-digest');
+  if (digest !== null && digest !== item.digest) {
+    throw new Error(`${item.path} now holds other bytes than the ones logged at step ${item.step}`);
+  }
+  return read(response);
+}
+
 function MediaImage({ runId, item }: { runId: string; item: MediaItem }) {
-  const { value: url, error } = useArtifact(runId, item.path, async (response) =>
-    URL.createObjectURL(await response.blob()),
+  const { value: url, error } = useArtifact(
+    runId,
+    item,
+    async (response) => URL.createObjectURL(await response.blob()),
+    (late) => URL.revokeObjectURL(late),
   );
   useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
   if (error) return <p class="error">{error}</p>;
@@ -98,7 +130,7 @@ function MediaImage({ runId, item }: { runId: string; item: MediaItem }) {
 }
 
 function MediaTableView({ runId, item }: { runId: string; item: MediaItem }) {
-  const { value: table, error } = useArtifact(runId, item.path, (r) => r.json() as Promise<MediaTable>);
+  const { value: table, error } = useArtifact(runId, item, (r) => r.json() as Promise<MediaTable>);
   if (error) return <p class="error">{error}</p>;
   if (!table) return <p class="muted">loading…</p>;
   return (
@@ -132,20 +164,23 @@ function MediaTableView({ runId, item }: { runId: string; item: MediaItem }) {
 
 /** Every step's histogram as a row of a heat map (darker: more values), the chosen step's as bars below it. */
 function Histograms({ runId, items, selected }: { runId: string; items: MediaItem[]; selected: MediaItem }) {
-  const [loaded, setLoaded] = useState<Map<number, Histogram>>(new Map());
+  // Fetched once per item: moving the slider asks only for what is not loaded yet.
+  const [loaded, setLoaded] = useState<ReadonlyMap<number, Histogram>>(new Map());
+  const [error, setError] = useState<string | null>(null);
   const sample = sampleSteps(items);
   useEffect(() => {
     const abort = new AbortController();
-    const wanted = [...sample, selected];
+    const missing = [...sample, selected].filter((item) => !loaded.has(item.step));
+    if (missing.length === 0) return;
     Promise.all(
-      wanted.map((item) =>
-        fetchArtifact(runId, item.path, abort.signal)
-          .then((r) => r.json() as Promise<Histogram>)
-          .then((histogram) => [item.step, histogram] as const),
+      missing.map((item) =>
+        loadItem(runId, item, abort.signal, (r) => r.json() as Promise<Histogram>).then(
+          (h) => [item.step, h] as const,
+        ),
       ),
     ).then(
-      (pairs) => setLoaded(new Map(pairs)),
-      () => undefined,
+      (pairs) => !abort.signal.aborted && setLoaded((before) => new Map([...before, ...pairs])),
+      (e: unknown) => !abort.signal.aborted && setError(messageOf(e)),
     );
     return () => abort.abort();
   }, [runId, items.length, selected.step]);
@@ -164,6 +199,7 @@ function Histograms({ runId, items, selected }: { runId: string; items: MediaIte
   }, [loaded, selected.step]);
   return (
     <div class="histograms">
+      {error ? <p class="error">{error}</p> : null}
       <canvas ref={heat} class="histogram-heat" data-steps={sample.length} />
       <canvas ref={bars} class="histogram-bars" data-step={selected.step} />
     </div>

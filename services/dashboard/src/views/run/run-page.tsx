@@ -26,14 +26,22 @@ export function RunPage() {
     if (!runId) return;
     setData(null);
     setStatus(null);
-    request<RunDetailQuery, RunDetailQueryVariables>(RUN_DETAIL, { id: runId }).then(setData, (e: unknown) =>
-      setError(messageOf(e)),
+    setError(null);
+    // An answer for the run shown before this one is dropped, not shown under this one.
+    const abort = new AbortController();
+    request<RunDetailQuery, RunDetailQueryVariables>(RUN_DETAIL, { id: runId }, abort.signal).then(
+      (answer) => !abort.signal.aborted && setData(answer),
+      (e: unknown) => !abort.signal.aborted && setError(messageOf(e)),
     );
-    return subscribe<RunStatusChangedSubscription, { runId: string }>(
+    const stop = subscribe<RunStatusChangedSubscription, { runId: string }>(
       RUN_STATUS_CHANGED,
       { runId },
       { next: (change) => setStatus(change.runStatusChanged.status) },
     );
+    return () => {
+      abort.abort();
+      stop();
+    };
   }, [runId]);
   if (!runId) return <p class="error">No run chosen.</p>;
   if (error) return <p class="error">{error}</p>;
@@ -76,7 +84,7 @@ export function RunPage() {
         />
       </div>
       <Artifacts run={run} />
-      <MediaSection runId={run.id} />
+      <MediaSection key={run.id} runId={run.id} />
       {modelKeys.length > 0 ? (
         <ChartPanel title="Metrics" runs={[{ ...run, status: shownStatus, metrics: modelKeys }]} />
       ) : null}
