@@ -28,7 +28,11 @@ export function checkMediaKey(key: string, step: number): void {
   if (!Number.isSafeInteger(step)) throw new TypeError(`media step ${step} is not a whole number`);
 }
 
-/** `bins` equal-width bins over the finite values' range (NaN and infinities are left out, as a chart would). */
+/**
+ * `bins` equal-width bins over the finite values' range (NaN and infinities are left out, as a chart would). Bins
+ * too narrow for a double to tell their edges apart (a range near the smallest subnormal) are merged, so edges
+ * always ascend; values are placed by their edges, never by a division that could underflow.
+ */
 export function histogramOf(values: readonly number[], bins = DEFAULT_BINS): Histogram {
   if (!Number.isInteger(bins) || bins < 1 || bins > MAX_BINS)
     throw new RangeError(`bins must be 1 to ${MAX_BINS}, got ${bins}`);
@@ -40,12 +44,45 @@ export function histogramOf(values: readonly number[], bins = DEFAULT_BINS): His
     if (value < low) low = value;
     if (value > high) high = value;
   }
-  if (low === high) return { edges: [low - 0.5, high + 0.5], counts: [finite.length] };
-  const width = (high - low) / bins;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? high : low + i * width));
-  const counts = new Array<number>(bins).fill(0);
-  for (const value of finite) counts[Math.min(bins - 1, Math.floor((value - low) / width))] += 1;
+  const edges = low === high ? edgesAround(low) : equalWidthEdges(low, high, bins);
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const value of finite) counts[binOf(edges, value)] += 1;
   return { edges, counts };
+}
+
+function equalWidthEdges(low: number, high: number, bins: number): number[] {
+  // Divided before subtracting: high - low overflows for ranges wider than Number.MAX_VALUE.
+  const width = high / bins - low / bins;
+  const edges = [low];
+  for (let i = 1; i < bins; i++) {
+    const edge = low + i * width;
+    if (edge > edges[edges.length - 1] && edge < high) edges.push(edge);
+  }
+  edges.push(high);
+  return edges;
+}
+
+/** One bin holding a single value: half a unit either side, or the nearest distinct finite doubles. */
+function edgesAround(value: number): number[] {
+  const margin = Math.max(0.5, Math.abs(value) * Number.EPSILON);
+  const lower = value - margin;
+  const upper = value + margin;
+  return [
+    Number.isFinite(lower) && lower < value ? lower : value,
+    Number.isFinite(upper) && upper > value ? upper : value,
+  ];
+}
+
+/** The last bin whose lower edge is at or below the value (the last bin is closed above). */
+function binOf(edges: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = edges.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (edges[mid] <= value) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Checks a given histogram: edges ascending, one count per bin. */

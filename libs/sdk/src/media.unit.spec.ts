@@ -8,7 +8,8 @@ describe('SDK media', () => {
         fc.array(
           fc.oneof(
             fc.double({ min: -1e9, max: 1e9, noNaN: true }),
-            fc.constantFrom(NaN, Infinity, -Infinity),
+            fc.double({ noNaN: true }),
+            fc.constantFrom(NaN, Infinity, -Infinity, Number.MIN_VALUE, -Number.MAX_VALUE, Number.MAX_VALUE),
           ),
         ),
         fc.integer({ min: 1, max: 64 }),
@@ -22,8 +23,22 @@ describe('SDK media', () => {
             expect(value).toBeGreaterThanOrEqual(edges[0]);
             expect(value).toBeLessThanOrEqual(edges[edges.length - 1]);
           }
+          expect(edges.every(Number.isFinite)).toBe(true);
+          const last = counts.length - 1;
+          const holds = (bin: number, value: number) =>
+            edges[bin] <= value && (value < edges[bin + 1] || (bin === last && value === edges[bin + 1]));
+          expect(counts.map((_, bin) => finite.filter((value) => holds(bin, value)).length)).toEqual(counts);
+          expect(() => checkHistogram({ edges, counts })).not.toThrow();
         },
       ),
+      {
+        numRuns: 500,
+        examples: [
+          [[0, Number.MIN_VALUE], 2],
+          [[-Number.MAX_VALUE, Number.MAX_VALUE], 3],
+          [[1e300], 1],
+        ],
+      },
     );
   });
 
