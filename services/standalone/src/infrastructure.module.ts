@@ -1,4 +1,4 @@
-import { INGEST_ENDPOINT, type IngestEndpoint } from '../../gateway/src/registry/ingest-endpoint';
+import { INGEST_ENDPOINT, type IngestEndpoint } from '../../../libs/ingest-client/src';
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { AUDIT_CHECKPOINTS, type CheckpointConfig } from '../../../libs/audit/src';

@@ -30,7 +30,7 @@ import {
 } from '../../../libs/store/src';
 import { dashboardStatic } from '../../gateway/src/dashboard/dashboard-static';
 import { GatewayModule } from '../../gateway/src/gateway.module';
-import type { IngestEndpoint } from '../../gateway/src/registry/ingest-endpoint';
+import type { IngestEndpoint } from '../../../libs/ingest-client/src';
 import { createHttpBoundary, isArtifactUpload, refuseInvalidUtf8 } from '../../ingest/src/http-boundary';
 import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestAdmission } from '../../ingest/src/admission/ingest-admission';

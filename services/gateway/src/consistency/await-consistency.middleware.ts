@@ -7,7 +7,7 @@ import {
 } from '../../../../libs/log/src/consistency-token';
 import { EVENT_LOG, type EventLog } from '../../../../libs/log/src/event-log';
 import { PROJECTION_GROUP_ID } from '../../../../libs/store/src';
-import { ProjectionWatermarks } from './projection-watermarks';
+import { ProjectionWatermarks } from '../../../../libs/log/src/projection-watermarks';
 
 export const CONSISTENCY_TIMEOUT_HEADER = 'x-runlog-consistency-timeout-ms';
 const DEFAULT_TIMEOUT_MS = 10_000;

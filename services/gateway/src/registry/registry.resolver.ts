@@ -17,7 +17,7 @@ import type { LiveModelState } from '../../../../libs/domain/src/model/model.sta
 import type { ReadScope } from '../../../../libs/store/src';
 import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { LIST_BOUNDS, ListSize, sizedListCost } from '../limits/list-sizes';
-import { callIngest, INGEST_ENDPOINT, type IngestEndpoint } from './ingest-endpoint';
+import { callIngest, INGEST_ENDPOINT, type IngestEndpoint } from '../../../../libs/ingest-client/src';
 import { toRegisteredModel } from './model-view';
 import { RegistryReadsService } from './registry-reads.service';
 import {

@@ -1,4 +1,4 @@
-import { DomainError } from '../../../../libs/domain/src/errors';
+import { DomainError } from '../../domain/src/errors';
 
 export const INGEST_ENDPOINT = Symbol('INGEST_ENDPOINT');
 

@@ -1,5 +1,5 @@
-import type { EventLog } from '../../../../libs/log/src/event-log';
-import type { WritePosition } from '../../../../libs/log/src/consistency-token';
+import type { EventLog } from './event-log';
+import type { WritePosition } from './consistency-token';
 
 interface Waiter {
   positions: readonly WritePosition[];
