@@ -13,10 +13,34 @@ import type { Permission } from './principal';
  */
 export type SurfacePermission = Permission | 'documents' | 'authenticated' | 'operator';
 
+/**
+ * MLflow's dialect (services/mlflow): one dispatching route per method and prefix. Each MLflow write is a native
+ * command sent to ingest as the caller, where its own route's permission is checked in the target's workspace;
+ * each read is answered in the caller's read scope. So the routes themselves need only a principal.
+ */
+const MLFLOW_ROUTE_PERMISSIONS: Record<string, SurfacePermission> = {
+  'GET /health': 'public',
+  'GET /version': 'public',
+  'GET /api/3.0/mlflow/server-info': 'public',
+  ...Object.fromEntries(
+    ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'].flatMap((prefix) =>
+      ['GET', 'POST', 'PATCH', 'DELETE'].map((method) => [`${method} ${prefix}/*path`, 'authenticated']),
+    ),
+  ),
+  ...Object.fromEntries(
+    ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'].flatMap((prefix) => [
+      [`GET ${prefix}/artifacts`, 'authenticated'],
+      [`GET ${prefix}/artifacts/*path`, 'authenticated'],
+      [`PUT ${prefix}/artifacts/*path`, 'authenticated'],
+    ]),
+  ),
+};
+
 export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'GET /healthz': 'public',
   'GET /healthz/subscriptions': 'public',
   'GET /metrics': 'public',
+  ...MLFLOW_ROUTE_PERMISSIONS,
   'GET /api/v1/openapi.json': 'documents',
   'GET /api/v1/whoami': 'authenticated',
   'POST /api/v1/tokens': 'authenticated',

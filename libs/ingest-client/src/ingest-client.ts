@@ -34,6 +34,17 @@ export interface IngestCall {
   workspace?: string;
 }
 
+/** The headers a call to ingest carries for its caller: credential, workspace, the user acted for. */
+export function callerHeaders(request: IngestCall['request'], workspace?: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of PASSED_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  if (workspace !== undefined) headers['x-runlog-workspace'] = workspace;
+  return headers;
+}
+
 /** POSTs one command to the ingest API as the caller and returns its JSON answer, or throws its error. */
 export async function callIngest<T>(endpoint: IngestEndpoint, call: IngestCall): Promise<T> {
   if (!endpoint.baseUrl) {
@@ -42,12 +53,7 @@ export async function callIngest<T>(endpoint: IngestEndpoint, call: IngestCall):
       'this gateway has no ingest API to send commands to: run it with the ingest role or set RUNLOG_INGEST_URL',
     );
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  for (const name of PASSED_HEADERS) {
-    const value = call.request.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  if (call.workspace !== undefined) headers['x-runlog-workspace'] = call.workspace;
+  const headers = { 'content-type': 'application/json', ...callerHeaders(call.request, call.workspace) };
   let response: Response;
   let text: string;
   try {

@@ -36,6 +36,7 @@ export * from './tables/experiments.table';
 export * from './tables/metric-export';
 export * from './tables/metric-point-columns';
 export * from './tables/metric-points.table';
+export * from './tables/metric-history';
 export * from './tables/metric-rollups.table';
 export * from './tables/metric-summary.table';
 export * from './tables/params.table';

@@ -36,6 +36,7 @@ import { bodyParserErrorHandler } from '../../ingest/src/http-errors';
 import { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
 import { recordRequestWrites } from '../../ingest/src/consistency/consistency-token.interceptor';
 import { IngestModule } from '../../ingest/src/ingest.module';
+import { MLFLOW_PREFIXES, MlflowModule } from '../../mlflow/src/mlflow.module';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { loadConfig, type Role, type RunlogConfig } from './config';
 import { InfrastructureModule, type Infrastructure } from './infrastructure.module';
@@ -45,10 +46,11 @@ import { RouteAccessGuard } from './access/route-access.guard';
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
-const ROLE_MODULES: Record<Role, Type> = {
-  ingest: IngestModule,
-  projector: ProjectorModule,
-  gateway: GatewayModule,
+/** The gateway role also speaks MLflow's REST dialect: both read ClickHouse and send their writes to ingest. */
+const ROLE_MODULES: Record<Role, Type[]> = {
+  ingest: [IngestModule],
+  projector: [ProjectorModule],
+  gateway: [GatewayModule, MlflowModule],
 };
 
 @Module({})
@@ -56,7 +58,7 @@ class StandaloneModule {
   static with(infra: Infrastructure, roles: Role[]): DynamicModule {
     return {
       module: StandaloneModule,
-      imports: [InfrastructureModule.forRoot(infra), ...roles.map((role) => ROLE_MODULES[role])],
+      imports: [InfrastructureModule.forRoot(infra), ...roles.flatMap((role) => ROLE_MODULES[role])],
       controllers: [HealthController],
       providers: [{ provide: APP_GUARD, useClass: RouteAccessGuard }],
     };
@@ -191,7 +193,7 @@ export async function startStandalone(config: RunlogConfig = loadConfig()) {
   // Before any body is read: declared sizes over the cap (413) and non-JSON bodies on the API (415).
   app.use(
     createHttpBoundary({
-      guardedPrefixes: ['/api/v1', '/admin'],
+      guardedPrefixes: ['/api/v1', '/admin', ...MLFLOW_PREFIXES],
       maxJsonBytes: config.maxBodyBytes,
       maxUploadBytes: config.maxArtifactBytes,
     }),

@@ -16,6 +16,8 @@ export interface RunSearchScope {
   experimentIds?: readonly string[];
   sweepId?: string;
   includeDeleted?: boolean;
+  /** Deleted runs only (MLflow's DELETED_ONLY view); includeDeleted is then implied. */
+  deletedOnly?: boolean;
   /** Only runs of these workspaces (the caller's read scope); every workspace when absent. */
   workspaces?: ReadScope;
 }
@@ -93,7 +95,8 @@ export async function searchRuns(reader: ClickhouseReader, search: RunSearch): P
   if (scope.experimentIds !== undefined)
     where.push(`experiment_id IN ${params.bind(scope.experimentIds, 'Array(String)')}`);
   if (scope.sweepId !== undefined) where.push(`sweep_id = ${params.bind(scope.sweepId, 'String')}`);
-  if (!scope.includeDeleted) where.push('deleted = 0');
+  if (scope.deletedOnly) where.push('deleted = 1');
+  else if (!scope.includeDeleted) where.push('deleted = 0');
   if (scope.workspaces !== undefined && scope.workspaces !== 'all') {
     where.push(
       scope.workspaces.length === 0 ? '0' : `workspace IN ${params.bind(scope.workspaces, 'Array(String)')}`,

@@ -1,0 +1,123 @@
+import type { ExperimentView } from '../../../../libs/store/src';
+import { invalid } from '../protocol/mlflow-error';
+
+type Clause = {
+  attribute: 'name' | 'creation_time' | 'last_update_time';
+  op: string;
+  value: string | number;
+};
+
+const CLAUSE =
+  /^\s*(?:attributes?\.|attr\.)?`?(name|creation_time|last_update_time)`?\s*(=|!=|<>|<=|>=|<|>|\bLIKE\b|\bILIKE\b)\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|-?\d+(?:\.\d+)?)\s*$/i;
+
+/** Splits on AND outside quotes. */
+function clausesOf(filter: string): string[] {
+  const parts: string[] = [];
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < filter.length; i++) {
+    const char = filter[i];
+    if (quote) {
+      if (char === quote) quote = null;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+    } else if (/\s/.test(filter[i - 1] ?? ' ') && /^and\s/i.test(filter.slice(i, i + 4))) {
+      parts.push(filter.slice(start, i));
+      start = i + 3;
+    }
+  }
+  parts.push(filter.slice(start));
+  return parts;
+}
+
+/** MLflow's experiment filter (search_experiments): `name`, `creation_time`, `last_update_time` joined by AND. */
+export function parseExperimentFilter(filter: string | undefined): Clause[] {
+  if (filter === undefined || filter.trim() === '') return [];
+  return clausesOf(filter).map((text) => {
+    if (/^\s*tags?\./i.test(text)) {
+      // Experiments carry no tags here, so a tag clause matches none, as MLflow's does for a missing tag.
+      return { attribute: 'name', op: 'NONE', value: '' };
+    }
+    const match = CLAUSE.exec(text);
+    if (!match) throw invalid(`Invalid filter '${filter}': cannot parse the clause '${text.trim()}'`);
+    const [, attribute, rawOp, rawValue] = match;
+    const op = rawOp.toUpperCase() === '<>' ? '!=' : rawOp.toUpperCase();
+    const quoted = /^['"]/.test(rawValue);
+    const value = quoted
+      ? rawValue.slice(1, -1).replaceAll(rawValue[0] + rawValue[0], rawValue[0])
+      : Number(rawValue);
+    const name = attribute.toLowerCase() as Clause['attribute'];
+    if ((name === 'name') !== quoted) {
+      throw invalid(
+        `Invalid filter '${filter}': ${name} compares with ${name === 'name' ? 'a quoted string' : 'a number'}`,
+      );
+    }
+    if (name === 'name' && ['<', '<=', '>', '>='].includes(op))
+      throw invalid(`Invalid comparator '${op}' for name`);
+    if (name !== 'name' && (op === 'LIKE' || op === 'ILIKE'))
+      throw invalid(`Invalid comparator '${op}' for ${name}`);
+    return { attribute: name, op, value };
+  });
+}
+
+/** SQL LIKE: % any run, _ one character. */
+export function likePattern(pattern: string, caseless: boolean): RegExp {
+  const source = [...pattern]
+    .map((char) => (char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, caseless ? 'is' : 's');
+}
+
+function matches(experiment: ExperimentView, clause: Clause): boolean {
+  if (clause.op === 'NONE') return false;
+  const actual = clause.attribute === 'name' ? experiment.name : experiment.createdAt;
+  const { value, op } = clause;
+  switch (op) {
+    case '=':
+      return actual === value;
+    case '!=':
+      return actual !== value;
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
+    default:
+      return likePattern(String(value), op === 'ILIKE').test(String(actual));
+  }
+}
+
+const ORDERABLE: Record<string, (e: ExperimentView) => string | number> = {
+  name: (e) => e.name,
+  experiment_id: (e) => e.experimentId.padStart(64, '0'),
+  creation_time: (e) => e.createdAt,
+  last_update_time: (e) => e.createdAt,
+};
+
+/** Filtered and ordered as MLflow orders experiments: the given keys, then experiment_id descending. */
+export function searchExperiments(
+  experiments: ExperimentView[],
+  filter: string | undefined,
+  orderBy: string[],
+): ExperimentView[] {
+  const clauses = parseExperimentFilter(filter);
+  const keys = orderBy.map((text) => {
+    const match = /^\s*(?:attributes?\.)?`?(\w+)`?(?:\s+(ASC|DESC))?\s*$/i.exec(text);
+    const read = match ? ORDERABLE[match[1].toLowerCase()] : undefined;
+    if (!match || !read) throw invalid(`Invalid order_by clause '${text}'`);
+    return { read, descending: match[2]?.toUpperCase() === 'DESC' };
+  });
+  keys.push({ read: ORDERABLE.experiment_id, descending: true });
+  return experiments
+    .filter((experiment) => clauses.every((clause) => matches(experiment, clause)))
+    .sort((a, b) => {
+      for (const { read, descending } of keys) {
+        const [x, y] = [read(a), read(b)];
+        if (x !== y) return (x < y ? -1 : 1) * (descending ? -1 : 1);
+      }
+      return 0;
+    });
+}

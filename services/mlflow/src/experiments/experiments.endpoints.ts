@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import {
+  getExperiment,
+  listExperiments,
+  type ExperimentView,
+  type ReadScope,
+} from '../../../../libs/store/src';
+import { inReadScope } from '../../../../libs/store/src';
+import { MlflowBackend } from '../protocol/mlflow-backend';
+import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
+import { invalid, MlflowError, notFound } from '../protocol/mlflow-error';
+import { offsetOf, offsetToken, type MlflowFields } from '../protocol/mlflow-fields';
+import { newEventId, newExperimentId } from '../protocol/mlflow-ids';
+import { DEFAULT_EXPERIMENT, experimentJson } from './experiment-json';
+import { searchExperiments } from './experiment-search';
+
+/** search_experiments reads at most this many experiments of the caller's workspaces. */
+const MAX_EXPERIMENTS = 10_000;
+
+/** Experiments: create, get, get-by-name, search, update (rename), delete (archive), restore. */
+@Injectable()
+export class ExperimentsEndpoints implements MlflowEndpoints {
+  private defaultExists = false;
+
+  constructor(private readonly backend: MlflowBackend) {}
+
+  endpoints(): MlflowEndpoint[] {
+    return [
+      {
+        methods: ['POST'],
+        path: 'experiments/create',
+        handle: ({ fields, request }) => this.create(fields, request),
+      },
+      {
+        methods: ['GET'],
+        path: 'experiments/get',
+        handle: ({ fields, request }) => this.get(fields, request),
+      },
+      {
+        methods: ['GET'],
+        path: 'experiments/get-by-name',
+        handle: ({ fields, request }) => this.getByName(fields, request),
+      },
+      {
+        methods: ['POST', 'GET'],
+        path: 'experiments/search',
+        handle: ({ fields, request }) => this.search(fields, request),
+      },
+      {
+        methods: ['POST'],
+        path: 'experiments/update',
+        handle: async ({ fields, request }) => {
+          const id = fields.required('experiment_id');
+          const name = fields.string('new_name');
+          if (name !== undefined) await this.command(request, id, 'rename', { name });
+          return {};
+        },
+      },
+      {
+        methods: ['POST'],
+        path: 'experiments/delete',
+        handle: ({ fields, request }) =>
+          this.command(request, fields.required('experiment_id'), 'archive', {}),
+      },
+      {
+        methods: ['POST'],
+        path: 'experiments/restore',
+        handle: ({ fields, request }) =>
+          this.command(request, fields.required('experiment_id'), 'restore', {}),
+      },
+      ...['experiments/set-experiment-tag', 'experiments/delete-experiment-tag'].map(
+        (path): MlflowEndpoint => ({
+          methods: ['POST'],
+          path,
+          handle: () => Promise.reject(experimentTagsRefused()),
+        }),
+      ),
+    ];
+  }
+
+  /** MLflow's experiment "0", made on first use in the caller's workspace (a get-or-create: a retry makes one). */
+  async ensureDefault(request: Request): Promise<void> {
+    if (this.defaultExists) return;
+    await this.backend.write(request, 'POST', '/api/v1/experiments', {
+      eventId: newEventId(),
+      experimentId: DEFAULT_EXPERIMENT.id,
+      name: DEFAULT_EXPERIMENT.name,
+      getOrCreate: true,
+    });
+    this.defaultExists = true;
+  }
+
+  /** The experiment in the caller's scope, or RESOURCE_DOES_NOT_EXIST. */
+  async experiment(request: Request, id: string): Promise<ExperimentView> {
+    if (id === DEFAULT_EXPERIMENT.id) await this.ensureDefault(request);
+    const scope = await this.backend.read(request);
+    const found = await getExperiment(this.backend.reader, id);
+    if (!found || !inReadScope(scope, found.workspace)) throw notFound(`No Experiment with id=${id} exists`);
+    return found;
+  }
+
+  private async create(fields: MlflowFields, request: Request) {
+    const name = fields.string('name');
+    if (name === undefined)
+      throw invalid(`Invalid experiment name: ''. Experiment name must be a non-empty string.`);
+    const location = fields.string('artifact_location');
+    if (location !== undefined) {
+      throw invalid(
+        `artifact_location ${JSON.stringify(location)} is not accepted: Runlog keeps every artifact in its own store, reached through /api/2.0/mlflow-artifacts`,
+      );
+    }
+    if (fields.messages('tags').length > 0) throw experimentTagsRefused();
+    const experimentId = newExperimentId();
+    try {
+      await this.backend.write(request, 'POST', '/api/v1/experiments', {
+        eventId: newEventId(),
+        experimentId,
+        name,
+      });
+    } catch (error) {
+      if (error instanceof MlflowError && error.code === 'RESOURCE_ALREADY_EXISTS') {
+        throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+      }
+      throw error;
+    }
+    return { experiment_id: experimentId };
+  }
+
+  private async get(fields: MlflowFields, request: Request) {
+    return { experiment: experimentJson(await this.experiment(request, fields.required('experiment_id'))) };
+  }
+
+  private async getByName(fields: MlflowFields, request: Request) {
+    const name = fields.required('experiment_name');
+    if (name === DEFAULT_EXPERIMENT.name) await this.ensureDefault(request);
+    const found = (await this.all(request, true)).find((experiment) => experiment.name === name);
+    if (!found) throw notFound(`Could not find experiment with name '${name}'`);
+    return { experiment: experimentJson(found) };
+  }
+
+  private async search(fields: MlflowFields, request: Request) {
+    await this.ensureDefault(request);
+    const view = (fields.string('view_type') ?? 'ACTIVE_ONLY').toUpperCase();
+    if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL', '1', '2', '3'].includes(view))
+      throw invalid(`Invalid view_type '${view}'`);
+    const maxResults = fields.int64('max_results') ?? 1000;
+    if (maxResults < 1 || maxResults > 50_000) {
+      throw invalid(
+        `Invalid value ${maxResults} for parameter 'max_results' supplied: it must be 1 to 50000.`,
+      );
+    }
+    const lifecycle = (experiment: ExperimentView) =>
+      view === 'ALL' || view === '3' || (view === 'DELETED_ONLY' || view === '2') === experiment.archived;
+    const found = searchExperiments(
+      (await this.all(request, true)).filter(lifecycle),
+      fields.string('filter'),
+      fields.strings('order_by'),
+    );
+    const offset = offsetOf(fields.string('page_token'));
+    const page = found.slice(offset, offset + maxResults);
+    const next =
+      offset + maxResults < found.length ? { next_page_token: offsetToken(offset + maxResults) } : {};
+    return { experiments: page.map(experimentJson), ...next };
+  }
+
+  private async all(request: Request, includeArchived: boolean): Promise<ExperimentView[]> {
+    const scope: ReadScope = await this.backend.read(request);
+    return listExperiments(this.backend.reader, includeArchived, MAX_EXPERIMENTS, scope);
+  }
+
+  private async command(
+    request: Request,
+    id: string,
+    action: 'rename' | 'archive' | 'restore',
+    body: object,
+  ) {
+    await this.experiment(request, id);
+    await this.backend.write(request, 'POST', `/api/v1/experiments/${encodeURIComponent(id)}/${action}`, {
+      eventId: newEventId(),
+      ...body,
+    });
+    return {};
+  }
+}
+
+function experimentTagsRefused(): MlflowError {
+  return new MlflowError(
+    'NOT_IMPLEMENTED',
+    'experiment tags are not stored by Runlog yet: tag the runs instead (runs/set-tag)',
+  );
+}
