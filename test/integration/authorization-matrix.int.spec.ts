@@ -21,6 +21,7 @@ import {
 import { Bootstrap, unknownReadIds, type ReadIds, type Workspace } from '../support/authz-fixtures';
 import { GRAPHQL_CASES } from '../support/authz-graphql-cases';
 import { matrixRows, titled, type Row } from '../support/authz-matrix';
+import { MlflowModule } from '../../services/mlflow/src/mlflow.module';
 import { ROUTE_CASES, type RouteContext } from '../support/authz-route-cases';
 import { firstAnswer, messagesSideBySide, refusedWithoutToken } from '../support/authz-subscriptions';
 import { nestRoutes } from '../support/nest-routes';
@@ -79,7 +80,7 @@ describe('authorization matrix', () => {
 
   describe('covers every surface', () => {
     it('every route of the server has an entry, and every entry is a route', () => {
-      const routes = nestRoutes([IngestModule, GatewayModule, ProjectorModule], [HealthController]);
+      const routes = nestRoutes([IngestModule, GatewayModule, MlflowModule, ProjectorModule], [HealthController]);
       const table = Object.keys(ROUTE_PERMISSIONS).filter((key) => !APOLLO_ROUTES.has(key));
       expect(routes.filter((route) => !(route in ROUTE_PERMISSIONS))).toEqual([]);
       expect(table.filter((key) => !routes.includes(key))).toEqual([]);

@@ -16,6 +16,7 @@ import {
   type Workspace,
 } from './authz-fixtures';
 import { REGISTRY_ROUTE_CASES } from './authz-registry-route-cases';
+import { MLFLOW_ROUTE_CASES } from './authz-mlflow-route-cases';
 
 /** What a row's request may use: the fixture maker, its workspace and caller, and the shared read fixture. */
 export interface RouteContext {
@@ -290,6 +291,7 @@ export const ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
     shows: (answer, id) => answer.text.includes(id),
   },
   ...REGISTRY_ROUTE_CASES,
+  ...MLFLOW_ROUTE_CASES,
   // A replay answers 202 and runs in the background: each row waits for the one before it to end.
   'POST /admin/replay': {
     scope: 'global',

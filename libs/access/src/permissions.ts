@@ -24,14 +24,14 @@ const MLFLOW_ROUTE_PERMISSIONS: Record<string, SurfacePermission> = {
   'GET /api/3.0/mlflow/server-info': 'public',
   ...Object.fromEntries(
     ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'].flatMap((prefix) =>
-      ['GET', 'POST', 'PATCH', 'DELETE'].map((method) => [`${method} ${prefix}/*path`, 'authenticated']),
+      ['GET', 'POST'].map((method) => [`${method} ${prefix}/*path`, 'authenticated']),
     ),
   ),
   ...Object.fromEntries(
     ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'].flatMap((prefix) => [
       [`GET ${prefix}/artifacts`, 'authenticated'],
       [`GET ${prefix}/artifacts/*path`, 'authenticated'],
-      [`PUT ${prefix}/artifacts/*path`, 'authenticated'],
+      [`PUT ${prefix}/artifacts/*path`, 'write'],
     ]),
   ),
 };

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { gql, logEnd, post, send } from '../support/runlog-client';
+import { runMlflowScript } from '../support/mlflow-python';
+import { useRunlog } from '../support/runlog-process';
+
+/**
+ * MLflow's REST dialect (issue 16), driven by the unchanged, pinned MLflow Python client: what it logs comes back
+ * through the same client value for value, and the same run reads the same through GraphQL.
+ */
+const SCRIPT = join(__dirname, 'mlflow', 'client_roundtrip.py');
+
+interface Read {
+  run_id: string;
+  name: string;
+  status: string;
+  experiment_id: string;
+  artifact_uri: string;
+  params: Record<string, string>;
+  metrics: Record<string, number | string>;
+  tags: Record<string, string>;
+}
+interface RoundTrip {
+  experiment_id: string;
+  by_name: string;
+  parent: Read;
+  child: Read;
+  histories: Record<string, [number, number | string, number][]>;
+  listed: [string, boolean][];
+  listed_outputs: [string, boolean][];
+  artifact: string;
+  tree: Record<string, string>;
+  searched: string[];
+}
+
+const asJson = (value: number) => (Number.isNaN(value) ? 'NaN' : value);
+
+describe('MLflow dialect, through the mlflow client', () => {
+  const runlog = useRunlog();
+
+  it('logs runs, params, metrics, tags, nested runs and artifacts, and reads every value back', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const loss = Array.from({ length: 40 }, (_, step) => [step * 3, 1 / (step + 1)] as [number, number]);
+    loss.push([200, NaN]);
+    const batched = Array.from(
+      { length: 10 },
+      (_, step) => [step, { acc: step / 10, 'val/f1': (step * 7) % 5 }] as [number, Record<string, number>],
+    );
+    // NaN travels as MLflow's JSON spells it; the script turns it back into a float.
+    const sent = (points: [number, number][]) => points.map(([step, value]) => [step, asJson(value)]);
+    const spec = {
+      experiment: `mlflow-client-${suffix}`,
+      run_name: `parent-${suffix}`,
+      params: { lr: '0.001', optimizer: 'adam', layers: '12', 'with space': 'yes' },
+      per_step: { loss: sent(loss) },
+      batched,
+      tags: { team: 'vision', 'release.candidate': 'true' },
+      child_seed: 7,
+      artifact: `notes ${suffix}`,
+      tree: { 'a.txt': 'alpha', 'deep/b.json': '{"b": 1}' },
+      filter: `params.optimizer = 'adam' and metrics.acc >= 0.5`,
+      order_by: ['metrics.acc DESC', 'attributes.start_time'],
+    };
+    const read = await runMlflowScript<RoundTrip>(SCRIPT, runlog.base, spec);
+
+    expect(read.by_name).toBe(read.experiment_id);
+    const { parent, child } = read;
+    expect(parent).toMatchObject({
+      name: spec.run_name,
+      status: 'FINISHED',
+      experiment_id: read.experiment_id,
+    });
+    expect(parent.artifact_uri).toBe(`mlflow-artifacts:/${read.experiment_id}/${parent.run_id}/artifacts`);
+    expect(parent.params).toEqual(spec.params);
+    expect(parent.metrics).toEqual({ loss: 'NaN', acc: 0.9, 'val/f1': (9 * 7) % 5 });
+    expect(parent.tags).toMatchObject({ ...spec.tags, 'mlflow.runName': spec.run_name });
+    expect(parent.tags['mlflow.user']).toEqual(expect.any(String));
+    expect(child).toMatchObject({ status: 'FINISHED', params: { seed: '7' } });
+    expect(child.tags['mlflow.parentRunId']).toBe(parent.run_id);
+
+    expect(read.histories.loss.map(([step, value]) => [step, value])).toEqual(
+      loss.map(([step, value]) => [step, asJson(value)]),
+    );
+    expect(read.histories.acc.map(([step, value]) => [step, value])).toEqual(
+      batched.map(([step, values]) => [step, values.acc]),
+    );
+    expect(read.histories['val/f1'].map(([step, value]) => [step, value])).toEqual(
+      batched.map(([step, values]) => [step, values['val/f1']]),
+    );
+    for (const [, , timestamp] of read.histories.loss)
+      expect(timestamp).toBeGreaterThan(Date.now() - 600_000);
+
+    expect(read.listed).toEqual([
+      ['notes.txt', false],
+      ['outputs', true],
+    ]);
+    expect(read.listed_outputs).toEqual([
+      ['outputs/a.txt', false],
+      ['outputs/deep', true],
+    ]);
+    expect(read.artifact).toBe(spec.artifact);
+    expect(read.tree).toEqual(spec.tree);
+    expect(read.searched).toEqual([parent.run_id]);
+
+    // The same run, read through GraphQL: one log, one projection.
+    const { run } = await gql<{
+      run: {
+        name: string;
+        status: string;
+        parentRunId: string | null;
+        params: { key: string; value: string }[];
+        tags: { key: string; value: string }[];
+        metrics: { key: string; count: number; lastStep: number }[];
+        artifacts: { path: string; size: number }[];
+      };
+    }>(
+      runlog.base,
+      `query($id: ID!) { run(id: $id) { name status parentRunId params { key value } tags { key value }
+         metrics { key count lastStep } artifacts { path size } } }`,
+      { id: parent.run_id },
+    );
+    expect(run.name).toBe(spec.run_name);
+    expect(run.status).toBe('finished');
+    expect(Object.fromEntries(run.params.map(({ key, value }) => [key, value]))).toEqual(spec.params);
+    expect(Object.fromEntries(run.tags.map(({ key, value }) => [key, value]))).toMatchObject(spec.tags);
+    expect(run.metrics.map(({ key, count, lastStep }) => [key, count, lastStep])).toEqual([
+      ['acc', 10, 9],
+      ['loss', loss.length, 200],
+      ['val/f1', 10, 9],
+    ]);
+    expect(run.artifacts.map(({ path, size }) => [path, size]).sort()).toEqual([
+      ['notes.txt', Buffer.byteLength(spec.artifact)],
+      ['outputs/a.txt', 5],
+      ['outputs/deep/b.json', 8],
+    ]);
+    const { run: childRun } = await gql<{ run: { parentRunId: string } }>(
+      runlog.base,
+      `query($id: ID!) { run(id: $id) { parentRunId } }`,
+      { id: child.run_id },
+    );
+    expect(childRun.parentRunId).toBe(parent.run_id);
+  }, 180_000);
+});
+
+describe('MLflow dialect, its errors', () => {
+  const runlog = useRunlog();
+  const api = (path: string) => `/api/2.0/mlflow/${path}`;
+
+  async function newRun(): Promise<string> {
+    const experiment = await post<{ experiment_id: string }>(runlog.base, api('experiments/create'), {
+      name: `errors-${randomBytes(4).toString('hex')}`,
+    });
+    expect(experiment.status).toBe(200);
+    const run = await post<{ run: { info: { run_id: string } } }>(runlog.base, api('runs/create'), {
+      experiment_id: experiment.body.experiment_id,
+      start_time: Date.now(),
+    });
+    expect(run.status).toBe(200);
+    return run.body.run.info.run_id;
+  }
+
+  it('refuses what MLflow refuses, in its format, and appends nothing', async () => {
+    const runId = await newRun();
+    const metric = (i: number) => ({ key: `m${i}`, value: i, timestamp: Date.now(), step: 0 });
+    const cases: [string, unknown, number, string, RegExp][] = [
+      [
+        'runs/log-batch',
+        { run_id: runId, metrics: Array.from({ length: 1001 }, (_, i) => metric(i)) },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /at most 1000 metrics/,
+      ],
+      [
+        'runs/log-batch',
+        { run_id: runId, params: Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: 'v' })) },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /at most 100 params/,
+      ],
+      [
+        'runs/log-batch',
+        {
+          run_id: runId,
+          params: [
+            { key: 'a', value: '1' },
+            { key: 'a', value: '2' },
+          ],
+        },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Duplicate parameter keys/,
+      ],
+      [
+        'runs/log-metric',
+        { run_id: runId, key: 'loss', timestamp: 1 },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /'value'/,
+      ],
+      [
+        'runs/log-metric',
+        { run_id: runId, key: 'loss', value: 1, timestamp: 1, step: 'foo' },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Invalid value "foo" for parameter 'step'.*type 'str'/,
+      ],
+      [
+        'runs/log-metric',
+        { run_id: runId, key: '../up', value: 1, timestamp: 1 },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Invalid metric name/,
+      ],
+      [
+        'runs/log-parameter',
+        { key: 'lr', value: '1' },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Missing value for required parameter 'run_id'/,
+      ],
+      [
+        'runs/log-parameter',
+        { run_id: 'f'.repeat(32), key: 'lr', value: '1' },
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        /not found|does not exist/,
+      ],
+      [
+        'experiments/create',
+        { name: 'x', artifact_location: 'file:///etc' },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /artifact_location/,
+      ],
+      ['no/such-endpoint', {}, 404, 'ENDPOINT_NOT_FOUND', /No API endpoint/],
+    ];
+    for (const [path, body, status, code, message] of cases) {
+      const before = await logEnd(runlog.base);
+      const answer = await post<{ error_code: string; message: string }>(runlog.base, api(path), body);
+      expect([path, answer.status, answer.body.error_code]).toEqual([path, status, code]);
+      expect(answer.body.message).toMatch(message);
+      expect(await logEnd(runlog.base)).toBe(before);
+    }
+  });
+
+  it('refuses a cross-site text/plain POST on every MLflow route, before reading it', async () => {
+    const before = await logEnd(runlog.base);
+    for (const path of [
+      api('experiments/create'),
+      '/ajax-api/2.0/mlflow/experiments/create',
+      api('runs/create'),
+    ]) {
+      const response = await fetch(`${runlog.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ name: 'csrf', experiment_id: '0' }),
+      });
+      expect(response.status).toBe(415);
+    }
+    expect(await logEnd(runlog.base)).toBe(before);
+  });
+
+  it('keeps a param once logged: the same value again is a no-op, another is refused', async () => {
+    const runId = await newRun();
+    expect(
+      (await post(runlog.base, api('runs/log-parameter'), { run_id: runId, key: 'lr', value: '0.1' })).status,
+    ).toBe(200);
+    expect(
+      (await post(runlog.base, api('runs/log-parameter'), { run_id: runId, key: 'lr', value: '0.1' })).status,
+    ).toBe(200);
+    const before = await logEnd(runlog.base);
+    const changed = await post<{ error_code: string }>(runlog.base, api('runs/log-parameter'), {
+      run_id: runId,
+      key: 'lr',
+      value: '0.2',
+    });
+    expect([changed.status, changed.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(await logEnd(runlog.base)).toBe(before);
+    // MLflow's runs/delete is a POST: another method finds no route, and deletes nothing.
+    const deleted = await send('DELETE', runlog.base, api('runs/delete'), { run_id: runId });
+    expect(deleted.status).toBe(404);
+    expect(await logEnd(runlog.base)).toBe(before);
+  });
+});
