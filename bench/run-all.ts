@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { benchEventValidators, printValidatorTable } from './event-schemas.bench';
 import { benchHotPaths } from './hot-paths.bench';
+import { benchMlflow, parseMlflowArgs, speedup } from './mlflow.bench';
 import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
 import { benchQueries, parseQueriesArgs } from './queries.bench';
 import { benchSustained, parseSustainedArgs, type SustainedResult } from './sustained.bench';
@@ -23,8 +24,9 @@ async function main() {
   if (args.includes('--profile')) {
     const profile = args[args.indexOf('--profile') + 1];
     if (profile === 'queries') return queriesProfile(args, out);
+    if (profile === 'mlflow') return mlflowProfile(args, out);
     if (profile !== 'sustained')
-      throw new Error(`unknown profile ${profile}: the profiles are "sustained" and "queries"`);
+      throw new Error(`unknown profile ${profile}: the profiles are "sustained", "queries" and "mlflow"`);
     return sustainedProfile(args, out);
   }
   const [points = 1_000_000, pointsPerRequest = 10_000, concurrency = 4] = args.map(Number);
@@ -225,4 +227,42 @@ async function queriesProfile(args: string[], out: string): Promise<void> {
   const figures = await benchQueries(options);
   writeResult(join(out, 'queries.json'), { measuredAt: new Date().toISOString(), options, figures });
   console.log(`\nresults: ${join(out, 'queries.json')}`);
+}
+
+async function mlflowProfile(args: string[], out: string) {
+  const result = await benchMlflow(parseMlflowArgs(args));
+  const shown = (value: number, unit: string) =>
+    `${value.toLocaleString('en', { maximumFractionDigits: unit === 'points/s' ? 0 : 3 })} ${unit}`;
+  console.log(
+    `\nMLflow ${result.mlflowVersion} on ${result.mlflowBackend}, against Runlog on its embedded engines:`,
+  );
+  console.table(
+    Object.fromEntries(
+      result.figures.map((figure) => [
+        figure.workload,
+        {
+          MLflow: shown(figure.mlflow, figure.unit),
+          'Runlog, MLflow dialect': shown(figure.dialect, figure.unit),
+          'dialect ×': speedup(figure, 'dialect').toFixed(1),
+          'Runlog, native API': shown(figure.native, figure.unit),
+          'native ×': speedup(figure, 'native').toFixed(1),
+        },
+      ]),
+    ),
+  );
+  writeResult(join(out, 'mlflow.json'), { measuredAt: new Date().toISOString(), ...result });
+  writeFileSync(
+    join(out, 'mlflow.svg'),
+    barChartSvg(
+      `Runlog against MLflow ${result.mlflowVersion} (SQLite): times faster (higher is better)`,
+      '×',
+      [
+        ...result.figures.flatMap((figure) => [
+          { label: `${figure.workload}: MLflow dialect`, value: speedup(figure, 'dialect') },
+          { label: `${figure.workload}: native API`, value: speedup(figure, 'native') },
+        ]),
+      ],
+    ),
+  );
+  console.log(`\nresults: ${join(out, 'mlflow.json')}, chart: mlflow.svg`);
 }

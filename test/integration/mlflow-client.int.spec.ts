@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gql, logEnd, post, send } from '../support/runlog-client';
 import { runMlflowScript } from '../support/mlflow-python';
@@ -19,6 +19,7 @@ interface Read {
   params: Record<string, string>;
   metrics: Record<string, number | string>;
   tags: Record<string, string>;
+  datasets: Record<string, unknown>[];
 }
 interface RoundTrip {
   experiment_id: string;
@@ -56,6 +57,15 @@ describe('MLflow dialect, through the mlflow client', () => {
       batched,
       tags: { team: 'vision', 'release.candidate': 'true' },
       child_seed: 7,
+      dataset: {
+        name: 'imagenet-subset',
+        digest: `d${suffix}`,
+        source_type: 'http',
+        source: JSON.stringify({ url: `https://data.example/train-${suffix}.csv` }),
+        schema: JSON.stringify({ mlflow_colspec: [{ name: 'x', type: 'double' }] }),
+        profile: JSON.stringify({ num_rows: 1200 }),
+        context: 'training',
+      },
       artifact: `notes ${suffix}`,
       tree: { 'a.txt': 'alpha', 'deep/b.json': '{"b": 1}' },
       filter: `params.optimizer = 'adam' and metrics.acc >= 0.5`,
@@ -75,6 +85,9 @@ describe('MLflow dialect, through the mlflow client', () => {
     expect(parent.metrics).toEqual({ loss: 'NaN', acc: 0.9, 'val/f1': (9 * 7) % 5 });
     expect(parent.tags).toMatchObject({ ...spec.tags, 'mlflow.runName': spec.run_name });
     expect(parent.tags['mlflow.user']).toEqual(expect.any(String));
+    // The schema's text is not kept (its digest is): what was read, not its shape.
+    const { name, digest, source_type, source, profile, context } = spec.dataset;
+    expect(parent.datasets).toEqual([{ name, digest, source_type, source, profile, context }]);
     expect(child).toMatchObject({ status: 'FINISHED', params: { seed: '7' } });
     expect(child.tags['mlflow.parentRunId']).toBe(parent.run_id);
 
@@ -112,11 +125,13 @@ describe('MLflow dialect, through the mlflow client', () => {
         tags: { key: string; value: string }[];
         metrics: { key: string; count: number; lastStep: number }[];
         artifacts: { path: string; size: number }[];
+        inputs: Record<string, unknown>[];
       };
     }>(
       runlog.base,
       `query($id: ID!) { run(id: $id) { name status parentRunId params { key value } tags { key value }
-         metrics { key count lastStep } artifacts { path size } } }`,
+         metrics { key count lastStep } artifacts { path size }
+         inputs { name digest source split rows schemaDigest } } }`,
       { id: parent.run_id },
     );
     expect(run.name).toBe(spec.run_name);
@@ -132,6 +147,16 @@ describe('MLflow dialect, through the mlflow client', () => {
       ['notes.txt', Buffer.byteLength(spec.artifact)],
       ['outputs/a.txt', 5],
       ['outputs/deep/b.json', 8],
+    ]);
+    expect(run.inputs).toEqual([
+      {
+        name: spec.dataset.name,
+        digest: spec.dataset.digest,
+        source: `http:${spec.dataset.source}`,
+        split: 'training',
+        rows: 1200,
+        schemaDigest: `sha256:${createHash('sha256').update(spec.dataset.schema).digest('hex')}`,
+      },
     ]);
     const { run: childRun } = await gql<{ run: { parentRunId: string } }>(
       runlog.base,

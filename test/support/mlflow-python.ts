@@ -1,51 +1,83 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The MLflow client the dialect is tested with: mlflow-skinny (the client without the server), pinned. */
-export const MLFLOW_CLIENT_VERSION = '3.18.0';
-const CACHE = join(process.env.RUNLOG_CACHE_DIR ?? join(homedir(), '.cache', 'runlog'));
-const VENV = join(CACHE, `mlflow-skinny-${MLFLOW_CLIENT_VERSION}`);
+/**
+ * The MLflow the dialect is checked against, pinned: the tests drive `mlflow-skinny` (the client without the
+ * server's dependencies); the side-by-side bench runs the full `mlflow` (client and server). 3.18.0 of the full
+ * package needs an mlflow-tracing the registry does not serve, so the bench pins 3.17.2.
+ */
+export const MLFLOW_CLIENT = { name: 'mlflow-skinny', version: '3.18.0' } as const;
+export const MLFLOW_SERVER = { name: 'mlflow', version: '3.17.2' } as const;
+
+const CACHE = process.env.RUNLOG_CACHE_DIR ?? join(homedir(), '.cache', 'runlog');
+const COMPLETE = '.runlog-complete';
 
 /**
- * The Python interpreter of a venv holding the pinned client, made on first use (about 30 s from PyPI) and kept
- * under ~/.cache/runlog: built aside and renamed into place, so a half-made venv is never taken for a whole one.
+ * The Python interpreter of a venv holding `package==version`, made on first use under ~/.cache/runlog (a venv
+ * cannot move, so it is built in place): a marker written last says it is whole, and a directory without it is
+ * made again. One maker at a time: the others wait for its lock.
  */
-export async function ensureMlflowClient(): Promise<string> {
-  const python = join(VENV, 'bin', 'python');
-  if (existsSync(python)) return python;
+export async function ensurePythonPackage(pkg: { name: string; version: string }): Promise<string> {
+  const venv = join(CACHE, `${pkg.name}-${pkg.version}`);
+  const python = join(venv, 'bin', 'python');
+  if (existsSync(join(venv, COMPLETE))) return python;
   await mkdir(CACHE, { recursive: true });
-  const building = `${VENV}.building-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
-  process.stderr.write(`installing mlflow-skinny ${MLFLOW_CLIENT_VERSION} into ${VENV} (once)…\n`);
-  await run('python3', ['-m', 'venv', building]);
-  await run(join(building, 'bin', 'pip'), ['install', '--quiet', `mlflow-skinny==${MLFLOW_CLIENT_VERSION}`], {
-    maxBuffer: 16 << 20,
-  });
-  try {
-    await rename(building, VENV);
-  } catch (error) {
-    // Another process installed it meanwhile: use theirs.
-    await rm(building, { recursive: true, force: true });
-    if (!existsSync(python)) throw error;
+  const lock = `${venv}.lock`;
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      if (existsSync(join(venv, COMPLETE))) return python;
+      if (Date.now() > deadline)
+        throw new Error(`${lock} is held for 15 minutes: remove it if no install runs`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
-  process.stderr.write(`mlflow-skinny ${MLFLOW_CLIENT_VERSION} installed\n`);
-  return python;
+  try {
+    if (existsSync(join(venv, COMPLETE))) return python;
+    await rm(venv, { recursive: true, force: true });
+    const started = Date.now();
+    process.stderr.write(`installing ${pkg.name} ${pkg.version} from PyPI into ${venv} (once)…\n`);
+    await run('python3', ['-m', 'venv', venv]);
+    await run(python, ['-m', 'pip', 'install', '--quiet', `${pkg.name}==${pkg.version}`], {
+      maxBuffer: 16 << 20,
+    });
+    await writeFile(join(venv, COMPLETE), `${new Date().toISOString()}\n`);
+    process.stderr.write(
+      `${pkg.name} ${pkg.version} installed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
+    return python;
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
 }
 
-/** Runs a Python script of the MLflow tests with the pinned client against a tracking URI; its JSON answer. */
-export async function runMlflowScript<T>(script: string, trackingUri: string, input: unknown): Promise<T> {
-  const python = await ensureMlflowClient();
-  const child = run(python, [script], {
+/** The pinned client's interpreter (see MLFLOW_CLIENT). */
+export const ensureMlflowClient = () => ensurePythonPackage(MLFLOW_CLIENT);
+
+/** Runs a Python script with an MLflow venv's interpreter against a tracking URI; its last stdout line as JSON. */
+export async function runMlflowScript<T>(
+  script: string,
+  trackingUri: string,
+  input: unknown,
+  options: { python?: string; args?: string[]; progress?: boolean } = {},
+): Promise<T> {
+  const python = options.python ?? (await ensureMlflowClient());
+  const child = run(python, [script, ...(options.args ?? [])], {
+    // Retries bounded: a failing test should fail in seconds, not after the client's minutes of backoff.
     env: { ...process.env, MLFLOW_TRACKING_URI: trackingUri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2' },
     maxBuffer: 64 << 20,
   });
   child.child.stdin?.end(JSON.stringify(input));
+  if (options.progress) child.child.stderr?.pipe(process.stderr);
   try {
     const { stdout } = await child;
     const lines = stdout.trim().split('\n');

@@ -8,6 +8,7 @@ import tempfile
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.entities import Dataset, DatasetInput, InputTag
 
 
 def number(value):
@@ -29,6 +30,17 @@ def run_read(client, run_id):
         "params": run.data.params,
         "metrics": {key: number(value) for key, value in run.data.metrics.items()},
         "tags": run.data.tags,
+        "datasets": [
+            {
+                "name": d.dataset.name,
+                "digest": d.dataset.digest,
+                "source_type": d.dataset.source_type,
+                "source": d.dataset.source,
+                "profile": d.dataset.profile,
+                "context": {t.key: t.value for t in d.tags}.get("mlflow.data.context"),
+            }
+            for d in run.inputs.dataset_inputs
+        ],
     }
 
 
@@ -44,6 +56,19 @@ def main():
         for step, values in spec["batched"]:
             mlflow.log_metrics({key: float(value) for key, value in values.items()}, step=step)
         mlflow.set_tags(spec["tags"])
+        data = spec["dataset"]
+        dataset = Dataset(
+            name=data["name"],
+            digest=data["digest"],
+            source_type=data["source_type"],
+            source=data["source"],
+            schema=data["schema"],
+            profile=data["profile"],
+        )
+        client.log_inputs(
+            parent.info.run_id,
+            datasets=[DatasetInput(dataset, tags=[InputTag("mlflow.data.context", data["context"])])],
+        )
         with mlflow.start_run(run_name="child", nested=True) as child:
             mlflow.log_param("seed", spec["child_seed"])
         folder = tempfile.mkdtemp()

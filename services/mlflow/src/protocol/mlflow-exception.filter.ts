@@ -29,7 +29,10 @@ export class MlflowExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
-    response.status(error.status).json(error.toJSON());
+    // The access guard's refusals keep their native fields (error, field) beside MLflow's, which its client reads.
+    const native = exception instanceof HttpException ? exception.getResponse() : null;
+    const extra = native !== null && typeof native === 'object' ? native : {};
+    response.status(error.status).json({ ...extra, ...error.toJSON() });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { InputView, LoggedPoint, ParamView, RunView, TagView } from '../../../../libs/store/src';
 import { jsonDouble } from '../protocol/mlflow-fields';
+import { datasetInputJson } from './dataset-inputs';
 
 /** Runlog's run statuses as MLflow's RunStatus (a stale run has not said it stopped: still RUNNING there). */
 const STATUS: Record<string, string> = {
@@ -61,15 +62,7 @@ export function runJson(run: RunView, parts: RunParts) {
       tags: tags.map(({ key, value }) => ({ key, value })),
     },
     inputs: {
-      dataset_inputs: parts.inputs.map((input) => ({
-        tags: input.split ? [{ key: 'mlflow.data.context', value: input.split }] : [],
-        dataset: {
-          name: input.name,
-          digest: input.digest,
-          source_type: input.source?.split(':', 1)[0] ?? 'unknown',
-          source: input.source ?? '',
-        },
-      })),
+      dataset_inputs: parts.inputs.map(datasetInputJson),
     },
     outputs: {},
   };

@@ -4,7 +4,7 @@ import type { RunView } from '../../../../libs/store/src';
 import { ExperimentsEndpoints } from '../experiments/experiments.endpoints';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
-import { invalid } from '../protocol/mlflow-error';
+import { invalid, MlflowError } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunId, newRunName } from '../protocol/mlflow-ids';
 import {
@@ -17,6 +17,7 @@ import {
   type KeyValue,
   type LoggedMetric,
 } from './batch-limits';
+import { nativeInputsOf } from './dataset-inputs';
 import { PARENT_RUN_TAG, RUN_NAME_TAG, runInfoJson, USER_TAG } from './run-json';
 import { RunReads } from './run-reads';
 
@@ -66,6 +67,16 @@ export class RunWritesEndpoints implements MlflowEndpoints {
         this.command(request, runIdOf(fields), 'POST', '/tags/delete', {
           keys: [checkKey('tag', fields.required('key'))],
         }),
+      ),
+      post('runs/log-inputs', async (fields, request) => {
+        const runId = runIdOf(fields);
+        const inputs = nativeInputsOf(fields);
+        return inputs.length === 0 ? {} : this.command(request, runId, 'POST', '/inputs', { inputs });
+      }),
+      post('runs/outputs', () =>
+        Promise.reject(
+          new MlflowError('NOT_IMPLEMENTED', 'logged models as run outputs are not stored by Runlog yet'),
+        ),
       ),
       post('runs/log-batch', async (fields, request) => {
         const runId = runIdOf(fields);

@@ -1,0 +1,343 @@
+/**
+ * `npm run bench -- --profile mlflow [--steps 10000] [--history 100000] [--search-runs 5000] [--creates 200]`:
+ * Runlog side by side with MLflow on this machine. MLflow (pinned, from PyPI, into a venv under ~/.cache/runlog)
+ * runs its own server on SQLite with its artifact proxy; Runlog runs `npm start`'s process on the embedded engines.
+ * Each workload runs through the same mlflow client against both servers (bench/mlflow/workloads.py), then through
+ * Runlog's native API, in one run, one after the other: ingest of 16 runs × 5 keys × N steps, a history read of
+ * one long series, search_runs with a filter and an order over many runs, and run creation latency.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensurePythonPackage, MLFLOW_SERVER, runMlflowScript } from '../test/support/mlflow-python';
+import { startRunlog } from '../test/support/runlog-process';
+import { progress } from './support';
+
+const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+
+export interface MlflowBenchOptions {
+  runs: number;
+  keys: number;
+  steps: number;
+  history: number;
+  searchRuns: number;
+  creates: number;
+  concurrency: number;
+}
+
+export function parseMlflowArgs(args: string[]): MlflowBenchOptions {
+  const options: MlflowBenchOptions = {
+    runs: 16,
+    keys: 5,
+    steps: 10_000,
+    history: 100_000,
+    searchRuns: 5_000,
+    creates: 200,
+    concurrency: 4,
+  };
+  const flags: Record<string, keyof MlflowBenchOptions> = {
+    '--steps': 'steps',
+    '--history': 'history',
+    '--search-runs': 'searchRuns',
+    '--creates': 'creates',
+    '--concurrency': 'concurrency',
+  };
+  for (let i = 0; i < args.length; i += 2) {
+    if (args[i] === '--profile') continue;
+    const key = flags[args[i]];
+    if (!key) throw new Error(`unknown flag ${args[i]}: ${Object.keys(flags).join(' ')}`);
+    options[key] = Number(args[i + 1]);
+  }
+  return options;
+}
+
+/** One workload's figure on each path: higher is better for rates, lower for times. */
+export interface Figure {
+  workload: string;
+  unit: string;
+  higherIsBetter: boolean;
+  mlflow: number;
+  dialect: number;
+  native: number;
+}
+
+export interface MlflowBenchResult {
+  mlflowVersion: string;
+  mlflowBackend: string;
+  options: MlflowBenchOptions;
+  figures: Figure[];
+}
+
+const WORKLOADS = resolve(__dirname, '../../bench/mlflow/workloads.py');
+const FILTER = "metrics.acc > 0.5 and params.opt = 'adam'";
+const ORDER_BY = ['metrics.acc DESC'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+async function startMlflowServer(
+  python: string,
+  dir: string,
+): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    python,
+    [
+      ...['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+      ...['--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`],
+      ...['--artifacts-destination', join(dir, 'artifacts')],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mlflow server exited:\n${output}`);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { base, child };
+    if (Date.now() > deadline) throw new Error(`mlflow server did not answer within 120 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function json<T>(base: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Runlog's own path for each workload: the native ingest API and GraphQL. */
+async function nativeIngest(base: string, options: MlflowBenchOptions): Promise<number> {
+  const { experimentId } = await json<{ experimentId: string }>(base, '/api/v1/experiments', {
+    name: `native-ingest-${Date.now()}`,
+  });
+  const runs: string[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    runs.push((await json<{ runId: string }>(base, '/api/v1/runs', { experimentId })).runId);
+  }
+  const perRequest = 10_000;
+  const stepsPerRequest = Math.max(1, Math.floor(perRequest / options.keys));
+  const requests: { runId: string; from: number }[] = [];
+  for (const runId of runs)
+    for (let from = 0; from < options.steps; from += stepsPerRequest) requests.push({ runId, from });
+  const now = Date.now();
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (next < requests.length) {
+        const { runId, from } = requests[next++];
+        const steps = Array.from(
+          { length: Math.min(stepsPerRequest, options.steps - from) },
+          (_, i) => from + i,
+        );
+        await json(base, `/api/v1/runs/${runId}/metrics`, {
+          metrics: Array.from({ length: options.keys }, (_, k) => ({
+            key: `key${k}`,
+            steps,
+            values: steps.map((step) => (step % 97) / 97),
+            timestamps: steps.map((step) => now + step),
+          })),
+        });
+        done++;
+        if (done % 20 === 0 || done === requests.length)
+          progress('native batches', done, requests.length, started);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return (options.runs * options.keys * options.steps) / seconds;
+}
+
+async function nativeHistory(base: string, runId: string, repeats = 5): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    const response = await fetch(`${base}/api/v1/metrics/export?runId=${runId}&key=loss`, {
+      headers: { accept: 'text/csv' },
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`export: ${response.status} ${text.slice(0, 200)}`);
+    times.push((performance.now() - started) / 1000);
+  }
+  return median(times);
+}
+
+async function nativeSearch(
+  base: string,
+  experimentId: string,
+  repeats = 5,
+): Promise<{ seconds: number; found: number }> {
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    let after: string | null = null;
+    found = 0;
+    do {
+      const answer: {
+        data: {
+          searchRuns: {
+            edges: { node: { id: string } }[];
+            pageInfo: { endCursor: string | null; hasNextPage: boolean };
+          };
+        };
+      } = await json(base, '/graphql', {
+        query: `query($e: [ID!], $f: String, $o: [String!], $a: String) {
+            searchRuns(experimentIds: $e, filter: $f, orderBy: $o, first: 1000, after: $a) {
+              edges { node { id } } pageInfo { endCursor hasNextPage } } }`,
+        variables: { e: [experimentId], f: FILTER, o: ORDER_BY, a: after },
+      });
+      found += answer.data.searchRuns.edges.length;
+      after = answer.data.searchRuns.pageInfo.hasNextPage ? answer.data.searchRuns.pageInfo.endCursor : null;
+    } while (after);
+    times.push((performance.now() - started) / 1000);
+  }
+  return { seconds: median(times), found };
+}
+
+async function nativeCreate(base: string, count: number): Promise<number> {
+  const { experimentId } = await json<{ experimentId: string }>(base, '/api/v1/experiments', {
+    name: `native-create-${Date.now()}`,
+  });
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await json(base, '/api/v1/runs', { experimentId });
+    latencies.push(performance.now() - started);
+  }
+  return median(latencies);
+}
+
+export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBenchResult> {
+  console.log(
+    `MLflow ${MLFLOW_SERVER.version} (server on SQLite) from PyPI, into ~/.cache/runlog if not there…`,
+  );
+  const python = await ensurePythonPackage(MLFLOW_SERVER);
+  const dir = mkdtempSync(join(tmpdir(), 'runlog-mlflow-bench-'));
+  const mlflow = await startMlflowServer(python, join(dir));
+  const runlog = await startRunlog(join(dir, 'runlog'));
+  const workload = <T>(name: string, base: string, input: object) => {
+    console.log(`  ${name} against ${base === mlflow.base ? 'MLflow' : 'Runlog (MLflow dialect)'}…`);
+    return runMlflowScript<T>(
+      WORKLOADS,
+      base,
+      {},
+      { python, args: [name, JSON.stringify(input)], progress: true },
+    );
+  };
+  try {
+    const figures: Figure[] = [];
+    const ingestInput = {
+      runs: options.runs,
+      keys: options.keys,
+      steps: options.steps,
+      concurrency: options.concurrency,
+    };
+    console.log(
+      `ingest: ${options.runs} runs × ${options.keys} keys × ${options.steps.toLocaleString('en')} steps`,
+    );
+    type Ingest = { points_per_second: number };
+    const ingestMlflow = await workload<Ingest>('ingest', mlflow.base, ingestInput);
+    const ingestDialect = await workload<Ingest>('ingest', runlog.base, ingestInput);
+    console.log('  ingest through the native API…');
+    figures.push({
+      workload: `ingest, ${options.runs}×${options.keys}×${options.steps.toLocaleString('en')} points`,
+      unit: 'points/s',
+      higherIsBetter: true,
+      mlflow: ingestMlflow.points_per_second,
+      dialect: ingestDialect.points_per_second,
+      native: await nativeIngest(runlog.base, options),
+    });
+
+    console.log(`history: one series of ${options.history.toLocaleString('en')} points`);
+    type History = { seconds: number; run_id: string };
+    const historyInput = { points: options.history, repeats: 5 };
+    const historyMlflow = await workload<History>('history', mlflow.base, historyInput);
+    const historyDialect = await workload<History>('history', runlog.base, historyInput);
+    figures.push({
+      workload: `history read, ${options.history.toLocaleString('en')} points`,
+      unit: 's',
+      higherIsBetter: false,
+      mlflow: historyMlflow.seconds,
+      dialect: historyDialect.seconds,
+      native: await nativeHistory(runlog.base, historyDialect.run_id),
+    });
+
+    console.log(`search: ${options.searchRuns.toLocaleString('en')} runs, filter and order, every page`);
+    type Search = { seconds: number; found: number; experiment_id: string };
+    const searchInput = {
+      runs: options.searchRuns,
+      concurrency: options.concurrency,
+      repeats: 5,
+      filter: FILTER,
+      order_by: ORDER_BY,
+      page: 1000,
+    };
+    const searchMlflow = await workload<Search>('search', mlflow.base, searchInput);
+    const searchDialect = await workload<Search>('search', runlog.base, searchInput);
+    const searchNative = await nativeSearch(runlog.base, searchDialect.experiment_id);
+    if (new Set([searchMlflow.found, searchDialect.found, searchNative.found]).size !== 1) {
+      throw new Error(
+        `the searches found different counts: ${searchMlflow.found}, ${searchDialect.found}, ${searchNative.found}`,
+      );
+    }
+    figures.push({
+      workload: `search_runs, ${options.searchRuns.toLocaleString('en')} runs (${searchMlflow.found} found)`,
+      unit: 's',
+      higherIsBetter: false,
+      mlflow: searchMlflow.seconds,
+      dialect: searchDialect.seconds,
+      native: searchNative.seconds,
+    });
+
+    console.log(`run creation: ${options.creates} runs, one at a time`);
+    type Create = { p50_ms: number };
+    const createMlflow = await workload<Create>('create', mlflow.base, { runs: options.creates });
+    const createDialect = await workload<Create>('create', runlog.base, { runs: options.creates });
+    figures.push({
+      workload: 'run creation latency, p50',
+      unit: 'ms',
+      higherIsBetter: false,
+      mlflow: createMlflow.p50_ms,
+      dialect: createDialect.p50_ms,
+      native: await nativeCreate(runlog.base, options.creates),
+    });
+    return {
+      mlflowVersion: MLFLOW_SERVER.version,
+      mlflowBackend:
+        'SQLite (mlflow server --backend-store-uri sqlite:///…, --artifacts-destination, 1 worker)',
+      options,
+      figures,
+    };
+  } finally {
+    mlflow.child.kill('SIGTERM');
+    await runlog.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How many times better Runlog's figure is than MLflow's (above 1: Runlog is faster). */
+export function speedup(figure: Figure, path: 'dialect' | 'native'): number {
+  return figure.higherIsBetter ? figure[path] / figure.mlflow : figure.mlflow / figure[path];
+}
