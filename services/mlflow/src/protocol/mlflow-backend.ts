@@ -30,6 +30,8 @@ export class MlflowBackend {
   readonly reader: ClickhouseReader;
   private readonly watermarks: ProjectionWatermarks;
   private readonly written = new Map<string, WritePosition>();
+  /** Writes recorded since a read last saw the projection past all of them. */
+  private writesSinceProjected = 0;
 
   constructor(
     @Inject(INGEST_ENDPOINT) private readonly endpoint: IngestEndpoint,
@@ -70,16 +72,20 @@ export class MlflowBackend {
       const known = this.written.get(key);
       if (!known || known.offset < position.offset) this.written.set(key, position);
     }
+    this.writesSinceProjected += 1;
   }
 
   /** Waits until the projection holds every write the dialect made so far, then reads in the caller's scope. */
   async read(request: Request): Promise<ReadScope> {
     const scope = readScopeOfRequest(request);
-    if (this.written.size === 0) return scope;
+    // Nothing written since the projection was last seen past every write: no need to ask again.
+    if (this.writesSinceProjected === 0) return scope;
+    const writes = this.writesSinceProjected;
     if (this.watermarks.waiting >= this.watermarks.maxWaiters) {
       throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'too many reads wait for the projection; retry');
     }
     const reached = await this.watermarks.waitFor([...this.written.values()], READ_YOUR_WRITES_MS);
+    if (reached) this.writesSinceProjected -= Math.min(writes, this.writesSinceProjected);
     if (!reached) {
       throw new MlflowError(
         'TEMPORARILY_UNAVAILABLE',

@@ -1,0 +1,50 @@
+import type { ExperimentView } from '../../../../libs/store/src';
+import { likePattern, parseExperimentFilter, searchExperiments } from './experiment-search';
+
+const experiment = (experimentId: string, name: string, createdAt: number): ExperimentView => ({
+  experimentId,
+  name,
+  createdAt,
+  workspace: 'w',
+  archived: false,
+  rawPointsMaxAgeDays: null,
+});
+const all = [
+  experiment('0', 'Default', 1),
+  experiment('7', 'mnist a', 5),
+  experiment('12', 'MNIST b', 9),
+  experiment('3', "it's", 2),
+];
+const ids = (filter: string, orderBy: string[] = []) =>
+  searchExperiments(all, filter, orderBy).map((e) => e.experimentId);
+
+describe('MLflow experiment search', () => {
+  it('filters by name and times with AND, and orders with experiment_id descending last', () => {
+    expect(ids("name LIKE 'mnist%'")).toEqual(['7']);
+    expect(ids("name ILIKE 'mnist%'")).toEqual(['12', '7']);
+    expect(ids("attributes.name != 'Default' and creation_time >= 5")).toEqual(['12', '7']);
+    expect(ids("name = 'it''s'")).toEqual(['3']);
+    expect(ids('', ['creation_time DESC'])).toEqual(['12', '7', '3', '0']);
+    expect(ids('', ['name'])).toEqual(['0', '12', '3', '7']);
+    expect(ids("tags.team = 'x'")).toEqual([]);
+  });
+
+  it('refuses what MLflow refuses', () => {
+    for (const filter of [
+      "name > 'a'",
+      "creation_time = 'x'",
+      'name = 1',
+      'nonsense',
+      "name LIKE 'a' or name = 'b'",
+    ]) {
+      expect(() => parseExperimentFilter(filter)).toThrow(/Invalid/);
+    }
+    expect(() => searchExperiments(all, '', ['status'])).toThrow(/order_by/);
+  });
+
+  it('matches LIKE patterns literally apart from % and _', () => {
+    expect(likePattern('a.c%', false).test('a.cdef')).toBe(true);
+    expect(likePattern('a.c%', false).test('abcdef')).toBe(false);
+    expect(likePattern('a_c', true).test('ABC')).toBe(true);
+  });
+});
