@@ -48,27 +48,21 @@ export function metricOf(fields: MlflowFields): LoggedMetric {
   return { key, value, timestamp, step: fields.int64('step') ?? 0 };
 }
 
-export function paramOf(fields: MlflowFields): KeyValue {
-  const key = checkKey('parameter', fields.required('key'));
+/** A key and a string value up to MLflow's length for that kind (its messages name it Param or Tag). */
+function keyValueOf(fields: MlflowFields, kind: 'parameter' | 'tag', maxLength: number): KeyValue {
+  const key = checkKey(kind, fields.required('key'));
   const value = fields.string('value') ?? '';
-  if (value.length > MAX_PARAM_VALUE_LENGTH) {
+  if (value.length > maxLength) {
+    const noun = kind === 'parameter' ? 'Param' : 'Tag';
     throw invalid(
-      `Param value '${value.slice(0, 100)}...' had length ${value.length}, which exceeded length limit of ${MAX_PARAM_VALUE_LENGTH}`,
+      `${noun} value '${value.slice(0, 100)}...' had length ${value.length}, which exceeded length limit of ${maxLength}`,
     );
   }
   return { key, value };
 }
 
-export function tagOf(fields: MlflowFields): KeyValue {
-  const key = checkKey('tag', fields.required('key'));
-  const value = fields.string('value') ?? '';
-  if (value.length > MAX_TAG_VALUE_LENGTH) {
-    throw invalid(
-      `Tag value '${value.slice(0, 100)}...' had length ${value.length}, which exceeded length limit of ${MAX_TAG_VALUE_LENGTH}`,
-    );
-  }
-  return { key, value };
-}
+export const paramOf = (fields: MlflowFields) => keyValueOf(fields, 'parameter', MAX_PARAM_VALUE_LENGTH);
+export const tagOf = (fields: MlflowFields) => keyValueOf(fields, 'tag', MAX_TAG_VALUE_LENGTH);
 
 /** A log-batch's entities, checked against MLflow's limits; duplicate param keys must agree. */
 export function batchOf(fields: MlflowFields): {

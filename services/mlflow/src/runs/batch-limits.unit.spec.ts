@@ -10,6 +10,10 @@ import {
   MAX_BATCH_PARAMS,
   MAX_BATCH_TAGS,
   MAX_KEY_LENGTH,
+  MAX_PARAM_VALUE_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  paramOf,
+  tagOf,
 } from './batch-limits';
 
 const body = (value: object) => new MlflowFields(value as Record<string, unknown>, false);
@@ -92,6 +96,29 @@ describe('MLflow batch limits', () => {
     ]) {
       expect(refusal(() => checkKey('metric', bad))?.message).toMatch(/Invalid metric name/);
     }
+  });
+
+  it('keeps param values up to 6,000 characters and tag values up to 8,000, and refuses longer ones', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_TAG_VALUE_LENGTH + 10 }), (length) => {
+        const value = 'v'.repeat(length);
+        const paramRefused = refusal(() => paramOf(body({ key: 'k', value })));
+        const tagRefused = refusal(() => tagOf(body({ key: 'k', value })));
+        expect(paramRefused === null).toBe(length <= MAX_PARAM_VALUE_LENGTH);
+        expect(tagRefused === null).toBe(length <= MAX_TAG_VALUE_LENGTH);
+        if (paramRefused)
+          expect(paramRefused.message).toMatch(/^Param value .* exceeded length limit of 6000$/);
+        if (tagRefused) expect(tagRefused.message).toMatch(/^Tag value .* exceeded length limit of 8000$/);
+      }),
+      {
+        examples: [
+          [MAX_PARAM_VALUE_LENGTH],
+          [MAX_PARAM_VALUE_LENGTH + 1],
+          [MAX_TAG_VALUE_LENGTH],
+          [MAX_TAG_VALUE_LENGTH + 1],
+        ],
+      },
+    );
   });
 
   it('groups points by key, in order, with non-finite values as the native API spells them', () => {
