@@ -12,7 +12,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensurePythonPackage, MLFLOW_SERVER, runMlflowScript } from '../test/support/mlflow-python';
+import {
+  ensurePythonVenv,
+  MLFLOW_SERVER,
+  MLFLOW_SERVER_VERSION,
+  runMlflowScript,
+} from '../test/support/mlflow-python';
+import { waitForProjection } from '../test/support/runlog-client';
 import { startRunlog } from '../test/support/runlog-process';
 import { progress } from './support';
 
@@ -231,13 +237,17 @@ async function nativeCreate(base: string, count: number): Promise<number> {
 
 export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBenchResult> {
   console.log(
-    `MLflow ${MLFLOW_SERVER.version} (server on SQLite) from PyPI, into ~/.cache/runlog if not there…`,
+    `MLflow ${MLFLOW_SERVER_VERSION} (server on SQLite) from PyPI, into ~/.cache/runlog if not there…`,
   );
-  const python = await ensurePythonPackage(MLFLOW_SERVER);
+  const python = await ensurePythonVenv(MLFLOW_SERVER);
   const dir = mkdtempSync(join(tmpdir(), 'runlog-mlflow-bench-'));
   const mlflow = await startMlflowServer(python, join(dir));
   const runlog = await startRunlog(join(dir, 'runlog'));
-  const workload = <T>(name: string, base: string, input: object) => {
+  // Each measured phase starts with Runlog's projector idle: it must not be still projecting the last phase's
+  // points on the same two cores while the next phase is timed.
+  const settled = () => waitForProjection(runlog.base, 600_000);
+  const workload = async <T>(name: string, base: string, input: object) => {
+    await settled();
     console.log(`  ${name} against ${base === mlflow.base ? 'MLflow' : 'Runlog (MLflow dialect)'}…`);
     return runMlflowScript<T>(
       WORKLOADS,
@@ -260,6 +270,7 @@ export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBe
     type Ingest = { points_per_second: number };
     const ingestMlflow = await workload<Ingest>('ingest', mlflow.base, ingestInput);
     const ingestDialect = await workload<Ingest>('ingest', runlog.base, ingestInput);
+    await settled();
     console.log('  ingest through the native API…');
     figures.push({
       workload: `ingest, ${options.runs}×${options.keys}×${options.steps.toLocaleString('en')} points`,
@@ -281,7 +292,7 @@ export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBe
       higherIsBetter: false,
       mlflow: historyMlflow.seconds,
       dialect: historyDialect.seconds,
-      native: await nativeHistory(runlog.base, historyDialect.run_id),
+      native: await settled().then(() => nativeHistory(runlog.base, historyDialect.run_id)),
     });
 
     console.log(`search: ${options.searchRuns.toLocaleString('en')} runs, filter and order, every page`);
@@ -296,7 +307,7 @@ export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBe
     };
     const searchMlflow = await workload<Search>('search', mlflow.base, searchInput);
     const searchDialect = await workload<Search>('search', runlog.base, searchInput);
-    const searchNative = await nativeSearch(runlog.base, searchDialect.experiment_id);
+    const searchNative = await settled().then(() => nativeSearch(runlog.base, searchDialect.experiment_id));
     if (new Set([searchMlflow.found, searchDialect.found, searchNative.found]).size !== 1) {
       throw new Error(
         `the searches found different counts: ${searchMlflow.found}, ${searchDialect.found}, ${searchNative.found}`,
@@ -321,10 +332,10 @@ export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBe
       higherIsBetter: false,
       mlflow: createMlflow.p50_ms,
       dialect: createDialect.p50_ms,
-      native: await nativeCreate(runlog.base, options.creates),
+      native: await settled().then(() => nativeCreate(runlog.base, options.creates)),
     });
     return {
-      mlflowVersion: MLFLOW_SERVER.version,
+      mlflowVersion: MLFLOW_SERVER_VERSION,
       mlflowBackend:
         'SQLite (mlflow server --backend-store-uri sqlite:///…, --artifacts-destination, 1 worker)',
       options,

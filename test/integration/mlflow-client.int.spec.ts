@@ -9,6 +9,7 @@ import { useRunlog } from '../support/runlog-process';
  * through the same client value for value, and the same run reads the same through GraphQL.
  */
 const SCRIPT = join(__dirname, 'mlflow', 'client_roundtrip.py');
+const MODELS_SCRIPT = join(__dirname, 'mlflow', 'client_models.py');
 
 interface Read {
   run_id: string;
@@ -165,6 +166,72 @@ describe('MLflow dialect, through the mlflow client', () => {
     );
     expect(childRun.parentRunId).toBe(parent.run_id);
   }, 180_000);
+});
+
+describe('MLflow dialect, models through the mlflow client', () => {
+  const runlog = useRunlog();
+
+  it('logs a model, registers it, promotes it, and loads it back to predict', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const spec = { experiment: `models-${suffix}`, model: `adder-${suffix}`, n: 3 };
+    const read = await runMlflowScript<{
+      run_id: string;
+      second_run_id: string;
+      model_id: string;
+      second_model_id: string;
+      logged_source_run: string;
+      logged_status: string;
+      run_outputs: string[];
+      by_alias: number[];
+      by_version: number[];
+      versions: (Record<string, unknown> & { version: string })[];
+      aliases: Record<string, string>;
+      searched: string[];
+      runs_in_experiment: string[];
+    }>(MODELS_SCRIPT, runlog.base, spec);
+    expect(read.model_id).toMatch(/^m-[0-9a-f]{32}$/);
+    expect(read.logged_source_run).toBe(read.run_id);
+    expect(read.logged_status).toMatch(/READY/);
+    expect(read.run_outputs).toEqual([read.model_id]);
+    expect(read.by_alias).toEqual([1 + spec.n, 2 + spec.n]);
+    expect(read.by_version).toEqual([1 + spec.n * 10, 2 + spec.n * 10]);
+    const version = (n: string, modelId: string, stage: string, aliases: string[]) => ({
+      name: spec.model,
+      version: n,
+      run_id: modelId,
+      status: 'READY',
+      current_stage: stage,
+      aliases,
+      source: `models:/${modelId}`,
+    });
+    expect(read.versions.sort((a, b) => a.version.localeCompare(b.version))).toEqual([
+      version('1', read.model_id, 'Staging', ['champion']),
+      version('2', read.second_model_id, 'None', []),
+    ]);
+    expect(read.aliases).toEqual({ champion: '1' });
+    expect(read.searched).toEqual([spec.model]);
+    // The logged models are runs underneath, but MLflow's run search lists the two training runs only.
+    expect(read.runs_in_experiment).toEqual([read.run_id, read.second_run_id].sort());
+
+    // The same registry through GraphQL: the promotions were Runlog's own, audited.
+    const { registeredModel } = await gql<{
+      registeredModel: {
+        versions: { version: number; runId: string; stage: string }[];
+        aliases: { alias: string; version: number }[];
+      };
+    }>(
+      runlog.base,
+      `query($n: String!) { registeredModel(name: $n) { versions { version runId stage } aliases { alias version } } }`,
+      {
+        n: spec.model,
+      },
+    );
+    expect(registeredModel.versions).toEqual([
+      { version: 1, runId: read.model_id, stage: 'Staging' },
+      { version: 2, runId: read.second_model_id, stage: 'None' },
+    ]);
+    expect(registeredModel.aliases).toEqual([{ alias: 'champion', version: 1 }]);
+  }, 240_000);
 });
 
 describe('MLflow dialect, its errors', () => {

@@ -6,7 +6,7 @@ import type { EventLog } from '../../libs/log/src/event-log';
 
 /** One HTTP request of the matrix; a JSON body unless `raw` gives the bytes and their type. */
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
   raw?: { data: string; contentType: string };

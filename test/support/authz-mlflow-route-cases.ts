@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { READ_ARTIFACT_PATH } from './authz-fixtures';
 import type { RouteCase, RouteContext } from './authz-route-cases';
 
@@ -8,6 +9,7 @@ import type { RouteCase, RouteContext } from './authz-route-cases';
  */
 const readRun = async ({ read, workspace }: RouteContext) => read[workspace].runId;
 const experimentOfRun = new Map<string, string>();
+const unknownModel = () => `matrix-model-${randomBytes(6).toString('hex')}`;
 
 function mlflowCases(prefix: string): Record<string, RouteCase> {
   return {
@@ -18,6 +20,28 @@ function mlflowCases(prefix: string): Record<string, RouteCase> {
       appends: false,
       shows: (answer, runId) =>
         (answer.json as { run?: { info?: { run_id?: string } } }).run?.info?.run_id === runId,
+    },
+    [`PATCH ${prefix}/*path`]: {
+      scope: 'scoped',
+      unknown: unknownModel,
+      prepare: ({ setup, workspace }) => setup.model(workspace),
+      request: (name) => ({
+        method: 'PATCH',
+        path: `${prefix}/registered-models/update`,
+        body: { name, description: 'set through MLflow' },
+      }),
+      appends: true,
+    },
+    [`DELETE ${prefix}/*path`]: {
+      scope: 'scoped',
+      unknown: unknownModel,
+      prepare: ({ setup, workspace }) => setup.model(workspace, { tags: { stale: 'yes' } }),
+      request: (name) => ({
+        method: 'DELETE',
+        path: `${prefix}/registered-models/delete-tag`,
+        body: { name, key: 'stale' },
+      }),
+      appends: true,
     },
     [`POST ${prefix}/*path`]: {
       scope: 'scoped',

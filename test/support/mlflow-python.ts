@@ -8,23 +8,36 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * The MLflow the dialect is checked against, pinned: the tests drive `mlflow-skinny` (the client without the
- * server's dependencies); the side-by-side bench runs the full `mlflow` (client and server). 3.18.0 of the full
- * package needs an mlflow-tracing the registry does not serve, so the bench pins 3.17.2.
+ * The MLflow the dialect is checked against, pinned. The tests drive `mlflow-skinny` (the client without the
+ * server's dependencies) with numpy and pandas, which its pyfunc models need; the side-by-side bench runs the full
+ * `mlflow` (client and server). The full 3.18.0 needs an mlflow-tracing the registry does not serve, so the bench
+ * pins 3.17.2.
  */
-export const MLFLOW_CLIENT = { name: 'mlflow-skinny', version: '3.18.0' } as const;
-export const MLFLOW_SERVER = { name: 'mlflow', version: '3.17.2' } as const;
+export interface PythonVenv {
+  /** The folder under ~/.cache/runlog. */
+  name: string;
+  requirements: string[];
+}
+export const MLFLOW_CLIENT: PythonVenv = {
+  name: 'mlflow-skinny-3.18.0-np2.4.6-pd3.1.1',
+  requirements: ['mlflow-skinny==3.18.0', 'numpy==2.4.6', 'pandas==3.1.1'],
+};
+export const MLFLOW_SERVER_VERSION = '3.17.2';
+export const MLFLOW_SERVER: PythonVenv = {
+  name: `mlflow-${MLFLOW_SERVER_VERSION}`,
+  requirements: [`mlflow==${MLFLOW_SERVER_VERSION}`],
+};
 
 const CACHE = process.env.RUNLOG_CACHE_DIR ?? join(homedir(), '.cache', 'runlog');
 const COMPLETE = '.runlog-complete';
 
 /**
- * The Python interpreter of a venv holding `package==version`, made on first use under ~/.cache/runlog (a venv
+ * The Python interpreter of a venv holding the requirements, made on first use under ~/.cache/runlog (a venv
  * cannot move, so it is built in place): a marker written last says it is whole, and a directory without it is
  * made again. One maker at a time: the others wait for its lock.
  */
-export async function ensurePythonPackage(pkg: { name: string; version: string }): Promise<string> {
-  const venv = join(CACHE, `${pkg.name}-${pkg.version}`);
+export async function ensurePythonVenv(pkg: PythonVenv): Promise<string> {
+  const venv = join(CACHE, pkg.name);
   const python = join(venv, 'bin', 'python');
   if (existsSync(join(venv, COMPLETE))) return python;
   await mkdir(CACHE, { recursive: true });
@@ -45,15 +58,13 @@ export async function ensurePythonPackage(pkg: { name: string; version: string }
     if (existsSync(join(venv, COMPLETE))) return python;
     await rm(venv, { recursive: true, force: true });
     const started = Date.now();
-    process.stderr.write(`installing ${pkg.name} ${pkg.version} from PyPI into ${venv} (once)…\n`);
+    process.stderr.write(`installing ${pkg.requirements.join(' ')} from PyPI into ${venv} (once)…\n`);
     await run('python3', ['-m', 'venv', venv]);
-    await run(python, ['-m', 'pip', 'install', '--quiet', `${pkg.name}==${pkg.version}`], {
+    await run(python, ['-m', 'pip', 'install', '--quiet', ...pkg.requirements], {
       maxBuffer: 16 << 20,
     });
     await writeFile(join(venv, COMPLETE), `${new Date().toISOString()}\n`);
-    process.stderr.write(
-      `${pkg.name} ${pkg.version} installed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
-    );
+    process.stderr.write(`${pkg.name} installed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return python;
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -61,7 +72,7 @@ export async function ensurePythonPackage(pkg: { name: string; version: string }
 }
 
 /** The pinned client's interpreter (see MLFLOW_CLIENT). */
-export const ensureMlflowClient = () => ensurePythonPackage(MLFLOW_CLIENT);
+export const ensureMlflowClient = () => ensurePythonVenv(MLFLOW_CLIENT);
 
 /** Runs a Python script with an MLflow venv's interpreter against a tracking URI; its last stdout line as JSON. */
 export async function runMlflowScript<T>(

@@ -23,9 +23,13 @@ const MLFLOW_ROUTE_PERMISSIONS: Record<string, SurfacePermission> = {
   'GET /version': 'public',
   'GET /api/3.0/mlflow/server-info': 'public',
   ...Object.fromEntries(
-    ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'].flatMap((prefix) =>
-      ['GET', 'POST'].map((method) => [`${method} ${prefix}/*path`, 'authenticated']),
-    ),
+    ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'].flatMap((prefix) => [
+      [`GET ${prefix}/*path`, 'authenticated'],
+      [`POST ${prefix}/*path`, 'authenticated'],
+      // Only MLflow's writes take these methods (registry updates and deletes, logged models' finalize).
+      [`PATCH ${prefix}/*path`, 'write'],
+      [`DELETE ${prefix}/*path`, 'write'],
+    ]),
   ),
   ...Object.fromEntries(
     ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'].flatMap((prefix) => [

@@ -5,6 +5,8 @@ import { LoggedModelsEndpoints } from './models/logged-models.endpoints';
 import { MetricHistoryEndpoints } from './metrics/metric-history.endpoints';
 import { MlflowApiController, MLFLOW_ENDPOINTS } from './protocol/mlflow-api.controller';
 import { MlflowBackend } from './protocol/mlflow-backend';
+import { RegistryEndpoints } from './registry/registry.endpoints';
+import { RegistryReads } from './registry/registry-reads';
 import { RunReads } from './runs/run-reads';
 import { RunReadsEndpoints } from './runs/run-reads.endpoints';
 import { RunWritesEndpoints } from './runs/run-writes.endpoints';
@@ -33,6 +35,8 @@ export const MLFLOW_PREFIXES = [
     RunReadsEndpoints,
     MetricHistoryEndpoints,
     LoggedModelsEndpoints,
+    RegistryReads,
+    RegistryEndpoints,
     {
       provide: MLFLOW_ENDPOINTS,
       inject: [
@@ -41,6 +45,7 @@ export const MLFLOW_PREFIXES = [
         RunReadsEndpoints,
         MetricHistoryEndpoints,
         LoggedModelsEndpoints,
+        RegistryEndpoints,
       ],
       useFactory: (...areas: unknown[]) => areas,
     },

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Delete, Get, Header, Inject, Patch, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { MlflowError } from './mlflow-error';
 import { MlflowExceptionFilter } from './mlflow-exception.filter';
@@ -46,8 +46,7 @@ export class MlflowApiController {
     this.routes = areas.flatMap((area) => area.endpoints()).map(routeOf);
   }
 
-  // One handler per method the endpoints use (the permissions table keys routes by method); PATCH and DELETE
-  // come with the registry's endpoints.
+  // One handler per method the endpoints use: the permissions table keys routes by method.
   @Get(PATHS)
   get(@Req() request: Request, @Res() response: Response): Promise<void> {
     return this.dispatch(request, response);
@@ -55,6 +54,16 @@ export class MlflowApiController {
 
   @Post(PATHS)
   post(@Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.dispatch(request, response);
+  }
+
+  @Patch(PATHS)
+  patch(@Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.dispatch(request, response);
+  }
+
+  @Delete(PATHS)
+  delete(@Req() request: Request, @Res() response: Response): Promise<void> {
     return this.dispatch(request, response);
   }
 

@@ -15,6 +15,8 @@ export interface LoggedMetric {
   value: number;
   timestamp: number;
   step: number;
+  /** A logged model's metric: it goes to the model (a run of its own here), not to the run logging it. */
+  modelId?: string;
 }
 
 export interface KeyValue {
@@ -45,7 +47,8 @@ export function metricOf(fields: MlflowFields): LoggedMetric {
   const timestamp = fields.requiredInt64('timestamp');
   if (timestamp < 0)
     throw invalid(`Invalid value ${timestamp} for parameter 'timestamp': it must be at least 0.`);
-  return { key, value, timestamp, step: fields.int64('step') ?? 0 };
+  const modelId = fields.string('model_id');
+  return { key, value, timestamp, step: fields.int64('step') ?? 0, ...(modelId ? { modelId } : {}) };
 }
 
 /** A key and a string value up to MLflow's length for that kind (its messages name it Param or Tag). */

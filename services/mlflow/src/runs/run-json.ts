@@ -64,7 +64,7 @@ export function runJson(run: RunView, parts: RunParts) {
     inputs: {
       dataset_inputs: parts.inputs.map(datasetInputJson),
     },
-    outputs: {},
+    outputs: {} as { model_outputs?: { model_id: string; step: number }[] },
   };
 }
 

@@ -13,6 +13,7 @@ import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
+import { LOGGED_MODEL_TAG } from '../models/logged-model-json';
 import { RunReads } from './run-reads';
 import { runIdOf } from './run-writes.endpoints';
 
@@ -32,6 +33,11 @@ export function runFilterOf(filter: string | undefined): RunFilter | null {
       (_all, before: string, _tick, key: string) => `${before}attributes.${key}`,
     ),
   );
+}
+
+function withoutLoggedModels(filter: RunFilter | null): RunFilter {
+  const notAModel: RunFilter = { kind: 'null', entity: 'tags', key: LOGGED_MODEL_TAG, negated: false };
+  return filter ? { kind: 'and', clauses: [notAModel, filter] } : notAModel;
 }
 
 /** runs/get and runs/search: whole runs from the projection, in the caller's read scope. */
@@ -94,7 +100,8 @@ export class RunReadsEndpoints implements MlflowEndpoints {
           includeDeleted: view === 'ALL' || view === '3',
           deletedOnly: view === 'DELETED_ONLY' || view === '2',
         },
-        filter,
+        // Logged models are runs here (models/logged-models.endpoints.ts): MLflow's run search does not list them.
+        filter: withoutLoggedModels(filter),
         orderBy,
         first: maxResults,
         ...(pageToken === undefined ? {} : { after: pageToken }),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import {
+  childrenOf,
   findInputs,
   getLatestMetricPoints,
   getRunParams,
@@ -12,6 +13,7 @@ import {
 } from '../../../../libs/store/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import { notFound } from '../protocol/mlflow-error';
+import { isLoggedModel, OUTPUT_STEP_TAG } from '../models/logged-model-json';
 import { runJson } from './run-json';
 
 export type RunJson = ReturnType<typeof runJson>;
@@ -29,9 +31,22 @@ export class RunReads {
     return run;
   }
 
+  /** The run, with the logged models it output (its children marked as models, with their step). */
   async get(request: Request, runId: string): Promise<RunJson> {
     const [run] = await this.whole([await this.view(request, runId)]);
-    return run;
+    const children = (await childrenOf(this.backend.reader, [runId])).get(runId) ?? [];
+    if (children.length === 0) return run;
+    const tags = await getRunTags(
+      this.backend.reader,
+      children.map((child) => child.runId),
+    );
+    const modelOutputs = children.flatMap((child) => {
+      const childTags = tags.get(child.runId) ?? [];
+      if (!isLoggedModel(childTags)) return [];
+      const step = Number(childTags.find((tag) => tag.key === OUTPUT_STEP_TAG)?.value ?? 0);
+      return [{ model_id: child.runId, step }];
+    });
+    return { ...run, outputs: modelOutputs.length ? { model_outputs: modelOutputs } : {} };
   }
 
   /** The runs with their params, tags, latest metrics and inputs, in the order given. */

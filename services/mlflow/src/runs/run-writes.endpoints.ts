@@ -4,7 +4,7 @@ import type { RunView } from '../../../../libs/store/src';
 import { ExperimentsEndpoints } from '../experiments/experiments.endpoints';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
-import { invalid, MlflowError } from '../protocol/mlflow-error';
+import { invalid } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunId, newRunName } from '../protocol/mlflow-ids';
 import {
@@ -17,6 +17,7 @@ import {
   type KeyValue,
   type LoggedMetric,
 } from './batch-limits';
+import { OUTPUT_STEP_TAG } from '../models/logged-model-json';
 import { nativeInputsOf } from './dataset-inputs';
 import { PARENT_RUN_TAG, RUN_NAME_TAG, runInfoJson, USER_TAG } from './run-json';
 import { RunReads } from './run-reads';
@@ -73,11 +74,20 @@ export class RunWritesEndpoints implements MlflowEndpoints {
         const inputs = nativeInputsOf(fields);
         return inputs.length === 0 ? {} : this.command(request, runId, 'POST', '/inputs', { inputs });
       }),
-      post('runs/outputs', () =>
-        Promise.reject(
-          new MlflowError('NOT_IMPLEMENTED', 'logged models as run outputs are not stored by Runlog yet'),
-        ),
-      ),
+      post('runs/outputs', async (fields, request) => {
+        const runId = runIdOf(fields);
+        // A logged model's source run is its parent already; the step it was output at is a tag of the model.
+        for (const output of fields.messages('models')) {
+          const modelId = output.required('model_id');
+          const model = await this.reads.view(request, modelId);
+          if (model.parentRunId !== runId)
+            throw invalid(`Logged model ${modelId} was not logged by run ${runId}`);
+          await this.setTags(request, modelId, [
+            { key: OUTPUT_STEP_TAG, value: String(output.int64('step') ?? 0) },
+          ]);
+        }
+        return {};
+      }),
       post('runs/log-batch', async (fields, request) => {
         const runId = runIdOf(fields);
         const { metrics, params, tags } = batchOf(fields);
@@ -165,8 +175,15 @@ export class RunWritesEndpoints implements MlflowEndpoints {
   }
 
   private async logMetrics(request: Request, runId: string, metrics: readonly LoggedMetric[]) {
-    if (metrics.length === 0) return {};
-    return this.command(request, runId, 'POST', '/metrics', { metrics: columnar(metrics) });
+    const byTarget = new Map<string, LoggedMetric[]>();
+    for (const metric of metrics) {
+      const target = metric.modelId ?? runId;
+      byTarget.set(target, [...(byTarget.get(target) ?? []), metric]);
+    }
+    for (const [target, points] of byTarget) {
+      await this.command(request, target, 'POST', '/metrics', { metrics: columnar(points) });
+    }
+    return {};
   }
 
   private async logParams(request: Request, runId: string, params: readonly KeyValue[]) {
