@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { benchEventValidators, printValidatorTable } from './event-schemas.bench';
 import { benchHotPaths } from './hot-paths.bench';
-import { benchMlflow, parseMlflowArgs, speedup } from './mlflow.bench';
+import { benchMlflow, mlflowChartSvg, parseMlflowArgs, speedup } from './mlflow.bench';
 import { benchPipeline, type PipelineResult } from './ingest-pipeline.bench';
 import { benchQueries, parseQueriesArgs } from './queries.bench';
 import { benchSustained, parseSustainedArgs, type SustainedResult } from './sustained.bench';
@@ -242,8 +242,8 @@ async function mlflowProfile(args: string[], out: string) {
         figure.workload,
         {
           MLflow: shown(figure.mlflow, figure.unit),
-          'Runlog, MLflow dialect': shown(figure.dialect, figure.unit),
-          'dialect ×': speedup(figure, 'dialect').toFixed(1),
+          'Runlog, MLflow dialect': Number.isNaN(figure.dialect) ? '—' : shown(figure.dialect, figure.unit),
+          'dialect ×': Number.isNaN(figure.dialect) ? '—' : speedup(figure, 'dialect').toFixed(1),
           'Runlog, native API': shown(figure.native, figure.unit),
           'native ×': speedup(figure, 'native').toFixed(1),
         },
@@ -251,18 +251,6 @@ async function mlflowProfile(args: string[], out: string) {
     ),
   );
   writeResult(join(out, 'mlflow.json'), { measuredAt: new Date().toISOString(), ...result });
-  writeFileSync(
-    join(out, 'mlflow.svg'),
-    barChartSvg(
-      `Runlog against MLflow ${result.mlflowVersion} (SQLite): times faster (higher is better)`,
-      '×',
-      [
-        ...result.figures.flatMap((figure) => [
-          { label: `${figure.workload}: MLflow dialect`, value: speedup(figure, 'dialect') },
-          { label: `${figure.workload}: native API`, value: speedup(figure, 'native') },
-        ]),
-      ],
-    ),
-  );
+  writeFileSync(join(out, 'mlflow.svg'), mlflowChartSvg(result));
   console.log(`\nresults: ${join(out, 'mlflow.json')}, chart: mlflow.svg`);
 }

@@ -80,7 +80,10 @@ describe('authorization matrix', () => {
 
   describe('covers every surface', () => {
     it('every route of the server has an entry, and every entry is a route', () => {
-      const routes = nestRoutes([IngestModule, GatewayModule, MlflowModule, ProjectorModule], [HealthController]);
+      const routes = nestRoutes(
+        [IngestModule, GatewayModule, MlflowModule, ProjectorModule],
+        [HealthController],
+      );
       const table = Object.keys(ROUTE_PERMISSIONS).filter((key) => !APOLLO_ROUTES.has(key));
       expect(routes.filter((route) => !(route in ROUTE_PERMISSIONS))).toEqual([]);
       expect(table.filter((key) => !routes.includes(key))).toEqual([]);
