@@ -251,7 +251,11 @@ export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBe
   const python = await ensurePythonVenv(MLFLOW_SERVER);
   const dir = mkdtempSync(join(tmpdir(), 'runlog-mlflow-bench-'));
   const mlflow = await startMlflowServer(python, join(dir));
-  const runlog = await startRunlog(join(dir, 'runlog'));
+  const runlog = await startRunlog(join(dir, 'runlog')).catch((error: unknown) => {
+    // Not left running when Runlog cannot start.
+    mlflow.child.kill('SIGTERM');
+    throw error;
+  });
   // Each measured phase starts with Runlog's projector idle: it must not be still projecting the last phase's
   // points on the same two cores while the next phase is timed.
   const settled = () => waitForProjection(runlog.base, 600_000);
