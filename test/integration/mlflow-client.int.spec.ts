@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gql, logEnd, post, send } from '../support/runlog-client';
 import { runMlflowScript } from '../support/mlflow-python';
@@ -333,6 +334,102 @@ describe('MLflow dialect, its errors', () => {
       expect(answer.body.message).toMatch(message);
       expect(await logEnd(runlog.base)).toBe(before);
     }
+  });
+
+  /** A request sent byte for byte (fetch would resolve `..` and `%2e%2e` before sending). */
+  function rawRequest(method: string, path: string, body = ''): Promise<{ status: number; body: string }> {
+    const { hostname, port } = new URL(runlog.base);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { method, hostname, port, path, headers: { 'content-type': 'text/plain' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('keeps the artifact proxy and every id inside the run it names, whatever the URL spells', async () => {
+    const victim = await newRun();
+    const attacker = await newRun();
+    const experimentOf = async (runId: string) =>
+      (
+        (await (await fetch(`${runlog.base}${api(`runs/get?run_id=${runId}`)}`)).json()) as {
+          run: { info: { experiment_id: string } };
+        }
+      ).run.info.experiment_id;
+    const root = `/api/2.0/mlflow-artifacts/artifacts/${await experimentOf(attacker)}/${attacker}/artifacts`;
+    const before = await logEnd(runlog.base);
+    for (const path of [
+      `${root}/%2e%2e/%2e%2e/${victim}/artifacts/x.txt`,
+      `${root}/../../${victim}/artifacts/x.txt`,
+      `${root}/a/%2E/b.txt`,
+      `${root}/a/%2fetc%2fpasswd`,
+      `${root}/a//b.txt`,
+      `${root}/..%5c..%5cx.txt`,
+    ]) {
+      const answer = await rawRequest('PUT', path, 'planted');
+      expect([path, answer.status]).toEqual([path, 400]);
+      expect(JSON.parse(answer.body)).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+    }
+    expect(await logEnd(runlog.base)).toBe(before);
+    for (const runId of ['..', '.', '%2e%2e', 'a/b']) {
+      const answer = await rawRequest('GET', `${api('runs/get')}?run_id=${runId}`);
+      expect([runId, answer.status, JSON.parse(answer.body).error_code]).toEqual([
+        runId,
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      ]);
+      const logged = await post<{ error_code: string }>(runlog.base, api('runs/log-parameter'), {
+        run_id: runId,
+        key: 'k',
+        value: 'v',
+      });
+      expect([runId, logged.status]).toEqual([runId, 404]);
+    }
+    expect(await logEnd(runlog.base)).toBe(before);
+  });
+
+  it('finds runs by MLflow’s run-name tag and bare attributes, and keeps runlog.* tags its own', async () => {
+    const runId = await newRun();
+    const experimentId = (
+      (await (await fetch(`${runlog.base}${api(`runs/get?run_id=${runId}`)}`)).json()) as {
+        run: { info: { experiment_id: string; run_name: string } };
+      }
+    ).run.info;
+    const search = (filter: string, orderBy: string[] = []) =>
+      post<{ runs?: { info: { run_id: string } }[] }>(runlog.base, api('runs/search'), {
+        experiment_ids: [experimentId.experiment_id],
+        filter,
+        order_by: orderBy,
+      });
+    for (const filter of [
+      `tags.mlflow.runName = '${experimentId.run_name}'`,
+      `tags.\`mlflow.runName\` = '${experimentId.run_name}'`,
+      `run_name = '${experimentId.run_name}' and status = 'RUNNING'`,
+    ]) {
+      const found = await search(filter, ['start_time DESC']);
+      expect([filter, found.status, found.body.runs?.map((run) => run.info.run_id)]).toEqual([
+        filter,
+        200,
+        [runId],
+      ]);
+    }
+    // A quoted value that looks like an attribute stays a value.
+    expect((await search(`tags.note = 'status = x'`)).body.runs ?? []).toEqual([]);
+    const before = await logEnd(runlog.base);
+    for (const [path, body] of [
+      ['runs/set-tag', { run_id: runId, key: 'runlog.loggedModel', value: 'true' }],
+      ['runs/delete-tag', { run_id: runId, key: 'runlog.loggedModel' }],
+    ] as const) {
+      const refused = await post<{ error_code: string; message: string }>(runlog.base, api(path), body);
+      expect([path, refused.status, refused.body.error_code]).toEqual([path, 400, 'INVALID_PARAMETER_VALUE']);
+    }
+    expect(await logEnd(runlog.base)).toBe(before);
   });
 
   it('refuses a cross-site text/plain POST on every MLflow route, before reading it', async () => {

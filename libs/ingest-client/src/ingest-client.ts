@@ -34,6 +34,23 @@ export interface IngestCall {
   workspace?: string;
 }
 
+/**
+ * The URL of an ingest route, refused when URL parsing would change its path: fetch resolves `.` and `..`
+ * segments (also percent-encoded ones) before sending, so an id such as `..` or a path with `%2e%2e` in it
+ * would otherwise reach another route than the one named, past the checks made for this one.
+ */
+export function ingestUrl(baseUrl: string, path: string): string {
+  const url = new URL(`${baseUrl}${path}`);
+  const asked = path.split('?', 1)[0];
+  if (url.pathname !== asked) {
+    throw new IngestAnswerError(
+      'validation_failed',
+      `${JSON.stringify(asked.slice(0, 200))} is not a path of the API: it has "." or ".." segments`,
+    );
+  }
+  return url.toString();
+}
+
 /** The headers a call to ingest carries for its caller: credential, workspace, the user acted for. */
 export function callerHeaders(request: IngestCall['request'], workspace?: string): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -54,10 +71,11 @@ export async function callIngest<T>(endpoint: IngestEndpoint, call: IngestCall):
     );
   }
   const headers = { 'content-type': 'application/json', ...callerHeaders(call.request, call.workspace) };
+  const url = ingestUrl(endpoint.baseUrl, call.path);
   let response: Response;
   let text: string;
   try {
-    response = await fetch(`${endpoint.baseUrl}${call.path}`, {
+    response = await fetch(url, {
       method: call.method,
       headers,
       body: JSON.stringify(call.body),

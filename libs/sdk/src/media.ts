@@ -51,8 +51,9 @@ export function histogramOf(values: readonly number[], bins = DEFAULT_BINS): His
 }
 
 function equalWidthEdges(low: number, high: number, bins: number): number[] {
-  // Divided before subtracting: high - low overflows for ranges wider than Number.MAX_VALUE.
-  const width = high / bins - low / bins;
+  // high - low overflows for ranges wider than Number.MAX_VALUE: then divided before subtracting.
+  const span = high - low;
+  const width = Number.isFinite(span) ? span / bins : high / bins - low / bins;
   const edges = [low];
   for (let i = 1; i < bins; i++) {
     const edge = low + i * width;

@@ -104,3 +104,19 @@ export async function listExperiments(
   });
   return found.map(toExperimentView);
 }
+
+/** The experiments with exactly this name in the scope (one per workspace at most), archived ones too. */
+export async function findExperimentsByName(
+  reader: ClickhouseReader,
+  name: string,
+  scope: ReadScope = 'all',
+): Promise<ExperimentView[]> {
+  const inScope = scopeCondition(scope);
+  const found = await reader.query<RawExperiment>({
+    name: 'findExperimentsByName',
+    sql: `${EXPERIMENT_SELECT} FROM ${reader.database}.experiments FINAL
+     WHERE name = {name:String} AND ${inScope.sql} ORDER BY archived, workspace LIMIT 100`,
+    params: { ...inScope.params, name },
+  });
+  return found.map(toExperimentView);
+}

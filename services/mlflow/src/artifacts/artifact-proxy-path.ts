@@ -27,6 +27,15 @@ export function parseProxiedPath(raw: string, requirePath: boolean): ProxiedPath
   }
   const rawPath = rest.join('/');
   if (requirePath && rawPath === '') throw invalid('the artifact path is empty');
+  // Checked here as well as by the native route: the URL it is forwarded in would resolve these before it arrives.
+  if (rest.some((segment) => segment === '' || segment === '.' || segment === '..') && rawPath !== '') {
+    throw invalid(`artifact path ${JSON.stringify(rawPath.slice(0, 200))} has an empty, "." or ".." segment`);
+  }
+  if (/%(2e|2f|5c|00|25)|\\/i.test(rawPath)) {
+    throw invalid(
+      `artifact path ${JSON.stringify(rawPath.slice(0, 200))} encodes ".", "/", "\\", NUL or "%"`,
+    );
+  }
   return { experimentId, runId, rawPath };
 }
 

@@ -1,10 +1,12 @@
 import { Controller, Get, Inject, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   callerHeaders,
   IngestAnswerError,
   INGEST_ENDPOINT,
+  ingestUrl,
   type IngestEndpoint,
 } from '../../../../libs/ingest-client/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
@@ -70,7 +72,12 @@ export class ArtifactProxyController {
     response.setHeader('x-content-type-options', 'nosniff');
     response.status(200);
     if (!answer.body) return void response.end();
-    Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream).pipe(response);
+    try {
+      await pipeline(Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream), response);
+    } catch {
+      // The upstream body or the client went away mid-stream: the response is cut, the process carries on.
+      response.destroy();
+    }
   }
 
   /** `?path=<experiment>/<run>/artifacts[/<dir>]`: the entries directly under it, basenames, directories marked. */
@@ -112,9 +119,15 @@ export class ArtifactProxyController {
   private async native(method: string, path: string, init: RequestInit): Promise<globalThis.Response> {
     if (!this.endpoint.baseUrl)
       throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'no ingest API to store artifacts with');
+    let url: string;
+    try {
+      url = ingestUrl(this.endpoint.baseUrl, `/api/v1/runs/${path}`);
+    } catch (error) {
+      throw mlflowErrorOf(error);
+    }
     let answer: globalThis.Response;
     try {
-      answer = await fetch(`${this.endpoint.baseUrl}/api/v1/runs/${path}`, { ...init, method });
+      answer = await fetch(url, { ...init, method });
     } catch (error) {
       throw new MlflowError(
         'TEMPORARILY_UNAVAILABLE',

@@ -60,12 +60,35 @@ export function parseExperimentFilter(filter: string | undefined): Clause[] {
   });
 }
 
-/** SQL LIKE: % any run, _ one character. */
-export function likePattern(pattern: string, caseless: boolean): RegExp {
-  const source = [...pattern]
-    .map((char) => (char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, caseless ? 'is' : 's');
+/**
+ * SQL LIKE: `%` any run of characters, `_` one. Matched by the two-pointer wildcard walk, in time proportional to
+ * the text times the pattern at worst: a regular expression of many `%` would backtrack for hours on one request.
+ */
+export function likeMatcher(pattern: string, caseless: boolean): (text: string) => boolean {
+  const wanted = [...(caseless ? pattern.toLowerCase() : pattern)];
+  return (input) => {
+    const text = [...(caseless ? input.toLowerCase() : input)];
+    let i = 0;
+    let j = 0;
+    let star = -1;
+    let resume = 0;
+    while (i < text.length) {
+      if (j < wanted.length && (wanted[j] === '_' || wanted[j] === text[i])) {
+        i++;
+        j++;
+      } else if (j < wanted.length && wanted[j] === '%') {
+        star = j++;
+        resume = i;
+      } else if (star >= 0) {
+        j = star + 1;
+        i = ++resume;
+      } else {
+        return false;
+      }
+    }
+    while (j < wanted.length && wanted[j] === '%') j++;
+    return j === wanted.length;
+  };
 }
 
 function matches(experiment: ExperimentView, clause: Clause): boolean {
@@ -86,7 +109,7 @@ function matches(experiment: ExperimentView, clause: Clause): boolean {
     case '>=':
       return actual >= value;
     default:
-      return likePattern(String(value), op === 'ILIKE').test(String(actual));
+      return likeMatcher(String(value), op === 'ILIKE')(String(actual));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ExperimentView } from '../../../../libs/store/src';
-import { likePattern, parseExperimentFilter, searchExperiments } from './experiment-search';
+import fc from 'fast-check';
+import { likeMatcher, parseExperimentFilter, searchExperiments } from './experiment-search';
 
 const experiment = (experimentId: string, name: string, createdAt: number): ExperimentView => ({
   experimentId,
@@ -42,9 +43,29 @@ describe('MLflow experiment search', () => {
     expect(() => searchExperiments(all, '', ['status'])).toThrow(/order_by/);
   });
 
-  it('matches LIKE patterns literally apart from % and _', () => {
-    expect(likePattern('a.c%', false).test('a.cdef')).toBe(true);
-    expect(likePattern('a.c%', false).test('abcdef')).toBe(false);
-    expect(likePattern('a_c', true).test('ABC')).toBe(true);
+  it('matches LIKE patterns literally apart from % and _, as a reference matcher does', () => {
+    expect(likeMatcher('a.c%', false)('a.cdef')).toBe(true);
+    expect(likeMatcher('a.c%', false)('abcdef')).toBe(false);
+    expect(likeMatcher('a_c', true)('ABC')).toBe(true);
+    const reference = (pattern: string, text: string) =>
+      new RegExp(
+        `^${[...pattern].map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`,
+        's',
+      ).test(text);
+    const chars = fc.constantFrom('a', 'b', '%', '_', '.');
+    fc.assert(
+      fc.property(
+        fc.string({ unit: chars, maxLength: 8 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', '.'), maxLength: 10 }),
+        (pattern, text) => {
+          expect(likeMatcher(pattern, false)(text)).toBe(reference(pattern, text));
+        },
+      ),
+    );
+  });
+
+  it('answers a pattern of hundreds of % (a backtracking matcher would outlive the test timeout)', () => {
+    expect(likeMatcher(`${'%'.repeat(300)}x`, false)('Default'.repeat(50))).toBe(false);
+    expect(likeMatcher(`${'%'.repeat(300)}t`, false)('Default'.repeat(50))).toBe(true);
   });
 });

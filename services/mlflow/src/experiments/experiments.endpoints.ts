@@ -6,7 +6,7 @@ import {
   type ExperimentView,
   type ReadScope,
 } from '../../../../libs/store/src';
-import { inReadScope } from '../../../../libs/store/src';
+import { findExperimentsByName, inReadScope } from '../../../../libs/store/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError, notFound } from '../protocol/mlflow-error';
@@ -91,9 +91,19 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
     this.defaultExists = true;
   }
 
+  /** Before a read: a caller who may not write reads what there is (no Default yet), rather than a refusal. */
+  private async ensureDefaultForRead(request: Request): Promise<void> {
+    try {
+      await this.ensureDefault(request);
+    } catch (error) {
+      if (!(error instanceof MlflowError && ['PERMISSION_DENIED', 'UNAUTHENTICATED'].includes(error.code)))
+        throw error;
+    }
+  }
+
   /** The experiment in the caller's scope, or RESOURCE_DOES_NOT_EXIST. */
   async experiment(request: Request, id: string): Promise<ExperimentView> {
-    if (id === DEFAULT_EXPERIMENT.id) await this.ensureDefault(request);
+    if (id === DEFAULT_EXPERIMENT.id) await this.ensureDefaultForRead(request);
     const scope = await this.backend.read(request);
     const found = await getExperiment(this.backend.reader, id);
     if (!found || !inReadScope(scope, found.workspace)) throw notFound(`No Experiment with id=${id} exists`);
@@ -133,14 +143,15 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
 
   private async getByName(fields: MlflowFields, request: Request) {
     const name = fields.required('experiment_name');
-    if (name === DEFAULT_EXPERIMENT.name) await this.ensureDefault(request);
-    const found = (await this.all(request, true)).find((experiment) => experiment.name === name);
+    if (name === DEFAULT_EXPERIMENT.name) await this.ensureDefaultForRead(request);
+    const scope = await this.backend.read(request);
+    const [found] = await findExperimentsByName(this.backend.reader, name, scope);
     if (!found) throw notFound(`Could not find experiment with name '${name}'`);
     return { experiment: experimentJson(found) };
   }
 
   private async search(fields: MlflowFields, request: Request) {
-    await this.ensureDefault(request);
+    await this.ensureDefaultForRead(request);
     const view = (fields.string('view_type') ?? 'ACTIVE_ONLY').toUpperCase();
     if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL', '1', '2', '3'].includes(view))
       throw invalid(`Invalid view_type '${view}'`);

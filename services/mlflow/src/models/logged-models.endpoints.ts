@@ -15,7 +15,7 @@ import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/
 import { invalid, notFound } from '../protocol/mlflow-error';
 import { offsetOf, offsetToken, type MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunName } from '../protocol/mlflow-ids';
-import { paramOf, tagOf, type KeyValue } from '../runs/batch-limits';
+import { checkUserTagKey, paramOf, tagOf, type KeyValue } from '../runs/batch-limits';
 import { isLoggedModel, LOGGED_MODEL_TAG, loggedModelJson, MODEL_TYPE_TAG } from './logged-model-json';
 
 const FINAL_STATUS: Record<string, { action: string; body: object }> = {
@@ -97,7 +97,7 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
       }),
       at(['DELETE'], 'logged-models/{modelId}/tags/{key}', async (_fields, request, { modelId, key }) => {
         await this.model(request, modelId);
-        await this.command(request, modelId, '/tags/delete', { keys: [key] });
+        await this.command(request, modelId, '/tags/delete', { keys: [checkUserTagKey(key)] });
         return {};
       }),
       at(['POST'], 'logged-models/{modelId}/params', async (fields, request, { modelId }) => {

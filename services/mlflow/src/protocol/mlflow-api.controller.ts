@@ -12,6 +12,17 @@ export const MLFLOW_API_VERSION = '3.18.0';
 
 const PATHS = ['api/2.0/mlflow/*path', 'ajax-api/2.0/mlflow/*path'];
 
+function decodedSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `${JSON.stringify(raw.slice(0, 200))} is not valid percent-encoded UTF-8`,
+    );
+  }
+}
+
 interface Route {
   endpoint: MlflowEndpoint;
   pattern: RegExp;
@@ -73,9 +84,7 @@ export class MlflowApiController {
     for (const { endpoint, pattern, names } of this.routes) {
       const match = pattern.exec(path);
       if (!match || !endpoint.methods.includes(method)) continue;
-      const params = Object.fromEntries(
-        names.map((name, index) => [name, decodeURIComponent(match[index + 1])]),
-      );
+      const params = Object.fromEntries(names.map((name, index) => [name, decodedSegment(match[index + 1])]));
       const answer = await endpoint.handle({ fields: MlflowFields.of(request), request, response, params });
       if (answer !== undefined) response.status(200).json(answer);
       return;

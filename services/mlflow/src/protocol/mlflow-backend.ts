@@ -30,8 +30,9 @@ export class MlflowBackend {
   readonly reader: ClickhouseReader;
   private readonly watermarks: ProjectionWatermarks;
   private readonly written = new Map<string, WritePosition>();
-  /** Writes recorded since a read last saw the projection past all of them. */
-  private writesSinceProjected = 0;
+  /** Writes recorded so far, and how many of them a read has seen the projection pass (both only grow). */
+  private writeSeq = 0;
+  private projectedSeq = 0;
 
   constructor(
     @Inject(INGEST_ENDPOINT) private readonly endpoint: IngestEndpoint,
@@ -72,20 +73,21 @@ export class MlflowBackend {
       const known = this.written.get(key);
       if (!known || known.offset < position.offset) this.written.set(key, position);
     }
-    this.writesSinceProjected += 1;
+    this.writeSeq += 1;
   }
 
   /** Waits until the projection holds every write the dialect made so far, then reads in the caller's scope. */
   async read(request: Request): Promise<ReadScope> {
     const scope = readScopeOfRequest(request);
     // Nothing written since the projection was last seen past every write: no need to ask again.
-    if (this.writesSinceProjected === 0) return scope;
-    const writes = this.writesSinceProjected;
+    if (this.projectedSeq === this.writeSeq) return scope;
+    // The writes up to here, and their positions, taken together before waiting.
+    const target = this.writeSeq;
     if (this.watermarks.waiting >= this.watermarks.maxWaiters) {
       throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'too many reads wait for the projection; retry');
     }
     const reached = await this.watermarks.waitFor([...this.written.values()], READ_YOUR_WRITES_MS);
-    if (reached) this.writesSinceProjected -= Math.min(writes, this.writesSinceProjected);
+    if (reached) this.projectedSeq = Math.max(this.projectedSeq, target);
     if (!reached) {
       throw new MlflowError(
         'TEMPORARILY_UNAVAILABLE',

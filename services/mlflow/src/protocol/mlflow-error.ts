@@ -46,7 +46,8 @@ const CODE_OF_NATIVE: Record<string, MlflowErrorCode> = {
   not_found: 'RESOURCE_DOES_NOT_EXIST',
   name_taken: 'RESOURCE_ALREADY_EXISTS',
   id_taken: 'RESOURCE_ALREADY_EXISTS',
-  concurrency_conflict: 'ABORTED',
+  // Nothing was appended: the client may simply send it again, which it does for 503.
+  concurrency_conflict: 'TEMPORARILY_UNAVAILABLE',
   idempotency_conflict: 'RESOURCE_CONFLICT',
   promotion_conflict: 'RESOURCE_CONFLICT',
   approval_required: 'RESOURCE_CONFLICT',
@@ -70,7 +71,9 @@ export function mlflowErrorOf(error: unknown): MlflowError {
   if (error instanceof MlflowError) return error;
   if (error instanceof IngestAnswerError) {
     const field = error.field ? ` (${error.field})` : '';
-    return new MlflowError(CODE_OF_NATIVE[error.code] ?? 'INTERNAL_ERROR', `${error.message}${field}`);
+    // A code not listed is a refusal of the request (4xx) unless the native API itself failed.
+    const fallback = error.code === 'internal_error' ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
+    return new MlflowError(CODE_OF_NATIVE[error.code] ?? fallback, `${error.message}${field}`);
   }
   return new MlflowError('INTERNAL_ERROR', 'internal error');
 }

@@ -32,7 +32,7 @@ export class RegistryReads {
   ): Promise<[LiveModelState, ModelVersionState]> {
     if (!/^[1-9][0-9]{0,9}$/.test(version)) throw invalid(`Invalid model version number '${version}'`);
     const state = await this.model(request, name);
-    const found = state.versions[version];
+    const found = Object.hasOwn(state.versions, version) ? state.versions[version] : undefined;
     if (!found) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
     return [state, found];
   }
@@ -54,6 +54,17 @@ export class RegistryReads {
       const loggedModel = folder === '' && version.runId.startsWith('m-');
       return { source: loggedModel ? `models:/${version.runId}` : storage, storage };
     };
+  }
+
+  /** Many models at once: their versions' runs read in one query. */
+  async modelsJson(states: readonly LiveModelState[]) {
+    const locate = await this.locations(states.flatMap((state) => Object.values(state.versions)));
+    return states.map((state) => registeredModelJson(state, (version) => locate(version).source));
+  }
+
+  async versionsJson(pairs: readonly (readonly [LiveModelState, ModelVersionState])[]) {
+    const locate = await this.locations(pairs.map(([, version]) => version));
+    return pairs.map(([state, version]) => modelVersionJson(state, version, locate(version).source));
   }
 
   async modelJson(state: LiveModelState) {

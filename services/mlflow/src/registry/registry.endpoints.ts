@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import type { LiveModelState } from '../../../../libs/domain/src/model/model.state';
-import { likePattern } from '../experiments/experiment-search';
+import { likeMatcher } from '../experiments/experiment-search';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError } from '../protocol/mlflow-error';
@@ -48,7 +47,7 @@ function registryFilter(filter: string | undefined): (subject: Filterable) => bo
     const operator = match[3].toUpperCase() === '<>' ? '!=' : match[3].toUpperCase();
     const value = match[4].replaceAll("''", "'");
     const pattern =
-      operator === 'LIKE' || operator === 'ILIKE' ? likePattern(value, operator === 'ILIKE') : null;
+      operator === 'LIKE' || operator === 'ILIKE' ? likeMatcher(value, operator === 'ILIKE') : null;
     return (subject: Filterable) => {
       const actual = match[1]
         ? Object.hasOwn(subject.tags, key)
@@ -56,7 +55,7 @@ function registryFilter(filter: string | undefined): (subject: Filterable) => bo
           : undefined
         : subject.name;
       if (actual === undefined) return operator === '!=';
-      if (pattern) return pattern.test(actual);
+      if (pattern) return pattern(actual);
       return (actual === value) === (operator === '=');
     };
   });
@@ -109,7 +108,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
         );
         const { items, next } = page(models, fields, 100, 1000);
         return {
-          registered_models: await Promise.all(items.map((model) => this.reads.modelJson(model))),
+          registered_models: await this.reads.modelsJson(items),
           ...next,
         };
       }),
@@ -155,7 +154,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
       at(['GET'], 'registered-models/alias', async (fields, request) => {
         const state = await this.reads.model(request, fields.required('name'));
         const alias = fields.required('alias');
-        const version = state.aliases[alias];
+        const version = Object.hasOwn(state.aliases, alias) ? state.aliases[alias] : undefined;
         if (version === undefined) throw invalid(`Registered model alias ${alias} not found.`);
         return { model_version: await this.reads.versionJson(state, state.versions[version]) };
       }),
@@ -278,7 +277,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
     const alias = fields.required('alias');
     const version = fields.requiredInt64('version');
     const state = await this.reads.model(request, name);
-    const holder = state.aliases[alias];
+    const holder = Object.hasOwn(state.aliases, alias) ? state.aliases[alias] : undefined;
     if (holder === version) return {};
     return this.command(request, name, 'POST', '/aliases', {
       alias,
@@ -326,9 +325,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
     );
     const { items, next } = page(versions, fields, 10_000, 200_000);
     return {
-      model_versions: await Promise.all(
-        items.map(([model, version]) => this.reads.versionJson(model as LiveModelState, version)),
-      ),
+      model_versions: await this.reads.versionsJson(items),
       ...next,
     };
   }

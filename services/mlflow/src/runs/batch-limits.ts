@@ -65,7 +65,20 @@ function keyValueOf(fields: MlflowFields, kind: 'parameter' | 'tag', maxLength: 
 }
 
 export const paramOf = (fields: MlflowFields) => keyValueOf(fields, 'parameter', MAX_PARAM_VALUE_LENGTH);
-export const tagOf = (fields: MlflowFields) => keyValueOf(fields, 'tag', MAX_TAG_VALUE_LENGTH);
+
+/** Tags under `runlog.` are the dialect's own marks (a logged model's): a client cannot set, fake or drop them. */
+export function checkUserTagKey(key: string): string {
+  checkKey('tag', key);
+  if (key.startsWith('runlog.'))
+    throw invalid(`Invalid tag name: '${key}'. Tags under "runlog." are Runlog's own.`);
+  return key;
+}
+
+export function tagOf(fields: MlflowFields): KeyValue {
+  const tag = keyValueOf(fields, 'tag', MAX_TAG_VALUE_LENGTH);
+  checkUserTagKey(tag.key);
+  return tag;
+}
 
 /** A log-batch's entities, checked against MLflow's limits; duplicate param keys must agree. */
 export function batchOf(fields: MlflowFields): {

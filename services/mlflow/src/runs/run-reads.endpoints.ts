@@ -14,6 +14,7 @@ import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoin
 import { invalid } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { LOGGED_MODEL_TAG } from '../models/logged-model-json';
+import { RUN_NAME_TAG } from './run-json';
 import { RunReads } from './run-reads';
 import { runIdOf } from './run-writes.endpoints';
 
@@ -23,16 +24,45 @@ const MAX_RESULTS = 50_000;
 
 /** MLflow names a run's attributes without an entity too (`status = 'FINISHED'`); Runlog's grammar wants one. */
 const BARE_ATTRIBUTE =
-  /(^|\band\s+|\bor\s+|\()\s*(`?)(run_id|run_name|status|start_time|end_time|created|user_id)\2(?=\s*(?:[=!<>]|\bLIKE\b|\bILIKE\b|\bIN\b|\bNOT\b|\bIS\b))/gi;
+  /(^|\band\s+|\bor\s+|\()\s*(`?)(run_id|run_name|status|start_time|end_time|created|user_id)\2(?=\s*(?:[=!<>]|\bLIKE\b|\bILIKE\b|\bIN\b|\bNOT\b|\bIS\b|\bASC\b|\bDESC\b|$))/gi;
+
+/** Applies `rewrite` to the text outside quoted strings and backquoted keys only. */
+function outsideQuotes(text: string, rewrite: (part: string) => string): string {
+  return text
+    .split(/('(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|""|\\.)*"|`(?:[^`]|``)*`)/)
+    .map((part, index) => (index % 2 === 1 ? part : rewrite(part)))
+    .join('');
+}
+
+const prefixBareAttributes = (text: string) =>
+  outsideQuotes(text, (part) =>
+    part.replace(
+      BARE_ATTRIBUTE,
+      (_all, before: string, tick: string, key: string) => `${before}attributes.${tick}${key}${tick}`,
+    ),
+  );
+
+/** MLflow keeps a run's name in the tag `mlflow.runName`; Runlog keeps it as the run's name: the same filter. */
+function runNameTagAsAttribute(filter: RunFilter): RunFilter {
+  if ('clauses' in filter) {
+    return { ...filter, clauses: filter.clauses.map(runNameTagAsAttribute) };
+  }
+  return filter.entity === 'tags' && filter.key === RUN_NAME_TAG
+    ? ({ ...filter, entity: 'attributes', key: 'run_name' } as RunFilter)
+    : filter;
+}
 
 export function runFilterOf(filter: string | undefined): RunFilter | null {
   if (filter === undefined) return null;
-  return parseRunFilter(
-    filter.replace(
-      BARE_ATTRIBUTE,
-      (_all, before: string, _tick, key: string) => `${before}attributes.${key}`,
-    ),
-  );
+  const parsed = parseRunFilter(prefixBareAttributes(filter));
+  return parsed && runNameTagAsAttribute(parsed);
+}
+
+export function orderKeyOf(text: string): OrderKey {
+  const key = parseOrderKey(prefixBareAttributes(text), 'order_by');
+  return key.entity === 'tags' && key.key === RUN_NAME_TAG
+    ? { ...key, entity: 'attributes', key: 'run_name' }
+    : key;
 }
 
 function withoutLoggedModels(filter: RunFilter | null): RunFilter {
@@ -78,7 +108,7 @@ export class RunReadsEndpoints implements MlflowEndpoints {
     let orderBy: OrderKey[];
     try {
       filter = runFilterOf(fields.string('filter'));
-      orderBy = fields.strings('order_by').map((text) => parseOrderKey(text, 'order_by'));
+      orderBy = fields.strings('order_by').map(orderKeyOf);
     } catch (error) {
       if (error instanceof FilterSyntaxError) throw invalid(`Invalid search expression: ${error.message}`);
       throw error;

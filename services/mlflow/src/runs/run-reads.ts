@@ -4,11 +4,14 @@ import {
   childrenOf,
   findInputs,
   getLatestMetricPoints,
+  getMetricSummaries,
   getRunParams,
   getRuns,
   getRunTags,
   inReadScope,
   type InputView,
+  type LoggedPoint,
+  type MetricSummaryView,
   type RunView,
 } from '../../../../libs/store/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
@@ -54,12 +57,14 @@ export class RunReads {
     const ids = runs.map((run) => run.runId);
     if (ids.length === 0) return [];
     const reader = this.backend.reader;
-    const [params, tags, metrics, inputs] = await Promise.all([
+    const [params, tags, latest, summaries, inputs] = await Promise.all([
       getRunParams(reader, ids),
       getRunTags(reader, ids),
       getLatestMetricPoints(reader, ids),
+      getMetricSummaries(reader, ids),
       findInputs(reader, { runIds: ids }),
     ]);
+    const metrics = withExpiredLatest(runs, latest, summaries);
     const inputsOf = new Map<string, InputView[]>();
     for (const input of inputs) inputsOf.set(input.runId, [...(inputsOf.get(input.runId) ?? []), input]);
     return runs.map((run) =>
@@ -71,4 +76,32 @@ export class RunReads {
       }),
     );
   }
+}
+
+/**
+ * A series whose raw points the experiment's retention dropped still has its summary: its last value and step come
+ * from there (the time is the run's last known one), so a metric never vanishes from a run that search still finds.
+ */
+function withExpiredLatest(
+  runs: readonly RunView[],
+  latest: Map<string, (LoggedPoint & { key: string })[]>,
+  summaries: Map<string, Omit<MetricSummaryView, never>[]>,
+): Map<string, (LoggedPoint & { key: string })[]> {
+  const merged = new Map(latest);
+  for (const run of runs) {
+    const points = [...(latest.get(run.runId) ?? [])];
+    const known = new Set(points.map((point) => point.key));
+    for (const summary of summaries.get(run.runId) ?? []) {
+      if (known.has(summary.key)) continue;
+      points.push({
+        key: summary.key,
+        value: summary.last,
+        step: summary.lastStep,
+        timestamp: run.endTime ?? run.startTime,
+      });
+    }
+    points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    merged.set(run.runId, points);
+  }
+  return merged;
 }

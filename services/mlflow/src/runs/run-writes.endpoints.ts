@@ -4,12 +4,14 @@ import type { RunView } from '../../../../libs/store/src';
 import { ExperimentsEndpoints } from '../experiments/experiments.endpoints';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
-import { invalid } from '../protocol/mlflow-error';
+import { ID_PATTERN } from '../../../../libs/events/src/event-schemas';
+import { MAX_STORABLE_MILLIS, MIN_STORABLE_MILLIS } from '../../../../libs/events/src/storable';
+import { invalid, notFound } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunId, newRunName } from '../protocol/mlflow-ids';
 import {
   batchOf,
-  checkKey,
+  checkUserTagKey,
   columnar,
   metricOf,
   paramOf,
@@ -30,7 +32,16 @@ const ENDING: Record<string, { action: 'finish' | 'fail' | 'kill'; status: strin
 };
 const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
 
-const iso = (ms: number | undefined) => (ms === undefined ? {} : { occurredAt: new Date(ms).toISOString() });
+/** A client time as the native occurredAt; one Runlog cannot store is refused naming the field. */
+function occurredAt(field: string, ms: number | undefined): { occurredAt?: string } {
+  if (ms === undefined) return {};
+  if (ms < MIN_STORABLE_MILLIS || ms > MAX_STORABLE_MILLIS) {
+    throw invalid(
+      `Invalid value ${ms} for parameter '${field}': it must be epoch milliseconds from ${MIN_STORABLE_MILLIS} to ${MAX_STORABLE_MILLIS}`,
+    );
+  }
+  return { occurredAt: new Date(ms).toISOString() };
+}
 
 /** Run lifecycle and logging: each MLflow call is one or a few native commands on the run's stream. */
 @Injectable()
@@ -66,7 +77,7 @@ export class RunWritesEndpoints implements MlflowEndpoints {
       post('runs/set-tag', (fields, request) => this.setTags(request, runIdOf(fields), [tagOf(fields)])),
       post('runs/delete-tag', (fields, request) =>
         this.command(request, runIdOf(fields), 'POST', '/tags/delete', {
-          keys: [checkKey('tag', fields.required('key'))],
+          keys: [checkUserTagKey(fields.required('key'))],
         }),
       ),
       post('runs/log-inputs', async (fields, request) => {
@@ -123,7 +134,7 @@ export class RunWritesEndpoints implements MlflowEndpoints {
       name,
       ...(parentRunId ? { parentRunId } : {}),
       ...(user ? { context: { user: user.slice(0, 256) } } : {}),
-      ...iso(startTime),
+      ...occurredAt('start_time', startTime),
     });
     const stored = tags.filter((tag) => tag.key !== RUN_NAME_TAG);
     await this.setTags(request, runId, stored);
@@ -168,7 +179,10 @@ export class RunWritesEndpoints implements MlflowEndpoints {
     }
     const ending = status === undefined ? undefined : ENDING[status];
     if (ending && run.status !== ending.status) {
-      await this.command(request, runId, 'POST', `/${ending.action}`, { ...ending.body, ...iso(endTime) });
+      await this.command(request, runId, 'POST', `/${ending.action}`, {
+        ...ending.body,
+        ...occurredAt('end_time', endTime),
+      });
     }
     run = await this.reads.view(request, runId);
     return { run_info: (await this.reads.whole([run]))[0].info };
@@ -222,5 +236,10 @@ export class RunWritesEndpoints implements MlflowEndpoints {
 
 /** run_id, or the deprecated run_uuid older clients send. */
 export function runIdOf(fields: MlflowFields): string {
-  return fields.requiredOneOf('run_id', 'run_uuid');
+  const runId = fields.requiredOneOf('run_id', 'run_uuid');
+  // Run ids are plain (MLflow's own pattern is looser): anything else names no run, and never reaches a URL.
+  if (!RUN_ID.test(runId)) throw notFound(`Run with id=${JSON.stringify(runId.slice(0, 100))} not found`);
+  return runId;
 }
+
+const RUN_ID = new RegExp(ID_PATTERN);
