@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gql, logEnd, post, send } from '../support/runlog-client';
+import { Bootstrap } from '../support/authz-fixtures';
 import { runMlflowScript } from '../support/mlflow-python';
 import { useRunlog } from '../support/runlog-process';
 
@@ -11,6 +12,7 @@ import { useRunlog } from '../support/runlog-process';
  */
 const SCRIPT = join(__dirname, 'mlflow', 'client_roundtrip.py');
 const MODELS_SCRIPT = join(__dirname, 'mlflow', 'client_models.py');
+const api = (path: string) => `/api/2.0/mlflow/${path}`;
 
 interface Read {
   run_id: string;
@@ -237,7 +239,6 @@ describe('MLflow dialect, models through the mlflow client', () => {
 
 describe('MLflow dialect, its errors', () => {
   const runlog = useRunlog();
-  const api = (path: string) => `/api/2.0/mlflow/${path}`;
 
   async function newRun(): Promise<string> {
     const experiment = await post<{ experiment_id: string }>(runlog.base, api('experiments/create'), {
@@ -469,5 +470,43 @@ describe('MLflow dialect, its errors', () => {
     const deleted = await send('DELETE', runlog.base, api('runs/delete'), { run_id: runId });
     expect(deleted.status).toBe(404);
     expect(await logEnd(runlog.base)).toBe(before);
+  });
+});
+
+describe('MLflow dialect, with tokens', () => {
+  const BOOTSTRAP = randomBytes(32).toString('base64url');
+  const runlog = useRunlog({ RUNLOG_AUTH: 'tokens', RUNLOG_BOOTSTRAP_TOKEN: BOOTSTRAP });
+
+  it('lets a viewer read (no Default made on its behalf) and refuses its writes in MLflow\u2019s format', async () => {
+    const setup = new Bootstrap(runlog.base, BOOTSTRAP);
+    const viewer = (await setup.issue(['viewer'], 'team', 'mlflow-viewer')).token;
+    const writer = (await setup.issue(['writer'], 'team', 'mlflow-writer')).token;
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const headers = { ...as(BOOTSTRAP), 'x-runlog-workspace': 'team' };
+    const before = await logEnd(runlog.base, headers);
+    const searched = await post<{ experiments?: unknown[] }>(
+      runlog.base,
+      api('experiments/search'),
+      { max_results: 10 },
+      as(viewer),
+    );
+    expect([searched.status, searched.body.experiments ?? []]).toEqual([200, []]);
+    const refused = await post<{ error_code: string }>(
+      runlog.base,
+      api('runs/create'),
+      { experiment_id: '0' },
+      as(viewer),
+    );
+    expect([refused.status, refused.body.error_code]).toEqual([403, 'PERMISSION_DENIED']);
+    const anonymous = await post<{ error_code: string }>(runlog.base, api('experiments/search'), {});
+    expect([anonymous.status, anonymous.body.error_code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(await logEnd(runlog.base, headers)).toBe(before);
+    const created = await post<{ run: { info: { experiment_id: string } } }>(
+      runlog.base,
+      api('runs/create'),
+      { experiment_id: '0', start_time: Date.now() },
+      as(writer),
+    );
+    expect([created.status, created.body.run.info.experiment_id]).toEqual([200, '0']);
   });
 });

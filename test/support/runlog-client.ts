@@ -84,8 +84,8 @@ export async function projectionLag(base: string, headers: Record<string, string
 }
 
 /** Sum of every topic's end offset: moves if and only if something was appended. */
-export async function logEnd(base: string): Promise<number> {
-  return (await projectionLag(base)).reduce((sum, lag) => sum + lag.endOffset, 0);
+export async function logEnd(base: string, headers: Record<string, string> = {}): Promise<number> {
+  return (await projectionLag(base, headers)).reduce((sum, lag) => sum + lag.endOffset, 0);
 }
 
 export async function waitForProjection(
