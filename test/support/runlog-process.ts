@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The checkout's root, found from here whether this runs from source (jest) or from dist/ (bench). */
-function repoRoot(from = __dirname): string {
+export function repoRoot(from = __dirname): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'package-lock.json'))) return dir;
   }

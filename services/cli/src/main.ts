@@ -6,7 +6,7 @@ import { runOperatorCli } from './operator-cli';
 // whoami). exitCode, not process.exit(): a piped stdout is written out before the exit.
 const argv = process.argv.slice(2);
 const dependencies = { env: process.env, stdout: process.stdout, stderr: process.stderr };
-const operator = argv[0] === 'audit' || argv[0] === 'replay';
+const operator = argv[0] === 'audit' || argv[0] === 'replay' || argv[0] === 'import';
 const run = operator ? runOperatorCli(argv, dependencies) : runCli(argv, dependencies);
 void run.then((code) => {
   process.exitCode = code;

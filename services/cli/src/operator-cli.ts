@@ -6,12 +6,14 @@ import {
   OperatorUsageError,
   type OperatorCliDependencies,
 } from './audit-verify';
+import { importMlflow, IMPORT_MLFLOW_USAGE } from './import/import-mlflow';
 import { replay, REPLAY_USAGE } from './replay';
 
 const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
   'audit verify': { usage: AUDIT_VERIFY_USAGE, run: auditVerify },
   'audit export': { usage: AUDIT_EXPORT_USAGE, run: auditExport },
   replay: { usage: REPLAY_USAGE, run: replay },
+  'import mlflow': { usage: IMPORT_MLFLOW_USAGE, run: importMlflow },
 };
 
 /** Runs one operator command line (`audit verify …`); resolves to the exit code and never throws. */
@@ -19,7 +21,7 @@ export async function runOperatorCli(
   argv: readonly string[],
   dependencies: OperatorCliDependencies,
 ): Promise<number> {
-  const words = argv[0] === 'audit' ? 2 : 1;
+  const words = argv[0] === 'audit' || argv[0] === 'import' ? 2 : 1;
   const name = argv.slice(0, words).join(' ');
   const command = COMMANDS[name];
   const rest = argv.slice(words);

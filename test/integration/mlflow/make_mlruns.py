@@ -1,0 +1,31 @@
+"""Writes an mlruns folder with the unchanged client's file store (the folder named on stdin's JSON), prints the ids."""
+import json
+import os
+import sys
+import tempfile
+
+import mlflow
+
+spec = json.load(sys.stdin)
+mlflow.set_tracking_uri(f"file://{spec['folder']}")
+mlflow.set_experiment("imported")
+with mlflow.start_run(run_name="parent") as parent:
+    mlflow.log_params({"lr": 0.1, "opt": "adam"})
+    for step in range(spec["steps"]):
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+    mlflow.log_metric("weird", float("nan"), step=5)
+    mlflow.log_metric("weird", float("inf"), step=6)
+    mlflow.set_tag("team", "a")
+    folder = tempfile.mkdtemp()
+    os.makedirs(os.path.join(folder, "sub"))
+    with open(os.path.join(folder, "n.txt"), "w") as handle:
+        handle.write("hi")
+    with open(os.path.join(folder, "sub", "m.json"), "w") as handle:
+        handle.write("{}")
+    mlflow.log_artifacts(folder)
+    with mlflow.start_run(run_name="child", nested=True) as child:
+        mlflow.log_param("seed", 1)
+with mlflow.start_run(run_name="gone") as gone:
+    pass
+mlflow.delete_run(gone.info.run_id)
+print(json.dumps({"parent": parent.info.run_id, "child": child.info.run_id, "gone": gone.info.run_id}))
