@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { resolveConnection, UsageError } from '../../../libs/sdk/src/cli/option-values';
+import { operatorConnection } from './connection';
 import { OperatorUsageError, type OperatorCliDependencies } from './audit-verify';
 import { ProgressLine } from './progress';
 
@@ -79,13 +79,7 @@ export async function replay(
   dependencies: OperatorCliDependencies,
 ): Promise<number> {
   const options = parse(argv);
-  let connection;
-  try {
-    connection = resolveConnection({ url: options.url, token: options.token }, dependencies.env);
-  } catch (error) {
-    if (error instanceof UsageError) throw new OperatorUsageError(error.message);
-    throw error;
-  }
+  const connection = operatorConnection(options, dependencies.env);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (connection.token !== undefined) headers.authorization = `Bearer ${connection.token}`;
   const call = async (method: 'GET' | 'POST', body?: object): Promise<ReplayStatus> => {

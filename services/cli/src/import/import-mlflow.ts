@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { v5 as uuidv5 } from 'uuid';
-import { resolveConnection, UsageError } from '../../../../libs/sdk/src/cli/option-values';
+import { operatorConnection } from '../connection';
 import { OperatorUsageError, type OperatorCliDependencies } from '../audit-verify';
 import { ProgressLine } from '../progress';
 import {
@@ -108,13 +108,7 @@ export async function importMlflow(
   dependencies: OperatorCliDependencies,
 ): Promise<number> {
   const options = parse(argv);
-  let connection;
-  try {
-    connection = resolveConnection({ url: options.url, token: options.token }, dependencies.env);
-  } catch (error) {
-    if (error instanceof UsageError) throw new OperatorUsageError(error.message);
-    throw error;
-  }
+  const connection = operatorConnection(options, dependencies.env);
   const api = new Api(connection.baseUrl.replace(/\/$/, ''), connection.token);
   const summary: Summary = { experiments: 0, runs: 0, points: 0, artifacts: 0, refused: [] };
   const experiments = await readExperiments(options.folder);
