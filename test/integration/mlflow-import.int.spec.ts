@@ -21,11 +21,15 @@ describe('runlog import mlflow', () => {
 
   it('imports experiments, runs, params, tags, histories, status and artifacts, and appends nothing the second time', async () => {
     process.env.MLFLOW_ALLOW_FILE_STORE = 'true';
-    const ids = await runMlflowScript<{ parent: string; child: string; gone: string }>(
-      join(__dirname, 'mlflow', 'make_mlruns.py'),
-      'file:///unused',
-      { folder: join(folder, 'mlruns'), steps: 30 },
-    );
+    const ids = await runMlflowScript<{
+      parent: string;
+      child: string;
+      gone: string;
+      times: { start: number; end: number };
+    }>(join(__dirname, 'mlflow', 'make_mlruns.py'), 'file:///unused', {
+      folder: join(folder, 'mlruns'),
+      steps: 30,
+    });
     const importOnce = async () => {
       const { stdout } = await run(
         process.execPath,
@@ -51,7 +55,7 @@ describe('runlog import mlflow', () => {
     const { parent, child, gone } = await gql<Record<'parent' | 'child' | 'gone', Record<string, unknown>>>(
       runlog.base,
       `query($p: ID!, $c: ID!, $g: ID!) {
-        parent: run(id: $p) { name status params { key value } tags { key value } metrics { key count lastStep last }
+        parent: run(id: $p) { name status startTime endTime params { key value } tags { key value } metrics { key count lastStep last }
           artifacts { path size } }
         child: run(id: $c) { name parentRunId params { key value } }
         gone: run(id: $g) { deleted status } }`,
@@ -60,6 +64,9 @@ describe('runlog import mlflow', () => {
     expect(parent).toMatchObject({
       name: 'parent',
       status: 'finished',
+      // MLflow's own times, not the import's.
+      startTime: ids.times.start,
+      endTime: ids.times.end,
       params: [
         { key: 'lr', value: '0.1' },
         { key: 'opt', value: 'adam' },

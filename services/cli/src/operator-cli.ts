@@ -7,6 +7,7 @@ import {
   type OperatorCliDependencies,
 } from './audit-verify';
 import { importMlflow, IMPORT_MLFLOW_USAGE } from './import/import-mlflow';
+import { importTensorboard, IMPORT_TENSORBOARD_USAGE } from './import/import-tensorboard';
 import { replay, REPLAY_USAGE } from './replay';
 
 const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
   'audit export': { usage: AUDIT_EXPORT_USAGE, run: auditExport },
   replay: { usage: REPLAY_USAGE, run: replay },
   'import mlflow': { usage: IMPORT_MLFLOW_USAGE, run: importMlflow },
+  'import tensorboard': { usage: IMPORT_TENSORBOARD_USAGE, run: importTensorboard },
 };
 
 /** Runs one operator command line (`audit verify …`); resolves to the exit code and never throws. */

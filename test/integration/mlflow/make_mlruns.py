@@ -28,4 +28,6 @@ with mlflow.start_run(run_name="parent") as parent:
 with mlflow.start_run(run_name="gone") as gone:
     pass
 mlflow.delete_run(gone.info.run_id)
-print(json.dumps({"parent": parent.info.run_id, "child": child.info.run_id, "gone": gone.info.run_id}))
+kept = mlflow.get_run(parent.info.run_id).info
+times = {"start": kept.start_time, "end": kept.end_time}
+print(json.dumps({"parent": parent.info.run_id, "child": child.info.run_id, "gone": gone.info.run_id, "times": times}))

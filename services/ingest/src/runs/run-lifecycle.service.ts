@@ -202,8 +202,11 @@ export class RunLifecycleService {
       caller,
       occurredAt: body.occurredAt,
     };
+    // A run's start and end are the client's when it names them (an import, MLflow's start_time and end_time), as
+    // its experiment's creation, its points' and its artifacts' times already are; else the server's clock.
+    const clientTime = body.occurredAt === undefined ? undefined : Date.parse(body.occurredAt);
     return this.commands.handle(target, (events, now) =>
-      decideRun({ ...command, metadata: { now } } as RunCommand, foldRun(events)),
+      decideRun({ ...command, metadata: { now: clientTime ?? now } } as RunCommand, foldRun(events)),
     );
   }
 }
