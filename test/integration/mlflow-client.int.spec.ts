@@ -49,7 +49,11 @@ describe('MLflow dialect, through the mlflow client', () => {
     loss.push([200, NaN]);
     const batched = Array.from(
       { length: 10 },
-      (_, step) => [step, { acc: step / 10, 'val/f1': (step * 7) % 5 }] as [number, Record<string, number>],
+      (_, step) =>
+        [step, { acc: step / 10, 'val/f1': (step * 7) % 5, 'val loss': step * 2 }] as [
+          number,
+          Record<string, number>,
+        ],
     );
     // NaN travels as MLflow's JSON spells it; the script turns it back into a float.
     const sent = (points: [number, number][]) => points.map(([step, value]) => [step, asJson(value)]);
@@ -86,7 +90,7 @@ describe('MLflow dialect, through the mlflow client', () => {
     });
     expect(parent.artifact_uri).toBe(`mlflow-artifacts:/${read.experiment_id}/${parent.run_id}/artifacts`);
     expect(parent.params).toEqual(spec.params);
-    expect(parent.metrics).toEqual({ loss: 'NaN', acc: 0.9, 'val/f1': (9 * 7) % 5 });
+    expect(parent.metrics).toEqual({ loss: 'NaN', acc: 0.9, 'val/f1': (9 * 7) % 5, 'val loss': 18 });
     expect(parent.tags).toMatchObject({ ...spec.tags, 'mlflow.runName': spec.run_name });
     expect(parent.tags['mlflow.user']).toEqual(expect.any(String));
     // The schema's text is not kept (its digest is): what was read, not its shape.
@@ -103,6 +107,10 @@ describe('MLflow dialect, through the mlflow client', () => {
     );
     expect(read.histories['val/f1'].map(([step, value]) => [step, value])).toEqual(
       batched.map(([step, values]) => [step, values['val/f1']]),
+    );
+    // MLflow's key rule allows spaces; so does Runlog's.
+    expect(read.histories['val loss'].map(([step, value]) => [step, value])).toEqual(
+      batched.map(([step, values]) => [step, values['val loss']]),
     );
     for (const [, , timestamp] of read.histories.loss)
       expect(timestamp).toBeGreaterThan(Date.now() - 600_000);
@@ -145,6 +153,7 @@ describe('MLflow dialect, through the mlflow client', () => {
     expect(run.metrics.map(({ key, count, lastStep }) => [key, count, lastStep])).toEqual([
       ['acc', 10, 9],
       ['loss', loss.length, 200],
+      ['val loss', 10, 9],
       ['val/f1', 10, 9],
     ]);
     expect(run.artifacts.map(({ path, size }) => [path, size]).sort()).toEqual([

@@ -83,7 +83,15 @@ describe('runlog import tensorboard', () => {
             scalars: [['acc', 1, 0.75]],
             status: 'failure',
           },
-          'sweep/lr_0_01': { files: 1, start: START + 10, legacy: false, scalars: [['acc', 2, 0.125]] },
+          'sweep/lr_0_01': {
+            files: 1,
+            start: START + 10,
+            legacy: false,
+            scalars: [
+              ['acc', 2, 0.125],
+              ['val loss', 4, 2],
+            ],
+          },
         },
       },
       { python },
@@ -93,7 +101,7 @@ describe('runlog import tensorboard', () => {
     expect(first).toEqual({
       experiments: 1,
       runs: 3,
-      points: loss.length + 5,
+      points: loss.length + 6,
       artifacts: 0,
       refused: [],
       skipped: { text: 3 },
@@ -136,7 +144,15 @@ describe('runlog import tensorboard', () => {
       { key: 'loss', count: loss.length, lastStep: loss.length - 1 },
     ]);
     expect(byName['lr_0_1/eval']).toMatchObject({ status: 'failed', parentRunId: main.id });
-    expect(byName['sweep/lr_0_01']).toMatchObject({ status: 'finished', parentRunId: null, params: [] });
+    expect(byName['sweep/lr_0_01']).toMatchObject({
+      status: 'finished',
+      parentRunId: null,
+      params: [],
+      metrics: [
+        { key: 'acc', count: 1, lastStep: 2 },
+        { key: 'val loss', count: 1, lastStep: 4 },
+      ],
+    });
 
     const series = async (runId: string, key: string) =>
       (

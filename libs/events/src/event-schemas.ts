@@ -10,8 +10,12 @@ import { MAX_STORABLE_INTEGER, MAX_STORABLE_MILLIS, MAX_STORABLE_TIME } from './
  */
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 export const KEY_PATTERN = '^[A-Za-z0-9_\\-./: ]{1,250}$';
-/** Path-like keys (`train/loss`, `system/gpu0/util`); no empty, `.` or `..` segment, so a key is never a path trick. */
-export const METRIC_KEY_PATTERN = '^(?!.*(?:^|/)\\.{1,2}(?:/|$))[A-Za-z0-9_\\-.:]+(?:/[A-Za-z0-9_\\-.:]+)*$';
+/**
+ * Path-like keys (`train/loss`, `system/gpu0/util`); no empty, `.` or `..` segment, so a key is never a path trick.
+ * Spaces are in, as in MLflow's key rule (`val loss`), so every key its clients and TensorBoard's tags use is stored.
+ */
+export const METRIC_KEY_PATTERN =
+  '^(?!.*(?:^|/)\\.{1,2}(?:/|$))[A-Za-z0-9_\\-.: ]+(?:/[A-Za-z0-9_\\-.: ]+)*$';
 /** Names people read: no control characters, no leading or trailing space. */
 export const NAME_PATTERN = '^(?![\\s])(?!.*[\\s]$)[^\\u0000-\\u001f\\u007f]+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';

@@ -7,6 +7,7 @@ import {
   type OperatorCliDependencies,
 } from './audit-verify';
 import { importMlflow, IMPORT_MLFLOW_USAGE } from './import/import-mlflow';
+import { importNeptune, IMPORT_NEPTUNE_USAGE } from './import/import-neptune';
 import { importTensorboard, IMPORT_TENSORBOARD_USAGE } from './import/import-tensorboard';
 import { replay, REPLAY_USAGE } from './replay';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { usage: string; run: typeof auditVerify }> = {
   replay: { usage: REPLAY_USAGE, run: replay },
   'import mlflow': { usage: IMPORT_MLFLOW_USAGE, run: importMlflow },
   'import tensorboard': { usage: IMPORT_TENSORBOARD_USAGE, run: importTensorboard },
+  'import neptune': { usage: IMPORT_NEPTUNE_USAGE, run: importNeptune },
 };
 
 /** Runs one operator command line (`audit verify …`); resolves to the exit code and never throws. */

@@ -180,7 +180,7 @@ export class ImportWriter {
     return made;
   }
 
-  async params(runId: string, params: Record<string, string>): Promise<void> {
+  async params(runId: string, params: Record<string, string | number | boolean>): Promise<void> {
     await this.entries(runId, 'params', params);
   }
 
@@ -208,17 +208,24 @@ export class ImportWriter {
     });
   }
 
-  /** Uploads each file (paths relative to `dir`) unless the run holds it already with the same digest. */
+  /** Uploads each file (paths relative to `dir`, the artifact at the same path) unless the run holds it already. */
   async artifacts(runId: string, dir: string, paths: readonly string[]): Promise<void> {
-    if (paths.length === 0) return;
+    await this.uploads(
+      runId,
+      paths.map((path) => ({ file: join(dir, path), path })),
+    );
+  }
+
+  /** Uploads each file as the artifact at `path`, unless the run holds that path already with the same digest. */
+  async uploads(runId: string, files: readonly { file: string; path: string }[]): Promise<void> {
+    if (files.length === 0) return;
     const base = this.runPath(runId);
     const listed = (await this.send('GET', `${base}/artifacts`).catch(() => [])) as {
       path: string;
       digest: string;
     }[];
     const present = new Map(listed.map((artifact) => [artifact.path, artifact.digest]));
-    for (const path of paths) {
-      const file = join(dir, path);
+    for (const { file, path } of files) {
       if (present.get(path) === (await sha256Of(file))) continue;
       const encoded = path.split('/').map(encodeURIComponent).join('/');
       const uploaded = await this.attempt(`run ${runId} artifact ${path}`, async () =>
@@ -226,6 +233,12 @@ export class ImportWriter {
       );
       if (uploaded) this.summary.artifacts++;
     }
+  }
+
+  async note(runId: string, note: string): Promise<void> {
+    await this.attempt(`run ${runId} note`, () =>
+      this.send('POST', `${this.runPath(runId)}/note`, { eventId: this.eventId('run', runId, 'note'), note }),
+    );
   }
 
   async end(runId: string, ending: RunEnding, at?: number | null): Promise<void> {
@@ -268,7 +281,11 @@ export class ImportWriter {
     return `/api/v1/runs/${encodeURIComponent(runId)}`;
   }
 
-  private async entries(runId: string, kind: 'params' | 'tags', values: Record<string, string>) {
+  private async entries(
+    runId: string,
+    kind: 'params' | 'tags',
+    values: Record<string, string | number | boolean>,
+  ) {
     const keys = Object.keys(values);
     for (let i = 0; i < keys.length; i += ENTRIES_PER_REQUEST) {
       const chunk = Object.fromEntries(
