@@ -81,6 +81,17 @@ export function refusedContentType(header: string | undefined): string | null {
   return null;
 }
 
+/**
+ * A PUT, PATCH or DELETE that carries no body and names no Content-Type has nothing to parse, and no page can send
+ * it to another site without a CORS preflight (only GET, HEAD and POST can); MLflow's client deletes this way.
+ */
+function isBodilessNonPost(request: Request): boolean {
+  if (request.method === 'POST' || request.headers['content-type'] !== undefined) return false;
+  if (request.headers['transfer-encoding'] !== undefined) return false;
+  const length = request.headers['content-length'];
+  return length === undefined || declaredLength(length) === 0;
+}
+
 /** Answered at once, before the body is read; the rest of the body is drained (bounded) so the client reads it. */
 function refuse(request: Request, response: Response, status: number, body: Required<ErrorBody>): void {
   drainUnread(request);
@@ -92,7 +103,8 @@ function refuse(request: Request, response: Response, status: number, body: Requ
  * - a declared Content-Length over the cap is a 413 at once (what is sent meanwhile is dropped, for 10 s at most);
  * - a POST, PUT, PATCH or DELETE under the API, artifact uploads aside, must be `application/json` in UTF-8, also
  *   where the body is optional: a browser sends text/plain and form bodies cross-site without a preflight, so a
- *   route that acted on them could be driven from any web page (MLflow's CVE-2023-43472).
+ *   route that acted on them could be driven from any web page (MLflow's CVE-2023-43472). A PUT, PATCH or DELETE
+ *   with neither a body nor a Content-Type passes: it cannot be sent cross-site without a preflight.
  */
 export function createHttpBoundary(config: HttpBoundaryConfig) {
   return function httpBoundary(request: Request, response: Response, next: NextFunction): void {
@@ -108,7 +120,12 @@ export function createHttpBoundary(config: HttpBoundaryConfig) {
     // Express routes without regard to case: /API/V1/… reaches the same handlers, so it is guarded the same.
     const path = request.path.toLowerCase();
     const guarded = config.guardedPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
-    if (guarded && BODY_METHODS.has(request.method) && !isArtifactUpload(request)) {
+    if (
+      guarded &&
+      BODY_METHODS.has(request.method) &&
+      !isArtifactUpload(request) &&
+      !isBodilessNonPost(request)
+    ) {
       const refused = refusedContentType(request.headers['content-type']);
       if (refused !== null) {
         return refuse(request, response, 415, {

@@ -63,7 +63,6 @@ describe('the HTTP boundary', () => {
     ['POST', '/api/v1/runs/r1/finish'],
     ['POST', '/api/v1/runs/r1/kill'],
     ['POST', '/api/v1/experiments/e1/archive'],
-    ['DELETE', '/api/v1/runs/r1'],
     ['POST', '/api/v1/runs/r1/heartbeat'],
     // Express routes without regard to case: the upper-case spelling reaches the same handler.
     ['POST', '/API/V1/runs/r1/kill'],
@@ -86,6 +85,24 @@ describe('the HTTP boundary', () => {
     }
     expect(cross(method, path, JSON_TYPE).passed).toBe(true);
     expect(cross(method, path, { 'content-type': 'Application/JSON; Charset="UTF-8"' }).passed).toBe(true);
+  });
+
+  it('lets a PUT, PATCH or DELETE with no body and no content type through (no page can send one cross-site)', () => {
+    for (const method of ['DELETE', 'PATCH', 'PUT']) {
+      expect(cross(method, '/api/v1/runs/r1', {}).passed).toBe(true);
+      expect(cross(method, '/api/v1/runs/r1', { 'content-length': '0' }).passed).toBe(true);
+      // A body, or a content type that is not JSON, is refused as on any route.
+      const refused: Record<string, string>[] = [
+        { 'content-length': '2' },
+        { 'transfer-encoding': 'chunked' },
+        { 'content-type': 'text/plain' },
+        { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '0' },
+      ];
+      for (const headers of refused)
+        expect(cross(method, '/api/v1/runs/r1', headers)).toMatchObject({ status: 415, passed: false });
+    }
+    // POST is what a page sends cross-site without a preflight: never without a JSON content type.
+    expect(cross('POST', '/api/v1/runs/r1/finish', { 'content-length': '0' })).toMatchObject({ status: 415 });
   });
 
   it('lets artifact uploads, reads and routes outside the API through with any content type', () => {

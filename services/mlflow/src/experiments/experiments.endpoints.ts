@@ -111,9 +111,7 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
   }
 
   private async create(fields: MlflowFields, request: Request) {
-    const name = fields.string('name');
-    if (name === undefined)
-      throw invalid(`Invalid experiment name: ''. Experiment name must be a non-empty string.`);
+    const name = fields.required('name');
     const location = fields.string('artifact_location');
     if (location !== undefined) {
       throw invalid(

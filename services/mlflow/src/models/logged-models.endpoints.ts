@@ -10,6 +10,7 @@ import {
   searchRuns,
   type RunView,
 } from '../../../../libs/store/src';
+import { ExperimentsEndpoints } from '../experiments/experiments.endpoints';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
 import { invalid, notFound } from '../protocol/mlflow-error';
@@ -53,7 +54,10 @@ function modelFilter(filter: string | undefined): (model: ReturnType<typeof logg
  */
 @Injectable()
 export class LoggedModelsEndpoints implements MlflowEndpoints {
-  constructor(private readonly backend: MlflowBackend) {}
+  constructor(
+    private readonly backend: MlflowBackend,
+    private readonly experiments: ExperimentsEndpoints,
+  ) {}
 
   endpoints(): MlflowEndpoint[] {
     const at = (
@@ -110,6 +114,8 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
 
   private async create(fields: MlflowFields, request: Request) {
     const experimentId = fields.required('experiment_id');
+    // The client logs a model before anything else on a fresh server: Default is made on first use here too.
+    if (experimentId === '0') await this.experiments.ensureDefault(request);
     const modelId = `m-${randomBytes(16).toString('hex')}`;
     const sourceRunId = fields.string('source_run_id');
     const modelType = fields.string('model_type');
@@ -130,11 +136,11 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
     return { model: await this.model(request, modelId) };
   }
 
-  /** The logged model, whole, in the caller's scope; a run that is not one is not found. */
+  /** The logged model, whole, in the caller's scope; a run that is not one, or a deleted one, is not found. */
   async model(request: Request, modelId: string): Promise<ReturnType<typeof loggedModelJson>> {
     const scope = await this.backend.read(request);
     const [run] = await getRuns(this.backend.reader, [modelId]);
-    if (run && inReadScope(scope, run.workspace)) {
+    if (run && !run.deleted && inReadScope(scope, run.workspace)) {
       const [model] = await this.whole([run], true);
       if (model) return model;
     }

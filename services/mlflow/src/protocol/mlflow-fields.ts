@@ -29,7 +29,13 @@ export class MlflowFields {
   constructor(
     private readonly source: Record<string, unknown>,
     private readonly fromQuery: boolean,
+    /** Where these fields sit in the request (`metrics[0].`), so an error names the field as MLflow does. */
+    private readonly path = '',
   ) {}
+
+  private named(name: string): string {
+    return `${this.path}${name}`;
+  }
 
   static of(request: { method: string; query: unknown; body: unknown }): MlflowFields {
     const fromQuery = request.method === 'GET';
@@ -54,14 +60,15 @@ export class MlflowFields {
 
   required(name: string): string {
     const value = this.string(name);
-    if (value === undefined) throw invalid(`Missing value for required parameter '${name}'. ${SEE_DOCS}`);
+    if (value === undefined)
+      throw invalid(`Missing value for required parameter '${this.named(name)}'. ${SEE_DOCS}`);
     return value;
   }
 
   string(name: string): string | undefined {
     const value = this.raw(name);
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') wrongType(name, value);
+    if (typeof value !== 'string') wrongType(this.named(name), value);
     return value;
   }
 
@@ -78,20 +85,21 @@ export class MlflowFields {
     const value = this.raw(name);
     if (value === undefined || value === null) return undefined;
     const number = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-    if (typeof number !== 'number' || !Number.isSafeInteger(number)) wrongType(name, value);
+    if (typeof number !== 'number' || !Number.isSafeInteger(number)) wrongType(this.named(name), value);
     return number;
   }
 
   requiredInt64(name: string): number {
     const value = this.int64(name);
-    if (value === undefined) throw invalid(`Missing value for required parameter '${name}'. ${SEE_DOCS}`);
+    if (value === undefined)
+      throw invalid(`Missing value for required parameter '${this.named(name)}'. ${SEE_DOCS}`);
     return value;
   }
 
   double(name: string): number | undefined {
     const value = this.raw(name);
     if (value === undefined || value === null) return undefined;
-    return doubleOf(name, value);
+    return doubleOf(this.named(name), value);
   }
 
   bool(name: string): boolean | undefined {
@@ -99,15 +107,15 @@ export class MlflowFields {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'boolean') return value;
     if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-    return wrongType(name, value);
+    return wrongType(this.named(name), value);
   }
 
   /** A repeated string field: repeated query keys, or a JSON array. */
   strings(name: string): string[] {
     const value = this.source[name];
     if (value === undefined || value === null || value === '') return [];
-    const list = Array.isArray(value) ? value : this.fromQuery ? [value] : wrongType(name, value);
-    for (const item of list) if (typeof item !== 'string') wrongType(name, item);
+    const list = Array.isArray(value) ? value : this.fromQuery ? [value] : wrongType(this.named(name), value);
+    for (const item of list) if (typeof item !== 'string') wrongType(this.named(name), item);
     return list as string[];
   }
 
@@ -115,18 +123,18 @@ export class MlflowFields {
   messages(name: string): MlflowFields[] {
     const value = this.source[name];
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) wrongType(name, value);
-    return value.map((item) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) wrongType(name, item);
-      return new MlflowFields(item as Record<string, unknown>, false);
+    if (!Array.isArray(value)) wrongType(this.named(name), value);
+    return value.map((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) wrongType(this.named(name), item);
+      return new MlflowFields(item as Record<string, unknown>, false, `${this.named(name)}[${index}].`);
     });
   }
 
   message(name: string): MlflowFields | undefined {
     const value = this.source[name];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) wrongType(name, value);
-    return new MlflowFields(value as Record<string, unknown>, false);
+    if (typeof value !== 'object' || Array.isArray(value)) wrongType(this.named(name), value);
+    return new MlflowFields(value as Record<string, unknown>, false, `${this.named(name)}.`);
   }
 }
 

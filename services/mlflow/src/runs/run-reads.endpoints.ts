@@ -58,6 +58,16 @@ export function runFilterOf(filter: string | undefined): RunFilter | null {
   return parsed && runNameTagAsAttribute(parsed);
 }
 
+/** MLflow orders what the asked keys leave tied by start time, newest first, then by run id. */
+export function withMlflowTieBreakers(orderBy: readonly OrderKey[]): OrderKey[] {
+  const asked = new Set(orderBy.filter((key) => key.entity === 'attributes').map((key) => key.key));
+  const ties: OrderKey[] = [
+    { entity: 'attributes', key: 'start_time', descending: true },
+    { entity: 'attributes', key: 'run_id', descending: false },
+  ];
+  return [...orderBy, ...ties.filter((tie) => !asked.has(tie.key))];
+}
+
 export function orderKeyOf(text: string): OrderKey {
   const key = parseOrderKey(prefixBareAttributes(text), 'order_by');
   return key.entity === 'tags' && key.key === RUN_NAME_TAG
@@ -132,7 +142,7 @@ export class RunReadsEndpoints implements MlflowEndpoints {
         },
         // Logged models are runs here (models/logged-models.endpoints.ts): MLflow's run search does not list them.
         filter: withoutLoggedModels(filter),
-        orderBy,
+        orderBy: withMlflowTieBreakers(orderBy),
         first: maxResults,
         ...(pageToken === undefined ? {} : { after: pageToken }),
       });

@@ -13,6 +13,7 @@ import {
   type LoggedPoint,
   type MetricSummaryView,
   type RunView,
+  type TagView,
 } from '../../../../libs/store/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import { notFound } from '../protocol/mlflow-error';
@@ -32,6 +33,11 @@ export class RunReads {
     const [run] = await getRuns(this.backend.reader, [runId]);
     if (!run || !inReadScope(scope, run.workspace)) throw notFound(`Run with id=${runId} not found`);
     return run;
+  }
+
+  /** The run's tags as stored (read after view(), which waits for the caller's writes). */
+  async tags(runId: string): Promise<readonly TagView[]> {
+    return (await getRunTags(this.backend.reader, [runId])).get(runId) ?? [];
   }
 
   /** The run, with the logged models it output (its children marked as models, with their step). */

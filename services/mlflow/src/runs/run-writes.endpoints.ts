@@ -52,6 +52,18 @@ export class RunWritesEndpoints implements MlflowEndpoints {
     private readonly experiments: ExperimentsEndpoints,
   ) {}
 
+  /** MLflow answers a delete of a tag the run does not have, or of a deleted run's, with an error; so does this. */
+  private async deleteTag(fields: MlflowFields, request: Request) {
+    const runId = runIdOf(fields);
+    const key = checkUserTagKey(fields.required('key'));
+    const run = await this.reads.view(request, runId);
+    if (run.deleted)
+      throw invalid(`The run ${runId} must be in the 'active' state. Current state is deleted.`);
+    if (!(await this.reads.tags(runId)).some((tag) => tag.key === key))
+      throw invalid(`No tag with name: ${key} in run with id ${runId}`);
+    return this.command(request, runId, 'POST', '/tags/delete', { keys: [key] });
+  }
+
   endpoints(): MlflowEndpoint[] {
     const post = (
       path: string,
@@ -75,11 +87,7 @@ export class RunWritesEndpoints implements MlflowEndpoints {
         this.logParams(request, runIdOf(fields), [paramOf(fields)]),
       ),
       post('runs/set-tag', (fields, request) => this.setTags(request, runIdOf(fields), [tagOf(fields)])),
-      post('runs/delete-tag', (fields, request) =>
-        this.command(request, runIdOf(fields), 'POST', '/tags/delete', {
-          keys: [checkUserTagKey(fields.required('key'))],
-        }),
-      ),
+      post('runs/delete-tag', (fields, request) => this.deleteTag(fields, request)),
       post('runs/log-inputs', async (fields, request) => {
         const runId = runIdOf(fields);
         const inputs = nativeInputsOf(fields);
