@@ -19,6 +19,8 @@ export const SAMPLE_PAYLOADS: Record<RunlogEvent['type'], unknown> = {
   'experiment.archived': {},
   'experiment.restored': {},
   'experiment.retention_set': { rawPointsMaxAgeDays: 90 },
+  'experiment.tags_set': { tags: { team: 'vision' } },
+  'experiment.tags_deleted': { keys: ['team'] },
   'sweep.created': {
     sweepId: 'sweep-1',
     experimentId: 'exp-1',

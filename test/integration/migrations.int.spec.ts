@@ -53,6 +53,7 @@ describe('ClickHouse migrations', () => {
       '011_workspace_scope.sql',
       '012_model_registry.sql',
       '013_run_media.sql',
+      '014_experiment_tags.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -169,6 +169,20 @@ export const ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
   'POST /api/v1/experiments/:experimentId/retention': experimentCommand('retention', {
     rawPointsMaxAgeDays: 30,
   }),
+  'POST /api/v1/experiments/:experimentId/tags': experimentCommand('tags', { tags: { team: 'matrix' } }),
+  'POST /api/v1/experiments/:experimentId/tags/delete': experimentCommand(
+    'tags/delete',
+    { keys: ['team'] },
+    async (context) => {
+      const id = await experimentIn(context);
+      await context.setup.ok({
+        method: 'POST',
+        path: `/api/v1/experiments/${id}/tags`,
+        body: { tags: { team: 'a' } },
+      });
+      return id;
+    },
+  ),
   'POST /api/v1/sweeps': {
     // Made under the named experiment, in its workspace: another workspace's experiment is unknown.
     scope: 'scoped',

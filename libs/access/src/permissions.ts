@@ -55,6 +55,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, SurfacePermission>> = {
   'POST /api/v1/experiments/:experimentId/archive': 'admin',
   'POST /api/v1/experiments/:experimentId/restore': 'admin',
   'POST /api/v1/experiments/:experimentId/retention': 'admin',
+  'POST /api/v1/experiments/:experimentId/tags': 'write',
+  'POST /api/v1/experiments/:experimentId/tags/delete': 'write',
   'POST /api/v1/sweeps': 'write',
   'POST /api/v1/runs': 'write',
   'POST /api/v1/runs/:runId/start': 'write',

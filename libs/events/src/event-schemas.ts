@@ -225,6 +225,10 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
   'experiment.archived@1': empty,
   'experiment.restored@1': empty,
   'experiment.retention_set@1': object({ rawPointsMaxAgeDays: nullable(rawPointsMaxAgeDaysSchema) }),
+  'experiment.tags_set@1': object({ tags: stringMap(8000) }),
+  'experiment.tags_deleted@1': object({
+    keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: KEY_PATTERN } },
+  }),
   'sweep.created@1': object({
     sweepId: id,
     experimentId: id,

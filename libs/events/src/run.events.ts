@@ -40,6 +40,19 @@ export interface ExperimentRetentionSet {
   payload: { rawPointsMaxAgeDays: number | null };
 }
 
+/** Labels on the experiment (MLflow's experiment tags): set or replaced per key. */
+export interface ExperimentTagsSet {
+  type: 'experiment.tags_set';
+  v: 1;
+  payload: { tags: Record<string, string> };
+}
+
+export interface ExperimentTagsDeleted {
+  type: 'experiment.tags_deleted';
+  v: 1;
+  payload: { keys: string[] };
+}
+
 export type SweepMethod = 'grid' | 'random' | 'bayes' | 'manual';
 
 /** A hyperparameter sweep: its search space as the scheduler was given it, and the metric it optimises. */
@@ -273,7 +286,13 @@ export interface MetricsLogged {
 }
 
 export type ExperimentEvent =
-  ExperimentCreated | ExperimentRenamed | ExperimentArchived | ExperimentRestored | ExperimentRetentionSet;
+  | ExperimentCreated
+  | ExperimentRenamed
+  | ExperimentArchived
+  | ExperimentRestored
+  | ExperimentRetentionSet
+  | ExperimentTagsSet
+  | ExperimentTagsDeleted;
 export type SweepEvent = SweepCreated;
 export type RunLifecycleEvent =
   | RunCreated

@@ -15,6 +15,8 @@ export const CURRENT_VERSIONS: Record<RunlogEvent['type'], number> = {
   'experiment.archived': 1,
   'experiment.restored': 1,
   'experiment.retention_set': 1,
+  'experiment.tags_set': 1,
+  'experiment.tags_deleted': 1,
   'sweep.created': 1,
   'run.created': 2,
   'run.started': 1,

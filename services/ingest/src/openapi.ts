@@ -211,6 +211,15 @@ export function buildOpenApiDocument() {
         'SetRetention',
         { pathId: 'experimentId', operationId: 'setExperimentRetention' },
       ),
+      '/api/v1/experiments/{experimentId}/tags': jsonOperation('Set tags of an experiment', 'SetTags', {
+        pathId: 'experimentId',
+        operationId: 'setExperimentTags',
+      }),
+      '/api/v1/experiments/{experimentId}/tags/delete': jsonOperation(
+        'Delete tags of an experiment (keys it does not have are skipped)',
+        'DeleteTags',
+        { pathId: 'experimentId', operationId: 'deleteExperimentTags' },
+      ),
       '/api/v1/experiments/{experimentId}/restore': jsonOperation('Restore an archived experiment', 'Bare', {
         pathId: 'experimentId',
         operationId: 'restoreExperiment',

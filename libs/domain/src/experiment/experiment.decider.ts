@@ -9,6 +9,7 @@ export type ExperimentState =
       name: string;
       /** null: raw points are kept for ever. */
       rawPointsMaxAgeDays: number | null;
+      tags: Readonly<Record<string, string>>;
     };
 
 export const initialExperimentState: ExperimentState = { status: 'absent' };
@@ -18,7 +19,9 @@ export type ExperimentCommand =
   | { type: 'RenameExperiment'; data: { experimentId: string; name: string } }
   | { type: 'ArchiveExperiment'; data: { experimentId: string } }
   | { type: 'RestoreExperiment'; data: { experimentId: string } }
-  | { type: 'SetExperimentRetention'; data: { experimentId: string; rawPointsMaxAgeDays: number | null } };
+  | { type: 'SetExperimentRetention'; data: { experimentId: string; rawPointsMaxAgeDays: number | null } }
+  | { type: 'SetExperimentTags'; data: { experimentId: string; tags: Record<string, string> } }
+  | { type: 'DeleteExperimentTags'; data: { experimentId: string; keys: string[] } };
 
 export function evolveExperiment(
   state: ExperimentState,
@@ -30,6 +33,7 @@ export function evolveExperiment(
       experimentId: event.payload.experimentId,
       name: event.payload.name,
       rawPointsMaxAgeDays: null,
+      tags: {},
     };
   }
   if (state.status === 'absent') return state;
@@ -42,6 +46,15 @@ export function evolveExperiment(
       return { ...state, status: 'active' };
     case 'experiment.retention_set':
       return { ...state, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
+    case 'experiment.tags_set':
+      return { ...state, tags: { ...state.tags, ...event.payload.tags } };
+    case 'experiment.tags_deleted':
+      return {
+        ...state,
+        tags: Object.fromEntries(
+          Object.entries(state.tags).filter(([key]) => !event.payload.keys.includes(key)),
+        ),
+      };
   }
 }
 
@@ -51,7 +64,7 @@ export function evolveExperiment(
  * - active: rename, archive. Archiving closes it to new runs (see the run decider); its runs are left as they are.
  * - archived: rename, restore.
  * - either: set the retention of its raw points (old experiments are the ones it is for); the same value again
- *   changes nothing.
+ *   changes nothing. Set and delete tags: only the keys that change are recorded (nothing when none does).
  * Renaming to the current name, archiving an archived and restoring an active experiment change nothing (a retry).
  * Names are checked by the request and event schemas (1–256 characters, no control characters, no leading or
  * trailing space); they are labels, not keys, so two experiments may share one (ids are the keys).
@@ -79,6 +92,16 @@ export function decideExperiment(
       return state.status === 'archived' ? [] : [{ type: 'experiment.archived', v: 1, payload: {} }];
     case 'RestoreExperiment':
       return state.status === 'active' ? [] : [{ type: 'experiment.restored', v: 1, payload: {} }];
+    case 'SetExperimentTags': {
+      const changed = Object.entries(command.data.tags).filter(([key, value]) => state.tags[key] !== value);
+      return changed.length === 0
+        ? []
+        : [{ type: 'experiment.tags_set', v: 1, payload: { tags: Object.fromEntries(changed) } }];
+    }
+    case 'DeleteExperimentTags': {
+      const keys = [...new Set(command.data.keys)].filter((key) => Object.hasOwn(state.tags, key)).sort();
+      return keys.length === 0 ? [] : [{ type: 'experiment.tags_deleted', v: 1, payload: { keys } }];
+    }
     case 'SetExperimentRetention': {
       const { rawPointsMaxAgeDays } = command.data;
       return state.rawPointsMaxAgeDays === rawPointsMaxAgeDays

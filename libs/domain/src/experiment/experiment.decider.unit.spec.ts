@@ -99,12 +99,19 @@ describe('experiment decider', () => {
         evolveExperiment,
         initialExperimentState,
       );
-      expect(state).toEqual({ status: 'archived', experimentId, name: 'b', rawPointsMaxAgeDays: null });
+      expect(state).toEqual({
+        status: 'archived',
+        experimentId,
+        name: 'b',
+        rawPointsMaxAgeDays: null,
+        tags: {},
+      });
       expect(evolveExperiment(state, restored)).toEqual({
         status: 'active',
         experimentId,
         name: 'b',
         rawPointsMaxAgeDays: null,
+        tags: {},
       });
     });
   });
@@ -116,6 +123,7 @@ describe('experiment decider', () => {
         experimentId,
         name: 'resnet-sweep',
         rawPointsMaxAgeDays: null,
+        tags: {},
       });
     });
   });
@@ -170,7 +178,58 @@ describe('experiment decider', () => {
         experimentId,
         name: 'resnet-sweep',
         rawPointsMaxAgeDays: 14,
+        tags: {},
       });
+    });
+  });
+
+  describe('tags', () => {
+    const setTags = (tags: Record<string, string>): ExperimentCommand => ({
+      type: 'SetExperimentTags',
+      data: { experimentId, tags },
+    });
+    const deleteTags = (keys: string[]): ExperimentCommand => ({
+      type: 'DeleteExperimentTags',
+      data: { experimentId, keys },
+    });
+    const tagsSet = (tags: Record<string, string>) =>
+      ({ type: 'experiment.tags_set', v: 1, payload: { tags } }) as const;
+    const tagsDeleted = (keys: string[]) =>
+      ({ type: 'experiment.tags_deleted', v: 1, payload: { keys } }) as const;
+
+    it('on an unknown experiment are not_found on experimentId', () => {
+      given([])
+        .when(setTags({ a: '1' }))
+        .thenThrows(NotFoundError, (error) => expect(error.field).toBe('experimentId'));
+    });
+
+    it('records only the keys that change; setting what is set, or deleting what is not, records nothing', () => {
+      given([experimentCreated()])
+        .when(setTags({ team: 'vision', note: '' }))
+        .then([tagsSet({ team: 'vision', note: '' })]);
+      given([experimentCreated(), tagsSet({ team: 'vision' })])
+        .when(setTags({ team: 'vision', stage: 'dev' }))
+        .then([tagsSet({ stage: 'dev' })]);
+      given([experimentCreated(), tagsSet({ team: 'vision' })])
+        .when(setTags({ team: 'vision' }))
+        .thenNothing();
+      given([experimentCreated(), tagsSet({ team: 'vision', b: '1' })])
+        .when(deleteTags(['team', 'missing', 'team', 'b']))
+        .then([tagsDeleted(['b', 'team'])]);
+      given([experimentCreated()])
+        .when(deleteTags(['missing']))
+        .thenNothing();
+    });
+
+    it('evolve applies sets and deletes in order, on an archived experiment too', () => {
+      const state = [
+        experimentCreated(),
+        { type: 'experiment.archived', v: 1, payload: {} } as const,
+        tagsSet({ a: '1', b: '2' }),
+        tagsDeleted(['a']),
+        tagsSet({ b: '3' }),
+      ].reduce(evolveExperiment, initialExperimentState);
+      expect(state).toMatchObject({ status: 'archived', tags: { b: '3' } });
     });
   });
 });

@@ -12,10 +12,11 @@ export interface ExperimentRow {
   archived: boolean;
   /** null: raw points are kept for ever (stored as 0). */
   rawPointsMaxAgeDays: number | null;
+  tags: Readonly<Record<string, string>>;
   position: LogPosition;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 008, 011). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (001, 003, 008, 011, 014). */
 export const EXPERIMENT_COLUMNS = [
   'experiment_id',
   'name',
@@ -25,6 +26,7 @@ export const EXPERIMENT_COLUMNS = [
   '_version',
   ...LOG_POSITION_COLUMNS,
   'workspace',
+  'tags_json',
 ] as const;
 
 export const formatExperimentRow = (row: ExperimentRow): string =>
@@ -37,6 +39,7 @@ export const formatExperimentRow = (row: ExperimentRow): string =>
     row.position.offset,
     tsvPosition(row.position),
     tsvString(row.workspace),
+    tsvString(JSON.stringify(row.tags)),
   ].join('\t');
 
 export function insertExperiments(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -56,10 +59,11 @@ export interface ExperimentView {
   createdAt: number;
   archived: boolean;
   rawPointsMaxAgeDays: number | null;
+  tags: Readonly<Record<string, string>>;
 }
 
 const EXPERIMENT_SELECT = `SELECT experiment_id AS experimentId, name, toUnixTimestamp64Milli(created_at) AS createdAt,
-  archived, raw_points_max_age_days AS rawPointsMaxAgeDays, workspace`;
+  archived, raw_points_max_age_days AS rawPointsMaxAgeDays, workspace, tags_json AS tagsJson`;
 type RawExperiment = {
   experimentId: string;
   workspace: string;
@@ -67,12 +71,14 @@ type RawExperiment = {
   createdAt: string;
   archived: number | string;
   rawPointsMaxAgeDays: number | string;
+  tagsJson: string;
 };
-const toExperimentView = (raw: RawExperiment): ExperimentView => ({
+const toExperimentView = ({ tagsJson, ...raw }: RawExperiment): ExperimentView => ({
   ...raw,
   createdAt: Number(raw.createdAt),
   archived: Number(raw.archived) === 1,
   rawPointsMaxAgeDays: Number(raw.rawPointsMaxAgeDays) || null,
+  tags: JSON.parse(tagsJson || '{}') as Record<string, string>,
 });
 
 export async function getExperiment(

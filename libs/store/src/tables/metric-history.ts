@@ -73,3 +73,72 @@ export async function getLatestMetricPoints(
   }
   return latest;
 }
+
+/** A logged point of one of several runs, as MLflow's bulk reads answer it. */
+export interface RunLoggedPoint extends LoggedPoint {
+  runId: string;
+}
+
+type RawRunPoint = {
+  runId: string;
+  step: string | number;
+  value: string | number;
+  timestamp: string | number;
+};
+const toRunPoint = (row: RawRunPoint): RunLoggedPoint => ({
+  runId: row.runId,
+  step: Number(row.step),
+  value: metricValue(row.value),
+  timestamp: Number(row.timestamp),
+});
+
+/** One key's raw points of several runs, by run, then step, time and value; the first `limit` of them. */
+export async function getMetricHistoryBulk(
+  reader: ClickhouseReader,
+  series: { runIds: readonly string[]; key: string },
+  limit: number,
+): Promise<RunLoggedPoint[]> {
+  if (series.runIds.length === 0) return [];
+  const found = await reader.query<RawRunPoint>({
+    name: 'getMetricHistoryBulk',
+    sql: `SELECT run_id AS runId, step, value, toUnixTimestamp64Milli(timestamp) AS timestamp
+     FROM ${reader.database}.metric_points WHERE run_id IN {runIds:Array(String)} AND key = {key:String}
+     ORDER BY run_id, step, timestamp, value LIMIT {limit:UInt32}`,
+    params: { runIds: series.runIds, key: series.key, limit },
+  });
+  return found.map(toRunPoint);
+}
+
+/**
+ * MLflow's sampled history of one key over several runs (get-history-bulk-interval): of the steps any of the runs
+ * logged in the range, every ceil(n / maxResults)-th from the first, plus each run's last step in the range; every
+ * point at those steps. The sampling runs in the engine, so a series of millions of steps sends back only the sample.
+ */
+export async function getSampledMetricHistory(
+  reader: ClickhouseReader,
+  series: { runIds: readonly string[]; key: string; startStep?: number; endStep?: number },
+  maxResults: number,
+): Promise<RunLoggedPoint[]> {
+  if (series.runIds.length === 0) return [];
+  const db = reader.database;
+  const bounded =
+    series.startStep === undefined ? {} : { startStep: series.startStep, endStep: series.endStep };
+  const inRange =
+    `run_id IN {runIds:Array(String)} AND key = {key:String}` +
+    (series.startStep === undefined ? '' : ' AND step BETWEEN {startStep:Int64} AND {endStep:Int64}');
+  const found = await reader.query<RawRunPoint>({
+    name: 'getSampledMetricHistory',
+    sql: `WITH sampled AS (
+       SELECT step FROM (
+         SELECT step, row_number() OVER (ORDER BY step) - 1 AS i, count() OVER () AS n
+         FROM (SELECT DISTINCT step FROM ${db}.metric_points WHERE ${inRange}))
+       WHERE i % toUInt64(ceil(n / {maxResults:UInt32})) = 0),
+     last_steps AS (SELECT run_id, max(step) AS last_step FROM ${db}.metric_points WHERE ${inRange} GROUP BY run_id)
+     SELECT run_id AS runId, step, value, toUnixTimestamp64Milli(timestamp) AS timestamp
+     FROM ${db}.metric_points
+     WHERE ${inRange} AND (step IN (SELECT step FROM sampled) OR (run_id, step) IN (SELECT run_id, last_step FROM last_steps))
+     ORDER BY indexOf({runIds:Array(String)}, run_id), step, timestamp, value`,
+    params: { runIds: series.runIds, key: series.key, maxResults, ...bounded },
+  });
+  return found.map(toRunPoint);
+}

@@ -149,6 +149,7 @@ export class Experiment {
       'Raw metric points older than this many days are dropped (rollups stay); null keeps them all.',
   })
   rawPointsMaxAgeDays!: number | null;
+  @Field(() => [KeyValue], { description: 'Its tags, by key.' }) tags!: KeyValue[];
 }
 
 @ObjectType({ description: 'A hyperparameter sweep: its search space and objective; its runs name it.' })

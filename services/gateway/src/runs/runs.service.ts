@@ -187,5 +187,8 @@ function toExperiment(view: ExperimentView): Experiment {
     createdAt: view.createdAt,
     archived: view.archived,
     rawPointsMaxAgeDays: view.rawPointsMaxAgeDays,
+    tags: Object.entries(view.tags)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value })),
   };
 }

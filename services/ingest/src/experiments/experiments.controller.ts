@@ -71,6 +71,23 @@ export class ExperimentsController {
     );
   }
 
+  /** Labels on the experiment, set or replaced per key (MLflow's experiment tags). */
+  @Post('experiments/:experimentId/tags')
+  @HttpCode(200)
+  setTags(@Param('experimentId') experimentId: string, @Body() body: unknown, @Req() request: Request) {
+    return this.command(experimentId, 'SetTags', body, request, (id, valid, caller) =>
+      this.experiments.setTags(caller, id, valid),
+    );
+  }
+
+  @Post('experiments/:experimentId/tags/delete')
+  @HttpCode(200)
+  deleteTags(@Param('experimentId') experimentId: string, @Body() body: unknown, @Req() request: Request) {
+    return this.command(experimentId, 'DeleteTags', body, request, (id, valid, caller) =>
+      this.experiments.deleteTags(caller, id, valid),
+    );
+  }
+
   @Post('experiments/:experimentId/restore')
   @HttpCode(200)
   restore(@Param('experimentId') experimentId: string, @Body() body: unknown, @Req() request: Request) {

@@ -22,6 +22,8 @@ import type {
   CreateSweepBody,
   RenameBody,
   SetRetentionBody,
+  SetTagsBody,
+  DeleteTagsBody,
 } from '../ingest.schemas';
 
 /** Experiments and the sweeps inside them: each command goes through the one command handler. */
@@ -167,6 +169,20 @@ export class ExperimentsService {
     return this.experimentCommand(experimentId, body, caller, {
       type: 'SetExperimentRetention',
       data: { experimentId, rawPointsMaxAgeDays: body.rawPointsMaxAgeDays },
+    });
+  }
+
+  setTags(caller: Caller, experimentId: string, body: SetTagsBody) {
+    return this.experimentCommand(experimentId, body, caller, {
+      type: 'SetExperimentTags',
+      data: { experimentId, tags: body.tags },
+    });
+  }
+
+  deleteTags(caller: Caller, experimentId: string, body: DeleteTagsBody) {
+    return this.experimentCommand(experimentId, body, caller, {
+      type: 'DeleteExperimentTags',
+      data: { experimentId, keys: body.keys },
     });
   }
 

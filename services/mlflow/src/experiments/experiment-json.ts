@@ -14,6 +14,8 @@ export function experimentJson(experiment: ExperimentView) {
     lifecycle_stage: experiment.archived ? 'deleted' : 'active',
     creation_time: experiment.createdAt,
     last_update_time: experiment.createdAt,
-    tags: [] as { key: string; value: string }[],
+    tags: Object.entries(experiment.tags)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value })),
   };
 }

@@ -1,11 +1,14 @@
 import type { ExperimentView } from '../../../../libs/store/src';
 import { invalid } from '../protocol/mlflow-error';
 
-type Clause = {
-  attribute: 'name' | 'creation_time' | 'last_update_time';
-  op: string;
-  value: string | number;
-};
+type Clause =
+  | { attribute: 'name' | 'creation_time' | 'last_update_time'; op: string; value: string | number }
+  | { attribute: 'tag'; key: string; op: string; value: string };
+
+const TAG_CLAUSE =
+  /^\s*tags?\.(`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w.\-/:]+)\s*(=|!=|<>|\bLIKE\b|\bILIKE\b)\s*('(?:[^']|'')*'|"(?:[^"]|"")*")\s*$/i;
+const unquote = (text: string) =>
+  /^[`'"]/.test(text) ? text.slice(1, -1).replaceAll(text[0] + text[0], text[0]) : text;
 
 const CLAUSE =
   /^\s*(?:attributes?\.|attr\.)?`?(name|creation_time|last_update_time)`?\s*(=|!=|<>|<=|>=|<|>|\bLIKE\b|\bILIKE\b)\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|-?\d+(?:\.\d+)?)\s*$/i;
@@ -30,13 +33,15 @@ function clausesOf(filter: string): string[] {
   return parts;
 }
 
-/** MLflow's experiment filter (search_experiments): `name`, `creation_time`, `last_update_time` joined by AND. */
+/** MLflow's experiment filter (search_experiments): `name`, times and `tags.<key>`, joined by AND. */
 export function parseExperimentFilter(filter: string | undefined): Clause[] {
   if (filter === undefined || filter.trim() === '') return [];
   return clausesOf(filter).map((text) => {
     if (/^\s*tags?\./i.test(text)) {
-      // Experiments carry no tags here, so a tag clause matches none, as MLflow's does for a missing tag.
-      return { attribute: 'name', op: 'NONE', value: '' };
+      const tag = TAG_CLAUSE.exec(text);
+      if (!tag) throw invalid(`Invalid filter '${filter}': cannot parse the clause '${text.trim()}'`);
+      const op = tag[2].toUpperCase() === '<>' ? '!=' : tag[2].toUpperCase();
+      return { attribute: 'tag', key: unquote(tag[1]), op, value: unquote(tag[3]) };
     }
     const match = CLAUSE.exec(text);
     if (!match) throw invalid(`Invalid filter '${filter}': cannot parse the clause '${text.trim()}'`);
@@ -46,7 +51,7 @@ export function parseExperimentFilter(filter: string | undefined): Clause[] {
     const value = quoted
       ? rawValue.slice(1, -1).replaceAll(rawValue[0] + rawValue[0], rawValue[0])
       : Number(rawValue);
-    const name = attribute.toLowerCase() as Clause['attribute'];
+    const name = attribute.toLowerCase() as 'name' | 'creation_time' | 'last_update_time';
     if ((name === 'name') !== quoted) {
       throw invalid(
         `Invalid filter '${filter}': ${name} compares with ${name === 'name' ? 'a quoted string' : 'a number'}`,
@@ -92,8 +97,14 @@ export function likeMatcher(pattern: string, caseless: boolean): (text: string) 
 }
 
 function matches(experiment: ExperimentView, clause: Clause): boolean {
-  if (clause.op === 'NONE') return false;
-  const actual = clause.attribute === 'name' ? experiment.name : experiment.createdAt;
+  // A tag the experiment does not have matches no comparison, as in MLflow.
+  if (clause.attribute === 'tag' && !Object.hasOwn(experiment.tags, clause.key)) return false;
+  const actual =
+    clause.attribute === 'tag'
+      ? experiment.tags[clause.key]
+      : clause.attribute === 'name'
+        ? experiment.name
+        : experiment.createdAt;
   const { value, op } = clause;
   switch (op) {
     case '=':

@@ -9,6 +9,7 @@ const experiment = (experimentId: string, name: string, createdAt: number): Expe
   workspace: 'w',
   archived: false,
   rawPointsMaxAgeDays: null,
+  tags: {},
 });
 const all = [
   experiment('0', 'Default', 1),
@@ -28,6 +29,21 @@ describe('MLflow experiment search', () => {
     expect(ids('', ['creation_time DESC'])).toEqual(['12', '7', '3', '0']);
     expect(ids('', ['name'])).toEqual(['0', '12', '3', '7']);
     expect(ids("tags.team = 'x'")).toEqual([]);
+  });
+
+  it('filters by tags: =, !=, LIKE, ILIKE on a quoted or backticked key; a missing tag matches nothing', () => {
+    const tagged = [
+      { ...experiment('1', 'a', 1), tags: { team: 'vision', 'data set': 'imagenet-1k' } },
+      { ...experiment('2', 'b', 2), tags: { team: 'nlp' } },
+      experiment('3', 'c', 3),
+    ];
+    const tagIds = (filter: string) => searchExperiments(tagged, filter, []).map((e) => e.experimentId);
+    expect(tagIds("tags.team = 'vision'")).toEqual(['1']);
+    expect(tagIds("tags.team != 'vision'")).toEqual(['2']);
+    expect(tagIds("tags.`data set` LIKE 'image%'")).toEqual(['1']);
+    expect(tagIds('tags."team" ILIKE \'NL%\'')).toEqual(['2']);
+    expect(tagIds("tags.team = 'vision' and name = 'a'")).toEqual(['1']);
+    expect(() => parseExperimentFilter('tags.team > 1')).toThrow(/Invalid/);
   });
 
   it('refuses what MLflow refuses', () => {

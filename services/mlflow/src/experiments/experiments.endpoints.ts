@@ -14,6 +14,7 @@ import { offsetOf, offsetToken, type MlflowFields } from '../protocol/mlflow-fie
 import { newEventId, newExperimentId } from '../protocol/mlflow-ids';
 import { DEFAULT_EXPERIMENT, experimentJson } from './experiment-json';
 import { searchExperiments } from './experiment-search';
+import { checkKey } from '../runs/batch-limits';
 
 /** search_experiments reads at most this many experiments of the caller's workspaces. */
 const MAX_EXPERIMENTS = 10_000;
@@ -69,13 +70,26 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
         handle: ({ fields, request }) =>
           this.command(request, fields.required('experiment_id'), 'restore', {}),
       },
-      ...['experiments/set-experiment-tag', 'experiments/delete-experiment-tag'].map(
-        (path): MlflowEndpoint => ({
-          methods: ['POST'],
-          path,
-          handle: () => Promise.reject(experimentTagsRefused()),
-        }),
-      ),
+      {
+        methods: ['POST'],
+        path: 'experiments/set-experiment-tag',
+        handle: ({ fields, request }) => {
+          const { key, value } = experimentTagOf(fields);
+          return this.command(request, fields.required('experiment_id'), 'tags', { tags: { [key]: value } });
+        },
+      },
+      {
+        methods: ['POST'],
+        path: 'experiments/delete-experiment-tag',
+        handle: async ({ fields, request }) => {
+          const id = fields.required('experiment_id');
+          const key = checkKey('tag', fields.required('key'));
+          const found = await this.experiment(request, id);
+          if (!Object.hasOwn(found.tags, key))
+            throw notFound(`No tag with name: ${key} in experiment with id ${id}`);
+          return this.command(request, id, 'tags/delete', { keys: [key] });
+        },
+      },
     ];
   }
 
@@ -118,7 +132,12 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
         `artifact_location ${JSON.stringify(location)} is not accepted: Runlog keeps every artifact in its own store, reached through /api/2.0/mlflow-artifacts`,
       );
     }
-    if (fields.messages('tags').length > 0) throw experimentTagsRefused();
+    const tags = Object.fromEntries(
+      fields.messages('tags').map((tag) => {
+        const { key, value } = experimentTagOf(tag);
+        return [key, value];
+      }),
+    );
     const experimentId = newExperimentId();
     try {
       await this.backend.write(request, 'POST', '/api/v1/experiments', {
@@ -132,6 +151,11 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
       }
       throw error;
     }
+    if (Object.keys(tags).length > 0)
+      await this.backend.write(request, 'POST', `/api/v1/experiments/${experimentId}/tags`, {
+        eventId: newEventId(),
+        tags,
+      });
     return { experiment_id: experimentId };
   }
 
@@ -181,7 +205,7 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
   private async command(
     request: Request,
     id: string,
-    action: 'rename' | 'archive' | 'restore',
+    action: 'rename' | 'archive' | 'restore' | 'tags' | 'tags/delete',
     body: object,
   ) {
     await this.experiment(request, id);
@@ -193,9 +217,15 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
   }
 }
 
-function experimentTagsRefused(): MlflowError {
-  return new MlflowError(
-    'NOT_IMPLEMENTED',
-    'experiment tags are not stored by Runlog yet: tag the runs instead (runs/set-tag)',
-  );
+/** MLflow's limit on an experiment tag's value (MAX_EXPERIMENT_TAG_VAL_LENGTH), and its key rule. */
+const MAX_EXPERIMENT_TAG_VALUE = 5000;
+
+function experimentTagOf(fields: MlflowFields): { key: string; value: string } {
+  const key = checkKey('tag', fields.required('key'));
+  const value = fields.string('value') ?? '';
+  if (value.length > MAX_EXPERIMENT_TAG_VALUE)
+    throw invalid(
+      `Tag value '${value.slice(0, 100)}...' had length ${value.length}, which exceeded length limit of ${MAX_EXPERIMENT_TAG_VALUE}`,
+    );
+  return { key, value };
 }

@@ -187,7 +187,9 @@ export function addEventRows(
     case 'experiment.renamed':
     case 'experiment.archived':
     case 'experiment.restored':
-    case 'experiment.retention_set': {
+    case 'experiment.retention_set':
+    case 'experiment.tags_set':
+    case 'experiment.tags_deleted': {
       if (!needs('experiments')) return;
       const experimentId = runIdOfStream(event.stream);
       const before = rows.touchedExperiments.get(experimentId)?.state ?? prior.experiment;
@@ -286,7 +288,14 @@ function evolveExperimentSnapshot(
 ): ExperimentSnapshot | undefined {
   const { workspace } = event;
   if (event.type === 'experiment.created') {
-    return { ...event.payload, workspace, createdAt: occurredAt, archived: false, rawPointsMaxAgeDays: null };
+    return {
+      ...event.payload,
+      workspace,
+      createdAt: occurredAt,
+      archived: false,
+      rawPointsMaxAgeDays: null,
+      tags: {},
+    };
   }
   if (!before) return undefined;
   switch (event.type) {
@@ -298,6 +307,16 @@ function evolveExperimentSnapshot(
       return { ...before, workspace, archived: false };
     case 'experiment.retention_set':
       return { ...before, workspace, rawPointsMaxAgeDays: event.payload.rawPointsMaxAgeDays };
+    case 'experiment.tags_set':
+      return { ...before, workspace, tags: { ...before.tags, ...event.payload.tags } };
+    case 'experiment.tags_deleted': {
+      const deleted = new Set(event.payload.keys);
+      return {
+        ...before,
+        workspace,
+        tags: Object.fromEntries(Object.entries(before.tags).filter(([key]) => !deleted.has(key))),
+      };
+    }
   }
 }
 

@@ -258,6 +258,7 @@ describe('addEventRows', () => {
       createdAt: 1000,
       archived: false,
       rawPointsMaxAgeDays: null,
+      tags: {},
     };
     addEventRows(
       rows,
@@ -271,7 +272,40 @@ describe('addEventRows', () => {
     addEventRows(rows, stored('experiment.archived', 'experiment:e1', {}), position(5), () => true, {});
     rows.finishSnapshots();
     expect(rows.lines.experiments).toEqual([
-      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t0\t5\trunlog.metrics\t0\t5\tw',
+      'e1\tnew name\t1970-01-01 00:00:01.000\t1\t0\t5\trunlog.metrics\t0\t5\tw\t{}',
+    ]);
+  });
+
+  it('experiment tags ride in the row as one JSON object: set per key, deleted per key', () => {
+    const rows = new BatchRows();
+    const before = {
+      experimentId: 'e1',
+      workspace: 'default',
+      name: 'n',
+      createdAt: 1000,
+      archived: false,
+      rawPointsMaxAgeDays: null,
+      tags: { keep: 'k', drop: 'd' },
+    };
+    addEventRows(
+      rows,
+      stored('experiment.tags_set', 'experiment:e1', { tags: { team: 'a\tb' } }),
+      position(8),
+      () => true,
+      {
+        experiment: before,
+      },
+    );
+    addEventRows(
+      rows,
+      stored('experiment.tags_deleted', 'experiment:e1', { keys: ['drop'] }),
+      position(9),
+      () => true,
+      {},
+    );
+    rows.finishSnapshots();
+    expect(rows.lines.experiments).toEqual([
+      'e1\tn\t1970-01-01 00:00:01.000\t0\t0\t9\trunlog.metrics\t0\t9\tw\t{"keep":"k","team":"a\\\\tb"}',
     ]);
   });
 
@@ -284,13 +318,14 @@ describe('addEventRows', () => {
       createdAt: 1000,
       archived: true,
       rawPointsMaxAgeDays: null,
+      tags: {},
     };
     const retention = (days: number | null) =>
       stored('experiment.retention_set', 'experiment:e1', { rawPointsMaxAgeDays: days });
     addEventRows(rows, retention(30), position(6), () => true, { experiment: before });
     rows.finishSnapshots();
     expect(rows.lines.experiments).toEqual([
-      'e1\tn\t1970-01-01 00:00:01.000\t1\t30\t6\trunlog.metrics\t0\t6\tw',
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t30\t6\trunlog.metrics\t0\t6\tw\t{}',
     ]);
     const cleared = new BatchRows();
     addEventRows(cleared, retention(null), position(7), () => true, {
@@ -298,7 +333,7 @@ describe('addEventRows', () => {
     });
     cleared.finishSnapshots();
     expect(cleared.lines.experiments).toEqual([
-      'e1\tn\t1970-01-01 00:00:01.000\t1\t0\t7\trunlog.metrics\t0\t7\tw',
+      'e1\tn\t1970-01-01 00:00:01.000\t1\t0\t7\trunlog.metrics\t0\t7\tw\t{}',
     ]);
   });
 
