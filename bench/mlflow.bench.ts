@@ -6,9 +6,7 @@
  * Runlog's native API, in one run, one after the other: ingest of 16 runs × 5 keys × N steps, a history read of
  * one long series, search_runs with a filter and an order over many runs, and run creation latency.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -16,6 +14,7 @@ import {
   MLFLOW_SERVER,
   MLFLOW_SERVER_VERSION,
   runMlflowScript,
+  startMlflowServer,
 } from '../test/support/mlflow-python';
 import { waitForProjection } from '../test/support/runlog-client';
 import { startRunlog } from '../test/support/runlog-process';
@@ -85,46 +84,6 @@ export interface MlflowBenchResult {
 }
 
 const WORKLOADS = resolve(__dirname, '../../bench/mlflow/workloads.py');
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
-    });
-  });
-}
-
-async function startMlflowServer(
-  python: string,
-  dir: string,
-): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    python,
-    [
-      ...['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      ...['--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`],
-      ...['--artifacts-destination', join(dir, 'artifacts')],
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mlflow server exited:\n${output}`);
-    const ok = await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { base, child };
-    if (Date.now() > deadline) throw new Error(`mlflow server did not answer within 120 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 export async function benchMlflow(options: MlflowBenchOptions): Promise<MlflowBenchResult> {
   console.log(

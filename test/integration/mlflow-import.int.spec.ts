@@ -1,87 +1,134 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runMlflowScript } from '../support/mlflow-python';
+import {
+  ensurePythonVenv,
+  MLFLOW_SERVER,
+  runMlflowScript,
+  startMlflowServer,
+} from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
 import { repoRoot, useRunlog } from '../support/runlog-process';
 
 const run = promisify(execFile);
 const CLI = join(repoRoot(), 'dist', 'services', 'cli', 'src', 'main.js');
 
-/** `runlog import mlflow` (issue 16) of a folder the unchanged client's file store wrote: twice, the second a no-op. */
+interface Logged {
+  parent: string;
+  child: string;
+  gone: string;
+  times: { start: number; end: number };
+}
+
+/**
+ * `runlog import mlflow` (issue 16) of what the unchanged client logged to its file store, and to MLflow's own
+ * tracking server (read through its REST API and artifact proxy): each twice, the second a no-op.
+ */
 describe('runlog import mlflow', () => {
   const runlog = useRunlog();
   let folder = '';
+  let server: { base: string; child: ChildProcess } | undefined;
   beforeAll(() => {
     folder = mkdtempSync(join(tmpdir(), 'mlruns-'));
   });
-  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  afterAll(() => {
+    server?.child.kill('SIGTERM');
+    rmSync(folder, { recursive: true, force: true });
+  });
 
-  it('imports experiments, runs, params, tags, histories, status and artifacts, and appends nothing the second time', async () => {
-    process.env.MLFLOW_ALLOW_FILE_STORE = 'true';
-    const ids = await runMlflowScript<{
-      parent: string;
-      child: string;
-      gone: string;
-      times: { start: number; end: number };
-    }>(join(__dirname, 'mlflow', 'make_mlruns.py'), 'file:///unused', {
-      folder: join(folder, 'mlruns'),
-      steps: 30,
-    });
-    const importOnce = async () => {
-      const { stdout } = await run(
-        process.execPath,
-        [CLI, 'import', 'mlflow', join(folder, 'mlruns'), '--json'],
+  /** Logs the same content to the source; answers the source as the importer names it, and the logged ids. */
+  const sources: Record<string, (experiment: string) => Promise<{ source: string; ids: Logged }>> = {
+    'a file store folder': async (experiment) => {
+      process.env.MLFLOW_ALLOW_FILE_STORE = 'true';
+      const source = join(folder, 'mlruns');
+      const ids = await runMlflowScript<Logged>(
+        join(__dirname, 'mlflow', 'make_mlruns.py'),
+        'file:///unused',
         {
-          env: { ...process.env, RUNLOG_URL: runlog.base },
+          folder: source,
+          experiment,
+          steps: 30,
         },
       );
-      return JSON.parse(stdout) as {
-        experiments: number;
-        runs: number;
-        points: number;
-        artifacts: number;
-        refused: unknown[];
-      };
-    };
-    expect(await importOnce()).toEqual({ experiments: 2, runs: 3, points: 32, artifacts: 2, refused: [] });
-    const end = await logEnd(runlog.base);
-    expect((await importOnce()).refused).toEqual([]);
-    expect(await logEnd(runlog.base)).toBe(end);
+      return { source, ids };
+    },
+    'a tracking server': async (experiment) => {
+      server = await startMlflowServer(await ensurePythonVenv(MLFLOW_SERVER), join(folder, 'server'));
+      const ids = await runMlflowScript<Logged>(join(__dirname, 'mlflow', 'make_mlruns.py'), server.base, {
+        tracking_uri: server.base,
+        experiment,
+        steps: 30,
+      });
+      return { source: server.base, ids };
+    },
+  };
 
-    await waitForProjection(runlog.base);
-    const { parent, child, gone } = await gql<Record<'parent' | 'child' | 'gone', Record<string, unknown>>>(
-      runlog.base,
-      `query($p: ID!, $c: ID!, $g: ID!) {
-        parent: run(id: $p) { name status startTime endTime params { key value } tags { key value } metrics { key count lastStep last }
-          artifacts { path size } }
-        child: run(id: $c) { name parentRunId params { key value } }
-        gone: run(id: $g) { deleted status } }`,
-      { p: ids.parent, c: ids.child, g: ids.gone },
-    );
-    expect(parent).toMatchObject({
-      name: 'parent',
-      status: 'finished',
-      // MLflow's own times, not the import's.
-      startTime: ids.times.start,
-      endTime: ids.times.end,
-      params: [
-        { key: 'lr', value: '0.1' },
-        { key: 'opt', value: 'adam' },
-      ],
-      metrics: [
-        { key: 'loss', count: 30, lastStep: 29, last: 1 / 30 },
-        { key: 'weird', count: 2, lastStep: 6, last: 'Infinity' },
-      ],
-      artifacts: [
-        { path: 'n.txt', size: 2 },
-        { path: 'sub/m.json', size: 2 },
-      ],
-    });
-    expect(parent.tags).toEqual(expect.arrayContaining([{ key: 'team', value: 'a' }]));
-    expect(child).toEqual({ name: 'child', parentRunId: ids.parent, params: [{ key: 'seed', value: '1' }] });
-    expect(gone).toEqual({ deleted: true, status: 'finished' });
-  }, 240_000);
+  it.each(Object.keys(sources))(
+    'imports experiments, runs, params, tags, histories, status and artifacts from %s; nothing the second time',
+    async (kind) => {
+      const { source, ids } = await sources[kind](`imported-${kind.split(' ').pop()}`);
+      const importOnce = async () => {
+        const { stdout } = await run(process.execPath, [CLI, 'import', 'mlflow', source, '--json'], {
+          env: { ...process.env, RUNLOG_URL: runlog.base },
+        });
+        return JSON.parse(stdout) as {
+          experiments: number;
+          runs: number;
+          points: number;
+          artifacts: number;
+          refused: unknown[];
+        };
+      };
+      expect(await importOnce()).toEqual({ experiments: 2, runs: 3, points: 32, artifacts: 2, refused: [] });
+      const end = await logEnd(runlog.base);
+      expect((await importOnce()).refused).toEqual([]);
+      expect(await logEnd(runlog.base)).toBe(end);
+
+      await waitForProjection(runlog.base);
+      const { parent, child, gone } = await gql<Record<'parent' | 'child' | 'gone', Record<string, unknown>>>(
+        runlog.base,
+        `query($p: ID!, $c: ID!, $g: ID!) {
+          parent: run(id: $p) { name status startTime endTime params { key value } tags { key value }
+            metrics { key count lastStep last } artifacts { path size } }
+          child: run(id: $c) { name parentRunId params { key value } }
+          gone: run(id: $g) { deleted status } }`,
+        { p: ids.parent, c: ids.child, g: ids.gone },
+      );
+      expect(parent).toMatchObject({
+        name: 'parent',
+        status: 'finished',
+        // MLflow's own times, not the import's.
+        startTime: ids.times.start,
+        endTime: ids.times.end,
+        params: [
+          { key: 'lr', value: '0.1' },
+          { key: 'opt', value: 'adam' },
+        ],
+        metrics: [
+          { key: 'loss', count: 30, lastStep: 29, last: 1 / 30 },
+          // MLflow's SQL store keeps an infinity as the largest double, and its API answers that.
+          {
+            key: 'weird',
+            count: 2,
+            lastStep: 6,
+            last: kind === 'a tracking server' ? Number.MAX_VALUE : 'Infinity',
+          },
+        ],
+        artifacts: [
+          { path: 'n.txt', size: 2 },
+          { path: 'sub/m.json', size: 2 },
+        ],
+      });
+      expect(parent.tags).toEqual(expect.arrayContaining([{ key: 'team', value: 'a' }]));
+      expect(child).toEqual({
+        name: 'child',
+        parentRunId: ids.parent,
+        params: [{ key: 'seed', value: '1' }],
+      });
+      expect(gone).toEqual({ deleted: true, status: 'finished' });
+    },
+    300_000,
+  );
 });

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,5 +97,46 @@ export async function runMlflowScript<T>(
   } catch (error) {
     const failed = error as { stderr?: string; message: string };
     throw new Error(`${script} failed: ${failed.message}\n${failed.stderr ?? ''}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+/** MLflow's own tracking server (the MLFLOW_SERVER venv) on SQLite in `dir`, serving artifacts from `dir/artifacts`. */
+export async function startMlflowServer(
+  python: string,
+  dir: string,
+): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    python,
+    [
+      ...['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+      ...['--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`],
+      ...['--artifacts-destination', join(dir, 'artifacts')],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mlflow server exited:\n${output}`);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { base, child };
+    if (Date.now() > deadline) throw new Error(`mlflow server did not answer within 120 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

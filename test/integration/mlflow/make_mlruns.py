@@ -1,4 +1,5 @@
-"""Writes an mlruns folder with the unchanged client's file store (the folder named on stdin's JSON), prints the ids."""
+"""Logs with the unchanged client to its file store (the folder named on stdin's JSON) or to a tracking server
+(its tracking_uri), and prints the ids."""
 import json
 import os
 import sys
@@ -7,8 +8,8 @@ import tempfile
 import mlflow
 
 spec = json.load(sys.stdin)
-mlflow.set_tracking_uri(f"file://{spec['folder']}")
-mlflow.set_experiment("imported")
+mlflow.set_tracking_uri(spec.get("tracking_uri") or f"file://{spec['folder']}")
+mlflow.set_experiment(spec.get("experiment", "imported"))
 with mlflow.start_run(run_name="parent") as parent:
     mlflow.log_params({"lr": 0.1, "opt": "adam"})
     for step in range(spec["steps"]):

@@ -3,6 +3,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
+import {
+  RUN_STATUS_NAMES,
+  type MlflowSource,
+  type SourceArtifact,
+  type SourceExperiment,
+  type SourceRun,
+} from './mlflow-source';
 
 /**
  * An `mlruns` folder as MLflow's file store writes it: `<experiment id>/meta.yaml`, and per run
@@ -142,4 +149,53 @@ export async function* readPoints(file: string): AsyncGenerator<FolderPoint> {
       step: Number(step),
     };
   }
+}
+
+/** The folder as an import's source (mlflow-source.ts). */
+export class MlflowFolderSource implements MlflowSource {
+  private readonly folders = new Map<string, FolderExperiment>();
+  private readonly runDirs = new Map<string, string>();
+
+  constructor(private readonly root: string) {}
+
+  async experiments(): Promise<SourceExperiment[]> {
+    const found = await readExperiments(this.root);
+    for (const experiment of found) this.folders.set(experiment.id, experiment);
+    return found.map(({ id, name, deleted }) => ({ id, name, deleted }));
+  }
+
+  async runs(experiment: SourceExperiment): Promise<SourceRun[]> {
+    const folder = this.folders.get(experiment.id);
+    if (!folder) return [];
+    const runs: SourceRun[] = [];
+    for (const run of await readRuns(folder)) {
+      this.runDirs.set(run.id, run.dir);
+      runs.push({
+        id: run.id,
+        experimentId: run.experimentId,
+        name: run.name,
+        status: RUN_STATUS_NAMES[run.status] ?? 'RUNNING',
+        startTime: run.startTime,
+        endTime: run.endTime,
+        deleted: run.deleted,
+        userId: run.userId,
+        params: await readValues(join(run.dir, 'params')),
+        tags: await readValues(join(run.dir, 'tags')),
+        metricKeys: await filesUnder(join(run.dir, 'metrics')),
+      });
+    }
+    return runs;
+  }
+
+  points(run: SourceRun, key: string): AsyncIterable<FolderPoint> {
+    return readPoints(join(this.runDirs.get(run.id) ?? '', 'metrics', key));
+  }
+
+  async artifacts(run: SourceRun): Promise<{ files: SourceArtifact[]; release(): Promise<void> }> {
+    const dir = join(this.runDirs.get(run.id) ?? '', 'artifacts');
+    const files = (await filesUnder(dir)).map((path) => ({ path, file: join(dir, path) }));
+    return { files, release: async () => {} };
+  }
+
+  async close(): Promise<void> {}
 }
