@@ -19,6 +19,7 @@ interface Logged {
   parent: string;
   child: string;
   gone: string;
+  trained: string;
   times: { start: number; end: number };
 }
 
@@ -39,8 +40,11 @@ describe('runlog import mlflow', () => {
   });
 
   /** Logs the same content to the source; answers the source as the importer names it, and the logged ids. */
-  const sources: Record<string, (experiment: string) => Promise<{ source: string; ids: Logged }>> = {
-    'a file store folder': async (experiment) => {
+  const sources: Record<
+    string,
+    (experiment: string, model: string) => Promise<{ source: string; ids: Logged }>
+  > = {
+    'a file store folder': async (experiment, model) => {
       process.env.MLFLOW_ALLOW_FILE_STORE = 'true';
       const source = join(folder, 'mlruns');
       const ids = await runMlflowScript<Logged>(
@@ -49,16 +53,18 @@ describe('runlog import mlflow', () => {
         {
           folder: source,
           experiment,
+          model,
           steps: 30,
         },
       );
       return { source, ids };
     },
-    'a tracking server': async (experiment) => {
+    'a tracking server': async (experiment, model) => {
       server = await startMlflowServer(await ensurePythonVenv(MLFLOW_SERVER), join(folder, 'server'));
       const ids = await runMlflowScript<Logged>(join(__dirname, 'mlflow', 'make_mlruns.py'), server.base, {
         tracking_uri: server.base,
         experiment,
+        model,
         steps: 30,
       });
       return { source: server.base, ids };
@@ -68,7 +74,8 @@ describe('runlog import mlflow', () => {
   it.each(Object.keys(sources))(
     'imports experiments, runs, params, tags, histories, status and artifacts from %s; nothing the second time',
     async (kind) => {
-      const { source, ids } = await sources[kind](`imported-${kind.split(' ').pop()}`);
+      const model = `classifier-${kind.split(' ').pop()}`;
+      const { source, ids } = await sources[kind](`imported-${kind.split(' ').pop()}`, model);
       const importOnce = async () => {
         const { stdout } = await run(process.execPath, [CLI, 'import', 'mlflow', source, '--json'], {
           env: { ...process.env, RUNLOG_URL: runlog.base },
@@ -79,9 +86,17 @@ describe('runlog import mlflow', () => {
           points: number;
           artifacts: number;
           refused: unknown[];
+          registered: { models: number; versions: number };
         };
       };
-      expect(await importOnce()).toEqual({ experiments: 2, runs: 3, points: 32, artifacts: 2, refused: [] });
+      expect(await importOnce()).toEqual({
+        experiments: 2,
+        runs: 4,
+        points: 32,
+        artifacts: 3,
+        refused: [],
+        registered: { models: 1, versions: 2 },
+      });
       const end = await logEnd(runlog.base);
       expect((await importOnce()).refused).toEqual([]);
       expect(await logEnd(runlog.base)).toBe(end);
@@ -128,6 +143,23 @@ describe('runlog import mlflow', () => {
         params: [{ key: 'seed', value: '1' }],
       });
       expect(gone).toEqual({ deleted: true, status: 'finished' });
+
+      // The registry: both versions of the run's model folder, the alias and the stage as promotions.
+      const { registeredModel } = await gql<{ registeredModel: Record<string, unknown> }>(
+        runlog.base,
+        `query($n: String!) { registeredModel(name: $n) { description tags { key value }
+          versions { version runId artifactPath stage } aliases { alias version } } }`,
+        { n: model },
+      );
+      expect(registeredModel).toEqual({
+        description: 'the classifier',
+        tags: [{ key: 'team', value: 'a' }],
+        versions: [
+          { version: 1, runId: ids.trained, artifactPath: 'model/MLmodel', stage: 'None' },
+          { version: 2, runId: ids.trained, artifactPath: 'model/MLmodel', stage: 'Production' },
+        ],
+        aliases: [{ alias: 'champion', version: 1 }],
+      });
     },
     300_000,
   );

@@ -1,6 +1,7 @@
 """Logs with the unchanged client to its file store (the folder named on stdin's JSON) or to a tracking server
 (its tracking_uri), and prints the ids."""
 import json
+import warnings
 import os
 import sys
 import tempfile
@@ -29,6 +30,19 @@ with mlflow.start_run(run_name="parent") as parent:
 with mlflow.start_run(run_name="gone") as gone:
     pass
 mlflow.delete_run(gone.info.run_id)
+
+# The registry: a model folder registered twice, an alias on the first version, the second in Production.
+with mlflow.start_run(run_name="trained") as trained:
+    mlflow.log_text("flavors: {}\n", "model/MLmodel")
+client = mlflow.MlflowClient()
+client.create_registered_model(spec["model"], tags={"team": "a"}, description="the classifier")
+source = f"runs:/{trained.info.run_id}/model"
+first = client.create_model_version(spec["model"], source, run_id=trained.info.run_id)
+second = client.create_model_version(spec["model"], source, run_id=trained.info.run_id)
+client.set_registered_model_alias(spec["model"], "champion", first.version)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    client.transition_model_version_stage(spec["model"], second.version, "Production")
 kept = mlflow.get_run(parent.info.run_id).info
 times = {"start": kept.start_time, "end": kept.end_time}
-print(json.dumps({"parent": parent.info.run_id, "child": child.info.run_id, "gone": gone.info.run_id, "times": times}))
+print(json.dumps({"parent": parent.info.run_id, "child": child.info.run_id, "gone": gone.info.run_id, "trained": trained.info.run_id, "times": times}))

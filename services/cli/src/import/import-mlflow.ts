@@ -1,13 +1,14 @@
 import type { OperatorCliDependencies } from '../audit-verify';
 import { ImportWriter, parseImportArgs, type RunEnding } from './import-writer';
 import type { MlflowSource, SourceRun } from './mlflow-source';
+import { importRegistry } from './mlflow-registry-import';
 import { MlflowServerSource } from './mlflow-server';
 import { MlflowFolderSource } from './mlruns-folder';
 
 export const IMPORT_MLFLOW_USAGE = `runlog import mlflow <mlruns folder | tracking URI> [--url <url>] [--token <token>] [--json]
 
 Imports what MLflow holds (experiments, runs with their params, tags, full metric histories, status and times,
-artifacts) into Runlog through its API (--url or RUNLOG_URL), as the token's principal (--token or RUNLOG_TOKEN).
+artifacts; registered models with their versions, stages and aliases) into Runlog through its API (--url or RUNLOG_URL), as the token's principal (--token or RUNLOG_TOKEN).
 The source is a file store's folder, or a tracking server's http(s) URI, read through its REST API with MLflow's
 client credentials (MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD) and its files
 through its artifact proxy. Every write has an id made from what it imports, so importing again appends nothing.
@@ -39,6 +40,7 @@ export async function importMlflow(
       await Promise.all(experiments.map(async (e) => [e.id, await source.runs(e)] as const)),
     );
     const total = [...runsOf.values()].reduce((sum, runs) => sum + runs.length, 0);
+    const imported = new Set<string>();
     const progress = writer.progress('import mlflow', 'runs');
     let done = 0;
     const points = () => `${writer.summary.points.toLocaleString('en')} points`;
@@ -49,12 +51,13 @@ export async function importMlflow(
       const runs = runsOf.get(experiment.id) ?? [];
       const ids = new Set(runs.map((run) => run.id));
       for (const run of runs) {
-        await importRun(writer, source, { ...run, experimentId }, ids);
+        if (await importRun(writer, source, { ...run, experimentId }, ids)) imported.add(run.id);
         progress.update(++done, total, points());
       }
       if (experiment.deleted) await writer.archiveExperiment(experimentId);
     }
     progress.finish(done, total, points());
+    await importRegistry(writer, await source.registeredModels(), imported);
     return writer.report(options.json);
   } finally {
     await source.close();
@@ -66,7 +69,7 @@ async function importRun(
   source: MlflowSource,
   run: SourceRun,
   inSource: Set<string>,
-): Promise<void> {
+): Promise<boolean> {
   const { tags } = run;
   const parent = tags['mlflow.parentRunId'];
   const created = await writer.createRun({
@@ -77,7 +80,7 @@ async function importRun(
     user: run.userId,
     startedAt: run.startTime,
   });
-  if (!created) return;
+  if (!created) return false;
   await writer.params(run.id, run.params);
   await writer.tags(
     run.id,
@@ -95,4 +98,5 @@ async function importRun(
   const ending = ENDINGS[run.status];
   if (ending) await writer.end(run.id, ending, run.endTime);
   if (run.deleted) await writer.deleteRun(run.id);
+  return true;
 }

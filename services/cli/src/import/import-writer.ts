@@ -21,6 +21,8 @@ export interface ImportSummary {
   refused: { what: string; why: string }[];
   /** What the source holds that Runlog's import does not carry, by kind. */
   skipped?: Record<string, number>;
+  /** Registered models and their versions, when the source has a registry. */
+  registered?: { models: number; versions: number };
 }
 
 export interface ImportedPoint {
@@ -98,6 +100,11 @@ export class ImportWriter {
     const connection = operatorConnection(options, dependencies.env);
     this.baseUrl = connection.baseUrl.replace(/\/$/, '');
     this.token = connection.token;
+  }
+
+  count(kind: 'models' | 'versions'): void {
+    this.summary.registered ??= { models: 0, versions: 0 };
+    this.summary.registered[kind]++;
   }
 
   eventId(...parts: (string | number)[]): string {
@@ -265,6 +272,9 @@ export class ImportWriter {
       json
         ? `${JSON.stringify(summary)}\n`
         : `imported ${summary.experiments} experiments, ${summary.runs} runs, ${points} points, ${summary.artifacts} artifacts` +
+            (summary.registered
+              ? `, ${summary.registered.models} registered models (${summary.registered.versions} versions)`
+              : '') +
             (summary.skipped
               ? `; skipped ${Object.entries(summary.skipped)
                   .map(([kind, count]) => `${count} ${kind}`)

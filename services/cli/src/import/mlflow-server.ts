@@ -6,7 +6,14 @@ import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImportedPoint } from './import-writer';
-import type { MlflowSource, SourceArtifact, SourceExperiment, SourceRun } from './mlflow-source';
+import type {
+  MlflowSource,
+  SourceArtifact,
+  SourceExperiment,
+  SourceModel,
+  SourceModelVersion,
+  SourceRun,
+} from './mlflow-source';
 
 const HISTORY_PAGE = 25_000;
 const SEARCH_PAGE = 1_000;
@@ -177,6 +184,66 @@ export class MlflowServerSource implements MlflowSource {
       throw error;
     }
     return { files, release };
+  }
+
+  async registeredModels(): Promise<SourceModel[]> {
+    const models: SourceModel[] = [];
+    let token: string | undefined;
+    do {
+      const query = new URLSearchParams({ max_results: String(SEARCH_PAGE) });
+      if (token) query.set('page_token', token);
+      const page = (await this.get(`registered-models/search?${query}`)) as {
+        registered_models?: {
+          name: string;
+          description?: string;
+          tags?: { key: string; value: string }[];
+          aliases?: { alias: string; version: string | number }[];
+        }[];
+        next_page_token?: string;
+      };
+      for (const model of page.registered_models ?? [])
+        models.push({
+          name: model.name,
+          description: model.description ?? '',
+          tags: pairs(model.tags),
+          aliases: Object.fromEntries(
+            (model.aliases ?? []).map(({ alias, version }) => [alias, Number(version)]),
+          ),
+          versions: await this.versionsOf(model.name),
+        });
+      token = page.next_page_token || undefined;
+    } while (token);
+    return models;
+  }
+
+  private async versionsOf(name: string): Promise<SourceModelVersion[]> {
+    const versions: SourceModelVersion[] = [];
+    let token: string | undefined;
+    do {
+      const filter = `name = '${name.replaceAll("'", "''")}'`;
+      const query = new URLSearchParams({ filter, max_results: String(SEARCH_PAGE) });
+      if (token) query.set('page_token', token);
+      const page = (await this.get(`model-versions/search?${query}`)) as {
+        model_versions?: {
+          version: string | number;
+          run_id?: string;
+          source?: string;
+          current_stage?: string;
+          description?: string;
+        }[];
+        next_page_token?: string;
+      };
+      for (const version of page.model_versions ?? [])
+        versions.push({
+          version: Number(version.version),
+          runId: version.run_id ?? '',
+          source: version.source ?? '',
+          stage: version.current_stage || 'None',
+          description: version.description ?? '',
+        });
+      token = page.next_page_token || undefined;
+    } while (token);
+    return versions;
   }
 
   async close(): Promise<void> {}

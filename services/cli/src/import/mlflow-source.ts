@@ -39,7 +39,27 @@ export interface MlflowSource {
   points(run: SourceRun, key: string): AsyncIterable<ImportedPoint>;
   /** The run's files, and a release once they are imported (a server's downloads are deleted then). */
   artifacts(run: SourceRun): Promise<{ files: SourceArtifact[]; release(): Promise<void> }>;
+  /** The model registry: registered models with their versions, oldest version first. */
+  registeredModels(): Promise<SourceModel[]>;
   close(): Promise<void>;
+}
+
+export interface SourceModelVersion {
+  version: number;
+  runId: string;
+  /** Where MLflow says the model is: `runs:/<run>/<path>`, or a URI with `/artifacts/<path>` in it. */
+  source: string;
+  /** None, Staging, Production or Archived. */
+  stage: string;
+  description: string;
+}
+
+export interface SourceModel {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  versions: SourceModelVersion[];
 }
 
 /** MLflow's RunStatus numbers, as a file store writes them. */

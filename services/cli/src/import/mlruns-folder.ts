@@ -8,6 +8,8 @@ import {
   type MlflowSource,
   type SourceArtifact,
   type SourceExperiment,
+  type SourceModel,
+  type SourceModelVersion,
   type SourceRun,
 } from './mlflow-source';
 
@@ -197,5 +199,51 @@ export class MlflowFolderSource implements MlflowSource {
     return { files, release: async () => {} };
   }
 
+  registeredModels(): Promise<SourceModel[]> {
+    return readFolderRegistry(this.root);
+  }
+
   async close(): Promise<void> {}
+}
+
+/**
+ * MLflow's registry in a file store: `models/<name>/{meta.yaml, tags/<key>, aliases/<alias>}` and
+ * `models/<name>/version-<n>/meta.yaml` (its run, source, stage and description).
+ */
+export async function readFolderRegistry(root: string): Promise<SourceModel[]> {
+  const models: SourceModel[] = [];
+  const base = join(root, 'models');
+  for (const folder of await directories(base)) {
+    const dir = join(base, folder);
+    if (!(await hasMeta(dir))) continue;
+    const found = await meta(dir);
+    const aliasFiles = await readValues(join(dir, 'aliases'));
+    const aliasMeta = (found.aliases ?? {}) as Record<string, unknown>;
+    const aliases = Object.fromEntries(
+      Object.entries({ ...aliasMeta, ...aliasFiles }).map(([alias, version]) => [
+        alias,
+        Number(text(version)),
+      ]),
+    );
+    const versions: SourceModelVersion[] = [];
+    for (const name of await directories(dir)) {
+      if (!/^version-\d+$/.test(name) || !(await hasMeta(join(dir, name)))) continue;
+      const version = await meta(join(dir, name));
+      versions.push({
+        version: Number(version.version),
+        runId: text(version.run_id),
+        source: text(version.source),
+        stage: text(version.current_stage) || 'None',
+        description: text(version.description),
+      });
+    }
+    models.push({
+      name: text(found.name) || folder,
+      description: text(found.description),
+      tags: await readValues(join(dir, 'tags')),
+      aliases,
+      versions,
+    });
+  }
+  return models;
 }

@@ -122,7 +122,7 @@ describe('reading an export request', () => {
     ['a run id with a quote', { runId: "a'b" }, 'runId'],
     ['a run id too long', { runId: 'a'.repeat(65) }, 'runId'],
     ['a run id as an object', { runId: { a: '1' } }, 'runId'],
-    ['a key with a space', { runId: 'a', key: 'my loss' }, 'key'],
+    ['a key with a character outside the key rule', { runId: 'a', key: 'my|loss' }, 'key'],
     ['a key climbing up', { runId: 'a', key: '../loss' }, 'key'],
     ['a key too long', { runId: 'a', key: 'k'.repeat(251) }, 'key'],
     ['an unknown parameter', { runId: 'a', runIds: 'b' }, 'runIds'],
@@ -220,7 +220,7 @@ describe('reading an export request from a JSON body', () => {
     ['one run id, not a list', { runIds: 'a' }, 'runIds'],
     ['a number for a run id', { runIds: [1] }, 'runIds'],
     ['a run id with a quote', { runIds: ["a'b"] }, 'runIds'],
-    ['a key with a space', { runIds: ['a'], keys: ['my loss'] }, 'keys'],
+    ['a key with a character outside the key rule', { runIds: ['a'], keys: ['my|loss'] }, 'keys'],
     ['one key, not a list', { runIds: ['a'], keys: 'loss' }, 'keys'],
     [
       'too many keys',
