@@ -1,8 +1,7 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   ensurePythonVenv,
   MLFLOW_SERVER,
@@ -10,10 +9,8 @@ import {
   startMlflowServer,
 } from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
-import { repoRoot, useRunlog } from '../support/runlog-process';
-
-const run = promisify(execFile);
-const CLI = join(repoRoot(), 'dist', 'services', 'cli', 'src', 'main.js');
+import { runImport } from '../support/import-cli';
+import { useRunlog } from '../support/runlog-process';
 
 interface Logged {
   parent: string;
@@ -76,19 +73,7 @@ describe('runlog import mlflow', () => {
     async (kind) => {
       const model = `classifier-${kind.split(' ').pop()}`;
       const { source, ids } = await sources[kind](`imported-${kind.split(' ').pop()}`, model);
-      const importOnce = async () => {
-        const { stdout } = await run(process.execPath, [CLI, 'import', 'mlflow', source, '--json'], {
-          env: { ...process.env, RUNLOG_URL: runlog.base },
-        });
-        return JSON.parse(stdout) as {
-          experiments: number;
-          runs: number;
-          points: number;
-          artifacts: number;
-          refused: unknown[];
-          registered: { models: number; versions: number };
-        };
-      };
+      const importOnce = () => runImport(runlog.base, 'mlflow', source);
       expect(await importOnce()).toEqual({
         experiments: 2,
         runs: 4,

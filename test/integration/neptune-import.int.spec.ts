@@ -1,29 +1,18 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
-import { repoRoot, useRunlog } from '../support/runlog-process';
+import { runImport } from '../support/import-cli';
+import { useRunlog } from '../support/runlog-process';
 
-const run = promisify(execFile);
-const CLI = join(repoRoot(), 'dist', 'services', 'cli', 'src', 'main.js');
 /** neptune-exporter writes with pyarrow from pandas frames: the same here, so the Parquet is the exporter's. */
 const PYARROW = {
   name: 'pyarrow-21.0.0-pd3.1.1',
   requirements: ['pyarrow==21.0.0', 'pandas==3.1.1', 'numpy==2.4.6'],
 };
 
-interface ImportAnswer {
-  experiments: number;
-  runs: number;
-  points: number;
-  artifacts: number;
-  refused: { what: string; why: string }[];
-  skipped?: Record<string, number>;
-}
 interface ReadRun {
   id: string;
   name: string;
@@ -67,12 +56,8 @@ describe('runlog import neptune', () => {
       { project, data: join(root, folder, 'data'), files: join(root, folder, 'files'), runs, downloads },
       { python: await ensurePythonVenv(PYARROW) },
     );
-  const importOnce = async (folder: string, ...extra: string[]) => {
-    const { stdout } = await run(process.execPath, [CLI, 'import', 'neptune', folder, '--json', ...extra], {
-      env: { ...process.env, RUNLOG_URL: runlog.base },
-    }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
-    return JSON.parse(stdout) as ImportAnswer;
-  };
+  const importOnce = (folder: string, ...extra: string[]) =>
+    runImport(runlog.base, 'neptune', folder, ...extra);
   const runsOf = async (experimentName: string) => {
     const { experiments } = await gql<{ experiments: { id: string; name: string }[] }>(
       runlog.base,

@@ -1,27 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { decodeExportCsv, exportPage, sortedPoints } from '../support/export-decoding';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
-import { repoRoot, useRunlog } from '../support/runlog-process';
+import { runImport } from '../support/import-cli';
+import { useRunlog } from '../support/runlog-process';
 
-const run = promisify(execFile);
-const CLI = join(repoRoot(), 'dist', 'services', 'cli', 'src', 'main.js');
 /** The `tensorboard` package writes the event files, with its own writer and protos (no TensorFlow). */
 const TENSORBOARD = { name: 'tensorboard-2.21.0', requirements: ['tensorboard==2.21.0'] };
 
-interface ImportAnswer {
-  experiments: number;
-  runs: number;
-  points: number;
-  artifacts: number;
-  refused: { what: string; why: string }[];
-  skipped?: Record<string, number>;
-}
 interface ReadRun {
   id: string;
   name: string;
@@ -47,16 +36,7 @@ describe('runlog import tensorboard', () => {
   });
   afterAll(() => rmSync(join(logdir, '..'), { recursive: true, force: true }));
 
-  const importOnce = async (...extra: string[]) => {
-    const { stdout } = await run(
-      process.execPath,
-      [CLI, 'import', 'tensorboard', logdir, '--json', ...extra],
-      {
-        env: { ...process.env, RUNLOG_URL: runlog.base },
-      },
-    ).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
-    return JSON.parse(stdout) as ImportAnswer;
-  };
+  const importOnce = (...extra: string[]) => runImport(runlog.base, 'tensorboard', logdir, ...extra);
 
   it('imports scalars (legacy and tensor), hparams, ends and nested runs, and appends nothing the second time', async () => {
     const python = await ensurePythonVenv(TENSORBOARD);
