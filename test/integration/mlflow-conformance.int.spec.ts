@@ -19,6 +19,7 @@ interface Answer {
   interval_ranged: number[];
   interval_refused: [number, string];
   tied: boolean;
+  datasets: Record<string, string>[];
   model_tags: Record<string, string>;
   deleted_model: { code: string; message: string } | null;
   experiment_id: string;
@@ -75,6 +76,9 @@ describe('MLflow dialect, against what MLflow’s REST tests expect', () => {
     expect(read.interval_ranged).toEqual([0, 1, 2, 3, 4]);
     expect(read.interval_refused).toEqual([400, 'INVALID_PARAMETER_VALUE']);
     expect(read.tied).toBe(true);
+    expect(read.datasets).toEqual([
+      { experiment_id: read.experiment_id, name: 'name1', digest: 'digest1', context: 'training' },
+    ]);
 
     expect(read.model_tags).toMatchObject({ b: '2' });
     expect(read.model_tags).not.toHaveProperty('a');

@@ -7,6 +7,7 @@ import sys
 
 import requests
 from mlflow import MlflowClient
+from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.exceptions import MlflowException
 
 
@@ -47,6 +48,13 @@ def main():
     out["missing_tag_delete_run"] = error_of(lambda: client.delete_tag(run_id, "fakeTag"))
     client.delete_tag(run_id, "taggity")
     out["run_tags_after_delete"] = sorted(k for k in client.get_run(run_id).data.tags if not k.startswith("mlflow."))
+
+    dataset = Dataset(name="name1", digest="digest1", source_type="source_type1", source="source1")
+    client.log_inputs(run_id, [DatasetInput(dataset=dataset, tags=[InputTag(key="mlflow.data.context", value="training")])])
+    summaries = requests.post(
+        f"{base}/ajax-api/2.0/mlflow/experiments/search-datasets", json={"experiment_ids": [experiment_id]}
+    )
+    out["datasets"] = summaries.json().get("dataset_summaries")
 
     batch = requests.post(
         f"{base}/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": [{"key": "mae", "value": 2.5}]}

@@ -2,6 +2,7 @@ import type { RunInput } from '../../../events/src/run.events';
 import { tsvLinesBody, type ClickhouseReader, type ClickhouseWriter } from '../ports';
 import { tsvMillis, tsvNullableString, tsvString } from '../tsv';
 import { LOG_POSITION_COLUMNS, tsvPosition, type LogPosition } from './log-position';
+import { scopeCondition, type ReadScope } from './read-scope';
 
 /** `run_inputs`: the datasets a run read (ReplacingMergeTree on `_version`, the log offset). */
 export interface RunInputRow {
@@ -77,4 +78,34 @@ export async function findInputs(
     params: by,
   });
   return found.map(toInputView);
+}
+
+/** A dataset read in an experiment, in the context (split) it was read in: MLflow's dataset summary. */
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  context: string;
+}
+
+/** The distinct datasets the live runs of these experiments read, in the scope; at most 1,000, by experiment. */
+export async function getDatasetSummaries(
+  reader: ClickhouseReader,
+  experimentIds: readonly string[],
+  scope: ReadScope = 'all',
+): Promise<DatasetSummary[]> {
+  if (experimentIds.length === 0) return [];
+  const db = reader.database;
+  const inScope = scopeCondition(scope);
+  return reader.query<DatasetSummary>({
+    name: 'getDatasetSummaries',
+    sql: `SELECT DISTINCT runs.experiment_id AS experimentId, inputs.name AS name, inputs.digest AS digest,
+       coalesce(inputs.split, '') AS context
+     FROM ${db}.run_inputs AS inputs FINAL
+     INNER JOIN (SELECT run_id, experiment_id FROM ${db}.runs FINAL
+       WHERE experiment_id IN {experimentIds:Array(String)} AND deleted = 0 AND ${inScope.sql}) AS runs
+     ON inputs.run_id = runs.run_id
+     ORDER BY experimentId, name, digest, context LIMIT 1000`,
+    params: { ...inScope.params, experimentIds },
+  });
 }

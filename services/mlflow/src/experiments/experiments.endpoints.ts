@@ -6,7 +6,7 @@ import {
   type ExperimentView,
   type ReadScope,
 } from '../../../../libs/store/src';
-import { findExperimentsByName, inReadScope } from '../../../../libs/store/src';
+import { findExperimentsByName, getDatasetSummaries, inReadScope } from '../../../../libs/store/src';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError, notFound } from '../protocol/mlflow-error';
@@ -69,6 +69,28 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
         path: 'experiments/restore',
         handle: ({ fields, request }) =>
           this.command(request, fields.required('experiment_id'), 'restore', {}),
+      },
+      {
+        methods: ['POST'],
+        path: 'experiments/search-datasets',
+        handle: async ({ fields, request }) => {
+          const ids = fields.strings('experiment_ids');
+          if (ids.length === 0)
+            throw invalid('SearchDatasets request must specify at least one experiment_id.');
+          if (ids.length > MAX_DATASET_EXPERIMENTS)
+            throw invalid(
+              `SearchDatasets request cannot specify more than ${MAX_DATASET_EXPERIMENTS} experiment_ids. Received ${ids.length} experiment_ids.`,
+            );
+          const found = await getDatasetSummaries(this.backend.reader, ids, await this.backend.read(request));
+          return {
+            dataset_summaries: found.map(({ experimentId, name, digest, context }) => ({
+              experiment_id: experimentId,
+              name,
+              digest,
+              ...(context ? { context } : {}),
+            })),
+          };
+        },
       },
       {
         methods: ['POST'],
@@ -216,6 +238,9 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
     return {};
   }
 }
+
+/** MLflow's bound on the experiments of one search-datasets (the UI's). */
+const MAX_DATASET_EXPERIMENTS = 20;
 
 /** MLflow's limit on an experiment tag's value (MAX_EXPERIMENT_TAG_VAL_LENGTH), and its key rule. */
 const MAX_EXPERIMENT_TAG_VALUE = 5000;
