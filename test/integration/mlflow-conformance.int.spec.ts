@@ -19,6 +19,7 @@ interface Answer {
   interval_ranged: number[];
   interval_refused: [number, string];
   tied: boolean;
+  orphan: [string, string];
   datasets: Record<string, string>[];
   model_tags: Record<string, string>;
   deleted_model: { code: string; message: string } | null;
@@ -83,6 +84,15 @@ describe('MLflow dialect, against what MLflow’s REST tests expect', () => {
     expect(read.model_tags).toMatchObject({ b: '2' });
     expect(read.model_tags).not.toHaveProperty('a');
     expect(read.deleted_model).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+
+    // A parent tag naming no run is kept as a tag, as MLflow keeps it; the run has no parent.
+    expect(read.orphan[1]).toBe('no-such-run');
+    const { run: orphan } = await gql<{ run: { parentRunId: string | null } }>(
+      runlog.base,
+      'query($id: ID!) { run(id: $id) { parentRunId } }',
+      { id: read.orphan[0] },
+    );
+    expect(orphan).toEqual({ parentRunId: null });
 
     // The experiment's tags are Runlog's too.
     const { experiment: viaGraphql } = await gql<{ experiment: { name: string; tags: unknown[] } }>(

@@ -43,6 +43,8 @@ def main():
     ]
 
     run_id = client.create_run(experiment_id).info.run_id
+    orphan = client.create_run(experiment_id, tags={"mlflow.parentRunId": "no-such-run"}).info.run_id
+    out["orphan"] = [orphan, client.get_run(orphan).data.tags.get("mlflow.parentRunId")]
     client.set_tag(run_id, "taggity", "do-dah")
     out["unknown_run_tag_delete"] = error_of(lambda: client.delete_tag("fake_run_id", "taggity"))
     out["missing_tag_delete_run"] = error_of(lambda: client.delete_tag(run_id, "fakeTag"))

@@ -6,7 +6,7 @@ import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { ID_PATTERN } from '../../../../libs/events/src/event-schemas';
 import { MAX_STORABLE_MILLIS, MIN_STORABLE_MILLIS } from '../../../../libs/events/src/storable';
-import { invalid, notFound } from '../protocol/mlflow-error';
+import { invalid, MlflowError, notFound } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunId, newRunName } from '../protocol/mlflow-ids';
 import {
@@ -133,17 +133,30 @@ export class RunWritesEndpoints implements MlflowEndpoints {
     const name = runName ?? tagged(RUN_NAME_TAG) ?? newRunName();
     const startTime = fields.int64('start_time') ?? Date.now();
     const user = fields.string('user_id') ?? tagged(USER_TAG);
-    const parentRunId = tagged(PARENT_RUN_TAG);
+    let parentRunId = tagged(PARENT_RUN_TAG);
     const runId = newRunId();
-    await this.backend.write(request, 'POST', '/api/v1/runs', {
-      eventId: newEventId(),
-      runId,
-      experimentId,
-      name,
-      ...(parentRunId ? { parentRunId } : {}),
-      ...(user ? { context: { user: user.slice(0, 256) } } : {}),
-      ...occurredAt('start_time', startTime),
-    });
+    const createRun = (parent: string | undefined) =>
+      this.backend.write(request, 'POST', '/api/v1/runs', {
+        eventId: newEventId(),
+        runId,
+        experimentId,
+        name,
+        ...(parent ? { parentRunId: parent } : {}),
+        ...(user ? { context: { user: user.slice(0, 256) } } : {}),
+        ...occurredAt('start_time', startTime),
+      });
+    try {
+      await createRun(parentRunId);
+    } catch (error) {
+      // MLflow keeps a parent tag that names no run as a plain tag; so does the dialect (the run has no parent).
+      const noParent =
+        error instanceof MlflowError &&
+        error.code === 'RESOURCE_DOES_NOT_EXIST' &&
+        /parent/i.test(error.message);
+      if (!parentRunId || !noParent) throw error;
+      parentRunId = undefined;
+      await createRun(undefined);
+    }
     const stored = tags.filter((tag) => tag.key !== RUN_NAME_TAG);
     await this.setTags(request, runId, stored);
     const run: RunView = {
