@@ -69,10 +69,11 @@ describe('MLflow dialect, against what MLflow’s REST tests expect', () => {
     expect(read.bulk).toEqual(
       read.bulk[0][0] ? ids(true, range(15)) : [...ids(false, range(10)), ...ids(true, range(5))],
     );
-    // MLflow's sample over both runs' 20 steps, 5 wanted: every 4th step, plus each run's last (9 and 19).
+    // MLflow's sample over both runs' 20 steps, 5 wanted: every 4th step, plus every run's last (9 and 19), one
+    // set of steps for both runs.
     expect(read.interval).toEqual([
       ...[0, 4, 8, 9].map((step) => [false, step]),
-      ...[0, 4, 8, 12, 16, 19].map((step) => [true, step]),
+      ...[0, 4, 8, 9, 12, 16, 19].map((step) => [true, step]),
     ]);
     expect(read.interval_ranged).toEqual([0, 1, 2, 3, 4]);
     expect(read.interval_refused).toEqual([400, 'INVALID_PARAMETER_VALUE']);

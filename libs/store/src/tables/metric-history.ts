@@ -111,8 +111,8 @@ export async function getMetricHistoryBulk(
 
 /**
  * MLflow's sampled history of one key over several runs (get-history-bulk-interval): of the steps any of the runs
- * logged in the range, every ceil(n / maxResults)-th from the first, plus each run's last step in the range; every
- * point at those steps. The sampling runs in the engine, so a series of millions of steps sends back only the sample.
+ * logged in the range, every ceil(n / maxResults)-th from the first, plus every run's last step in the range (one
+ * set of steps for all the runs, as MLflow's); every point of each run at those steps. The sampling runs in the engine, so a series of millions of steps sends back only the sample.
  */
 export async function getSampledMetricHistory(
   reader: ClickhouseReader,
@@ -136,7 +136,7 @@ export async function getSampledMetricHistory(
      last_steps AS (SELECT run_id, max(step) AS last_step FROM ${db}.metric_points WHERE ${inRange} GROUP BY run_id)
      SELECT run_id AS runId, step, value, toUnixTimestamp64Milli(timestamp) AS timestamp
      FROM ${db}.metric_points
-     WHERE ${inRange} AND (step IN (SELECT step FROM sampled) OR (run_id, step) IN (SELECT run_id, last_step FROM last_steps))
+     WHERE ${inRange} AND (step IN (SELECT step FROM sampled) OR step IN (SELECT last_step FROM last_steps))
      ORDER BY indexOf({runIds:Array(String)}, run_id), step, timestamp, value`,
     params: { runIds: series.runIds, key: series.key, maxResults, ...bounded },
   });

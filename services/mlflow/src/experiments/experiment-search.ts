@@ -131,7 +131,7 @@ const ORDERABLE: Record<string, (e: ExperimentView) => string | number> = {
   last_update_time: (e) => e.createdAt,
 };
 
-/** Filtered and ordered as MLflow orders experiments: the given keys, then experiment_id descending. */
+/** Filtered and ordered as MLflow orders experiments: the given keys (else newest first), then experiment_id descending. */
 export function searchExperiments(
   experiments: ExperimentView[],
   filter: string | undefined,
@@ -144,6 +144,8 @@ export function searchExperiments(
     if (!match || !read) throw invalid(`Invalid order_by clause '${text}'`);
     return { read, descending: match[2]?.toUpperCase() === 'DESC' };
   });
+  // Without an order, MLflow lists the newest first.
+  if (keys.length === 0) keys.push({ read: ORDERABLE.creation_time, descending: true });
   keys.push({ read: ORDERABLE.experiment_id, descending: true });
   return experiments
     .filter((experiment) => clauses.every((clause) => matches(experiment, clause)))

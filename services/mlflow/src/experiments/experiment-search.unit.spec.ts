@@ -46,6 +46,11 @@ describe('MLflow experiment search', () => {
     expect(() => parseExperimentFilter('tags.team > 1')).toThrow(/Invalid/);
   });
 
+  it('lists the newest first when no order is asked (ids are not in creation order)', () => {
+    const made = [experiment('5', 'x', 1), experiment('9', 'y', 2), experiment('1', 'z', 3)];
+    expect(searchExperiments(made, '', []).map((e) => e.experimentId)).toEqual(['1', '9', '5']);
+  });
+
   it('refuses what MLflow refuses', () => {
     for (const filter of [
       "name > 'a'",
