@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
@@ -204,7 +204,11 @@ describe('runlog import neptune', () => {
       cut: { parts: 2, attributes: [['config/x', 'int', 1]], series: { a: [[0, 1, CREATED]] } },
       halves: {
         // A file path from the export never reaches outside its files folder.
-        attributes: [['evil', 'file', '../../../../../../../etc/hostname']],
+        attributes: [
+          ['evil', 'file', '../../../../../../../etc/hostname'],
+          // Nor through a symbolic link inside it.
+          ['linked', 'file', 'halves/hostname'],
+        ],
         series: {
           lr: [
             [0.5, 0.1, CREATED],
@@ -215,12 +219,20 @@ describe('runlog import neptune', () => {
     });
     const data = join(root, 'partial', 'data');
     const [projectDir] = readdirSync(data);
+    mkdirSync(join(root, 'partial', 'files', projectDir, 'halves'), { recursive: true });
+    symlinkSync('/etc/hostname', join(root, 'partial', 'files', projectDir, 'halves', 'hostname'));
     const part0 = readdirSync(join(data, projectDir)).find(
       (name) => name.startsWith('cut-') && name.endsWith('_part_0.parquet'),
     );
     rmSync(join(data, projectDir, part0!));
     // The data folder itself may be named, as the exporter's --data-path.
-    const refused = await importOnce(data, '--experiment', `halves-${project}`);
+    const refused = await importOnce(
+      data,
+      '--experiment',
+      `halves-${project}`,
+      '--files',
+      join(root, 'partial', 'files'),
+    );
     expect(refused.refused).toEqual([
       { what: 'run cut', why: expect.stringContaining('no part 0') },
       {
@@ -231,6 +243,10 @@ describe('runlog import neptune', () => {
         what: expect.stringMatching(/^run nep-[0-9a-f]{32} file evil$/),
         why: expect.stringContaining('not under'),
       },
+      {
+        what: expect.stringMatching(/^run nep-[0-9a-f]{32} file linked$/),
+        why: expect.stringContaining('not under'),
+      },
     ]);
     expect([refused.runs, refused.artifacts]).toEqual([1, 0]);
 
@@ -238,15 +254,22 @@ describe('runlog import neptune', () => {
       halves2: {
         attributes: [],
         series: {
+          // 0.07 × 100 is 7.000000000000001 in doubles: the exporter's 6 decimal places make it 7.
           lr: [
-            [0.5, 0.1, CREATED],
+            [0.07, 0.1, CREATED],
             [1.5, 0.2, CREATED + 1],
           ],
         },
       },
     });
     expect(
-      await importOnce(join(root, 'doubled'), '--step-multiplier', '2', '--experiment', `doubled-${project}`),
+      await importOnce(
+        join(root, 'doubled'),
+        '--step-multiplier',
+        '100',
+        '--experiment',
+        `doubled-${project}`,
+      ),
     ).toMatchObject({
       runs: 1,
       points: 2,
@@ -254,7 +277,7 @@ describe('runlog import neptune', () => {
     });
     await waitForProjection(runlog.base);
     expect((await runsOf(`doubled-${project}`)).halves2.metrics).toEqual([
-      { key: 'lr', count: 2, lastStep: 3 },
+      { key: 'lr', count: 2, lastStep: 150 },
     ]);
   }, 240_000);
 });

@@ -238,6 +238,8 @@ function decideAllowed(
   state: ExistingRun,
 ): RunDecision[] {
   const now = command.metadata.now;
+  // A run ends no earlier than it started: a client's (or an import's) end time before the start is the start.
+  const endTime = Math.max(now, state.startTime ?? now);
   switch (command.type) {
     case 'StartRun': {
       if (state.status !== 'queued') {
@@ -308,17 +310,17 @@ function decideAllowed(
     case 'Heartbeat':
       return [];
     case 'FinishRun':
-      return [{ type: 'run.finished', v: 1, payload: { endTime: now } }];
+      return [{ type: 'run.finished', v: 1, payload: { endTime } }];
     case 'FailRun':
       return [
         {
           type: 'run.failed',
           v: 2,
-          payload: { endTime: now, reason: command.data.reason, stackTrace: command.data.stackTrace },
+          payload: { endTime, reason: command.data.reason, stackTrace: command.data.stackTrace },
         },
       ];
     case 'KillRun':
-      return [{ type: 'run.killed', v: 1, payload: { endTime: now, reason: command.data.reason } }];
+      return [{ type: 'run.killed', v: 1, payload: { endTime, reason: command.data.reason } }];
   }
 }
 

@@ -330,6 +330,15 @@ describe('run decider', () => {
         .then([runFinished(now)]);
     });
 
+    it('an end before the start (a client or an import naming its own times) is the start', () => {
+      given([runCreated()])
+        .when(finishRun(startedAt - 500))
+        .then([runFinished(startedAt)]);
+      given([runCreated()])
+        .when(failRun(startedAt - 1))
+        .then([runFailed('NaN loss', startedAt)]);
+    });
+
     it('FailRun ends the run at metadata.now with the reason', () => {
       given([runCreated()])
         .when(failRun())

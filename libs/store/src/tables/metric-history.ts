@@ -137,8 +137,9 @@ export async function getSampledMetricHistory(
      SELECT run_id AS runId, step, value, toUnixTimestamp64Milli(timestamp) AS timestamp
      FROM ${db}.metric_points
      WHERE ${inRange} AND (step IN (SELECT step FROM sampled) OR step IN (SELECT last_step FROM last_steps))
-     ORDER BY indexOf({runIds:Array(String)}, run_id), step, timestamp, value`,
-    params: { runIds: series.runIds, key: series.key, maxResults, ...bounded },
+     ORDER BY indexOf({runIds:Array(String)}, run_id), step, timestamp, value LIMIT {perRun:UInt32} BY run_id`,
+    // Bounded per run: a run that logged a million points at one step (MLflow's default step is 0) sends a page.
+    params: { runIds: series.runIds, key: series.key, maxResults, perRun: 2 * maxResults + 100, ...bounded },
   });
   return found.map(toRunPoint);
 }

@@ -48,13 +48,14 @@ export async function importMlflow(
       // A name Runlog has already (another import's, or made natively) answers that experiment: its runs go there.
       const experimentId = await writer.experiment(experiment.name, experiment.id);
       if (experimentId === undefined) continue;
-      const runs = runsOf.get(experiment.id) ?? [];
+      const runs = parentsFirst(runsOf.get(experiment.id) ?? []);
       const ids = new Set(runs.map((run) => run.id));
       for (const run of runs) {
         if (await importRun(writer, source, { ...run, experimentId }, ids)) imported.add(run.id);
         progress.update(++done, total, points());
       }
-      if (experiment.deleted) await writer.archiveExperiment(experimentId);
+      // Only an experiment this import made is archived: a name that led to one of Runlog's own leaves it open.
+      if (experiment.deleted && experimentId === experiment.id) await writer.archiveExperiment(experimentId);
     }
     progress.finish(done, total, points());
     await importRegistry(writer, await source.registeredModels(), imported);
@@ -62,6 +63,23 @@ export async function importMlflow(
   } finally {
     await source.close();
   }
+}
+
+/** A run after the run it names as its parent (MLflow's runs/search orders by start time, which a child can tie). */
+function parentsFirst(runs: readonly SourceRun[]): SourceRun[] {
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  const ordered: SourceRun[] = [];
+  const placed = new Set<string>();
+  const place = (run: SourceRun, path: Set<string>) => {
+    if (placed.has(run.id) || path.has(run.id)) return;
+    path.add(run.id);
+    const parent = byId.get(run.tags['mlflow.parentRunId'] ?? '');
+    if (parent) place(parent, path);
+    placed.add(run.id);
+    ordered.push(run);
+  };
+  for (const run of runs) place(run, new Set());
+  return ordered;
 }
 
 async function importRun(
@@ -86,7 +104,11 @@ async function importRun(
     run.id,
     Object.fromEntries(Object.entries(tags).filter(([key]) => key !== 'mlflow.runName')),
   );
-  for (const key of run.metricKeys) await writer.metric(run.id, key, source.points(run, key));
+  for (const key of run.metricKeys)
+    // A source that fails mid-series (a file unreadable, a server gone) is named; the rest of the run goes on.
+    await writer.attempt(`run ${run.id} metric ${key}`, () =>
+      writer.metric(run.id, key, source.points(run, key)),
+    );
   await writer.attempt(`run ${run.id} artifacts`, async () => {
     const { files, release } = await source.artifacts(run);
     try {

@@ -192,8 +192,12 @@ async function importRun(
   await writer.params(id, run.params);
   const description = text('sys/description');
   if (description) await writer.note(id, description);
-  const lastPoint = await importSeries(writer, source, run, multiplier, skipped);
-  await importFiles(writer, source, run);
+  // A Parquet file that cannot be read, or a file that vanished, is named; the run is still ended.
+  let lastPoint: number | null = null;
+  await writer.attempt(`run ${id} series`, async () => {
+    lastPoint = await importSeries(writer, source, run, multiplier, skipped);
+  });
+  await writer.attempt(`run ${id} files`, () => importFiles(writer, source, run));
   const ended = time('sys/ping_time') ?? time('sys/modification_time') ?? lastPoint;
   if (sys.get('sys/failed')?.bool === true)
     await writer.end(id, { action: 'fail', reason: 'failed in Neptune (imported)' }, ended);
@@ -218,7 +222,8 @@ async function importSeries(
       skipped[point.type] = (skipped[point.type] ?? 0) + 1;
       continue;
     }
-    const step = point.step * multiplier;
+    // The exporter's steps are decimals of 6 places: rounded there after the multiply, 0.07 × 100 is 7.
+    const step = Math.round(point.step * multiplier * 1e6) / 1e6;
     if (!Number.isSafeInteger(step)) {
       fractional.set(point.path, (fractional.get(point.path) ?? 0) + 1);
       continue;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { v5 as uuidv5 } from 'uuid';
 import { OperatorUsageError, type OperatorCliDependencies } from '../audit-verify';
@@ -129,8 +129,10 @@ export class ImportWriter {
       },
       ...(body === undefined
         ? {}
-        : { body: contentType === 'application/json' ? JSON.stringify(body) : (body as Buffer) }),
-    });
+        : contentType === 'application/json'
+          ? { body: JSON.stringify(body) }
+          : { body: Readable.toWeb(body as Readable) as ReadableStream, duplex: 'half' }),
+    } as RequestInit);
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
     return text ? JSON.parse(text) : {};
@@ -233,12 +235,20 @@ export class ImportWriter {
     }[];
     const present = new Map(listed.map((artifact) => [artifact.path, artifact.digest]));
     for (const { file, path } of files) {
-      if (present.get(path) === (await sha256Of(file))) continue;
       const encoded = path.split('/').map(encodeURIComponent).join('/');
-      const uploaded = await this.attempt(`run ${runId} artifact ${path}`, async () =>
-        this.send('PUT', `${base}/artifacts/${encoded}`, await readFile(file), 'application/octet-stream'),
-      );
-      if (uploaded) this.summary.artifacts++;
+      let sent = false;
+      // A file that vanished or cannot be read is named; the rest goes on. Its bytes stream from disk.
+      await this.attempt(`run ${runId} artifact ${path}`, async () => {
+        if (present.get(path) === (await sha256Of(file))) return;
+        await this.send(
+          'PUT',
+          `${base}/artifacts/${encoded}`,
+          createReadStream(file),
+          'application/octet-stream',
+        );
+        sent = true;
+      });
+      if (sent) this.summary.artifacts++;
     }
   }
 

@@ -16,6 +16,9 @@ import type {
 } from './mlflow-source';
 
 const HISTORY_PAGE = 25_000;
+/** Bounds on what a server's listing may make this process write: folders deep, files in a run. */
+const MAX_DEPTH = 32;
+const MAX_FILES = 100_000;
 const SEARCH_PAGE = 1_000;
 /** `mlflow-artifacts:/<path>` or `mlflow-artifacts://<host>/<path>`: a run whose files the server proxies. */
 const PROXIED = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.+)$/;
@@ -248,17 +251,28 @@ export class MlflowServerSource implements MlflowSource {
 
   async close(): Promise<void> {}
 
-  /** Every file under `root/prefix`, paths relative to root. */
-  private async listed(root: string, prefix: string): Promise<string[]> {
+  /**
+   * Every file under `root/prefix`, paths relative to root. What a server lists becomes a file written here, so a
+   * name that could leave the download folder (`..`, `.`, empty, a backslash, an absolute path) is refused, and so
+   * are listings past 32 folders deep or 100,000 files (a folder that lists itself).
+   */
+  private async listed(root: string, prefix: string, paths: string[] = [], depth = 0): Promise<string[]> {
+    if (depth > MAX_DEPTH) throw new Error(`its artifact listing is deeper than ${MAX_DEPTH} folders`);
     const query = new URLSearchParams({ path: prefix ? `${root}/${prefix}` : root });
     const answer = (await this.fetchJson(`${this.base}/api/2.0/mlflow-artifacts/artifacts?${query}`)) as {
       files?: { path: string; is_dir?: boolean }[];
     };
-    const paths: string[] = [];
     for (const entry of answer.files ?? []) {
+      const segments = String(entry.path).split('/');
+      if (segments.some((segment) => ['', '.', '..'].includes(segment) || segment.includes('\\')))
+        throw new Error(
+          `its artifact listing names ${JSON.stringify(entry.path)}, which is not a path under the run`,
+        );
       const path = prefix ? `${prefix}/${entry.path}` : entry.path;
-      if (entry.is_dir) paths.push(...(await this.listed(root, path)));
+      if (entry.is_dir) await this.listed(root, path, paths, depth + 1);
       else paths.push(path);
+      if (paths.length > MAX_FILES)
+        throw new Error(`its artifact listing holds more than ${MAX_FILES} files`);
     }
     return paths;
   }

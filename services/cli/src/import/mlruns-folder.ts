@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
@@ -110,10 +110,11 @@ export async function readRuns(experiment: FolderExperiment): Promise<FolderRun[
   return runs.sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0) || a.id.localeCompare(b.id));
 }
 
-/** Every file under `dir`, as paths relative to it with `/` separators. */
+/** Every file under `dir`, as paths relative to it with `/` separators; links (and a linked `dir`) are not followed. */
 export async function filesUnder(dir: string): Promise<string[]> {
   let entries;
   try {
+    if ((await lstat(dir)).isSymbolicLink()) return [];
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
   } catch {
     return [];

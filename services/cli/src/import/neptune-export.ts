@@ -1,5 +1,5 @@
 import { Session } from 'chdb';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -49,9 +49,15 @@ const PART = /^(.*)_part_(\d+)\.parquet$/;
 const IN_ORDER =
   'SETTINGS max_threads = 1, input_format_parquet_preserve_order = 1, output_format_json_quote_denormals = 1';
 
+/** ClickHouse's file() reads `* ? { } [ ]` in a path as a glob: such a name would read other files as well. */
+const GLOB = /[*?{}[\]]/;
+
 function parquetFilesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.parquet'))
+    .filter(
+      (entry) =>
+        entry.isFile() && entry.name.endsWith('.parquet') && !GLOB.test(join(entry.parentPath, entry.name)),
+    )
     .map((entry) => join(entry.parentPath, entry.name))
     .sort((a, b) => {
       const [pa, pb] = [PART.exec(a), PART.exec(b)];
@@ -143,12 +149,14 @@ export class NeptuneExport {
         (name.startsWith(`${plain}-`) && /^[0-9a-f]{16}$/.test(name.slice(plain.length + 1))),
     );
     if (folder === undefined) return undefined;
-    // A path from the export names a file under its project's folder, never one elsewhere on this machine.
-    const root = resolve(this.filesDir, folder);
-    const target = resolve(root, path);
+    // A path from the export names a file under its project's folder, never one elsewhere on this machine: links
+    // are resolved first, so a symbolic link in the export to a key or a home folder is outside too.
+    if (!existsSync(resolve(this.filesDir, folder, path))) return undefined;
+    const root = realpathSync(resolve(this.filesDir, folder));
+    const target = realpathSync(resolve(root, path));
     const inside = relative(root, target);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
-    return existsSync(target) ? target : undefined;
+    return target;
   }
 
   private async *rows<T>(sql: string): AsyncGenerator<T> {

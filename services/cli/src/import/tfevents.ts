@@ -112,6 +112,7 @@ const CHUNK = 1 << 20;
 export async function* tfRecords(path: string): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
   try {
+    const size = (await file.stat()).size;
     let buffer = Buffer.alloc(0);
     let offset = 0;
     let eof = false;
@@ -130,6 +131,8 @@ export async function* tfRecords(path: string): AsyncGenerator<Uint8Array> {
       if (buffer.readUInt32LE(8) !== masked(header))
         throw new CorruptEventFileError(`${path}: bad length checksum at byte ${offset}`);
       const length = Number(header.readBigUInt64LE(0));
+      // A length past the file's end is a torn tail (or a lie): nothing is allocated for it.
+      if (offset + 16 + length > size) return;
       if (!(await need(12 + length + 4))) return;
       const data = buffer.subarray(12, 12 + length);
       if (buffer.readUInt32LE(12 + length) !== masked(data))
