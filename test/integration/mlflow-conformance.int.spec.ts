@@ -19,6 +19,7 @@ interface Answer {
   interval_ranged: number[];
   interval_refused: [number, string];
   tied: boolean;
+  crowded: number;
   orphan: [string, string];
   datasets: Record<string, string>[];
   model_tags: Record<string, string>;
@@ -76,6 +77,8 @@ describe('MLflow dialect, against what MLflow’s REST tests expect', () => {
       ...[0, 4, 8, 9, 12, 16, 19].map((step) => [true, step]),
     ]);
     expect(read.interval_ranged).toEqual([0, 1, 2, 3, 4]);
+    // 1,000 points at step 0, 5 asked: a page of them (2 × 5 + 100), not all.
+    expect(read.crowded).toBe(110);
     expect(read.interval_refused).toEqual([400, 'INVALID_PARAMETER_VALUE']);
     expect(read.tied).toBe(true);
     expect(read.datasets).toEqual([

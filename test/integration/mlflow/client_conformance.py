@@ -7,7 +7,7 @@ import sys
 
 import requests
 from mlflow import MlflowClient
-from mlflow.entities import Dataset, DatasetInput, InputTag
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric
 from mlflow.exceptions import MlflowException
 
 
@@ -83,6 +83,14 @@ def main():
         params={"run_ids": runs[:1], "metric_key": "metricA", "start_step": 0, "end_step": 4, "max_results": 5},
     )
     out["interval_ranged"] = [m["step"] for m in ranged.json()["metrics"]]
+    # Many points at one step (MLflow's default step is 0): the sampled read is bounded per run.
+    crowded = client.create_run(experiment_id).info.run_id
+    client.log_batch(crowded, metrics=[Metric("metricA", float(i), i, 0) for i in range(1000)])
+    bounded = requests.get(
+        f"{base}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval",
+        params={"run_ids": [crowded], "metric_key": "metricA", "max_results": 5},
+    )
+    out["crowded"] = len(bounded.json()["metrics"])
     refused = requests.get(
         f"{base}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval",
         params={"run_ids": runs, "metric_key": "metricA", "start_step": 1},
