@@ -2,6 +2,7 @@ import type { OperatorCliDependencies } from '../audit-verify';
 import { ImportWriter, parseImportArgs, type RunEnding } from './import-writer';
 import type { MlflowSource, SourceRun } from './mlflow-source';
 import { importRegistry } from './mlflow-registry-import';
+import { parentsFirst } from './parents-first';
 import { MlflowServerSource } from './mlflow-server';
 import { MlflowFolderSource } from './mlruns-folder';
 
@@ -48,7 +49,12 @@ export async function importMlflow(
       // A name Runlog has already (another import's, or made natively) answers that experiment: its runs go there.
       const experimentId = await writer.experiment(experiment.name, experiment.id);
       if (experimentId === undefined) continue;
-      const runs = parentsFirst(runsOf.get(experiment.id) ?? []);
+      // MLflow's runs/search orders by start time, which a child can tie with its parent.
+      const runs = parentsFirst(
+        runsOf.get(experiment.id) ?? [],
+        (run) => run.id,
+        (run) => run.tags['mlflow.parentRunId'],
+      );
       const ids = new Set(runs.map((run) => run.id));
       for (const run of runs) {
         if (await importRun(writer, source, { ...run, experimentId }, ids)) imported.add(run.id);
@@ -63,23 +69,6 @@ export async function importMlflow(
   } finally {
     await source.close();
   }
-}
-
-/** A run after the run it names as its parent (MLflow's runs/search orders by start time, which a child can tie). */
-function parentsFirst(runs: readonly SourceRun[]): SourceRun[] {
-  const byId = new Map(runs.map((run) => [run.id, run]));
-  const ordered: SourceRun[] = [];
-  const placed = new Set<string>();
-  const place = (run: SourceRun, path: Set<string>) => {
-    if (placed.has(run.id) || path.has(run.id)) return;
-    path.add(run.id);
-    const parent = byId.get(run.tags['mlflow.parentRunId'] ?? '');
-    if (parent) place(parent, path);
-    placed.add(run.id);
-    ordered.push(run);
-  };
-  for (const run of runs) place(run, new Set());
-  return ordered;
 }
 
 async function importRun(

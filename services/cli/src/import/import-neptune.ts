@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
+import { metricValue } from '../../../../libs/store/src';
 import { OperatorUsageError, type OperatorCliDependencies } from '../audit-verify';
 import { ImportWriter, parseImportArgs } from './import-writer';
+import { parentsFirst } from './parents-first';
 import { NeptuneExport, type ExportedAttribute, type ExportedRunRef } from './neptune-export';
 
 export const IMPORT_NEPTUNE_USAGE = `runlog import neptune <export folder> [--files <dir>] [--experiment <name>] [--step-multiplier <n>]
@@ -34,16 +36,6 @@ interface NeptuneRun {
 
 const runlogIdOf = (projectId: string, runId: string) =>
   `nep-${createHash('sha256').update(`${projectId}\0${runId}`).digest('hex').slice(0, 32)}`;
-
-/** A double as ClickHouse's JSON gives it: a number, or 'inf', '-inf' and 'nan' quoted. */
-const numberOf = (value: number | string) =>
-  typeof value === 'number'
-    ? value
-    : value === 'inf'
-      ? Infinity
-      : value === '-inf'
-        ? -Infinity
-        : Number(value);
 
 function valueOf(row: ExportedAttribute): string | number | boolean | undefined {
   switch (row.type) {
@@ -87,23 +79,6 @@ async function describe(source: NeptuneExport, ref: ExportedRunRef): Promise<Nep
   return run;
 }
 
-/** Parents before children (a fork names its parent run), so a child's parent exists when it is made. */
-function parentsFirst(runs: NeptuneRun[]): NeptuneRun[] {
-  const byId = new Map(runs.map((run) => [`${run.ref.projectId}\0${run.ref.runId}`, run]));
-  const ordered: NeptuneRun[] = [];
-  const placed = new Set<NeptuneRun>();
-  const place = (run: NeptuneRun, path: Set<NeptuneRun>) => {
-    if (placed.has(run) || path.has(run)) return;
-    path.add(run);
-    const parent = byId.get(`${run.ref.projectId}\0${run.sys.get('sys/forking/parent')?.string ?? ''}`);
-    if (parent) place(parent, path);
-    placed.add(run);
-    ordered.push(run);
-  };
-  for (const run of runs) place(run, new Set());
-  return ordered;
-}
-
 function multiplierOf(text: string | undefined): number {
   const value = text === undefined ? 1 : Number(text);
   if (!Number.isFinite(value) || value <= 0)
@@ -131,7 +106,14 @@ export async function importNeptune(argv: readonly string[], dependencies: Opera
     const progress = writer.progress('import neptune', 'runs');
     let done = 0;
     const detail = () => `${writer.summary.points.toLocaleString('en')} points`;
-    for (const run of parentsFirst(runs)) {
+    // A fork names its parent by the parent's run id in the same project.
+    const key = (projectId: string, runId: string) => `${projectId}\0${runId}`;
+    const ordered = parentsFirst(
+      runs,
+      (run) => key(run.ref.projectId, run.ref.runId),
+      (run) => key(run.ref.projectId, run.sys.get('sys/forking/parent')?.string ?? ''),
+    );
+    for (const run of ordered) {
       const name = options.experiment ?? run.ref.projectId;
       if (!experiments.has(name)) experiments.set(name, await writer.experiment(name));
       const experimentId = experiments.get(name);
@@ -231,7 +213,7 @@ async function importSeries(
     const timestamp = point.timestamp === null ? undefined : Number(point.timestamp);
     if (timestamp !== undefined) last = Math.max(last ?? timestamp, timestamp);
     // The exporter writes a NaN as null (pandas to Arrow): a point without a value was a NaN.
-    const value = point.float === null ? NaN : numberOf(point.float);
+    const value = point.float === null ? NaN : metricValue(point.float);
     await points.add(point.path, { step, value, ...(timestamp === undefined ? {} : { timestamp }) });
   }
   await points.close();
