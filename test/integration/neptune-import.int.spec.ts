@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
-import { runImport } from '../support/import-cli';
+import { importedRunsByName, runImport } from '../support/import-cli';
 import { useRunlog } from '../support/runlog-process';
 
 /** neptune-exporter writes with pyarrow from pandas frames: the same here, so the Parquet is the exporter's. */
@@ -58,21 +58,13 @@ describe('runlog import neptune', () => {
     );
   const importOnce = (folder: string, ...extra: string[]) =>
     runImport(runlog.base, 'neptune', folder, ...extra);
-  const runsOf = async (experimentName: string) => {
-    const { experiments } = await gql<{ experiments: { id: string; name: string }[] }>(
+  const runsOf = (experimentName: string) =>
+    importedRunsByName<ReadRun>(
       runlog.base,
-      '{ experiments(limit: 100) { id name } }',
+      experimentName,
+      `id status startTime endTime parentRunId note failureReason params { key value } tags { key value }
+        metrics { key count lastStep } artifacts { path size }`,
     );
-    const experiment = experiments.find((found) => found.name === experimentName);
-    expect(experiment).toBeDefined();
-    const { runs } = await gql<{ runs: ReadRun[] }>(
-      runlog.base,
-      `query($e: ID!) { runs(experimentId: $e) { id name status startTime endTime parentRunId note failureReason
-        params { key value } tags { key value } metrics { key count lastStep } artifacts { path size } } }`,
-      { e: experiment!.id },
-    );
-    return Object.fromEntries(runs.map((found) => [found.name, found]));
-  };
 
   it('imports runs, forks, params, series (NaN written as null), files and sys fields; the second time appends nothing', async () => {
     await write(

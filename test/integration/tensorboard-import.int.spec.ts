@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { decodeExportCsv, exportPage, sortedPoints } from '../support/export-decoding';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
-import { runImport } from '../support/import-cli';
+import { importedRunsByName, runImport } from '../support/import-cli';
 import { useRunlog } from '../support/runlog-process';
 
 /** The `tensorboard` package writes the event files, with its own writer and protos (no TensorFlow). */
@@ -91,19 +91,13 @@ describe('runlog import tensorboard', () => {
     expect(await logEnd(runlog.base)).toBe(end);
 
     await waitForProjection(runlog.base);
-    const { experiments } = await gql<{ experiments: { id: string; name: string }[] }>(
+    // The experiment is named after the logdir.
+    const byName = await importedRunsByName<ReadRun>(
       runlog.base,
-      '{ experiments(limit: 100) { id name } }',
+      basename(logdir),
+      `id status startTime endTime failureReason parentRunId params { key value } tags { key value }
+        metrics { key count lastStep }`,
     );
-    const experiment = experiments.find((found) => logdir.endsWith(found.name));
-    expect(experiment).toBeDefined();
-    const { runs } = await gql<{ runs: ReadRun[] }>(
-      runlog.base,
-      `query($e: ID!) { runs(experimentId: $e) { id name status startTime endTime failureReason parentRunId
-        params { key value } tags { key value } metrics { key count lastStep } } }`,
-      { e: experiment!.id },
-    );
-    const byName = Object.fromEntries(runs.map((found) => [found.name, found]));
     expect(Object.keys(byName).sort()).toEqual(['lr_0_1', 'lr_0_1/eval', 'sweep/lr_0_01']);
     const main = byName.lr_0_1;
     expect(main).toMatchObject({
