@@ -217,14 +217,6 @@ export class ImportWriter {
     });
   }
 
-  /** Uploads each file (paths relative to `dir`, the artifact at the same path) unless the run holds it already. */
-  async artifacts(runId: string, dir: string, paths: readonly string[]): Promise<void> {
-    await this.uploads(
-      runId,
-      paths.map((path) => ({ file: join(dir, path), path })),
-    );
-  }
-
   /** Uploads each file as the artifact at `path`, unless the run holds that path already with the same digest. */
   async uploads(runId: string, files: readonly { file: string; path: string }[]): Promise<void> {
     if (files.length === 0) return;
