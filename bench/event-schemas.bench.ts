@@ -140,6 +140,10 @@ export const SAMPLE_PAYLOADS: Record<RunlogEvent['type'], unknown> = {
     },
   },
   'model.alias_deleted': { alias: 'challenger', previousVersion: 2, reason: 'rolled back' },
+  'model.version_tags_set': { version: 3, tags: { validated: 'true' } },
+  'model.version_tags_deleted': { version: 3, keys: ['validated'] },
+  'model.version_described': { version: 3, description: 'retrained on the December data' },
+  'model.version_deleted': { version: 2, stage: 'Archived', reason: 'trained on leaked labels' },
   'model.stage_transitioned': {
     version: 3,
     stage: 'Production',

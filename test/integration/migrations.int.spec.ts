@@ -54,6 +54,7 @@ describe('ClickHouse migrations', () => {
       '012_model_registry.sql',
       '013_run_media.sql',
       '014_experiment_tags.sql',
+      '015_model_version_status.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -198,6 +198,10 @@ describe('MLflow dialect, models through the mlflow client', () => {
       by_version: number[];
       versions: (Record<string, unknown> & { version: string })[];
       aliases: Record<string, string>;
+      third: { version: string; tags: Record<string, string>; deleted_error: string | null };
+      fourth: string;
+      tagged: string[];
+      ordered: string[];
       searched: string[];
       runs_in_experiment: string[];
     }>(MODELS_SCRIPT, runlog.base, spec);
@@ -207,7 +211,13 @@ describe('MLflow dialect, models through the mlflow client', () => {
     expect(read.run_outputs).toEqual([read.model_id]);
     expect(read.by_alias).toEqual([1 + spec.n, 2 + spec.n]);
     expect(read.by_version).toEqual([1 + spec.n * 10, 2 + spec.n * 10]);
-    const version = (n: string, modelId: string, stage: string, aliases: string[]) => ({
+    const version = (
+      n: string,
+      modelId: string,
+      stage: string,
+      aliases: string[],
+      own: { tags?: Record<string, string>; description?: string } = {},
+    ) => ({
       name: spec.model,
       version: n,
       run_id: modelId,
@@ -215,11 +225,27 @@ describe('MLflow dialect, models through the mlflow client', () => {
       current_stage: stage,
       aliases,
       source: `models:/${modelId}`,
+      tags: own.tags ?? {},
+      description: own.description ?? '',
     });
+    // Version 3 was registered with its tags, then deleted with its alias: not found since, its number not given
+    // again.
+    expect(read.third).toEqual({
+      version: '3',
+      tags: { from: 'first' },
+      deleted_error: 'RESOURCE_DOES_NOT_EXIST',
+    });
+    expect(read.fourth).toBe('4');
     expect(read.versions.sort((a, b) => a.version.localeCompare(b.version))).toEqual([
       version('1', read.model_id, 'Staging', ['champion']),
-      version('2', read.second_model_id, 'None', []),
+      version('2', read.second_model_id, 'None', [], {
+        tags: { validated: 'yes' },
+        description: 'ten times',
+      }),
+      version('4', read.model_id, 'None', []),
     ]);
+    expect(read.tagged).toEqual(['2']);
+    expect(read.ordered).toEqual(['1', '2', '4']);
     expect(read.aliases).toEqual({ champion: '1' });
     expect(read.searched).toEqual([spec.model]);
     // The logged models are runs underneath, but MLflow's run search lists the two training runs only.
@@ -228,19 +254,22 @@ describe('MLflow dialect, models through the mlflow client', () => {
     // The same registry through GraphQL: the promotions were Runlog's own, audited.
     const { registeredModel } = await gql<{
       registeredModel: {
-        versions: { version: number; runId: string; stage: string }[];
+        versions: { version: number; runId: string; stage: string; tags: { key: string; value: string }[] }[];
         aliases: { alias: string; version: number }[];
       };
     }>(
       runlog.base,
-      `query($n: String!) { registeredModel(name: $n) { versions { version runId stage } aliases { alias version } } }`,
+      `query($n: String!) {
+        registeredModel(name: $n) { versions { version runId stage tags { key value } } aliases { alias version } }
+      }`,
       {
         n: spec.model,
       },
     );
     expect(registeredModel.versions).toEqual([
-      { version: 1, runId: read.model_id, stage: 'Staging' },
-      { version: 2, runId: read.second_model_id, stage: 'None' },
+      { version: 1, runId: read.model_id, stage: 'Staging', tags: [] },
+      { version: 2, runId: read.second_model_id, stage: 'None', tags: [{ key: 'validated', value: 'yes' }] },
+      { version: 4, runId: read.model_id, stage: 'None', tags: [] },
     ]);
     expect(registeredModel.aliases).toEqual([{ alias: 'champion', version: 1 }]);
   }, 240_000);

@@ -39,6 +39,8 @@ export interface ReadIds {
   versionEventId: string;
   requestEventId: string;
   deleteEventId: string;
+  /** The delete of the model's version 2 (registered, then deleted, so that a retry of it appends nothing). */
+  versionDeleteEventId: string;
   approveEventId: string;
   rejectEventId: string;
 }
@@ -48,6 +50,8 @@ export const METRIC_KEY = 'loss';
 /** The alias the read fixture's model version holds, and the reason every registry fixture gives. */
 export const MODEL_ALIAS = 'champion';
 export const MODEL_REASON = 'matrix';
+/** The tags of the read fixture's model version 1. */
+export const MODEL_VERSION_TAGS = { matrix: 'yes' };
 
 const FIXTURE_RUN = randomBytes(4).toString('hex');
 /** The name of the read fixture's model in a workspace (the same for the whole test process). */
@@ -60,7 +64,17 @@ export interface ModelAnswer {
   model: {
     name: string;
     createdBy: string;
-    versions: Record<string, { stage: string; registeredBy: string; stageChangedBy: string }>;
+    versions: Record<
+      string,
+      {
+        stage: string;
+        registeredBy: string;
+        stageChangedBy: string;
+        description: string;
+        tags?: Record<string, string>;
+      }
+    >;
+    deletedVersions?: Record<string, { deletedBy: string }>;
     aliases: Record<string, number>;
     approvals: Record<string, { status: string; requestedBy: string; decidedBy: string | null }>;
     tags: Record<string, string>;
@@ -271,6 +285,7 @@ export class Bootstrap {
       versionEventId: randomUUID(),
       requestEventId: randomUUID(),
       deleteEventId: randomUUID(),
+      versionDeleteEventId: randomUUID(),
       approveEventId: randomUUID(),
       rejectEventId: randomUUID(),
     };
@@ -285,6 +300,15 @@ export class Bootstrap {
       stage: 'Staging',
       reason: MODEL_REASON,
     });
+    await this.modelCommand(workspace, modelName, 'versions/1/tags', { tags: MODEL_VERSION_TAGS });
+    await this.modelCommand(workspace, modelName, 'versions', { runId, artifactPath: READ_ARTIFACT_PATH });
+    await this.modelCommand(
+      workspace,
+      modelName,
+      'versions/2',
+      { reason: MODEL_REASON, eventId: keys.versionDeleteEventId },
+      'DELETE',
+    );
     await this.modelCommand(workspace, modelName, 'aliases', {
       alias: MODEL_ALIAS,
       version: 1,
@@ -313,6 +337,7 @@ export class Bootstrap {
       versionEventId: randomUUID(),
       requestEventId: randomUUID(),
       deleteEventId: randomUUID(),
+      versionDeleteEventId: randomUUID(),
       approveEventId: randomUUID(),
       rejectEventId: randomUUID(),
     };
@@ -367,6 +392,7 @@ export function unknownReadIds(): ReadIds {
     versionEventId: randomUUID(),
     requestEventId: randomUUID(),
     deleteEventId: randomUUID(),
+    versionDeleteEventId: randomUUID(),
     approveEventId: randomUUID(),
     rejectEventId: randomUUID(),
   };

@@ -3,6 +3,7 @@ import {
   fixtureModelName,
   MODEL_ALIAS,
   MODEL_REASON,
+  MODEL_VERSION_TAGS,
   READ_ARTIFACT_PATH,
   type ReadIds,
 } from './authz-fixtures';
@@ -144,6 +145,29 @@ export const REGISTRY_GRAPHQL_CASES: Readonly<Record<string, GraphqlCase>> = {
       `model: $n, runId: $r, artifactPath: ${JSON.stringify(READ_ARTIFACT_PATH)}, eventId: $e`,
     ],
     ({ modelName, runId, versionEventId }) => ({ n: modelName, r: runId, e: versionEventId }),
+  ),
+  'Mutation.setModelVersionTags': registryMutation(
+    'setModelVersionTags',
+    ['$n: String!, $t: [ModelTagInput!]!', 'model: $n, version: 1, tags: $t'],
+    ({ modelName }) => ({
+      n: modelName,
+      t: Object.entries(MODEL_VERSION_TAGS).map(([key, value]) => ({ key, value })),
+    }),
+  ),
+  'Mutation.deleteModelVersionTags': registryMutation(
+    'deleteModelVersionTags',
+    ['$n: String!', 'model: $n, version: 1, keys: ["never-set"]'],
+    ({ modelName }) => ({ n: modelName }),
+  ),
+  'Mutation.describeModelVersion': registryMutation(
+    'describeModelVersion',
+    ['$n: String!', 'model: $n, version: 1, description: ""'],
+    ({ modelName }) => ({ n: modelName }),
+  ),
+  'Mutation.deleteModelVersion': registryMutation(
+    'deleteModelVersion',
+    ['$n: String!, $e: ID!', `model: $n, version: 2, reason: ${R}, eventId: $e`],
+    ({ modelName, versionDeleteEventId }) => ({ n: modelName, e: versionDeleteEventId }),
   ),
   'Mutation.setAlias': registryMutation(
     'setAlias',

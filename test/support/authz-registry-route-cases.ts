@@ -130,6 +130,55 @@ export const REGISTRY_ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
       },
     },
   ),
+  'POST /api/v1/models/:name/versions/:version/tags': modelCommand(
+    'versions/1/tags',
+    () => ({ tags: { validated: 'matrix' } }),
+    {
+      prepare: versionedModelIn(),
+      shows: (answer) => modelOf(answer).versions['1']?.tags?.validated === 'matrix',
+    },
+  ),
+  'POST /api/v1/models/:name/versions/:version/tags/delete': modelCommand(
+    'versions/1/tags/delete',
+    () => ({ keys: ['validated'] }),
+    {
+      prepare: async (context) => {
+        const name = await versionedModelIn()(context);
+        await context.setup.modelCommand(context.workspace, name, 'versions/1/tags', {
+          tags: { validated: 'yes' },
+        });
+        return name;
+      },
+      shows: (answer) => {
+        const version = modelOf(answer).versions['1'];
+        return version !== undefined && !('validated' in (version.tags ?? {}));
+      },
+    },
+  ),
+  'POST /api/v1/models/:name/versions/:version/description': modelCommand(
+    'versions/1/description',
+    () => ({ description: 'matrix' }),
+    {
+      prepare: versionedModelIn(),
+      shows: (answer) => modelOf(answer).versions['1']?.description === 'matrix',
+    },
+  ),
+  'DELETE /api/v1/models/:name/versions/:version': modelCommand(
+    'versions/1',
+    () => ({ reason: MODEL_REASON }),
+    {
+      method: 'DELETE',
+      prepare: versionedModelIn({ aliased: true }),
+      shows: (answer, _name, caller) => {
+        const model = modelOf(answer);
+        return (
+          model.versions['1'] === undefined &&
+          !(MODEL_ALIAS in model.aliases) &&
+          model.deletedVersions?.['1']?.deletedBy === principalOf(roleOf(caller))
+        );
+      },
+    },
+  ),
   'POST /api/v1/models/:name/aliases': modelCommand(
     'aliases',
     () => ({ alias: MODEL_ALIAS, version: 1, reason: MODEL_REASON }),

@@ -325,6 +325,17 @@ export const EVENT_PAYLOAD_SCHEMAS: Record<EventKey, object> = {
     sha256: { type: 'string', pattern: SHA256_PATTERN },
     description: text(65536),
   }),
+  'model.version_tags_set@1': object({ version: modelVersionSchema, tags: stringMap(8000) }),
+  'model.version_tags_deleted@1': object({
+    version: modelVersionSchema,
+    keys: { type: 'array', minItems: 1, items: { type: 'string', pattern: KEY_PATTERN } },
+  }),
+  'model.version_described@1': object({ version: modelVersionSchema, description: text(65536) }),
+  'model.version_deleted@1': object({
+    version: modelVersionSchema,
+    stage: modelStageSchema,
+    reason: text(8000),
+  }),
   'model.alias_set@1': object({
     alias: aliasSchema,
     version: modelVersionSchema,

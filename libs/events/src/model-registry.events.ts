@@ -78,6 +78,36 @@ export interface ModelVersionRegistered {
   payload: { version: number; runId: string; artifactPath: string; sha256: string; description: string };
 }
 
+/** A version's tags changed (set: the keys given, with their new values; deleted: the keys removed). */
+export interface ModelVersionTagsSet {
+  type: 'model.version_tags_set';
+  v: 1;
+  payload: { version: number; tags: Record<string, string> };
+}
+
+export interface ModelVersionTagsDeleted {
+  type: 'model.version_tags_deleted';
+  v: 1;
+  payload: { version: number; keys: string[] };
+}
+
+export interface ModelVersionDescribed {
+  type: 'model.version_described';
+  v: 1;
+  payload: { version: number; description: string };
+}
+
+/**
+ * A version leaves the registry: its number is never given again, its history stays in the log. The aliases that
+ * pointed at it are removed by `model.alias_deleted` events of the same append, before this one; `stage` is the one
+ * it held.
+ */
+export interface ModelVersionDeleted {
+  type: 'model.version_deleted';
+  v: 1;
+  payload: { version: number; stage: ModelStage; reason: string };
+}
+
 /** `previousVersion`: the version the alias pointed at before (null when it was free). */
 export interface ModelAliasSet {
   type: 'model.alias_set';
@@ -147,6 +177,10 @@ export type ModelEvent =
   | ModelDeleted
   | ModelPolicySet
   | ModelVersionRegistered
+  | ModelVersionTagsSet
+  | ModelVersionTagsDeleted
+  | ModelVersionDescribed
+  | ModelVersionDeleted
   | ModelAliasSet
   | ModelAliasDeleted
   | ModelStageTransitioned

@@ -26,6 +26,8 @@ import { OverlaySeriesResolver } from './series/overlay-series.resolver';
 import { SeriesResolver } from './series/series.resolver';
 import { SeriesService } from './series/series.service';
 import { RegistryReadsService } from './registry/registry-reads.service';
+import { ModelVersionsResolver } from './registry/model-versions.resolver';
+import { RegistryCommands } from './registry/registry-commands';
 import { RegistryResolver } from './registry/registry.resolver';
 import { LineageResolver } from './lineage/lineage.resolver';
 import { LineageService } from './lineage/lineage.service';
@@ -71,6 +73,8 @@ function logInternalGraphqlError(error: unknown, formatted: GraphQLFormattedErro
     TimeTravelResolver,
     TimeTravelService,
     RegistryResolver,
+    ModelVersionsResolver,
+    RegistryCommands,
     RegistryReadsService,
     LineageResolver,
     LineageService,

@@ -12,7 +12,9 @@ import { MetricsService } from './metrics/metrics.service';
 import { RunArtifactsService } from './runs/run-artifacts.service';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { LivenessTracker } from './liveness';
+import { ModelVersionsController } from './registry/model-versions.controller';
 import { RegistryController } from './registry/registry.controller';
+import { RegistryRequests } from './registry/registry-requests';
 import { RegistryService } from './registry/registry.service';
 
 /**
@@ -27,6 +29,7 @@ import { RegistryService } from './registry/registry.service';
     ArtifactsController,
     TokensController,
     RegistryController,
+    ModelVersionsController,
   ],
   providers: [
     CommandHandler,
@@ -37,6 +40,7 @@ import { RegistryService } from './registry/registry.service';
     MetricsService,
     TokensService,
     RegistryService,
+    RegistryRequests,
     IngestRouter,
     LivenessTracker,
     { provide: CLOCK, useValue: () => new Date() },

@@ -5,6 +5,8 @@ import { LoggedModelsEndpoints } from './models/logged-models.endpoints';
 import { MetricHistoryEndpoints } from './metrics/metric-history.endpoints';
 import { MlflowApiController, MLFLOW_ENDPOINTS } from './protocol/mlflow-api.controller';
 import { MlflowBackend } from './protocol/mlflow-backend';
+import { ModelVersionsEndpoints } from './registry/model-versions.endpoints';
+import { RegistryCommands } from './registry/registry-commands';
 import { RegistryEndpoints } from './registry/registry.endpoints';
 import { RegistryReads } from './registry/registry-reads';
 import { RunReads } from './runs/run-reads';
@@ -36,7 +38,9 @@ export const MLFLOW_PREFIXES = [
     MetricHistoryEndpoints,
     LoggedModelsEndpoints,
     RegistryReads,
+    RegistryCommands,
     RegistryEndpoints,
+    ModelVersionsEndpoints,
     {
       provide: MLFLOW_ENDPOINTS,
       inject: [
@@ -46,6 +50,7 @@ export const MLFLOW_PREFIXES = [
         MetricHistoryEndpoints,
         LoggedModelsEndpoints,
         RegistryEndpoints,
+        ModelVersionsEndpoints,
       ],
       useFactory: (...areas: unknown[]) => areas,
     },

@@ -1,5 +1,6 @@
 """MLflow 3's model path through the unchanged client: log_model (a logged model), register_model, an alias, a
-stage, search, and the model loaded back by alias and by version and asked to predict. One JSON line out."""
+stage, version tags and descriptions, a version deleted, search, and the model loaded back by alias and by version
+and asked to predict. One JSON line out."""
 import json
 import sys
 import warnings
@@ -29,6 +30,8 @@ def version_read(v):
         "current_stage": v.current_stage,
         "aliases": sorted(v.aliases),
         "source": v.source,
+        "tags": dict(v.tags),
+        "description": v.description,
     }
 
 
@@ -48,6 +51,22 @@ def main():
         second = mlflow.pyfunc.log_model(
             name="model", python_model=AddN(spec["n"] * 10), registered_model_name=spec["model"]
         )
+    # A version's own record: tags set and deleted, a description, and a third version (with tags at creation)
+    # deleted with its alias; the number after it is 4.
+    client.set_model_version_tag(spec["model"], "2", "validated", "yes")
+    client.set_model_version_tag(spec["model"], "2", "scratch", "x")
+    client.delete_model_version_tag(spec["model"], "2", "scratch")
+    client.update_model_version(spec["model"], "2", description="ten times")
+    third = mlflow.register_model(f"runs:/{run.info.run_id}/model", spec["model"], tags={"from": "first"})
+    third_tags = dict(client.get_model_version(spec["model"], third.version).tags)
+    client.set_registered_model_alias(spec["model"], "doomed", third.version)
+    client.delete_model_version(spec["model"], third.version)
+    try:
+        client.get_model_version(spec["model"], third.version)
+        deleted_error = None
+    except mlflow.exceptions.MlflowException as error:
+        deleted_error = error.error_code
+    fourth = mlflow.register_model(f"runs:/{run.info.run_id}/model", spec["model"])
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     by_alias = mlflow.pyfunc.load_model(f"models:/{spec['model']}@champion").predict(frame)
     by_version = mlflow.pyfunc.load_model(f"models:/{spec['model']}/2").predict(frame)
@@ -66,6 +85,20 @@ def main():
                 "by_version": by_version["x"].tolist(),
                 "versions": [version_read(v) for v in client.search_model_versions(f"name = '{spec['model']}'")],
                 "aliases": {a: v for a, v in model.aliases.items()},
+                "third": {"version": third.version, "tags": third_tags, "deleted_error": deleted_error},
+                "fourth": fourth.version,
+                "tagged": [
+                    v.version
+                    for v in client.search_model_versions(
+                        f"name = '{spec['model']}' and tags.validated = 'yes'"
+                    )
+                ],
+                "ordered": [
+                    v.version
+                    for v in client.search_model_versions(
+                        f"name = '{spec['model']}'", order_by=["version_number ASC"]
+                    )
+                ],
                 "searched": [m.name for m in client.search_registered_models(f"name = '{spec['model']}'")],
                 "runs_in_experiment": sorted(
                     r.info.run_id for r in client.search_runs([run.info.experiment_id])

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   PromotionConflictError,
 } from '../errors';
+import { decideVersion, requireVersion, type ModelVersionCommand } from './model-version.decider';
 import { holderOfStage, latestVersion, type LiveModelState, type ModelState } from './model.state';
 
 /**
@@ -43,6 +44,7 @@ export type ModelCommand =
       type: 'RegisterModelVersion';
       data: { runId: string; artifactPath: string; sha256: string; description: string };
     }
+  | ModelVersionCommand
   | { type: 'SetAlias'; data: Promotion & { alias: string } }
   | { type: 'DeleteAlias'; data: { alias: string; reason: string } }
   | { type: 'TransitionStage'; data: Promotion & { stage: ModelStage } }
@@ -69,12 +71,6 @@ function needsApproval(state: LiveModelState, target: PromotionTarget): boolean 
   return target.kind === 'stage'
     ? state.policy.stages.includes(target.stage)
     : state.policy.aliases.includes(target.alias);
-}
-
-function requireVersion(state: LiveModelState, version: number, field = 'version'): void {
-  if (!state.versions[String(version)]) {
-    throw new NotFoundError(`model "${state.name}" has no version ${version}`, field);
-  }
 }
 
 /** The holder must be the one the command expects (none, when it names none); the message names the one there. */
@@ -222,8 +218,9 @@ function decideApproval(
  * What a registered model accepts:
  * - absent: CreateModel only (its name is claimed first, in the name's own stream); the rest are not_found.
  * - deleted: nothing (not_found); the name is free again and a new model may take it.
- * - active: every other command. Setting what is already so (a name, a description, tags, an alias to the version
- *   it points at, a stage the version is in) decides nothing: a retry. Promotions are decided against the holder
+ * - active: every other command. Setting what is already so (a name, a description, tags, a version's tags or
+ *   description, an alias to the version it points at, a stage the version is in) decides nothing: a retry. A
+ *   deleted version is not found, and its number is never given again. Promotions are decided against the holder
  *   they expect (promotion_conflict) and the model's approval policy (approval_required).
  */
 export function decideModel(command: ModelCommand, state: ModelState): Decided {
@@ -278,6 +275,11 @@ export function decideModel(command: ModelCommand, state: ModelState): Decided {
           payload: { version: latestVersion(state) + 1, ...command.data },
         },
       ];
+    case 'SetVersionTags':
+    case 'DeleteVersionTags':
+    case 'DescribeVersion':
+    case 'DeleteVersion':
+      return decideVersion(state, command);
     case 'SetAlias':
       return setAlias(state, command.data);
     case 'DeleteAlias': {

@@ -19,6 +19,16 @@ export interface ModelVersionState {
   /** When and by whom the version last changed stage (its registration until then). */
   stageChangedAt: number;
   stageChangedBy: string;
+  /** Absent in states projected before versions took tags: read it through versionTags. */
+  tags?: Record<string, string>;
+  /** When the version's description or tags last changed (its registration until then; absent: never). */
+  updatedAt?: number;
+}
+
+/** A deleted version: the last state it had, and when and by whom it was deleted. */
+export interface DeletedModelVersionState extends ModelVersionState {
+  deletedAt: number;
+  deletedBy: string;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'used';
@@ -46,8 +56,13 @@ export type ModelState =
       description: string;
       tags: Record<string, string>;
       policy: ApprovalPolicy;
-      /** By version number. */
+      /** The live versions, by version number. */
       versions: Record<string, ModelVersionState>;
+      /**
+       * Deleted versions, by number: their numbers are never given again. Absent in states projected before
+       * versions could be deleted: read it through deletedVersionsOf.
+       */
+      deletedVersions?: Record<string, DeletedModelVersionState>;
       /** Alias → version. */
       aliases: Record<string, number>;
       approvals: Record<string, ApprovalState>;
@@ -73,8 +88,31 @@ export function holderOfStage(state: LiveModelState, stage: ModelStage): number 
   return null;
 }
 
+export function versionTags(version: ModelVersionState): Record<string, string> {
+  return version.tags ?? {};
+}
+
+export function deletedVersionsOf(state: LiveModelState): Record<string, DeletedModelVersionState> {
+  return state.deletedVersions ?? {};
+}
+
+/** The highest number given so far, deleted versions included: the next version takes the one after it. */
 export function latestVersion(state: LiveModelState): number {
-  return Object.keys(state.versions).reduce((max, key) => Math.max(max, Number(key)), 0);
+  return [...Object.keys(state.versions), ...Object.keys(deletedVersionsOf(state))].reduce(
+    (max, key) => Math.max(max, Number(key)),
+    0,
+  );
+}
+
+/** The state with one live version changed by `change` (a version it has not is left as it is). */
+function withVersion(
+  state: LiveModelState,
+  version: number,
+  change: (current: ModelVersionState) => ModelVersionState,
+): LiveModelState {
+  const current = state.versions[String(version)];
+  if (!current) return state;
+  return { ...state, versions: { ...state.versions, [String(version)]: change(current) } };
 }
 
 function withApprovalUsed(
@@ -140,6 +178,33 @@ export function evolveModel(
         stageChangedBy: meta.actor,
       };
       return { ...next, versions: { ...state.versions, [String(version)]: registered } };
+    }
+    case 'model.version_tags_set':
+      return withVersion(next, event.payload.version, (current) => ({
+        ...current,
+        tags: { ...versionTags(current), ...event.payload.tags },
+        updatedAt: meta.at,
+      }));
+    case 'model.version_tags_deleted':
+      return withVersion(next, event.payload.version, (current) => {
+        const tags = { ...versionTags(current) };
+        for (const key of event.payload.keys) delete tags[key];
+        return { ...current, tags, updatedAt: meta.at };
+      });
+    case 'model.version_described':
+      return withVersion(next, event.payload.version, (current) => ({
+        ...current,
+        description: event.payload.description,
+        updatedAt: meta.at,
+      }));
+    case 'model.version_deleted': {
+      const key = String(event.payload.version);
+      const current = state.versions[key];
+      if (!current) return next;
+      const versions = { ...state.versions };
+      delete versions[key];
+      const deleted: DeletedModelVersionState = { ...current, deletedAt: meta.at, deletedBy: meta.actor };
+      return { ...next, versions, deletedVersions: { ...deletedVersionsOf(state), [key]: deleted } };
     }
     case 'model.alias_set': {
       const { alias, version, approval } = event.payload;

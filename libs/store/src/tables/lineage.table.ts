@@ -32,6 +32,7 @@ export async function findModelVersion(
                  toUnixTimestamp64Milli(registered_at) AS registeredAt, registered_by AS registeredBy
             FROM ${reader.database}.model_versions FINAL
            WHERE model_name = {model:String} AND version = {version:UInt32} AND model_status = 'active'
+             AND version_status = 'active'
              AND ({workspace:String} = '' OR workspace = {workspace:String})
              AND ${inScope.sql}
            ORDER BY workspace, model_id

@@ -40,6 +40,8 @@ export interface ModelVersionRow {
   modelId: string;
   modelName: string;
   modelStatus: 'active' | 'deleted';
+  /** 'deleted' once the version itself is (migration 015); its model may still be active. */
+  versionStatus: 'active' | 'deleted';
   version: number;
   runId: string;
   artifactPath: string;
@@ -65,6 +67,7 @@ export const MODEL_VERSION_COLUMNS = [
   'registered_at',
   'registered_by',
   ...LOG_POSITION_COLUMNS,
+  'version_status',
 ] as const;
 
 // Aliases are checked by the event schema (letters, digits, `_ . -`); anything else is dropped, never escaped.
@@ -88,6 +91,7 @@ export const formatModelVersionRow = (row: ModelVersionRow): string =>
     tsvMillis(row.registeredAt),
     tsvString(row.registeredBy),
     tsvPosition(row.position),
+    row.versionStatus,
   ].join('\t');
 
 export function insertRegisteredModels(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -191,7 +195,8 @@ export async function listModelVersionsOfRuns(
     sql: `SELECT workspace, model_id AS modelId, model_name AS modelName, version, run_id AS runId,
                  artifact_path AS artifactPath, sha256, stage, aliases
             FROM ${reader.database}.model_versions FINAL
-           WHERE run_id IN {runIds:Array(String)} AND model_status = 'active' AND ${inScope.sql}
+           WHERE run_id IN {runIds:Array(String)} AND model_status = 'active' AND version_status = 'active'
+             AND ${inScope.sql}
            ORDER BY model_name, version`,
     params: { runIds, ...inScope.params },
   });

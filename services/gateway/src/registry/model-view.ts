@@ -1,8 +1,13 @@
-import type { LiveModelState } from '../../../../libs/domain/src/model/model.state';
+import { versionTags, type LiveModelState } from '../../../../libs/domain/src/model/model.state';
 import type { ModelStage } from '../../../../libs/events/src/model-registry.events';
 import { ModelStageName, type RegisteredModel } from './registry.models';
 
 const stageName = (stage: ModelStage): ModelStageName => stage as ModelStageName;
+
+const sortedTags = (tags: Record<string, string>) =>
+  Object.keys(tags)
+    .sort()
+    .map((key) => ({ key, value: tags[key] }));
 
 /** A model's folded state (from the projection or the log) as GraphQL shows it: lists in a stable order. */
 export function toRegisteredModel(state: LiveModelState, workspace: string): RegisteredModel {
@@ -16,9 +21,7 @@ export function toRegisteredModel(state: LiveModelState, workspace: string): Reg
     name: state.name,
     description: state.description,
     status: state.status,
-    tags: Object.keys(state.tags)
-      .sort()
-      .map((key) => ({ key, value: state.tags[key] })),
+    tags: sortedTags(state.tags),
     approvalRequired: { stages: state.policy.stages.map(stageName), aliases: [...state.policy.aliases] },
     versions: Object.values(state.versions)
       .sort((a, b) => a.version - b.version)
@@ -26,6 +29,8 @@ export function toRegisteredModel(state: LiveModelState, workspace: string): Reg
         ...version,
         stage: stageName(version.stage),
         aliases: (aliasesOf.get(version.version) ?? []).sort(),
+        tags: sortedTags(versionTags(version)),
+        updatedAt: version.updatedAt ?? version.registeredAt,
       })),
     aliases: Object.keys(state.aliases)
       .sort()

@@ -17,6 +17,12 @@ export class ModelTag {
   @Field() value!: string;
 }
 
+@InputType()
+export class ModelTagInput {
+  @Field() key!: string;
+  @Field() value!: string;
+}
+
 @ObjectType()
 export class ModelVersion {
   @Field(() => Int) version!: number;
@@ -30,6 +36,11 @@ export class ModelVersion {
   @Field() registeredBy!: string;
   @Field(() => Float) stageChangedAt!: number;
   @Field() stageChangedBy!: string;
+  @Field(() => [ModelTag], { description: "The version's own tags, by key." }) tags!: ModelTag[];
+  @Field(() => Float, {
+    description: 'When its description or tags last changed (its registration until then).',
+  })
+  updatedAt!: number;
 }
 
 @ObjectType()

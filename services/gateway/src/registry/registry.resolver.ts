@@ -1,4 +1,3 @@
-import { Inject } from '@nestjs/common';
 import {
   Args,
   Context,
@@ -13,12 +12,10 @@ import {
 } from '@nestjs/graphql';
 import { defaultWorkspaceOf, principalOf } from '../../../../libs/access/src';
 import { ValidationError } from '../../../../libs/domain/src/errors';
-import type { LiveModelState } from '../../../../libs/domain/src/model/model.state';
 import type { ReadScope } from '../../../../libs/store/src';
 import { ReadScopeOfCaller } from '../access/read-scope.decorator';
 import { LIST_BOUNDS, ListSize, sizedListCost } from '../limits/list-sizes';
-import { callIngest, INGEST_ENDPOINT, type IngestEndpoint } from '../../../../libs/ingest-client/src';
-import { toRegisteredModel } from './model-view';
+import { enc, RegistryCommands, type GraphqlRequest } from './registry-commands';
 import { RegistryReadsService } from './registry-reads.service';
 import {
   ModelAsOf,
@@ -28,17 +25,6 @@ import {
   RegisteredModel,
   RegistryCommandResult,
 } from './registry.models';
-
-type GraphqlRequest = { headers: Record<string, string | string[] | undefined> };
-
-interface IngestAnswer {
-  workspace: string;
-  eventIds: string[];
-  appended: boolean;
-  model: LiveModelState;
-  approvalId?: string;
-  consistencyToken?: string;
-}
 
 const LATEST_INSTANT = 10_000_000_000_000;
 
@@ -50,7 +36,7 @@ const LATEST_INSTANT = 10_000_000_000_000;
 export class RegistryResolver {
   constructor(
     private readonly reads: RegistryReadsService,
-    @Inject(INGEST_ENDPOINT) private readonly ingest: IngestEndpoint,
+    private readonly commands: RegistryCommands,
   ) {}
 
   @Query(() => [RegisteredModel], {
@@ -126,7 +112,7 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', '', { name, description, eventId });
+    return this.commands.send(request, workspace, 'POST', '', { name, description, eventId });
   }
 
   @Mutation(() => RegistryCommandResult)
@@ -137,7 +123,7 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', `/${enc(name)}/rename`, { name: newName, eventId });
+    return this.commands.send(request, workspace, 'POST', `/${enc(name)}/rename`, { name: newName, eventId });
   }
 
   @Mutation(() => RegistryCommandResult, {
@@ -150,7 +136,7 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'DELETE', `/${enc(name)}`, { reason, eventId });
+    return this.commands.send(request, workspace, 'DELETE', `/${enc(name)}`, { reason, eventId });
   }
 
   @Mutation(() => RegistryCommandResult, {
@@ -165,30 +151,8 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', `/${enc(name)}/policy`, {
+    return this.commands.send(request, workspace, 'POST', `/${enc(name)}/policy`, {
       approvalRequired: { stages, aliases },
-      eventId,
-    });
-  }
-
-  @Mutation(() => RegistryCommandResult, {
-    description: "A new version from a run's artifact; its sha256 is checked against the run's record of it.",
-  })
-  registerModelVersion(
-    @Args('model') model: string,
-    @Args('runId') runId: string,
-    @Args('artifactPath') artifactPath: string,
-    @Context('req') request: GraphqlRequest,
-    @Args('sha256', { nullable: true }) sha256?: string,
-    @Args('description', { nullable: true }) description?: string,
-    @Args('workspace', { nullable: true }) workspace?: string,
-    @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
-  ) {
-    return this.send(request, workspace, 'POST', `/${enc(model)}/versions`, {
-      runId,
-      artifactPath,
-      sha256,
-      description,
       eventId,
     });
   }
@@ -204,7 +168,7 @@ export class RegistryResolver {
     @Context('req') request: GraphqlRequest,
   ) {
     const { model, workspace, ...rest } = promotion;
-    return this.send(request, workspace, 'POST', `/${enc(model)}/aliases`, { alias, ...rest });
+    return this.commands.send(request, workspace, 'POST', `/${enc(model)}/aliases`, { alias, ...rest });
   }
 
   @Mutation(() => RegistryCommandResult)
@@ -216,7 +180,7 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', `/${enc(model)}/aliases/${enc(alias)}/delete`, {
+    return this.commands.send(request, workspace, 'POST', `/${enc(model)}/aliases/${enc(alias)}/delete`, {
       reason,
       eventId,
     });
@@ -233,7 +197,7 @@ export class RegistryResolver {
     @Context('req') request: GraphqlRequest,
   ) {
     const { model, workspace, version, ...rest } = promotion;
-    return this.send(request, workspace, 'POST', `/${enc(model)}/versions/${version}/stage`, {
+    return this.commands.send(request, workspace, 'POST', `/${enc(model)}/versions/${version}/stage`, {
       stage,
       ...rest,
     });
@@ -257,7 +221,7 @@ export class RegistryResolver {
       throw new ValidationError('give exactly one of stage and alias', 'stage');
     }
     const target = stage ? { stage } : { alias };
-    return this.send(request, workspace, 'POST', `/${enc(model)}/approvals`, {
+    return this.commands.send(request, workspace, 'POST', `/${enc(model)}/approvals`, {
       version,
       target,
       reason,
@@ -276,10 +240,16 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', `/${enc(model)}/approvals/${enc(approvalId)}/approve`, {
-      comment,
-      eventId,
-    });
+    return this.commands.send(
+      request,
+      workspace,
+      'POST',
+      `/${enc(model)}/approvals/${enc(approvalId)}/approve`,
+      {
+        comment,
+        eventId,
+      },
+    );
   }
 
   @Mutation(() => RegistryCommandResult, { description: 'Approver: rejects a request made by another user.' })
@@ -291,42 +261,18 @@ export class RegistryResolver {
     @Args('workspace', { nullable: true }) workspace?: string,
     @Args('eventId', { type: () => ID, nullable: true }) eventId?: string,
   ) {
-    return this.send(request, workspace, 'POST', `/${enc(model)}/approvals/${enc(approvalId)}/reject`, {
-      comment,
-      eventId,
-    });
-  }
-
-  private async send(
-    request: GraphqlRequest,
-    workspace: string | undefined | null,
-    method: 'POST' | 'DELETE',
-    path: string,
-    body: Record<string, unknown>,
-  ): Promise<RegistryCommandResult> {
-    // GraphQL's absent arguments are left out, so the ingest schema sees exactly what was given.
-    const given = Object.fromEntries(
-      Object.entries(body).filter(([, value]) => value !== undefined && value !== null),
-    );
-    if ('replaces' in body && body.replaces === null) given.replaces = null;
-    const answer = await callIngest<IngestAnswer>(this.ingest, {
-      method,
-      path: `/api/v1/models${path}`,
-      body: given,
+    return this.commands.send(
       request,
-      ...(workspace ? { workspace } : {}),
-    });
-    return {
-      model: toRegisteredModel(answer.model, answer.workspace),
-      eventIds: answer.eventIds,
-      appended: answer.appended,
-      approvalId: answer.approvalId ?? null,
-      consistencyToken: answer.consistencyToken ?? null,
-    };
+      workspace,
+      'POST',
+      `/${enc(model)}/approvals/${enc(approvalId)}/reject`,
+      {
+        comment,
+        eventId,
+      },
+    );
   }
 }
-
-const enc = encodeURIComponent;
 
 /** Where a request acts when it names no workspace: its header's, else the principal's own (as ingest decides). */
 function requestWorkspace(request: GraphqlRequest): string {

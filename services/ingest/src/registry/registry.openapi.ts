@@ -107,6 +107,26 @@ export function registryPaths() {
       'TransitionStage',
       ['name', 'version'],
     ),
+    '/api/v1/models/{name}/versions/{version}': operation(
+      'Delete a version (admin): its aliases are removed with it, its number is never given again',
+      'DeleteVersion',
+      ['name', 'version'],
+      { method: 'delete' },
+    ),
+    '/api/v1/models/{name}/versions/{version}/tags': operation("Set a version's tags", 'SetVersionTags', [
+      'name',
+      'version',
+    ]),
+    '/api/v1/models/{name}/versions/{version}/tags/delete': operation(
+      "Delete a version's tags",
+      'DeleteVersionTags',
+      ['name', 'version'],
+    ),
+    '/api/v1/models/{name}/versions/{version}/description': operation(
+      'Describe a version',
+      'DescribeVersion',
+      ['name', 'version'],
+    ),
     '/api/v1/models/{name}/aliases': operation(
       'Point an alias at a version (compare-and-set on the holder: `replaces`)',
       'SetAlias',

@@ -44,6 +44,12 @@ const tags = {
   propertyNames: { pattern: KEY_PATTERN },
   additionalProperties: { type: 'string', maxLength: 8000 },
 } as const;
+const tagKeys = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 100,
+  items: { type: 'string', pattern: KEY_PATTERN },
+} as const;
 const replaces = {
   anyOf: [modelVersionSchema, { type: 'null' }],
   description:
@@ -65,10 +71,7 @@ export const REGISTRY_SCHEMAS = {
   RenameModel: body({ name: modelNameSchema }, ['name']),
   DescribeModel: body({ description }, ['description']),
   SetModelTags: body({ tags: { ...tags, minProperties: 1 } }, ['tags']),
-  DeleteModelTags: body(
-    { keys: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', pattern: KEY_PATTERN } } },
-    ['keys'],
-  ),
+  DeleteModelTags: body({ keys: tagKeys }, ['keys']),
   DeleteModel: body({ reason }, ['reason']),
   SetApprovalPolicy: body({ approvalRequired: approvalPolicySchema }, ['approvalRequired']),
   RegisterModelVersion: body(
@@ -84,6 +87,10 @@ export const REGISTRY_SCHEMAS = {
     },
     ['runId', 'artifactPath'],
   ),
+  SetVersionTags: body({ tags: { ...tags, minProperties: 1 } }, ['tags']),
+  DeleteVersionTags: body({ keys: tagKeys }, ['keys']),
+  DescribeVersion: body({ description }, ['description']),
+  DeleteVersion: body({ reason }, ['reason']),
   SetAlias: body({ alias: aliasSchema, version: modelVersionSchema, replaces, reason, approvalId }, [
     'alias',
     'version',
@@ -141,6 +148,10 @@ export interface RegistryBodies {
     sha256?: string;
     description?: string;
   };
+  SetVersionTags: Envelope & { tags: Record<string, string> };
+  DeleteVersionTags: Envelope & { keys: string[] };
+  DescribeVersion: Envelope & { description: string };
+  DeleteVersion: Envelope & { reason: string };
   SetAlias: PromotionBody & { alias: string; version: number };
   DeleteAlias: Envelope & { reason: string };
   TransitionStage: PromotionBody & { stage: ModelStage };

@@ -1,4 +1,8 @@
-import type { LiveModelState, ModelVersionState } from '../../../../libs/domain/src/model/model.state';
+import {
+  versionTags,
+  type LiveModelState,
+  type ModelVersionState,
+} from '../../../../libs/domain/src/model/model.state';
 
 /** How a version's files are named: its registered artifact is the model's MLmodel, so the model is its folder. */
 export const MLMODEL = 'MLmodel';
@@ -12,18 +16,28 @@ export function modelFolderOf(artifactPath: string): string {
       : artifactPath;
 }
 
+const tagList = (tags: Record<string, string>) =>
+  Object.keys(tags)
+    .sort()
+    .map((key) => ({ key, value: tags[key] }));
+
 const aliasesOf = (state: LiveModelState, version: number) =>
   Object.entries(state.aliases)
     .filter(([, holder]) => holder === version)
     .map(([alias]) => alias)
     .sort();
 
+/** When the version last changed: its stage, description or tags (its registration until then). */
+export function lastUpdated(version: ModelVersionState): number {
+  return Math.max(version.registeredAt, version.stageChangedAt, version.updatedAt ?? 0);
+}
+
 export function modelVersionJson(state: LiveModelState, version: ModelVersionState, source: string) {
   return {
     name: state.name,
     version: String(version.version),
     creation_timestamp: version.registeredAt,
-    last_updated_timestamp: Math.max(version.registeredAt, version.stageChangedAt),
+    last_updated_timestamp: lastUpdated(version),
     user_id: version.registeredBy,
     current_stage: version.stage,
     description: version.description,
@@ -31,7 +45,7 @@ export function modelVersionJson(state: LiveModelState, version: ModelVersionSta
     run_id: version.runId,
     // Runlog registers a version from content already stored: it is never pending.
     status: 'READY',
-    tags: [] as { key: string; value: string }[],
+    tags: tagList(versionTags(version)),
     aliases: aliasesOf(state, version.version),
   };
 }
@@ -46,9 +60,7 @@ export function registeredModelJson(state: LiveModelState, sourceOf: (version: M
     creation_timestamp: state.createdAt,
     last_updated_timestamp: state.updatedAt,
     description: state.description,
-    tags: Object.keys(state.tags)
-      .sort()
-      .map((key) => ({ key, value: state.tags[key] })),
+    tags: tagList(state.tags),
     aliases: Object.entries(state.aliases)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([alias, version]) => ({ alias, version: String(version) })),

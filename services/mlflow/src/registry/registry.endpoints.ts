@@ -1,75 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { likeMatcher } from '../experiments/experiment-search';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError } from '../protocol/mlflow-error';
-import { offsetOf, offsetToken, type MlflowFields } from '../protocol/mlflow-fields';
+import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId } from '../protocol/mlflow-ids';
 import { checkKey } from '../runs/batch-limits';
-import { runArtifactSourceOf } from './model-sources';
-import { MLMODEL } from './registry-json';
+import { REASON, RegistryCommands, STAGES } from './registry-commands';
 import { RegistryReads } from './registry-reads';
-
-const STAGES: Record<string, string> = {
-  none: 'None',
-  staging: 'Staging',
-  production: 'Production',
-  archived: 'Archived',
-};
-/** Recorded with every promotion made through MLflow's API, which carries no reason of its own. */
-const REASON = 'through the MLflow API';
-
-/** What a registry filter clause looks at: a model's (or a version's model's) name and tags. */
-interface Filterable {
-  name: string;
-  tags: Record<string, string>;
-}
-
-const CLAUSE =
-  /^\s*(?:(tags?)\.)?(`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w.]+)\s*(=|!=|<>|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$/i;
-
-/**
- * MLflow's registry filters as its client sends them: `name` and `tags.<key>` (backquoted when dotted) with
- * = != LIKE ILIKE, AND-ed. A model without the tag fails = and LIKE and passes != (the client itself adds
- * `tag.`mlflow.prompt.is_prompt` != 'true'` to every search).
- */
-function registryFilter(filter: string | undefined): (subject: Filterable) => boolean {
-  if (filter === undefined || filter.trim() === '') return () => true;
-  const clauses = filter.split(/\s+and\s+/i).map((text) => {
-    const match = CLAUSE.exec(text);
-    const key = match ? match[2].replace(/^[`"]|[`"]$/g, '') : '';
-    if (!match || (!match[1] && key.toLowerCase() !== 'name')) {
-      throw invalid(
-        `Invalid filter '${filter}': Runlog answers name and tags.<key> with =, !=, LIKE, ILIKE here`,
-      );
-    }
-    const operator = match[3].toUpperCase() === '<>' ? '!=' : match[3].toUpperCase();
-    const value = match[4].replaceAll("''", "'");
-    const pattern =
-      operator === 'LIKE' || operator === 'ILIKE' ? likeMatcher(value, operator === 'ILIKE') : null;
-    return (subject: Filterable) => {
-      const actual = match[1]
-        ? Object.hasOwn(subject.tags, key)
-          ? subject.tags[key]
-          : undefined
-        : subject.name;
-      if (actual === undefined) return operator === '!=';
-      if (pattern) return pattern(actual);
-      return (actual === value) === (operator === '=');
-    };
-  });
-  return (subject) => clauses.every((clause) => clause(subject));
-}
-
-function page<T>(items: T[], fields: MlflowFields, defaultMax: number, cap: number) {
-  const max = fields.int64('max_results') ?? defaultMax;
-  if (max < 1 || max > cap)
-    throw invalid(`Invalid value for max_results: it must be 1 to ${cap}, got ${max}`);
-  const offset = offsetOf(fields.string('page_token'));
-  const next = offset + max < items.length ? { next_page_token: offsetToken(offset + max) } : {};
-  return { items: items.slice(offset, offset + max), next };
-}
+import { page, registryFilter } from './registry-search';
 
 /**
  * MLflow's model registry onto Runlog's: every change is the native registry command, so a promotion made through
@@ -82,6 +21,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
   constructor(
     private readonly backend: MlflowBackend,
     private readonly reads: RegistryReads,
+    private readonly commands: RegistryCommands,
   ) {}
 
   endpoints(): MlflowEndpoint[] {
@@ -102,9 +42,10 @@ export class RegistryEndpoints implements MlflowEndpoints {
         ),
       })),
       at(['GET', 'POST'], 'registered-models/search', async (fields, request) => {
-        const matches = registryFilter(fields.string('filter'));
+        const matches = registryFilter(fields.string('filter'), ['name']);
         const models = (await this.reads.all(request)).filter(
-          (model) => model.status === 'active' && matches(model),
+          (model) =>
+            model.status === 'active' && matches({ attributes: { name: model.name }, tags: model.tags }),
         );
         const { items, next } = page(models, fields, 100, 1000);
         return {
@@ -166,48 +107,6 @@ export class RegistryEndpoints implements MlflowEndpoints {
           model_versions: stages.length ? latest.filter((v) => stages.includes(v.current_stage)) : latest,
         };
       }),
-      at(['POST'], 'model-versions/create', (fields, request) => this.createVersion(fields, request)),
-      at(['GET'], 'model-versions/get', async (fields, request) => {
-        const [state, version] = await this.reads.version(
-          request,
-          fields.required('name'),
-          fields.required('version'),
-        );
-        return { model_version: await this.reads.versionJson(state, version) };
-      }),
-      at(['GET', 'POST'], 'model-versions/search', (fields, request) => this.searchVersions(fields, request)),
-      at(['GET'], 'model-versions/get-download-uri', async (fields, request) => {
-        const [, version] = await this.reads.version(
-          request,
-          fields.required('name'),
-          fields.required('version'),
-        );
-        return { artifact_uri: await this.reads.downloadUri(version) };
-      }),
-      at(['POST'], 'model-versions/transition-stage', (fields, request) => this.transition(fields, request)),
-      ...(
-        [
-          'model-versions/update',
-          'model-versions/delete',
-          'model-versions/set-tag',
-          'model-versions/delete-tag',
-        ] as const
-      ).map((path): MlflowEndpoint => ({
-        methods:
-          path === 'model-versions/update'
-            ? ['PATCH']
-            : path === 'model-versions/set-tag'
-              ? ['POST']
-              : ['DELETE'],
-        path,
-        handle: () =>
-          Promise.reject(
-            new MlflowError(
-              'NOT_IMPLEMENTED',
-              'Runlog keeps every registered version as registered: versions take no tags, edits or deletion',
-            ),
-          ),
-      })),
     ];
   }
 
@@ -233,45 +132,6 @@ export class RegistryEndpoints implements MlflowEndpoints {
     return { registered_model: await this.reads.modelJson(await this.reads.model(request, name)) };
   }
 
-  private async createVersion(fields: MlflowFields, request: Request) {
-    const name = fields.required('name');
-    const modelId = fields.string('model_id');
-    const { runId, path } = runArtifactSourceOf(modelId ? `models:/${modelId}` : fields.required('source'));
-    const given = fields.string('run_id');
-    if (given !== undefined && given !== runId && !modelId) {
-      throw invalid(`The source ${fields.string('source')} is not of run_id ${given}`);
-    }
-    const description = fields.string('description');
-    // An MLflow model is a folder: the version records its MLmodel (a file, with a digest); a single file as is.
-    const candidates = [path === '' ? MLMODEL : `${path}/${MLMODEL}`, ...(path === '' ? [] : [path])];
-    let answer: { version?: number } | null = null;
-    for (const artifactPath of candidates) {
-      try {
-        answer = await this.backend.write<{ version?: number }>(
-          request,
-          'POST',
-          this.modelPath(name, '/versions'),
-          {
-            eventId: newEventId(),
-            runId,
-            artifactPath,
-            ...(description ? { description } : {}),
-          },
-        );
-        break;
-      } catch (error) {
-        const missing =
-          error instanceof MlflowError &&
-          error.code === 'RESOURCE_DOES_NOT_EXIST' &&
-          /artifact/.test(error.message);
-        if (!missing || artifactPath === candidates[candidates.length - 1]) throw error;
-      }
-    }
-    const state = await this.reads.model(request, name);
-    const version = answer?.version ?? Math.max(...Object.keys(state.versions).map(Number));
-    return { model_version: await this.reads.versionJson(state, state.versions[version]) };
-  }
-
   private async setAlias(fields: MlflowFields, request: Request) {
     const name = fields.required('name');
     const alias = fields.required('alias');
@@ -287,64 +147,15 @@ export class RegistryEndpoints implements MlflowEndpoints {
     });
   }
 
-  private async transition(fields: MlflowFields, request: Request) {
-    const name = fields.required('name');
-    const versionText = fields.required('version');
-    const stage = STAGES[fields.required('stage').toLowerCase()];
-    if (!stage)
-      throw invalid(
-        `Invalid Model Version stage: ${fields.string('stage')}. Value must be one of None, Staging, Production, Archived.`,
-      );
-    const [state, version] = await this.reads.version(request, name, versionText);
-    if (version.stage !== stage) {
-      // A stage has one holder in Runlog: the version that holds it now is named as the one replaced.
-      const holder = Object.values(state.versions).find(
-        (other) => other.stage === stage && stage !== 'None' && stage !== 'Archived',
-      );
-      await this.command(request, name, 'POST', `/versions/${version.version}/stage`, {
-        stage,
-        reason: REASON,
-        ...(holder ? { replaces: holder.version } : {}),
-      });
-    }
-    const [after, updated] = await this.reads.version(request, name, versionText);
-    return { model_version: await this.reads.versionJson(after, updated) };
-  }
-
-  private async searchVersions(fields: MlflowFields, request: Request) {
-    const filter = fields.string('filter') ?? '';
-    const runMatch = /^\s*run_id\s*=\s*'([^']*)'\s*$/i.exec(filter);
-    const matches = runMatch ? () => true : registryFilter(filter);
-    const models = (await this.reads.all(request)).filter(
-      (model) => model.status === 'active' && matches(model),
-    );
-    const versions = models.flatMap((model) =>
-      Object.values(model.versions)
-        .filter((version) => !runMatch || version.runId === runMatch[1])
-        .map((version) => [model, version] as const),
-    );
-    const { items, next } = page(versions, fields, 10_000, 200_000);
-    return {
-      model_versions: await this.reads.versionsJson(items),
-      ...next,
-    };
-  }
-
-  private modelPath(name: string, action: string): string {
-    return `/api/v1/models/${encodeURIComponent(name)}${action}`;
-  }
-
+  /** The native command; MLflow answers these with an empty message. */
   private async command(
     request: Request,
     name: string,
     method: 'POST' | 'DELETE',
     action: string,
     body: object,
-  ) {
-    await this.backend.write(request, method, this.modelPath(name, action), {
-      eventId: newEventId(),
-      ...body,
-    });
+  ): Promise<object> {
+    await this.commands.run(request, name, method, action, body);
     return {};
   }
 }

@@ -1,4 +1,5 @@
 import {
+  deletedVersionsOf,
   evolveModel,
   initialModelState,
   type LiveModelState,
@@ -132,12 +133,20 @@ function versionRows(state: LiveModelState, workspace: string, position: LogPosi
   for (const [alias, version] of Object.entries(state.aliases)) {
     aliasesOf.set(version, [...(aliasesOf.get(version) ?? []), alias]);
   }
-  return Object.values(state.versions).map((version) =>
+  const rows = [
+    ...Object.values(state.versions).map((version) => ({ version, versionStatus: 'active' as const })),
+    ...Object.values(deletedVersionsOf(state)).map((version) => ({
+      version,
+      versionStatus: 'deleted' as const,
+    })),
+  ];
+  return rows.map(({ version, versionStatus }) =>
     formatModelVersionRow({
       workspace,
       modelId: state.modelId,
       modelName: state.name,
       modelStatus: state.status,
+      versionStatus,
       version: version.version,
       runId: version.runId,
       artifactPath: version.artifactPath,
