@@ -96,6 +96,93 @@ function artifactCases(prefix: string): Record<string, RouteCase> {
   };
 }
 
+/**
+ * MLflow's multipart upload: create, complete and abort act on a run (write); a part is sent without credentials to
+ * the URL create answered, so its rows are global. A row's id is its run's; what else its request needs (the run's
+ * experiment, the upload and the part's ETag) is kept beside it.
+ */
+const uploadOfRun = new Map<string, { experimentId: string; uploadId: string; etag: string }>();
+
+function multipartCases(prefix: string): Record<string, RouteCase> {
+  const of = (runId: string) =>
+    uploadOfRun.get(runId) ?? { experimentId: '0', uploadId: 'none', etag: '"x"' };
+  const folder = (runId: string) => `${of(runId).experimentId}/${runId}/artifacts`;
+  const unknown = () => randomBytes(16).toString('hex');
+  /** A fresh run, with an upload open on it when asked, and maybe its one part sent. */
+  const prepared =
+    (steps: { open: boolean; sendPart: boolean }) =>
+    async ({ setup, workspace }: RouteContext): Promise<string> => {
+      const { runId, experimentId } = await setup.run(workspace);
+      uploadOfRun.set(runId, { experimentId, uploadId: 'none', etag: '"x"' });
+      // The dialect reads the run from the projection, and waits only for writes made through it.
+      await setup.waitForProjection();
+      if (!steps.open) return runId;
+      const made = await setup.ok<{ upload_id: string; credentials: { url: string }[] }>({
+        method: 'POST',
+        path: `${prefix}/mpu/create/${folder(runId)}`,
+        body: { path: 'large.bin', num_parts: 1 },
+      });
+      let etag = '"x"';
+      if (steps.sendPart) {
+        const sent = await fetch(made.credentials[0].url, { method: 'PUT', body: 'matrix' });
+        etag = sent.headers.get('etag') ?? '';
+      }
+      uploadOfRun.set(runId, { experimentId, uploadId: made.upload_id, etag });
+      return runId;
+    };
+  return {
+    [`POST ${prefix}/mpu/create/*path`]: {
+      scope: 'scoped',
+      unknown,
+      prepare: prepared({ open: false, sendPart: false }),
+      request: (runId) => ({
+        method: 'POST',
+        path: `${prefix}/mpu/create/${folder(runId)}`,
+        body: { path: 'large.bin', num_parts: 2 },
+      }),
+      appends: false,
+      shows: (answer) => (answer.json as { credentials?: unknown[] }).credentials?.length === 2,
+    },
+    [`PUT ${prefix}/mpu/parts/:uploadId/:part`]: {
+      scope: 'global',
+      prepare: prepared({ open: true, sendPart: false }),
+      request: (runId) => ({
+        method: 'PUT',
+        path: `${prefix}/mpu/parts/${of(runId).uploadId}/1`,
+        raw: { data: 'matrix', contentType: 'application/octet-stream' },
+      }),
+      appends: false,
+      shows: (answer) => (answer.headers.get('etag') ?? '').length > 2,
+    },
+    [`POST ${prefix}/mpu/complete/*path`]: {
+      scope: 'scoped',
+      unknown,
+      prepare: prepared({ open: true, sendPart: true }),
+      request: (runId) => ({
+        method: 'POST',
+        path: `${prefix}/mpu/complete/${folder(runId)}`,
+        body: {
+          path: 'large.bin',
+          upload_id: of(runId).uploadId,
+          parts: [{ part_number: 1, etag: of(runId).etag }],
+        },
+      }),
+      appends: true,
+    },
+    [`POST ${prefix}/mpu/abort/*path`]: {
+      scope: 'scoped',
+      unknown,
+      prepare: prepared({ open: true, sendPart: false }),
+      request: (runId) => ({
+        method: 'POST',
+        path: `${prefix}/mpu/abort/${folder(runId)}`,
+        body: { path: 'large.bin', upload_id: of(runId).uploadId },
+      }),
+      appends: false,
+    },
+  };
+}
+
 export const MLFLOW_ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
   'GET /health': { scope: 'global', request: () => ({ method: 'GET', path: '/health' }), appends: false },
   'GET /version': { scope: 'global', request: () => ({ method: 'GET', path: '/version' }), appends: false },
@@ -108,4 +195,6 @@ export const MLFLOW_ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
   ...mlflowCases('/ajax-api/2.0/mlflow'),
   ...artifactCases('/api/2.0/mlflow-artifacts'),
   ...artifactCases('/ajax-api/2.0/mlflow-artifacts'),
+  ...multipartCases('/api/2.0/mlflow-artifacts'),
+  ...multipartCases('/ajax-api/2.0/mlflow-artifacts'),
 };

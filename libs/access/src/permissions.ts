@@ -36,6 +36,12 @@ const MLFLOW_ROUTE_PERMISSIONS: Record<string, SurfacePermission> = {
       [`GET ${prefix}/artifacts`, 'authenticated'],
       [`GET ${prefix}/artifacts/*path`, 'authenticated'],
       [`PUT ${prefix}/artifacts/*path`, 'write'],
+      [`POST ${prefix}/mpu/create/*path`, 'write'],
+      [`POST ${prefix}/mpu/complete/*path`, 'write'],
+      [`POST ${prefix}/mpu/abort/*path`, 'write'],
+      // A part goes where create's answer said, without credentials (as to a presigned S3 URL): the upload's id,
+      // 256 random bits given only to the writer that made it, is what admits it; completing it needs write again.
+      [`PUT ${prefix}/mpu/parts/:uploadId/:part`, 'public'],
     ]),
   ),
 };

@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 
 /** Nest injection token for the ArtifactStore port; services bind it to the local or the S3 adapter. */
 export const ARTIFACT_STORE = Symbol('ARTIFACT_STORE');
+/** The most bytes one artifact may hold (RUNLOG_MAX_ARTIFACT_BYTES). */
+export const ARTIFACT_MAX_BYTES = Symbol('ARTIFACT_MAX_BYTES');
 
 export interface PutArtifactOptions {
   /** Uploads longer than this are aborted and nothing is kept. */

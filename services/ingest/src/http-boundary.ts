@@ -28,9 +28,11 @@ export function refuseInvalidUtf8(_request: unknown, _response: unknown, body: B
   }
 }
 
-/** Artifact uploads: the body is the file, raw bytes of any type, streamed to the store. */
+/** Artifact uploads (and the parts of MLflow's multipart ones): the body is the file, raw bytes of any type, streamed. */
 export function isArtifactUpload(request: Pick<Request, 'method' | 'path'>): boolean {
-  return request.method === 'PUT' && request.path.toLowerCase().includes('/artifacts/');
+  if (request.method !== 'PUT') return false;
+  const path = request.path.toLowerCase();
+  return path.includes('/artifacts/') || path.includes('/mlflow-artifacts/mpu/parts/');
 }
 
 /** `application/json; charset=UTF-8` → media type and charset (lower case), or null when there is no header. */

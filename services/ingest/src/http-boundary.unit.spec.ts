@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import {
   createHttpBoundary,
   declaredLength,
+  isArtifactUpload,
   parseContentType,
   refusedContentType,
   refuseInvalidUtf8,
@@ -111,6 +112,17 @@ describe('the HTTP boundary', () => {
     );
     expect(cross('GET', '/api/v1/runs/r1/artifacts', {}).passed).toBe(true);
     expect(cross('POST', '/graphql', { 'content-type': 'text/plain' }).passed).toBe(true);
+  });
+
+  it("takes a PUT of a part of MLflow's multipart upload as an upload (streamed, any type), nothing else there", () => {
+    const part = '/api/2.0/mlflow-artifacts/mpu/parts/abc/1';
+    expect(isArtifactUpload({ method: 'PUT', path: part })).toBe(true);
+    expect(isArtifactUpload({ method: 'PUT', path: part.toUpperCase() })).toBe(true);
+    expect(isArtifactUpload({ method: 'POST', path: part })).toBe(false);
+    expect(
+      isArtifactUpload({ method: 'POST', path: '/api/2.0/mlflow-artifacts/mpu/create/1/r/artifacts' }),
+    ).toBe(false);
+    expect(isArtifactUpload({ method: 'PUT', path: '/api/2.0/mlflow/runs/update' })).toBe(false);
   });
 
   it('answers a declared length over the cap with 413 before reading, draining what is sent meanwhile', () => {

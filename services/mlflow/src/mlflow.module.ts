@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ArtifactProxyController } from './artifacts/artifact-proxy.controller';
+import { ArtifactReadsEndpoints } from './artifacts/artifact-reads.endpoints';
+import { MultipartUploadController } from './artifacts/multipart-upload.controller';
+import { MultipartUploads } from './artifacts/multipart-uploads';
+import { NativeArtifacts } from './artifacts/native-artifacts';
 import { ExperimentsEndpoints } from './experiments/experiments.endpoints';
 import { LoggedModelsEndpoints } from './models/logged-models.endpoints';
 import { MetricHistoryEndpoints } from './metrics/metric-history.endpoints';
@@ -28,10 +32,12 @@ export const MLFLOW_PREFIXES = [
  * same ClickHouse projections the gateway reads. Mounted in a process with the gateway role (it reads ClickHouse).
  */
 @Module({
-  controllers: [MlflowApiController, ArtifactProxyController],
+  controllers: [MlflowApiController, ArtifactProxyController, MultipartUploadController],
   providers: [
     MlflowBackend,
     RunReads,
+    NativeArtifacts,
+    MultipartUploads,
     ExperimentsEndpoints,
     RunWritesEndpoints,
     RunReadsEndpoints,
@@ -41,6 +47,7 @@ export const MLFLOW_PREFIXES = [
     RegistryCommands,
     RegistryEndpoints,
     ModelVersionsEndpoints,
+    ArtifactReadsEndpoints,
     {
       provide: MLFLOW_ENDPOINTS,
       inject: [
@@ -51,6 +58,7 @@ export const MLFLOW_PREFIXES = [
         LoggedModelsEndpoints,
         RegistryEndpoints,
         ModelVersionsEndpoints,
+        ArtifactReadsEndpoints,
       ],
       useFactory: (...areas: unknown[]) => areas,
     },

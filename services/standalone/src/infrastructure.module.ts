@@ -2,11 +2,14 @@ import { INGEST_ENDPOINT, type IngestEndpoint } from '../../../libs/ingest-clien
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ACCESS, type AccessServices } from '../../../libs/access/src';
 import { AUDIT_CHECKPOINTS, type CheckpointConfig } from '../../../libs/audit/src';
-import { ARTIFACT_STORE, type ArtifactStore } from '../../../libs/artifacts/src/artifact-store';
+import {
+  ARTIFACT_MAX_BYTES,
+  ARTIFACT_STORE,
+  type ArtifactStore,
+} from '../../../libs/artifacts/src/artifact-store';
 import { EVENT_LOG, type EventLog } from '../../../libs/log/src/event-log';
 import { CLICKHOUSE, PROJECTION_GROUP_ID, type ClickHouse } from '../../../libs/store/src';
 import { GRAPHQL_LIMITS, type GraphqlLimitsConfig } from '../../gateway/src/limits/graphql-limits';
-import { ARTIFACT_MAX_BYTES } from '../../ingest/src/artifacts/artifacts.controller';
 import type { IngestAdmission } from '../../ingest/src/admission/ingest-admission';
 import { INGEST_ROUTING, type IngestRouting } from '../../ingest/src/ingest-router';
 import { LIVENESS_CONFIG, type LivenessConfig } from '../../ingest/src/liveness';

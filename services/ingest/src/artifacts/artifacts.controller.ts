@@ -17,6 +17,7 @@ import type { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  ARTIFACT_MAX_BYTES,
   ARTIFACT_STORE,
   ArtifactNotFoundError,
   ArtifactTooLargeError,
@@ -32,7 +33,6 @@ import { RunArtifactsService } from '../runs/run-artifacts.service';
 import { RequestValidator } from '../request-validator';
 import { parseArtifactPath } from './artifact-path';
 
-export const ARTIFACT_MAX_BYTES = Symbol('ARTIFACT_MAX_BYTES');
 const OCTET_STREAM = 'application/octet-stream';
 
 /** The part of the URL after `/artifacts/`, exactly as the client sent it (before any decoding). */
