@@ -55,6 +55,7 @@ describe('ClickHouse migrations', () => {
       '013_run_media.sql',
       '014_experiment_tags.sql',
       '015_model_version_status.sql',
+      '016_run_input_details.sql',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([

@@ -71,8 +71,8 @@ describe('MLflow dialect, through the mlflow client', () => {
         source_type: 'http',
         source: JSON.stringify({ url: `https://data.example/train-${suffix}.csv` }),
         schema: JSON.stringify({ mlflow_colspec: [{ name: 'x', type: 'double' }] }),
-        profile: JSON.stringify({ num_rows: 1200 }),
-        context: 'training',
+        profile: JSON.stringify({ num_rows: 1200, num_elements: 2400 }),
+        input_tags: { 'mlflow.data.context': 'training', 'source.split': 'train[:80%]' },
       },
       artifact: `notes ${suffix}`,
       tree: { 'a.txt': 'alpha', 'deep/b.json': '{"b": 1}' },
@@ -93,9 +93,8 @@ describe('MLflow dialect, through the mlflow client', () => {
     expect(parent.metrics).toEqual({ loss: 'NaN', acc: 0.9, 'val/f1': (9 * 7) % 5, 'val loss': 18 });
     expect(parent.tags).toMatchObject({ ...spec.tags, 'mlflow.runName': spec.run_name });
     expect(parent.tags['mlflow.user']).toEqual(expect.any(String));
-    // The schema's text is not kept (its digest is): what was read, not its shape.
-    const { name, digest, source_type, source, profile, context } = spec.dataset;
-    expect(parent.datasets).toEqual([{ name, digest, source_type, source, profile, context }]);
+    // Every field of the dataset and every tag of the input comes back as sent.
+    expect(parent.datasets).toEqual([spec.dataset]);
     expect(child).toMatchObject({ status: 'FINISHED', params: { seed: '7' } });
     expect(child.tags['mlflow.parentRunId']).toBe(parent.run_id);
 
@@ -143,7 +142,7 @@ describe('MLflow dialect, through the mlflow client', () => {
       runlog.base,
       `query($id: ID!) { run(id: $id) { name status parentRunId params { key value } tags { key value }
          metrics { key count lastStep } artifacts { path size }
-         inputs { name digest source split rows schemaDigest } } }`,
+         inputs { name digest source split rows schemaDigest schema profile tags { key value } } } }`,
       { id: parent.run_id },
     );
     expect(run.name).toBe(spec.run_name);
@@ -169,6 +168,9 @@ describe('MLflow dialect, through the mlflow client', () => {
         split: 'training',
         rows: 1200,
         schemaDigest: `sha256:${createHash('sha256').update(spec.dataset.schema).digest('hex')}`,
+        schema: spec.dataset.schema,
+        profile: spec.dataset.profile,
+        tags: [{ key: 'source.split', value: 'train[:80%]' }],
       },
     ]);
     const { run: childRun } = await gql<{ run: { parentRunId: string } }>(

@@ -91,6 +91,9 @@ export const metricWorkerSchema = {
     'The process of a distributed job that logged the batch (e.g. its rank): 1–64 of A–Z a–z 0–9 _ . : -.',
 } as const;
 
+/** The longest schema text an input keeps (MLflow's pandas and tensor schemas of wide tables fit). */
+export const INPUT_SCHEMA_MAX = 65536;
+
 export const runInputSchema = object(
   {
     name: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME_PATTERN },
@@ -99,6 +102,14 @@ export const runInputSchema = object(
     split: nullable(text(64)),
     rows: nullable(count),
     schemaDigest: nullable({ type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' }),
+    schema: nullable(text(INPUT_SCHEMA_MAX)),
+    profile: nullable(text(16384)),
+    tags: {
+      type: 'object',
+      maxProperties: 20,
+      propertyNames: { minLength: 1, maxLength: 255 },
+      additionalProperties: text(500),
+    },
   },
   ['name', 'digest'],
 );

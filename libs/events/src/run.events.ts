@@ -131,6 +131,12 @@ export interface RunInput {
   split: string | null;
   rows: number | null;
   schemaDigest: string | null;
+  /** The schema as the client described it (MLflow's dataset schema JSON); absent in inputs logged before it was kept. */
+  schema?: string | null;
+  /** The client's profile of the data (MLflow's dataset profile JSON). */
+  profile?: string | null;
+  /** The input's own tags (MLflow's input tags beside the context, which is `split`). */
+  tags?: Record<string, string>;
 }
 
 export interface RunInputsLogged {

@@ -37,7 +37,8 @@ def run_read(client, run_id):
                 "source_type": d.dataset.source_type,
                 "source": d.dataset.source,
                 "profile": d.dataset.profile,
-                "context": {t.key: t.value for t in d.tags}.get("mlflow.data.context"),
+                "schema": d.dataset.schema,
+                "input_tags": {t.key: t.value for t in d.tags},
             }
             for d in run.inputs.dataset_inputs
         ],
@@ -67,7 +68,12 @@ def main():
         )
         client.log_inputs(
             parent.info.run_id,
-            datasets=[DatasetInput(dataset, tags=[InputTag("mlflow.data.context", data["context"])])],
+            datasets=[
+                DatasetInput(
+                    dataset,
+                    tags=[InputTag(key, value) for key, value in data["input_tags"].items()],
+                )
+            ],
         )
         with mlflow.start_run(run_name="child", nested=True) as child:
             mlflow.log_param("seed", spec["child_seed"])

@@ -12,7 +12,7 @@ export interface RunInputRow {
   position: LogPosition;
 }
 
-/** In DDL order: must match the table in deploy/clickhouse/migrations (003). */
+/** In DDL order: must match the table in deploy/clickhouse/migrations (003, then 016's columns). */
 export const RUN_INPUT_COLUMNS = [
   'run_id',
   'name',
@@ -24,6 +24,9 @@ export const RUN_INPUT_COLUMNS = [
   'logged_at',
   '_version',
   ...LOG_POSITION_COLUMNS,
+  'schema_text',
+  'profile',
+  'tags_json',
 ] as const;
 
 export const formatRunInputRow = ({ runId, input, loggedAt, position }: RunInputRow): string =>
@@ -38,6 +41,9 @@ export const formatRunInputRow = ({ runId, input, loggedAt, position }: RunInput
     tsvMillis(loggedAt),
     position.offset,
     tsvPosition(position),
+    tsvNullableString(input.schema ?? null),
+    tsvNullableString(input.profile ?? null),
+    tsvString(JSON.stringify(input.tags ?? {})),
   ].join('\t');
 
 export function insertRunInputs(writer: ClickhouseWriter, lines: readonly string[]): Promise<void> {
@@ -49,14 +55,19 @@ export function insertRunInputs(writer: ClickhouseWriter, lines: readonly string
   });
 }
 
-export type InputView = RunInput & { runId: string; loggedAt: number };
+export type InputView = Required<RunInput> & { runId: string; loggedAt: number };
 
 const INPUT_SELECT = `SELECT run_id AS runId, name, digest, source, split, rows, schema_digest AS schemaDigest,
-  toUnixTimestamp64Milli(logged_at) AS loggedAt`;
-type RawInput = Omit<InputView, 'rows' | 'loggedAt'> & { rows: string | number | null; loggedAt: string };
-const toInputView = (raw: RawInput): InputView => ({
+  schema_text AS schema, profile, tags_json AS tagsJson, toUnixTimestamp64Milli(logged_at) AS loggedAt`;
+type RawInput = Omit<InputView, 'rows' | 'loggedAt' | 'tags'> & {
+  rows: string | number | null;
+  loggedAt: string;
+  tagsJson: string;
+};
+const toInputView = ({ tagsJson, ...raw }: RawInput): InputView => ({
   ...raw,
   rows: raw.rows === null ? null : Number(raw.rows),
+  tags: JSON.parse(tagsJson || '{}') as Record<string, string>,
   loggedAt: Number(raw.loggedAt),
 });
 

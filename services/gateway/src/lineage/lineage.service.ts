@@ -20,6 +20,7 @@ import {
   type ReadScope,
   type RunView,
 } from '../../../../libs/store/src';
+import { toRunInput } from '../runs/runs.models';
 import { ModelStageName } from '../registry/registry.models';
 import type { Impact, ImpactedRun, LineageRun, LineageRunRef, ModelLineage } from './lineage.models';
 
@@ -52,7 +53,7 @@ export class LineageService {
     const run = view && inReadScope(scope, view.workspace) ? view : null;
     const [inputs, artifacts, lineageRun] = run
       ? await Promise.all([
-          findInputs(this.reader, { runId: run.runId }),
+          findInputs(this.reader, { runId: run.runId }).then((views) => views.map(toRunInput)),
           findArtifacts(this.reader, { runId: run.runId }),
           this.lineageRun(run, scope),
         ])

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import type { InputView } from '../../../../libs/store/src';
 
 /**
  * A metric value: a JSON number, or the string "NaN", "Infinity" or "-Infinity". GraphQL's Float cannot carry
@@ -93,6 +94,22 @@ export class RunContext {
   @Field(() => String, { nullable: true }) host?: string;
 }
 
+@ObjectType()
+export class InputTag {
+  @Field() key!: string;
+  @Field() value!: string;
+}
+
+/** A run input as the store reads it, as GraphQL shows it: tags as a sorted list. */
+export function toRunInput(view: InputView): RunInput {
+  return {
+    ...view,
+    tags: Object.keys(view.tags)
+      .sort()
+      .map((key) => ({ key, value: view.tags[key] })),
+  };
+}
+
 @ObjectType({ description: 'A dataset a run read.' })
 export class RunInput {
   @Field() runId!: string;
@@ -102,6 +119,12 @@ export class RunInput {
   @Field(() => String, { nullable: true }) split!: string | null;
   @Field(() => Float, { nullable: true }) rows!: number | null;
   @Field(() => String, { nullable: true }) schemaDigest!: string | null;
+  @Field(() => String, { nullable: true, description: 'The schema as the client described it (JSON text).' })
+  schema!: string | null;
+  @Field(() => String, { nullable: true, description: "The client's profile of the data (JSON text)." })
+  profile!: string | null;
+  @Field(() => [InputTag], { description: "The input's own tags, by key." })
+  tags!: InputTag[];
   @Field(() => Float) loggedAt!: number;
 }
 

@@ -32,7 +32,16 @@ import {
   type RunView,
 } from '../../../../libs/store/src';
 import { Batcher } from '../batcher';
-import type { Artifact, Experiment, MetricSeries, ProjectionLag, Run, RunInput, Sweep } from './runs.models';
+import {
+  toRunInput,
+  type Artifact,
+  type Experiment,
+  type MetricSeries,
+  type ProjectionLag,
+  type Run,
+  type RunInput,
+  type Sweep,
+} from './runs.models';
 
 /** Reads as an id that names nothing: what a read of another workspace's run answers instead of its data. */
 const NO_RUN = '';
@@ -102,13 +111,13 @@ export class RunsService {
     };
   }
 
-  inputs(by: { runId: string }): Promise<RunInput[]> {
-    return findInputs(this.reader, by);
+  async inputs(by: { runId: string }): Promise<RunInput[]> {
+    return (await findInputs(this.reader, by)).map(toRunInput);
   }
 
   /** Lineage across runs: only the runs the caller may read. */
   async inputsWithDigest(digest: string, scope: ReadScope): Promise<RunInput[]> {
-    return this.inScope(await findInputs(this.reader, { digest }), scope);
+    return (await this.inScope(await findInputs(this.reader, { digest }), scope)).map(toRunInput);
   }
 
   async artifactsWithDigest(digest: string, scope: ReadScope): Promise<Artifact[]> {

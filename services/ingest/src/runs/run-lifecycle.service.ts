@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ValidationError } from '../../../../libs/domain/src/errors';
 import { newEventId, TOPICS } from '../../../../libs/events/src/envelope';
 import { streams } from '../../../../libs/events/src/run.events';
 import { decideRun, type RunCommand } from '../../../../libs/domain/src/run/run.decider';
@@ -21,6 +22,9 @@ import type {
   SetTagsBody,
   StartRunBody,
 } from '../ingest.schemas';
+
+/** What one run.inputs_logged may hold, under the log's record limit with room for its envelope. */
+const MAX_INPUTS_BYTES = 900_000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type RunCommandData = DistributiveOmit<RunCommand, 'metadata'>;
@@ -118,7 +122,19 @@ export class RunLifecycleService {
       split: input.split ?? null,
       rows: input.rows ?? null,
       schemaDigest: input.schemaDigest ?? null,
+      ...(input.schema ? { schema: input.schema } : {}),
+      ...(input.profile ? { profile: input.profile } : {}),
+      ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: input.tags } : {}),
     }));
+    // One event holds them all: a record of the log has a size limit (Kafka's 1 MB), checked before anything is
+    // appended, so the refusal names the field.
+    const bytes = Buffer.byteLength(JSON.stringify(inputs));
+    if (bytes > MAX_INPUTS_BYTES) {
+      throw new ValidationError(
+        `the inputs take ${bytes} bytes in one event, more than ${MAX_INPUTS_BYTES}: log them in smaller batches`,
+        'inputs',
+      );
+    }
     return this.heardFrom(
       runId,
       this.run(caller, runId, body, { type: 'LogInputs', data: { runId, inputs } }),

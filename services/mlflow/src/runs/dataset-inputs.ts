@@ -15,6 +15,9 @@ export interface NativeInput {
   split: string | null;
   rows: number | null;
   schemaDigest: string | null;
+  schema?: string;
+  profile?: string;
+  tags?: Record<string, string>;
 }
 
 function rowsOf(profile: string | undefined): number | null {
@@ -29,8 +32,8 @@ function rowsOf(profile: string | undefined): number | null {
 
 /**
  * log-inputs' datasets as Runlog's run inputs, the lineage records its impact queries follow: name and digest as
- * given, the source as `<source_type>:<source>`, the context tag as the split, the profile's row count, and the
- * schema by its sha256 (the schema text itself is not kept: Runlog records which data a run read, not its shape).
+ * given, the source as `<source_type>:<source>`, the context tag as the split, the profile's row count, the schema
+ * by its sha256 (what lineage compares) and as its text, the profile as sent, and the input's other tags.
  */
 export function nativeInputsOf(fields: MlflowFields): NativeInput[] {
   if (fields.messages('models').length > 0) {
@@ -47,17 +50,24 @@ export function nativeInputsOf(fields: MlflowFields): NativeInput[] {
       );
     }
     const schema = dataset.string('schema');
-    const context = input
-      .messages('tags')
-      .find((tag) => tag.string('key') === CONTEXT_TAG)
-      ?.string('value');
+    const profile = dataset.string('profile');
+    const tags: Record<string, string> = {};
+    let context: string | undefined;
+    for (const tag of input.messages('tags')) {
+      const key = tag.required('key');
+      if (key === CONTEXT_TAG) context = tag.string('value');
+      else tags[key] = tag.string('value') ?? '';
+    }
     return {
       name: dataset.required('name'),
       digest: dataset.required('digest'),
       source,
       split: context ?? null,
-      rows: rowsOf(dataset.string('profile')),
+      rows: rowsOf(profile),
       schemaDigest: schema ? `sha256:${createHash('sha256').update(schema).digest('hex')}` : null,
+      ...(schema ? { schema } : {}),
+      ...(profile ? { profile } : {}),
+      ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
   });
 }
@@ -66,14 +76,20 @@ export function nativeInputsOf(fields: MlflowFields): NativeInput[] {
 export function datasetInputJson(input: InputView) {
   const source = input.source ?? '';
   const colon = source.indexOf(':');
+  const tags = Object.keys(input.tags)
+    .sort()
+    .map((key) => ({ key, value: input.tags[key] }));
+  // Inputs logged before the profile was kept have its row count only.
+  const profile = input.profile ?? (input.rows === null ? null : JSON.stringify({ num_rows: input.rows }));
   return {
-    tags: input.split ? [{ key: CONTEXT_TAG, value: input.split }] : [],
+    tags: input.split ? [{ key: CONTEXT_TAG, value: input.split }, ...tags] : tags,
     dataset: {
       name: input.name,
       digest: input.digest,
       source_type: colon < 0 ? 'unknown' : source.slice(0, colon),
       source: colon < 0 ? source : source.slice(colon + 1),
-      ...(input.rows === null ? {} : { profile: JSON.stringify({ num_rows: input.rows }) }),
+      ...(input.schema === null ? {} : { schema: input.schema }),
+      ...(profile === null ? {} : { profile }),
     },
   };
 }

@@ -352,6 +352,17 @@ describe('addEventRows', () => {
             rows: 60000,
             schemaDigest: null,
           },
+          {
+            name: 'wide',
+            digest: 'd1',
+            source: null,
+            split: null,
+            rows: null,
+            schemaDigest: 'sha256:ff',
+            schema: '{"cols":["a\tb","c\nd"]}',
+            profile: '{"num_rows": 3}',
+            tags: { 'source.split': 'train[:80%]\\x' },
+          },
         ],
       }),
       position(1),
@@ -385,7 +396,10 @@ describe('addEventRows', () => {
       {},
     );
     expect(rows.lines.run_inputs).toEqual([
-      'r1\tmnist\tsha256:abc\ts3://d/mnist\ttrain\t60000\t\\N\t2026-01-02 03:04:05.678\t1\trunlog.metrics\t0\t1',
+      'r1\tmnist\tsha256:abc\ts3://d/mnist\ttrain\t60000\t\\N\t2026-01-02 03:04:05.678\t1\trunlog.metrics\t0\t1\t\\N\t\\N\t{}',
+      // Tabs, newlines and backslashes in the texts are escaped as TSV spells them.
+      'r1\twide\td1\t\\N\t\\N\t\\N\tsha256:ff\t2026-01-02 03:04:05.678\t1\trunlog.metrics\t0\t1\t' +
+        '{"cols":["a\\tb","c\\nd"]}\t{"num_rows": 3}\t{"source.split":"train[:80%]\\\\\\\\x"}',
     ]);
     expect(rows.lines.artifacts).toEqual([
       `r1\tmodel.pt\t7\t${digest}\tapplication/x\t2026-01-02 03:04:05.678\t2\trunlog.metrics\t0\t2`,
