@@ -235,4 +235,41 @@ describe('MLflow dialect, artifacts', () => {
     const notAModel = await get(`/ajax-api/2.0/mlflow/logged-models/not-a-model/artifacts/directories`);
     expect(notAModel.status).toBe(404);
   });
+
+  it("serves the web UI's file reads: a run's file and a registered version's, with MLflow's path checks", async () => {
+    const { experimentId, runId } = await newRun();
+    await put(experimentId, runId, 'model/MLmodel', 'flavors: {}');
+    await put(experimentId, runId, 'model/data/w.bin', 'weights');
+    const runFile = await fetch(`${runlog.base}/get-artifact?run_id=${runId}&path=model/data/w.bin`);
+    expect(runFile.status).toBe(200);
+    expect(await runFile.text()).toBe('weights');
+
+    const name = `ui-${randomBytes(3).toString('hex')}`;
+    expect((await post(runlog.base, '/api/2.0/mlflow/registered-models/create', { name })).status).toBe(200);
+    const version = await post(runlog.base, '/api/2.0/mlflow/model-versions/create', {
+      name,
+      source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`,
+      run_id: runId,
+    });
+    expect(version.status).toBe(200);
+    const versionFile = await fetch(
+      `${runlog.base}/model-versions/get-artifact?name=${name}&version=1&path=data/w.bin`,
+    );
+    expect(versionFile.status).toBe(200);
+    expect(await versionFile.text()).toBe('weights');
+
+    for (const path of [
+      `/get-artifact?run_id=${runId}&path=../model`,
+      `/model-versions/get-artifact?name=${name}&version=1&path=..%2FMLmodel`,
+      `/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=../path`,
+    ]) {
+      const answer = await get(path);
+      expect(answer).toEqual({
+        status: 400,
+        body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' },
+      });
+    }
+    expect((await get(`/get-artifact?run_id=${runId}&path=model/none.bin`)).status).toBe(404);
+    expect((await get(`/model-versions/get-artifact?name=${name}&version=2&path=MLmodel`)).status).toBe(404);
+  });
 });

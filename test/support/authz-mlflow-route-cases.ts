@@ -191,6 +191,22 @@ export const MLFLOW_ROUTE_CASES: Readonly<Record<string, RouteCase>> = {
     request: () => ({ method: 'GET', path: '/api/3.0/mlflow/server-info' }),
     appends: false,
   },
+  'GET /get-artifact': {
+    scope: 'scoped',
+    prepare: readRun,
+    request: (runId) => ({ method: 'GET', path: `/get-artifact?run_id=${runId}&path=${READ_ARTIFACT_PATH}` }),
+    appends: false,
+  },
+  'GET /model-versions/get-artifact': {
+    scope: 'scoped',
+    unknown: unknownModel,
+    prepare: async ({ read, workspace }) => read[workspace].modelName,
+    request: (name) => ({
+      method: 'GET',
+      path: `/model-versions/get-artifact?name=${encodeURIComponent(name)}&version=1&path=${READ_ARTIFACT_PATH.split('/').pop()}`,
+    }),
+    appends: false,
+  },
   ...mlflowCases('/api/2.0/mlflow'),
   ...mlflowCases('/ajax-api/2.0/mlflow'),
   ...artifactCases('/api/2.0/mlflow-artifacts'),

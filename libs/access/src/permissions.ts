@@ -22,6 +22,9 @@ const MLFLOW_ROUTE_PERMISSIONS: Record<string, SurfacePermission> = {
   'GET /health': 'public',
   'GET /version': 'public',
   'GET /api/3.0/mlflow/server-info': 'public',
+  // The files MLflow's web UI reads outside the REST prefix.
+  'GET /get-artifact': 'authenticated',
+  'GET /model-versions/get-artifact': 'authenticated',
   ...Object.fromEntries(
     ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'].flatMap((prefix) => [
       [`GET ${prefix}/*path`, 'authenticated'],

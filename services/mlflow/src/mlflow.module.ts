@@ -4,6 +4,7 @@ import { ArtifactReadsEndpoints } from './artifacts/artifact-reads.endpoints';
 import { MultipartUploadController } from './artifacts/multipart-upload.controller';
 import { MultipartUploads } from './artifacts/multipart-uploads';
 import { NativeArtifacts } from './artifacts/native-artifacts';
+import { UiArtifactsController } from './artifacts/ui-artifacts.controller';
 import { ExperimentsEndpoints } from './experiments/experiments.endpoints';
 import { LoggedModelsEndpoints } from './models/logged-models.endpoints';
 import { MetricHistoryEndpoints } from './metrics/metric-history.endpoints';
@@ -32,7 +33,12 @@ export const MLFLOW_PREFIXES = [
  * same ClickHouse projections the gateway reads. Mounted in a process with the gateway role (it reads ClickHouse).
  */
 @Module({
-  controllers: [MlflowApiController, ArtifactProxyController, MultipartUploadController],
+  controllers: [
+    MlflowApiController,
+    ArtifactProxyController,
+    MultipartUploadController,
+    UiArtifactsController,
+  ],
   providers: [
     MlflowBackend,
     RunReads,

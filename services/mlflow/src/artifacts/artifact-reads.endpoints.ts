@@ -11,7 +11,7 @@ import { NativeArtifacts, type ArtifactEntry } from './native-artifacts';
  * A relative artifact path as MLflow's server takes one (`validate_path_is_safe`): no `..`, no absolute or drive
  * path, no `.`/empty segment, no URL-ish characters. The native route checks it again when it is read.
  */
-export function safeArtifactPath(field: string, path: string | undefined): string {
+export function safeArtifactPath(path: string | undefined): string {
   if (path === undefined) return '';
   const trimmed = path.replace(/\/+$/, '');
   const segments = trimmed.split('/');
@@ -21,7 +21,8 @@ export function safeArtifactPath(field: string, path: string | undefined): strin
     /[\\\0#?;%]/.test(trimmed) ||
     /^[a-z][a-z0-9+.-]*:/i.test(trimmed) ||
     (trimmed !== '' && segments.some((segment) => segment === '' || segment === '.' || segment === '..'));
-  if (unsafe) throw invalid(`Invalid path ${JSON.stringify(path.slice(0, 200))} for parameter '${field}'`);
+  // MLflow's own words, which its clients and tests match.
+  if (unsafe) throw invalid('Invalid path');
   return trimmed;
 }
 
@@ -51,7 +52,7 @@ export class ArtifactReadsEndpoints implements MlflowEndpoints {
         handle: async ({ fields, request }) => {
           const runId = fields.string('run_id') ?? fields.string('run_uuid');
           if (runId === undefined) throw invalid("Missing value for required parameter 'run_id'");
-          return this.listing(request, runId, safeArtifactPath('path', fields.string('path')));
+          return this.listing(request, runId, safeArtifactPath(fields.string('path')));
         },
       },
       {
@@ -61,7 +62,7 @@ export class ArtifactReadsEndpoints implements MlflowEndpoints {
           this.listing(
             request,
             await this.loggedModel(request, params.modelId),
-            safeArtifactPath('artifact_directory_path', fields.string('artifact_directory_path')),
+            safeArtifactPath(fields.string('artifact_directory_path')),
           ),
       },
       {
@@ -96,7 +97,7 @@ export class ArtifactReadsEndpoints implements MlflowEndpoints {
   }
 
   private requiredPath(fields: MlflowFields, field: string): string {
-    const path = safeArtifactPath(field, fields.string(field));
+    const path = safeArtifactPath(fields.string(field));
     if (path === '') throw invalid(`Request must include the "${field}" query parameter.`);
     return path;
   }

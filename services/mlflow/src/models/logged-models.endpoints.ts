@@ -100,7 +100,11 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
         return {};
       }),
       at(['DELETE'], 'logged-models/{modelId}/tags/{key}', async (_fields, request, { modelId, key }) => {
-        await this.model(request, modelId);
+        const model = await this.model(request, modelId);
+        // MLflow refuses to delete a tag the model has not (the run's own tags delete it without complaint).
+        if (!model.info.tags.some((tag) => tag.key === key)) {
+          throw notFound(`No tag with key '${key}' found for logged model ${modelId}`);
+        }
         await this.command(request, modelId, '/tags/delete', { keys: [checkUserTagKey(key)] });
         return {};
       }),
