@@ -202,6 +202,8 @@ describe('MLflow dialect, models through the mlflow client', () => {
       aliases: Record<string, string>;
       third: { version: string; tags: Record<string, string>; deleted_error: string | null };
       fourth: string;
+      finetune_run_id: string;
+      finetune_inputs: { models: string[]; datasets: number };
       tagged: string[];
       ordered: string[];
       searched: string[];
@@ -238,6 +240,7 @@ describe('MLflow dialect, models through the mlflow client', () => {
       deleted_error: 'RESOURCE_DOES_NOT_EXIST',
     });
     expect(read.fourth).toBe('4');
+    expect(read.finetune_inputs).toEqual({ models: [read.model_id], datasets: 0 });
     expect(read.versions.sort((a, b) => a.version.localeCompare(b.version))).toEqual([
       version('1', read.model_id, 'Staging', ['champion']),
       version('2', read.second_model_id, 'None', [], {
@@ -250,8 +253,8 @@ describe('MLflow dialect, models through the mlflow client', () => {
     expect(read.ordered).toEqual(['1', '2', '4']);
     expect(read.aliases).toEqual({ champion: '1' });
     expect(read.searched).toEqual([spec.model]);
-    // The logged models are runs underneath, but MLflow's run search lists the two training runs only.
-    expect(read.runs_in_experiment).toEqual([read.run_id, read.second_run_id].sort());
+    // The logged models are runs underneath, but MLflow's run search lists the three training runs only.
+    expect(read.runs_in_experiment).toEqual([read.run_id, read.second_run_id, read.finetune_run_id].sort());
 
     // The same registry through GraphQL: the promotions were Runlog's own, audited.
     const { registeredModel } = await gql<{

@@ -9,6 +9,7 @@ import mlflow
 import mlflow.pyfunc
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities import LoggedModelInput
 
 warnings.filterwarnings("ignore")
 
@@ -67,6 +68,10 @@ def main():
     except mlflow.exceptions.MlflowException as error:
         deleted_error = error.error_code
     fourth = mlflow.register_model(f"runs:/{run.info.run_id}/model", spec["model"])
+    # A run that read the first logged model (a fine-tune of it): a model input, not a dataset.
+    with mlflow.start_run() as finetune:
+        client.log_inputs(finetune.info.run_id, models=[LoggedModelInput(logged.model_id)])
+    finetune_inputs = client.get_run(finetune.info.run_id).inputs
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     by_alias = mlflow.pyfunc.load_model(f"models:/{spec['model']}@champion").predict(frame)
     by_version = mlflow.pyfunc.load_model(f"models:/{spec['model']}/2").predict(frame)
@@ -87,6 +92,11 @@ def main():
                 "aliases": {a: v for a, v in model.aliases.items()},
                 "third": {"version": third.version, "tags": third_tags, "deleted_error": deleted_error},
                 "fourth": fourth.version,
+                "finetune_run_id": finetune.info.run_id,
+                "finetune_inputs": {
+                    "models": [m.model_id for m in finetune_inputs.model_inputs],
+                    "datasets": len(finetune_inputs.dataset_inputs),
+                },
                 "tagged": [
                     v.version
                     for v in client.search_model_versions(

@@ -7,6 +7,7 @@ import {
   type ReadScope,
 } from '../../../../libs/store/src';
 import { findExperimentsByName, getDatasetSummaries, inReadScope } from '../../../../libs/store/src';
+import { isModelInputId } from '../runs/dataset-inputs';
 import { MlflowBackend } from '../protocol/mlflow-backend';
 import type { MlflowEndpoint, MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError, notFound } from '../protocol/mlflow-error';
@@ -83,12 +84,15 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
             );
           const found = await getDatasetSummaries(this.backend.reader, ids, await this.backend.read(request));
           return {
-            dataset_summaries: found.map(({ experimentId, name, digest, context }) => ({
-              experiment_id: experimentId,
-              name,
-              digest,
-              ...(context ? { context } : {}),
-            })),
+            // A logged model a run read is a run input too; MLflow's datasets are the others.
+            dataset_summaries: found
+              .filter(({ name, digest }) => !isModelInputId(name, digest))
+              .map(({ experimentId, name, digest, context }) => ({
+                experiment_id: experimentId,
+                name,
+                digest,
+                ...(context ? { context } : {}),
+              })),
           };
         },
       },

@@ -1,6 +1,6 @@
 import type { InputView, LoggedPoint, ParamView, RunView, TagView } from '../../../../libs/store/src';
 import { jsonDouble } from '../protocol/mlflow-fields';
-import { datasetInputJson } from './dataset-inputs';
+import { datasetInputJson, isModelInput } from './dataset-inputs';
 
 /** Runlog's run statuses as MLflow's RunStatus (a stale run has not said it stopped: still RUNNING there). */
 const STATUS: Record<string, string> = {
@@ -62,7 +62,8 @@ export function runJson(run: RunView, parts: RunParts) {
       tags: tags.map(({ key, value }) => ({ key, value })),
     },
     inputs: {
-      dataset_inputs: parts.inputs.map(datasetInputJson),
+      dataset_inputs: parts.inputs.filter((input) => !isModelInput(input)).map(datasetInputJson),
+      model_inputs: parts.inputs.filter(isModelInput).map((input) => ({ model_id: input.digest })),
     },
     outputs: {} as { model_outputs?: { model_id: string; step: number }[] },
   };
