@@ -12,7 +12,7 @@ import {
 } from '../../../../libs/store/src';
 import { ExperimentsEndpoints } from '../experiments/experiments.endpoints';
 import { MlflowBackend } from '../protocol/mlflow-backend';
-import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
+import { endpointAt, type MlflowEndpoint, type MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, notFound } from '../protocol/mlflow-error';
 import { offsetOf, offsetToken, type MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId, newRunName } from '../protocol/mlflow-ids';
@@ -60,15 +60,7 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
   ) {}
 
   endpoints(): MlflowEndpoint[] {
-    const at = (
-      methods: MlflowMethod[],
-      path: string,
-      handle: (fields: MlflowFields, request: Request, params: Record<string, string>) => Promise<object>,
-    ): MlflowEndpoint => ({
-      methods,
-      path,
-      handle: ({ fields, request, params }) => handle(fields, request, params),
-    });
+    const at = endpointAt;
     return [
       at(['POST'], 'logged-models', (fields, request) => this.create(fields, request)),
       at(['POST'], 'logged-models/search', (fields, request) => this.search(fields, request)),

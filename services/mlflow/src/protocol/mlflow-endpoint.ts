@@ -26,3 +26,12 @@ export interface MlflowEndpoint {
 export interface MlflowEndpoints {
   endpoints(): MlflowEndpoint[];
 }
+
+/** An endpoint whose handler takes the fields, the request and the path params (most of them). */
+export function endpointAt(
+  methods: readonly MlflowMethod[],
+  path: string,
+  handle: (fields: MlflowFields, request: Request, params: Record<string, string>) => Promise<object>,
+): MlflowEndpoint {
+  return { methods, path, handle: ({ fields, request, params }) => handle(fields, request, params) };
+}

@@ -5,7 +5,7 @@ import {
   type LiveModelState,
   type ModelVersionState,
 } from '../../../../libs/domain/src/model/model.state';
-import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
+import { endpointAt, type MlflowEndpoint, type MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { checkKey } from '../runs/batch-limits';
@@ -58,11 +58,7 @@ export class ModelVersionsEndpoints implements MlflowEndpoints {
   ) {}
 
   endpoints(): MlflowEndpoint[] {
-    const at = (
-      methods: MlflowMethod[],
-      path: string,
-      handle: (fields: MlflowFields, request: Request) => Promise<object>,
-    ): MlflowEndpoint => ({ methods, path, handle: ({ fields, request }) => handle(fields, request) });
+    const at = endpointAt;
     return [
       at(['POST'], 'model-versions/create', (fields, request) => this.create(fields, request)),
       at(['GET'], 'model-versions/get', async (fields, request) => ({

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { MlflowBackend } from '../protocol/mlflow-backend';
-import type { MlflowEndpoint, MlflowEndpoints, MlflowMethod } from '../protocol/mlflow-endpoint';
+import { endpointAt, type MlflowEndpoint, type MlflowEndpoints } from '../protocol/mlflow-endpoint';
 import { invalid, MlflowError } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
 import { newEventId } from '../protocol/mlflow-ids';
@@ -25,15 +25,7 @@ export class RegistryEndpoints implements MlflowEndpoints {
   ) {}
 
   endpoints(): MlflowEndpoint[] {
-    const at = (
-      methods: MlflowMethod[],
-      path: string,
-      handle: (fields: MlflowFields, request: Request) => Promise<object>,
-    ): MlflowEndpoint => ({
-      methods,
-      path,
-      handle: ({ fields, request }) => handle(fields, request),
-    });
+    const at = endpointAt;
     return [
       at(['POST'], 'registered-models/create', (fields, request) => this.create(fields, request)),
       at(['GET'], 'registered-models/get', async (fields, request) => ({
