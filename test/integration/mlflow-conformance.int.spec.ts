@@ -8,6 +8,8 @@ interface Answer {
   first_model_experiment: string;
   experiment_tags: Record<string, string>;
   missing_tag_delete: { code: string; message: string };
+  archived_tag: { code: string; message: string };
+  restored_tags: Record<string, string>;
   searched_by_tag: string[];
   searched_by_spaced_tag: string[];
   unknown_run_tag_delete: { code: string; message: string };
@@ -52,6 +54,11 @@ describe('MLflow dialect, against what MLflow’s REST tests expect', () => {
       message: expect.stringContaining(`No tag with name: nope in experiment with id ${read.experiment_id}`),
     });
     expect(read.searched_by_tag).toEqual([read.experiment_id]);
+    expect(read.archived_tag).toEqual({
+      code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringMatching(/archived: restore it to change its tags/),
+    });
+    expect(read.restored_tags).toEqual({ kept: 'again' });
     expect(read.searched_by_spaced_tag).toEqual([read.experiment_id]);
 
     expect(read.unknown_run_tag_delete).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });

@@ -108,6 +108,13 @@ def main():
     client.delete_logged_model(tagged.model_id)
     out["deleted_model"] = error_of(lambda: client.get_logged_model(tagged.model_id))
     out["experiment_id"] = experiment_id
+    # A deleted experiment's tags stay as they were; restored, it takes them again.
+    archived = client.create_experiment(spec["experiment"] + "-archived", tags={"kept": "yes"})
+    client.delete_experiment(archived)
+    out["archived_tag"] = error_of(lambda: client.set_experiment_tag(archived, "kept", "no"))
+    client.restore_experiment(archived)
+    client.set_experiment_tag(archived, "kept", "again")
+    out["restored_tags"] = dict(client.get_experiment(archived).tags)
     print(json.dumps(out))
 
 

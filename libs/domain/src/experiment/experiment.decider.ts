@@ -69,6 +69,18 @@ export function evolveExperiment(
  * Names are checked by the request and event schemas (1–256 characters, no control characters, no leading or
  * trailing space); they are labels, not keys, so two experiments may share one (ids are the keys).
  */
+type LiveExperimentState = Extract<ExperimentState, { status: 'active' | 'archived' }>;
+
+/** An archived experiment's tags stay as they were archived (as MLflow's deleted experiments' do). */
+function refuseTagsWhileArchived(state: LiveExperimentState): void {
+  if (state.status === 'archived') {
+    throw new IllegalTransition(
+      `experiment ${state.experimentId} is archived: restore it to change its tags`,
+      'experimentId',
+    );
+  }
+}
+
 export function decideExperiment(
   command: ExperimentCommand,
   state: ExperimentState,
@@ -93,14 +105,18 @@ export function decideExperiment(
     case 'RestoreExperiment':
       return state.status === 'active' ? [] : [{ type: 'experiment.restored', v: 1, payload: {} }];
     case 'SetExperimentTags': {
-      const changed = Object.entries(command.data.tags).filter(([key, value]) => state.tags[key] !== value);
-      return changed.length === 0
-        ? []
-        : [{ type: 'experiment.tags_set', v: 1, payload: { tags: Object.fromEntries(changed) } }];
+      const changed = Object.entries(command.data.tags).filter(
+        ([key, value]) => !Object.hasOwn(state.tags, key) || state.tags[key] !== value,
+      );
+      if (changed.length === 0) return [];
+      refuseTagsWhileArchived(state);
+      return [{ type: 'experiment.tags_set', v: 1, payload: { tags: Object.fromEntries(changed) } }];
     }
     case 'DeleteExperimentTags': {
       const keys = [...new Set(command.data.keys)].filter((key) => Object.hasOwn(state.tags, key)).sort();
-      return keys.length === 0 ? [] : [{ type: 'experiment.tags_deleted', v: 1, payload: { keys } }];
+      if (keys.length === 0) return [];
+      refuseTagsWhileArchived(state);
+      return [{ type: 'experiment.tags_deleted', v: 1, payload: { keys } }];
     }
     case 'SetExperimentRetention': {
       const { rawPointsMaxAgeDays } = command.data;

@@ -221,6 +221,29 @@ describe('experiment decider', () => {
         .thenNothing();
     });
 
+    it("an archived experiment's tags stay as they were: a change is refused on experimentId, a retry decides nothing", () => {
+      const archived = [
+        experimentCreated(),
+        tagsSet({ team: 'vision' }),
+        { type: 'experiment.archived', v: 1, payload: {} } as const,
+      ];
+      for (const command of [setTags({ team: 'audio' }), setTags({ toString: 'x' }), deleteTags(['team'])]) {
+        given(archived)
+          .when(command)
+          .thenThrows(IllegalTransition, (error) => {
+            expect(error.field).toBe('experimentId');
+            expect(error.message).toMatch(/archived: restore it/);
+          });
+      }
+      // What an import sends again after archiving what it imported: already so, so nothing to refuse.
+      given(archived)
+        .when(setTags({ team: 'vision' }))
+        .thenNothing();
+      given(archived)
+        .when(deleteTags(['missing']))
+        .thenNothing();
+    });
+
     it('evolve applies sets and deletes in order, on an archived experiment too', () => {
       const state = [
         experimentCreated(),

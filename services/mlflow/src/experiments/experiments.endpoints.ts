@@ -120,6 +120,11 @@ export class ExperimentsEndpoints implements MlflowEndpoints {
   }
 
   /** MLflow's experiment "0", made on first use in the caller's workspace (a get-or-create: a retry makes one). */
+  /** Experiment `0`, Default, made on first use: a write that names it (a run, a logged model) makes it first. */
+  async ensureDefaultFor(request: Request, experimentId: string): Promise<void> {
+    if (experimentId === DEFAULT_EXPERIMENT.id) await this.ensureDefault(request);
+  }
+
   async ensureDefault(request: Request): Promise<void> {
     if (this.defaultExists) return;
     await this.backend.write(request, 'POST', '/api/v1/experiments', {

@@ -111,7 +111,7 @@ export class LoggedModelsEndpoints implements MlflowEndpoints {
   private async create(fields: MlflowFields, request: Request) {
     const experimentId = fields.required('experiment_id');
     // The client logs a model before anything else on a fresh server: Default is made on first use here too.
-    if (experimentId === '0') await this.experiments.ensureDefault(request);
+    await this.experiments.ensureDefaultFor(request, experimentId);
     const modelId = `m-${randomBytes(16).toString('hex')}`;
     const sourceRunId = fields.string('source_run_id');
     const modelType = fields.string('model_type');

@@ -121,7 +121,7 @@ export class RunWritesEndpoints implements MlflowEndpoints {
 
   private async create(fields: MlflowFields, request: Request) {
     const experimentId = fields.string('experiment_id') ?? '0';
-    if (experimentId === '0') await this.experiments.ensureDefault(request);
+    await this.experiments.ensureDefaultFor(request, experimentId);
     const tags = fields.messages('tags').map(tagOf);
     const tagged = (key: string) => tags.find((tag) => tag.key === key)?.value;
     const runName = fields.string('run_name');
