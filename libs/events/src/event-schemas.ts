@@ -93,6 +93,7 @@ export const metricWorkerSchema = {
 
 /** The longest schema text an input keeps (MLflow's pandas and tensor schemas of wide tables fit). */
 export const INPUT_SCHEMA_MAX = 65536;
+export const INPUT_PROFILE_MAX = 16384;
 
 export const runInputSchema = object(
   {
@@ -103,10 +104,10 @@ export const runInputSchema = object(
     rows: nullable(count),
     schemaDigest: nullable({ type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9:_-]+$' }),
     schema: nullable(text(INPUT_SCHEMA_MAX)),
-    profile: nullable(text(16384)),
+    profile: nullable(text(INPUT_PROFILE_MAX)),
     tags: {
       type: 'object',
-      maxProperties: 20,
+      maxProperties: 100,
       propertyNames: { minLength: 1, maxLength: 255 },
       additionalProperties: text(500),
     },

@@ -57,7 +57,8 @@ export function decideVersion(state: LiveModelState, command: ModelVersionComman
             },
           ];
     case 'DeleteVersion': {
-      const reason = `version ${version} deleted: ${command.data.reason}`;
+      // Within the 8,000 characters an event's reason holds, counted as its schema counts them (code points).
+      const reason = Array.from(`version ${version} deleted: ${command.data.reason}`).slice(0, 8000).join('');
       const aliases: Decided = Object.keys(state.aliases)
         .filter((alias) => state.aliases[alias] === version)
         .sort()

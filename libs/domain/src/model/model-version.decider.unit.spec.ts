@@ -147,6 +147,17 @@ describe("a model version's own record", () => {
         ]);
     });
 
+    it("keeps the alias removal's reason within what an event holds, whatever the deletion's reason", () => {
+      const reason = '\u{1F600}'.repeat(8000);
+      const events = decideModel(
+        { type: 'DeleteVersion', data: { version: 1, reason } },
+        fold([...withVersions(1), aliasSet('champion', 1)]),
+      );
+      const schemas = new EventSchemas();
+      for (const event of events) expect(schemas.check(event.type, event.v, event.payload)).toBeNull();
+      expect(events.map((event) => event.type)).toEqual(['model.alias_deleted', 'model.version_deleted']);
+    });
+
     it('records the stage the version held', () => {
       const transitioned: Event = {
         type: 'model.stage_transitioned',

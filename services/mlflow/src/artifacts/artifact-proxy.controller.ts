@@ -1,5 +1,6 @@
 import { Controller, Get, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { invalid } from '../protocol/mlflow-error';
 import { MlflowExceptionFilter } from '../protocol/mlflow-exception.filter';
 import { parseProxiedPath, rawAfter } from './artifact-proxy-path';
 import { NativeArtifacts } from './native-artifacts';
@@ -43,7 +44,13 @@ export class ArtifactProxyController {
     const target = parseProxiedPath(path.replace(/\/+$/, ''), false);
     await this.native.ownRun(request, target.experimentId, target.runId);
     // The path is plain or percent-encoded text without encoded separators (parseProxiedPath refuses those).
-    const entries = await this.native.entries(request, target.runId, decodeURIComponent(target.rawPath));
+    let folder: string;
+    try {
+      folder = decodeURIComponent(target.rawPath);
+    } catch {
+      throw invalid('Invalid path');
+    }
+    const entries = await this.native.entries(request, target.runId, folder);
     const files = entries.map(({ name, isDir, size }) => ({
       path: name,
       is_dir: isDir,

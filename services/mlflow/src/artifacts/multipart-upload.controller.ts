@@ -75,10 +75,17 @@ export class MultipartUploadController {
       return { part: number, etag };
     });
     const { body: content, length } = this.uploads.assemble(id, parts);
-    await this.native.upload(request, target.runId, target.rawPath, content, {
-      'content-length': String(length),
-      'content-type': 'application/octet-stream',
-    });
+    try {
+      await this.native.upload(request, target.runId, target.rawPath, content, {
+        'content-length': String(length),
+        'content-type': 'application/octet-stream',
+      });
+    } catch (error) {
+      // Refused or cut: the parts stay, and the client may complete again (or abort).
+      content.destroy();
+      this.uploads.unseal(id);
+      throw error;
+    }
     await this.uploads.finish(id);
     return {};
   }

@@ -33,6 +33,8 @@ interface Upload extends UploadTarget {
   staged: Map<number, StagedPart>;
   /** Part numbers being written now: a second writer of the same part is refused, not interleaved. */
   writing: Set<number>;
+  /** Being completed: its parts are read into the artifact, so none may be written until it fails or ends. */
+  sealed: boolean;
   expiresAt: number;
 }
 
@@ -80,6 +82,7 @@ export class MultipartUploads implements OnModuleDestroy {
       parts,
       staged: new Map(),
       writing: new Set(),
+      sealed: false,
       expiresAt: Date.now() + UPLOAD_TTL_MS,
     });
     return id;
@@ -94,6 +97,7 @@ export class MultipartUploads implements OnModuleDestroy {
     if (upload.writing.has(part)) {
       throw new MlflowError('RESOURCE_CONFLICT', `part ${part} of this upload is being written now`);
     }
+    if (upload.sealed) throw new MlflowError('RESOURCE_CONFLICT', 'this upload is being completed');
     upload.writing.add(part);
     try {
       const hash = createHash('sha256');
@@ -132,9 +136,10 @@ export class MultipartUploads implements OnModuleDestroy {
       try {
         await pipeline(body, counted, createWriteStream(this.partFile(upload, part)));
       } catch (error) {
-        // The file holds what arrived: forget it, and the part it replaced (overwritten).
+        // The file holds what arrived, over the part it replaced: both are forgotten, and the file removed.
         this.stagedBytes -= size + replaced;
         upload.staged.delete(part);
+        await rm(this.partFile(upload, part), { force: true });
         throw error;
       }
       this.stagedBytes -= replaced;
@@ -167,6 +172,7 @@ export class MultipartUploads implements OnModuleDestroy {
       }
     }
     if (upload.writing.size > 0) throw new MlflowError('RESOURCE_CONFLICT', 'parts are still being written');
+    upload.sealed = true;
     const length = [...upload.staged.values()].reduce((sum, staged) => sum + staged.size, 0);
     const body = new PassThrough();
     void (async () => {
@@ -178,9 +184,17 @@ export class MultipartUploads implements OnModuleDestroy {
     return { upload, body, length };
   }
 
-  /** Completed or aborted: the parts are deleted. */
+  /** A completion that failed: its parts may be sent again, and it completed again. */
+  unseal(id: string): void {
+    const upload = this.uploads.get(id);
+    if (upload) upload.sealed = false;
+  }
+
+  /** Completed or aborted: the parts are deleted. Not while a part is being written (its bytes are counted). */
   async finish(id: string): Promise<void> {
-    await this.drop(id, this.open(id));
+    const upload = this.open(id);
+    if (upload.writing.size > 0) throw new MlflowError('RESOURCE_CONFLICT', 'parts are still being written');
+    await this.drop(id, upload);
   }
 
   private async drop(id: string, upload: Upload): Promise<void> {

@@ -95,4 +95,33 @@ describe('MLflow multipart uploads, staged', () => {
     expect(existsSync(dir)).toBe(false);
     expect((await refusal(uploads.finish(id))).code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
+
+  it('removes what a refused part wrote, and counts nothing of it', async () => {
+    uploads = new MultipartUploads(10);
+    const id = await uploads.create(TARGET, 2);
+    const dir = (uploads as unknown as { uploads: Map<string, { dir: string }> }).uploads.get(id)!.dir;
+    await refusal(uploads.writePart(id, 1, body('x'.repeat(11))));
+    expect(existsSync(`${dir}/1`)).toBe(false);
+    // All ten bytes are free again, for this upload and for the others.
+    const other = await uploads.create(TARGET, 1);
+    await uploads.writePart(other, 1, body('y'.repeat(10)));
+    await uploads.writePart(id, 1, body('z'.repeat(10)));
+  });
+
+  it('takes no part while it is being completed, nor finishes while a part is written; a failed completion reopens', async () => {
+    const id = await uploads.create(TARGET, 1);
+    const etag = await uploads.writePart(id, 1, body('a'));
+    const { body: whole } = uploads.assemble(id, [{ part: 1, etag }]);
+    expect((await refusal(uploads.writePart(id, 1, body('b')))).code).toBe('RESOURCE_CONFLICT');
+    whole.destroy();
+    uploads.unseal(id);
+    // A part whose body has not ended yet.
+    const slow = new Readable({ read() {} });
+    const writing = uploads.writePart(id, 1, slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await refusal(uploads.finish(id))).code).toBe('RESOURCE_CONFLICT');
+    slow.push(null);
+    await writing;
+    await uploads.finish(id);
+  });
 });

@@ -15,6 +15,9 @@ import { lastUpdated, MLMODEL } from './registry-json';
 import { RegistryReads } from './registry-reads';
 import { page, registryFilter } from './registry-search';
 
+/** What a version's tag value may hold (the registry's tags schema). */
+const MAX_VERSION_TAG_VALUE = 8000;
+
 type VersionOf = readonly [LiveModelState, ModelVersionState];
 
 const ORDER_KEYS: Record<string, (pair: VersionOf) => string | number> = {
@@ -125,8 +128,15 @@ export class ModelVersionsEndpoints implements MlflowEndpoints {
     if (given !== undefined && given !== runId && !modelId) {
       throw invalid(`The source ${fields.string('source')} is not of run_id ${given}`);
     }
+    // Checked before the version is registered, so a refused tag leaves no version behind.
     const tags = Object.fromEntries(
-      fields.messages('tags').map((tag) => [checkKey('tag', tag.required('key')), tag.string('value') ?? '']),
+      fields.messages('tags').map((tag, index) => {
+        const value = tag.string('value') ?? '';
+        if (Array.from(value).length > MAX_VERSION_TAG_VALUE) {
+          throw invalid(`Tag value of tags[${index}] is longer than ${MAX_VERSION_TAG_VALUE} characters`);
+        }
+        return [checkKey('tag', tag.required('key')), value];
+      }),
     );
     const description = fields.string('description');
     // An MLflow model is a folder: the version records its MLmodel (a file, with a digest); a single file as is.

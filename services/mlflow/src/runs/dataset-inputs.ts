@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { INPUT_PROFILE_MAX, INPUT_SCHEMA_MAX } from '../../../../libs/events/src/event-schemas';
 import type { InputView } from '../../../../libs/store/src';
 import { invalid } from '../protocol/mlflow-error';
 import type { MlflowFields } from '../protocol/mlflow-fields';
@@ -6,6 +7,8 @@ import type { MlflowFields } from '../protocol/mlflow-fields';
 /** The tag MLflow puts on a dataset input to say what it was used for (training, eval). */
 export const CONTEXT_TAG = 'mlflow.data.context';
 const MAX_SOURCE = 2048;
+/** Length as the event schema counts it (code points, not UTF-16 units). */
+const codePoints = (text: string) => Array.from(text).length;
 
 /** A native run input (libs/events runInputSchema) made from an MLflow DatasetInput. */
 export interface NativeInput {
@@ -63,7 +66,8 @@ function modelInputOf(input: MlflowFields, index: number): NativeInput {
 }
 
 /** A run input that records a logged model, not a dataset. */
-export const isModelInput = (input: InputView) => input.source?.startsWith(MODEL_SOURCE) === true;
+export const isModelInput = (input: InputView) =>
+  input.source === `${MODEL_SOURCE}${input.digest}` && isModelInputId(input.name, input.digest);
 /** The same, where only the name and digest are read (MLflow's dataset summaries). */
 export const isModelInputId = (name: string, digest: string) =>
   name === digest && LOGGED_MODEL_ID.test(digest);
@@ -94,8 +98,10 @@ function datasetInputOf(input: MlflowFields, index: number): NativeInput {
     split: context ?? null,
     rows: rowsOf(profile),
     schemaDigest: schema ? `sha256:${createHash('sha256').update(schema).digest('hex')}` : null,
-    ...(schema ? { schema } : {}),
-    ...(profile ? { profile } : {}),
+    // MLflow takes a schema up to 1 MB and a profile up to 16 MB; Runlog keeps texts up to its limits and, past them,
+    // the schema's digest and the profile's row count only, so such a dataset is still accepted as before.
+    ...(schema && codePoints(schema) <= INPUT_SCHEMA_MAX ? { schema } : {}),
+    ...(profile && codePoints(profile) <= INPUT_PROFILE_MAX ? { profile } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
   };
 }
