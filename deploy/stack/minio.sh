@@ -2,6 +2,9 @@
 # s3-stack.sh — local S3 server (MinIO, built from the Go module proxy) on 127.0.0.1 for tests.
 #
 #   s3-stack.sh up       build (if binary missing) + start + wait until healthy   (idempotent)
+#   s3-stack.sh build    build the binary if it is missing (one build at a time per version, whatever S3_RUN_DIR)
+#   s3-stack.sh prebuild start `build` in the background and return (npm test: it compiles while lint runs); does
+#                        nothing when the binary is there, go is missing, or the tests will use another S3
 #   s3-stack.sh down     SIGTERM the server, wait, SIGKILL after a timeout       (idempotent)
 #   s3-stack.sh status   print state; exit 0 if running+healthy, 3 if stopped, 1 if unhealthy
 #   s3-stack.sh env      print export lines for the S3_* variables (eval "$(s3-stack.sh env)")
@@ -70,6 +73,11 @@ build() {
   if [[ -x $BIN ]]; then say "binary cached: $BIN"; return 0; fi
   command -v "$GO" >/dev/null || die "go not found (needed to build $MINIO_MODULE@$MINIO_VERSION)"
   mkdir -p "$BIN_DIR"
+  # Each test run has a run dir (and a stack.lock) of its own, but they all share the binary: one build at a time,
+  # and whoever waited for it finds it built.
+  exec 8>"$BIN_DIR/build.lock"
+  flock -w 900 8 || die "timed out waiting for $BIN_DIR/build.lock"
+  if [[ -x $BIN ]]; then exec 8>&-; say "binary built meanwhile: $BIN"; return 0; fi
   say "building $MINIO_MODULE@$MINIO_VERSION with $($GO env GOVERSION) (cold: ~4 min, ~1.2 GB of module downloads, ~1.5 GB RAM on 2 cores; log: $BUILD_LOG)"
   local t0; t0=$(now)
   local tmp; tmp=$(mktemp -d "$S3_STACK_HOME/bin/.tmp.XXXXXX")
@@ -82,7 +90,28 @@ build() {
     die "go install failed (full log: $BUILD_LOG)"
   fi
   mv -f "$tmp/minio" "$BIN"; rm -rf "$tmp"
+  exec 8>&-
   say "built in $(since "$t0"): $BIN ($(du -h "$BIN" | cut -f1))"
+}
+
+# The integration setup picks containers when a Docker engine answers, and uses an S3 named in the environment:
+# then nothing here is needed. (The setup asks Docker properly; a socket is enough of a hint to skip a prebuild.)
+tests_use_native_s3() {
+  [[ -z ${RUNLOG_S3_ENDPOINT:-} ]] || return 1
+  case "${RUNLOG_TEST_ENGINES:-}" in
+    native) return 0 ;;
+    testcontainers) return 1 ;;
+  esac
+  [[ -z ${DOCKER_HOST:-} && ! -S /var/run/docker.sock && ! -S $HOME/.docker/run/docker.sock ]]
+}
+
+cmd_prebuild() {
+  [[ -x $BIN ]] && return 0
+  command -v "$GO" >/dev/null || return 0
+  tests_use_native_s3 || return 0
+  mkdir -p "$S3_STACK_HOME"
+  say "building MinIO in the background while the rest goes on (log: $S3_STACK_HOME/prebuild.log)"
+  S3_RUN_DIR="$S3_STACK_HOME/prebuild" setsid bash "$(readlink -f "$0")" build </dev/null >"$S3_STACK_HOME/prebuild.log" 2>&1 &
 }
 
 cmd_up() {
@@ -172,5 +201,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   build) take_lock; build ;;
-  *) echo "usage: $0 {up|down|status|env|build}" >&2; exit 2 ;;
+  prebuild) cmd_prebuild ;;
+  *) echo "usage: $0 {up|down|status|env|build|prebuild}" >&2; exit 2 ;;
 esac

@@ -3,15 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
+import { PYARROW } from '../support/python-venvs';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
 import { importedRunsByName, runImport } from '../support/import-cli';
 import { useRunlog } from '../support/runlog-process';
-
-/** neptune-exporter writes with pyarrow from pandas frames: the same here, so the Parquet is the exporter's. */
-const PYARROW = {
-  name: 'pyarrow-21.0.0-pd3.1.1',
-  requirements: ['pyarrow==21.0.0', 'pandas==3.1.1', 'numpy==2.4.6'],
-};
 
 interface ReadRun {
   id: string;

@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { decodeExportCsv, exportPage, sortedPoints } from '../support/export-decoding';
 import { ensurePythonVenv, runMlflowScript } from '../support/mlflow-python';
+import { TENSORBOARD } from '../support/python-venvs';
 import { gql, logEnd, waitForProjection } from '../support/runlog-client';
 import { importedRunsByName, runImport } from '../support/import-cli';
 import { useRunlog } from '../support/runlog-process';
-
-/** The `tensorboard` package writes the event files, with its own writer and protos (no TensorFlow). */
-const TENSORBOARD = { name: 'tensorboard-2.21.0', requirements: ['tensorboard==2.21.0'] };
 
 interface ReadRun {
   id: string;

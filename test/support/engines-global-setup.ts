@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePortPair, kafkaStack } from './kafka-broker';
-import { minioStack, TEST_S3_CREDENTIALS } from './minio-server';
-import { runStackScript } from './stack-script';
+import teardown from './engines-global-teardown';
+import { freePortPair, kafkaStackAsync } from './kafka-broker';
+import { minioStackAsync, TEST_S3_CREDENTIALS } from './minio-server';
+import { installTestPythonVenvs } from './python-venvs';
+import { runStackScriptAsync } from './stack-script';
 import { dockerAnswers, engineSource, type EngineSource } from './engine-source';
 import * as containers from './engine-containers';
 
@@ -31,10 +33,39 @@ export default async function setup(): Promise<void> {
   if ([kafka, s3, clickhouse].includes('testcontainers')) {
     await startContainers({ kafka, s3, clickhouse });
   }
-  if (kafka === 'native') await startKafka();
-  if (s3 === 'native') await startMinio();
-  if (clickhouse === 'native') await startClickHouse();
+  // On a fresh machine the MinIO build compiles for minutes while the Python venvs download for minutes: all of
+  // it goes at once, and the engines start meanwhile.
+  const started = await Promise.allSettled([
+    kafka === 'native' ? startKafka() : undefined,
+    s3 === 'native' ? startMinio() : undefined,
+    clickhouse === 'native' ? startClickHouse() : undefined,
+    installTestPythonVenvs(),
+  ]);
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    // Jest runs no teardown when the setup throws: stop the engines that did start before reporting.
+    await teardown();
+    throw failed.reason;
+  }
   console.log(`engines: Kafka ${kafka}, S3 ${s3}, ClickHouse ${clickhouse}`);
+}
+
+const portsTaken = new Set<number>();
+
+/** A free port pair no other engine of this setup was given (they are picked before any of them listens). */
+async function portPairForEngine(): Promise<number> {
+  for (;;) {
+    const port = await freePortPair();
+    if (!portsTaken.has(port) && !portsTaken.has(port + 1)) {
+      portsTaken.add(port).add(port + 1);
+      return port;
+    }
+  }
+}
+
+/** Forgets an engine whose start failed: it cleaned up after itself, so the teardown must not stop it again. */
+function forget(...names: string[]): void {
+  for (const name of names) delete process.env[name];
 }
 
 async function startContainers(sources: Record<'kafka' | 's3' | 'clickhouse', EngineSource>): Promise<void> {
@@ -66,18 +97,19 @@ async function startContainers(sources: Record<'kafka' | 's3' | 'clickhouse', En
 /** The ClickHouse HTTP interface over chDB (deploy/stack/clickhouse.sh); suites share it, one database each. */
 async function startClickHouse(): Promise<void> {
   const started = Date.now();
-  const port = await freePortPair();
+  const port = await portPairForEngine();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-clickhouse-'));
   process.env.RUNLOG_TEST_CLICKHOUSE_PORT = String(port);
   process.env.RUNLOG_TEST_CLICKHOUSE_STATE_DIR = stateDir;
   const env = { CLICKHOUSE_PORT: String(port), CLICKHOUSE_STATE_DIR: stateDir };
   try {
-    runStackScript('clickhouse.sh', 'up', env, 90_000);
+    await runStackScriptAsync('clickhouse.sh', 'up', env, 90_000);
   } catch (error) {
     try {
-      runStackScript('clickhouse.sh', 'down', env, 60_000);
+      await runStackScriptAsync('clickhouse.sh', 'down', env, 60_000);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
+      forget('RUNLOG_TEST_CLICKHOUSE_PORT', 'RUNLOG_TEST_CLICKHOUSE_STATE_DIR');
     }
     throw error;
   }
@@ -89,18 +121,19 @@ async function startClickHouse(): Promise<void> {
 
 async function startKafka(): Promise<void> {
   const started = Date.now();
-  const port = await freePortPair();
+  const port = await portPairForEngine();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-kafka-'));
   process.env.RUNLOG_TEST_KAFKA_PORT = String(port);
   process.env.RUNLOG_TEST_KAFKA_STATE_DIR = stateDir;
   try {
-    kafkaStack('up', { port, stateDir });
+    await kafkaStackAsync('up', { port, stateDir });
   } catch (error) {
     // Jest runs no teardown when the setup throws: stop whatever half-started here before reporting.
     try {
-      kafkaStack('down', { port, stateDir });
+      await kafkaStackAsync('down', { port, stateDir });
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
+      forget('RUNLOG_TEST_KAFKA_PORT', 'RUNLOG_TEST_KAFKA_STATE_DIR');
     }
     throw error;
   }
@@ -110,7 +143,7 @@ async function startKafka(): Promise<void> {
 
 async function startMinio(): Promise<void> {
   const started = Date.now();
-  const port = await freePortPair();
+  const port = await portPairForEngine();
   const stateDir = mkdtempSync(join(tmpdir(), 'runlog-minio-'));
   const target = {
     port,
@@ -121,12 +154,13 @@ async function startMinio(): Promise<void> {
   process.env.RUNLOG_TEST_MINIO_PORT = String(port);
   process.env.RUNLOG_TEST_MINIO_STATE_DIR = stateDir;
   try {
-    minioStack('up', target);
+    await minioStackAsync('up', target);
   } catch (error) {
     try {
-      minioStack('down', target);
+      await minioStackAsync('down', target);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
+      forget('RUNLOG_TEST_MINIO_PORT', 'RUNLOG_TEST_MINIO_STATE_DIR');
     }
     throw error;
   }

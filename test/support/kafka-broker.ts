@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createServer } from 'node:net';
-import { runStackScript } from './stack-script';
+import { runStackScript, runStackScriptAsync } from './stack-script';
 
 /** The broker developers start by hand (`bash deploy/stack/kafka.sh up`), used when nothing else is named. */
 export const DEVELOPER_BROKER = '127.0.0.1:19092';
@@ -21,11 +21,21 @@ export interface KafkaStackTarget {
   stateDir: string;
 }
 
+const stackEnv = (target: KafkaStackTarget) => ({
+  KAFKA_PORT: String(target.port),
+  KAFKA_STATE_DIR: target.stateDir,
+});
+// kafka.sh waits up to KAFKA_READY_TIMEOUT (90 s) itself; this only guards against a hung script.
+const KAFKA_SCRIPT_TIMEOUT_MS = 180_000;
+
 /** Runs deploy/stack/kafka.sh for one broker; throws with the script's output when it fails. */
 export function kafkaStack(command: 'up' | 'down', target: KafkaStackTarget): string {
-  const env = { KAFKA_PORT: String(target.port), KAFKA_STATE_DIR: target.stateDir };
-  // kafka.sh waits up to KAFKA_READY_TIMEOUT (90 s) itself; this only guards against a hung script.
-  return runStackScript('kafka.sh', command, env, 180_000);
+  return runStackScript('kafka.sh', command, stackEnv(target), KAFKA_SCRIPT_TIMEOUT_MS);
+}
+
+/** kafkaStack without blocking the event loop (the global setup starts the engines side by side). */
+export function kafkaStackAsync(command: 'up' | 'down', target: KafkaStackTarget): Promise<string> {
+  return runStackScriptAsync('kafka.sh', command, stackEnv(target), KAFKA_SCRIPT_TIMEOUT_MS);
 }
 
 /** A port p such that p and p + 1 are free on 127.0.0.1 now (the broker's listener and its controller's). */
