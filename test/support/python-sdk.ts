@@ -12,13 +12,11 @@ const run = promisify(execFile);
 export const PYTHON_SDK_DIR = join(repoRoot(), 'sdks', 'python');
 
 /**
- * What the Python SDK's suite runs with, pinned: its one dependency, the test and lint tools, and the frameworks
- * its hooks adapt (Keras 3 on JAX; torch with Lightning and Transformers). torch's Linux wheels on PyPI bring the
- * CUDA libraries: about 2.9 GB downloaded and 5.6 GB installed, 1.5 to 2 minutes once per machine (cached under
- * ~/.cache/runlog), which CI's budget holds.
+ * What the Python SDK's suite runs with in `npm test`, pinned: its one dependency, the test and lint tools, and
+ * Keras 3 on JAX for the Keras hook (about 40 s to install once per machine).
  */
 export const PYTHON_SDK_TEST_VENV: PythonVenv = {
-  name: 'python-sdk-test-2',
+  name: 'python-sdk-test-3',
   requirements: [
     'urllib3==2.5.0',
     'psutil==7.2.2',
@@ -33,6 +31,18 @@ export const PYTHON_SDK_TEST_VENV: PythonVenv = {
     'keras==3.15.1',
     'jax==0.10.2',
     'jaxlib==0.10.2',
+  ],
+};
+
+/**
+ * The same with torch, Lightning and Transformers, for `npm run test:python-hooks`. torch's Linux wheels on PyPI
+ * bring CUDA's libraries (2.9 GB downloaded, 5.6 GB installed: 164 s on a fresh machine), which put `.ci/run` past
+ * its 30 minutes there, so the Lightning and Transformers hooks run in that command, not in `npm test`.
+ */
+export const PYTHON_SDK_TORCH_VENV: PythonVenv = {
+  name: 'python-sdk-torch-1',
+  requirements: [
+    ...PYTHON_SDK_TEST_VENV.requirements,
     'torch==2.15.0',
     'lightning==2.6.6',
     'transformers==5.25.0',
@@ -40,7 +50,19 @@ export const PYTHON_SDK_TEST_VENV: PythonVenv = {
   ],
 };
 
-export const ensurePythonSdkVenv = () => ensurePythonVenv(PYTHON_SDK_TEST_VENV);
+export const ensurePythonSdkVenv = (venv: PythonVenv = PYTHON_SDK_TEST_VENV) => ensurePythonVenv(venv);
+
+/** `exit 0`, or the exit and the output's end: a failing suite's report shows in jest's. */
+export const outcome = ({ code, output }: { code: number | null; output: string }) =>
+  code === 0 ? 'exit 0' : `exit ${code}\n${output}`;
+
+/** Runs the SDK's pytest tests of the given markers (the hooks' tests: against the server at `serverUrl`). */
+export const runPytest = (python: string, site: string, markers: string, env: Record<string, string> = {}) =>
+  runIn(
+    python,
+    ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-m', markers, '-W', 'ignore::DeprecationWarning'],
+    { PYTHONPATH: site, ...env },
+  );
 
 /**
  * Builds the wheel from sdks/python (no network: the venv holds the build backend) and installs it, without its
