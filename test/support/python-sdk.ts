@@ -56,7 +56,7 @@ export const ensurePythonSdkVenv = (venv: PythonVenv = PYTHON_SDK_TEST_VENV) => 
 export const outcome = ({ code, output }: { code: number | null; output: string }) =>
   code === 0 ? 'exit 0' : `exit ${code}\n${output}`;
 
-/** Runs the SDK's pytest tests of the given markers (the hooks' tests: against the server at `serverUrl`). */
+/** Runs the SDK's pytest tests of the given markers; the server tests need RUNLOG_URL in `env`. */
 export const runPytest = (python: string, site: string, markers: string, env: Record<string, string> = {}) =>
   runIn(
     python,
