@@ -223,6 +223,24 @@ def test_sigterm_kills_the_run_after_sending_its_points_and_exits_143(stub: Stub
     assert [r.json()["reason"] for r in stub.of("/kill")] == ["SIGTERM"]
 
 
+def test_after_sigterm_a_server_that_is_down_keeps_the_process_no_longer_than_the_grace_period(
+    stub: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub.answer = lambda r: (503, {}, b"{}") if r.path != "/api/v1/runs" and "experiments" not in r.path else None
+    monkeypatch.setenv("RUNLOG_TERM_GRACE_SECONDS", "1.5")
+    body = """
+    with runlog.start_run('exp', capture_context=False) as run:
+        run.log({'x': 1.0}, 0)
+        print('ready', flush=True)
+        time.sleep(60)
+    """
+    started = time.monotonic()
+    assert run_script(stub, body, signal_after_ready=True) == 143
+    # Without one shared grace period the `with` block's kill and the exit flush would wait 60 s each.
+    assert time.monotonic() - started < 20
+    assert stub.of("/kill"), "the kill was tried within the grace period"
+
+
 def test_a_multiprocessing_child_sends_its_points_before_it_exits(stub: Stub) -> None:
     body = """
     import multiprocessing as mp
@@ -428,3 +446,28 @@ def test_sigterm_in_a_process_that_only_attached_sends_its_points(stub: Stub) ->
     assert run_script(stub, body, signal_after_ready=True) == 143
     assert points_of(stub.of("/metrics")) == {"x": [(0, 1.0)]}
     assert stub.of("/kill") == [] and stub.of("/finish") == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_sender_thread_that_died_is_replaced_by_the_next_point(stub: Stub) -> None:
+    client = Client(stub.url, senders=1, **QUICK)
+    original = client._next_locked
+    failures = [RuntimeError("a bug in the sender")]
+
+    def fails_once() -> Any:
+        if failures:
+            raise failures.pop()
+        return original()
+
+    client._next_locked = fails_once  # type: ignore[method-assign]
+    run = client.start_run("exp", capture_context=False)  # its sender meets the failure and dies
+    deadline = time.monotonic() + 10
+    while (failures or any(thread.is_alive() for thread in client._threads)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.log({"x": 1.0}, 0)
+    run.log({"x": 2.0}, 1)
+    deadline = time.monotonic() + 10  # sent by a sender, not by a flush (which sends even without one)
+    while len(points_of(stub.of("/metrics")).get("x", [])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert points_of(stub.of("/metrics")) == {"x": [(0, 1.0), (1, 2.0)]}
+    client.close()

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Type
@@ -24,6 +25,10 @@ _context_lock = threading.Lock()
 _uncaught: Optional[BaseException] = None
 #: SIGTERM arrived: runs left open at exit are killed (SystemExit never reaches sys.excepthook).
 _terminated = False
+#: When SIGTERM arrived (monotonic): from then on every wait shares one grace period.
+_terminated_at: Optional[float] = None
+#: A scheduler's grace period before SIGKILL is often 30 s (Kubernetes, Slurm's KillWait): the points get 20 of it.
+DEFAULT_TERM_GRACE_SECONDS = 20.0
 _hooks_installed = False
 _exit_ran = False
 
@@ -135,9 +140,28 @@ def watch_process_end() -> None:
 _previous_excepthook: Optional[Callable[..., Any]] = None
 
 
+def term_grace_seconds() -> float:
+    """`RUNLOG_TERM_GRACE_SECONDS`, else 20: how long, in all, a SIGTERM'd process waits for the server."""
+    try:
+        grace = float(os.environ.get("RUNLOG_TERM_GRACE_SECONDS", DEFAULT_TERM_GRACE_SECONDS))
+    except ValueError:
+        return DEFAULT_TERM_GRACE_SECONDS
+    return grace if grace >= 0 else DEFAULT_TERM_GRACE_SECONDS
+
+
+def exit_budget(timeout: float) -> float:
+    """`timeout`, cut to what is left of the grace period once SIGTERM arrived: ending the run in its `with`
+    block and the exit flush share it, so a server that is down never keeps the process past its scheduler's
+    SIGKILL (each waiting its own `exit_timeout` would take two minutes)."""
+    if _terminated_at is None:
+        return timeout
+    return max(0.0, min(timeout, _terminated_at + term_grace_seconds() - time.monotonic()))
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
-    global _terminated
+    global _terminated, _terminated_at
     _terminated = True
+    _terminated_at = time.monotonic()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
     raise Terminated()
 
@@ -158,13 +182,17 @@ def _at_exit() -> None:
     for client in list(_exit_flush):
         try:
             for run in client.open_runs():
-                run.end_at_exit(ended_by)
-            if not client.flush(client.exit_timeout):
+                try:
+                    run.end_at_exit(ended_by)
+                except Exception as error:  # noqa: BLE001 - ended by another thread meanwhile: flush the rest
+                    logger.warning("runlog: ending run %s at exit failed: %r", run.id, error)
+            waited = exit_budget(client.exit_timeout)
+            if not client.flush(waited):
                 logger.warning(
                     "runlog: %d points had not reached %s after %.0f s at exit; they are lost",
                     client.pending_points(),
                     client.url,
-                    client.exit_timeout,
+                    waited,
                 )
             client.close(0)
         except Exception as error:  # noqa: BLE001 - an exit hook never raises

@@ -88,10 +88,18 @@ class Outbox:
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         for index in range(len(self._threads), self._senders):
             thread = threading.Thread(target=self._send_loop, name=f"runlog-sender-{index}", daemon=True)
+            thread.start()  # listed once started: a list that is not empty means a sender is there to send
             self._threads.append(thread)
-            thread.start()
 
     def _send_loop(self) -> None:
+        try:
+            self._send_until_stopped()
+        finally:
+            with self._lock:  # unlisted, so that the next point starts a sender again
+                if threading.current_thread() in self._threads:
+                    self._threads.remove(threading.current_thread())
+
+    def _send_until_stopped(self) -> None:
         pid = os.getpid()
         while True:
             with self._lock:
@@ -103,17 +111,7 @@ class Outbox:
                 operation = run.operations.popleft()
                 run.in_flight = True
                 self._in_flight += 1
-            error: Optional[BaseException] = None
-            answer: Any = None
-            try:
-                if operation.custom is not None:
-                    answer = operation.custom(self._transport, None)
-                else:
-                    answer = self._transport.send(operation.request(self._compress), once=operation.once)
-            except BaseException as failure:  # noqa: BLE001 - reported, never raised in a sender thread
-                error = failure
-            self._done(run, operation)
-            self._settle(operation, answer, error)
+            self._perform(run, operation, None)
 
     def _done(self, run: "Run", operation: Operation) -> None:
         with self._lock:
@@ -137,14 +135,21 @@ class Outbox:
                 operation = run.operations.popleft()
                 run.in_flight = True
                 self._in_flight += 1
-            answer: Any = None
-            error: Optional[BaseException] = None
-            try:
+            self._perform(run, operation, deadline)
+
+    def _perform(self, run: "Run", operation: Operation, deadline: Optional[float]) -> None:
+        """Sends one operation (retrying until `deadline`, or for good when None) and settles it; never raises."""
+        answer: Any = None
+        error: Optional[BaseException] = None
+        try:
+            if operation.custom is not None:  # the deferred run creation: it must go first, as itself
+                answer = operation.custom(self._transport, deadline)
+            else:
                 answer = self._transport.send(operation.request(self._compress), once=operation.once, deadline=deadline)
-            except Exception as failure:  # noqa: BLE001 - reported
-                error = failure
-            self._done(run, operation)
-            self._settle(operation, answer, error)
+        except BaseException as failure:  # noqa: BLE001 - reported, never raised in a sender thread
+            error = failure
+        self._done(run, operation)
+        self._settle(operation, answer, error)
 
     def _next_locked(self) -> Optional["Run"]:
         while True:
@@ -153,7 +158,7 @@ class Outbox:
                 self._last_cut = now
                 for run in list(self._runs):
                     run.cut_locked()
-                    if run.wants_heartbeat(now):
+                    if run.wants_heartbeat(now) and not self._stopped:
                         self.enqueue_locked(
                             run, Operation("POST", f"/api/v1/runs/{run.id}/heartbeat", body={}, once=True)
                         )

@@ -108,6 +108,10 @@ class Run(ArtifactsMixin, MediaMixin):
                     self.dropped_points += count
                     client.note_dropped(count)
                     return
+                if self.ended:  # finished by another thread while this one waited (the wait lets go of the lock)
+                    if strict:
+                        raise RunEndedError(f"run {self.id} has ended: nothing more can be logged to it")
+                    return
             columns = self._columns
             for key, value in values.items():
                 column = columns.get(key)
@@ -250,7 +254,7 @@ class Run(ArtifactsMixin, MediaMixin):
         if any(dropped.values()):
             self._queue("tags", {"tags": {key: str(count) for key, count in dropped.items() if count}})
         self._queue(path, body)
-        deadline = time.monotonic() + (client.exit_timeout if timeout is None else timeout)
+        deadline = time.monotonic() + _lifecycle.exit_budget(client.exit_timeout if timeout is None else timeout)
         with client._lock:
             done = client.wait_for_run_locked(self, deadline)
         if done:
