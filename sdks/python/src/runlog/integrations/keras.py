@@ -1,5 +1,5 @@
 """A Keras 3 callback (any backend: JAX, TensorFlow, PyTorch): metrics per batch and per epoch, the optimizer's
-settings and the model's size as params, and the run ended with the fit."""
+settings and the model's size as params."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ class RunlogCallback(keras.callbacks.Callback):  # type: ignore[misc]
 
     Batch metrics go under `train/<name>` at the global batch step, epoch metrics (`val_*` included) under
     `epoch/<name>` at the epoch; `log_every_n_batches` thins the batch series (0: none). Given a `run`, it logs to
-    that run and leaves it open; otherwise it starts one at `on_train_begin` and finishes it at `on_train_end`
-    (failed if the fit raised: Keras does not call on_train_end then, so the run's context manager or the exit
-    hook ends it)."""
+    that run and leaves it open; otherwise it starts one at the first fit, which later fits with this callback
+    continue (fine-tuning after a warm-up) and which stays open after them for what the script logs next
+    (`callback.run.log(...)` of an evaluation): `callback.finish()` ends it (a fit after that starts a new one),
+    as does the next hook's run or the process' exit (failed, with the exception, if the fit raised)."""
 
     def __init__(
         self,
@@ -40,7 +41,11 @@ class RunlogCallback(keras.callbacks.Callback):  # type: ignore[misc]
         return self._source.run
 
     def on_train_begin(self, logs: Optional[Dict[str, Any]] = None) -> None:
-        run = self._source.open()
+        run = self._source.open(again=True)
+        if run is not None:
+            guarded(lambda: run.log_params(safe_params(self._fit_params())), "logging the fit's params")
+
+    def _fit_params(self) -> Dict[str, Any]:
         params: Dict[str, Any] = {"keras.backend": keras.backend.backend()}
         model = getattr(self, "model", None)
         if model is not None:
@@ -50,18 +55,20 @@ class RunlogCallback(keras.callbacks.Callback):  # type: ignore[misc]
             if optimizer is not None:
                 config = {k: v for k, v in optimizer.get_config().items() if isinstance(v, (int, float, str, bool))}
                 params["optimizer"] = config
-        guarded(lambda: run.log_params(safe_params(params)), "logging the fit's params")
+        return params
 
     def on_train_batch_end(self, batch: int, logs: Optional[Dict[str, Any]] = None) -> None:
-        if self.run is not None and self._every > 0 and logs and self._step % self._every == 0:
-            run, step = self.run, self._step
-            guarded(lambda: run.log_at(numeric(logs, "train/"), step), "logging a batch")
+        if self._every > 0 and logs and self._step % self._every == 0:
+            self._source.log(numeric(logs, "train/"), self._step, "logging a batch")
         self._step += 1
 
     def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
-        if self.run is not None and logs:
-            run = self.run
-            guarded(lambda: run.log_at(numeric(logs, "epoch/"), epoch), "logging an epoch")
+        if logs:
+            self._source.log(numeric(logs, "epoch/"), epoch, "logging an epoch")
 
     def on_train_end(self, logs: Optional[Dict[str, Any]] = None) -> None:
-        self._source.end("finish")
+        self._source.training_ended()
+
+    def finish(self, timeout: Optional[float] = None) -> None:
+        """Finishes the run this callback started (never a given one), waiting up to `timeout` for it to land."""
+        self._source.finish(timeout)

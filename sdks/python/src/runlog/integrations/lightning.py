@@ -3,6 +3,7 @@ the older `pytorch_lightning` package). Only rank 0 logs, as Lightning's own log
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 from typing import Any, Dict, Mapping, Optional, Union
 
@@ -14,13 +15,16 @@ except ImportError:  # pragma: no cover - the older package name
     from pytorch_lightning.utilities import rank_zero_only
 
 from .._client import Client
+from .._lifecycle import Terminated
 from .._run import Run
 from ._common import RunSource, guarded, numeric, safe_params
 
 
 class RunlogLogger(Logger):  # type: ignore[misc]
-    """Given a `run`, logs to it and leaves it open; otherwise starts one on first use and ends it in `finalize`
-    (finished on "success", failed otherwise, killed when interrupted)."""
+    """Given a `run`, logs to it and leaves it open; otherwise starts one on first use. Lightning calls `finalize`
+    after each of `fit`, `validate`, `test` and `predict`: on success the run stays open, so that a `trainer.test()`
+    after the fit lands in it too, and `logger.finish()` ends it, as does the next hook's run or the process' exit.
+    A stage that raised ends it at once: killed on Ctrl-C or SIGTERM, failed with the exception otherwise."""
 
     def __init__(
         self,
@@ -40,33 +44,41 @@ class RunlogLogger(Logger):  # type: ignore[misc]
 
     @property
     def version(self) -> str:
-        return str(self.experiment.id)
+        run = self.experiment
+        return str(run.id) if run is not None else "unlogged"
 
     @property
     @rank_zero_experiment  # type: ignore[untyped-decorator]
-    def experiment(self) -> Run:
-        return self._source.run if self._source.run is not None else self._source.open()
+    def experiment(self) -> Optional[Run]:
+        return self._source.open()
 
     @rank_zero_only  # type: ignore[untyped-decorator]
     def log_hyperparams(self, params: Union[Dict[str, Any], Namespace], *args: Any, **kwargs: Any) -> None:
         values = vars(params) if isinstance(params, Namespace) else dict(params)
-        if values:
-            run = self.experiment
+        run = self.experiment if values else None
+        if run is not None:
             guarded(lambda: run.log_params(safe_params(values)), "logging hyperparameters")
 
     @rank_zero_only  # type: ignore[untyped-decorator]
     def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
         scalars = numeric(metrics)
-        if scalars:
-            run = self.experiment
-            at = step if step is not None else run.current_step()
-            guarded(lambda: run.log_at(scalars, at), "logging metrics")
+        run = self.experiment if scalars else None
+        if run is not None:
+            self._source.log(scalars, step if step is not None else run.current_step(), "logging metrics")
 
     @rank_zero_only  # type: ignore[untyped-decorator]
     def finalize(self, status: str) -> None:
         if status == "success":
-            self._source.end("finish")
-        elif status in ("interrupted", "keyboard_interrupt"):
-            self._source.end("kill", f"lightning: {status}")
+            self._source.training_ended()
+            return
+        # Lightning calls this from inside its `except` (with "failed" for Ctrl-C and SIGTERM too): the exception
+        # in flight says which it was, and gives the failure its message and traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, (KeyboardInterrupt, Terminated)) or status in ("interrupted", "keyboard_interrupt"):
+            self._source.end("kill", "SIGTERM" if isinstance(error, Terminated) else "KeyboardInterrupt")
         else:
-            self._source.end("fail", f"lightning: {status}")
+            self._source.end("fail", None if error is not None else f"lightning: {status}", error)
+
+    def finish(self, timeout: Optional[float] = None) -> None:
+        """Finishes the run this logger started (never a given one), waiting up to `timeout` for it to land."""
+        self._source.finish(timeout)

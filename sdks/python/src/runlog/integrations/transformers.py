@@ -1,6 +1,11 @@
 """A Hugging Face Transformers callback: `Trainer(..., callbacks=[RunlogCallback(experiment="sst2")])`. Logs what
 the Trainer logs (`train/...`, `eval/...`) at its global step, and the training arguments and model config as
-params. Only the main process logs."""
+params. Only the main process logs.
+
+The run it starts stays open after `train()`, so that the `trainer.evaluate()` that follows (`eval/…`, or `test/…`
+with `metric_key_prefix="test"`) lands in it; `callback.finish()` ends it, as does the next trial of
+`hyperparameter_search` (a run each), the next hook's run, or the process' exit (failed, with the exception, if
+training raised)."""
 
 from __future__ import annotations
 
@@ -31,25 +36,46 @@ class RunlogCallback(TrainerCallback):  # type: ignore[misc]
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
             return
-        run = self._source.open()
+        if getattr(state, "is_hyper_param_search", False):
+            self._source.end("finish", timeout=0)  # each trial is a run of its own
+        run = self._source.open(again=True)
+        if run is not None:
+            guarded(lambda: run.log_params(safe_params(self._training_params(args, model))), "logging the arguments")
+
+    @staticmethod
+    def _training_params(args: Any, model: Any) -> Dict[str, Any]:
         params: Dict[str, Any] = {"args": {k: v for k, v in args.to_dict().items() if v is not None}}
         config = getattr(model, "config", None)
         if config is not None and hasattr(config, "to_dict"):
             params["model"] = {k: v for k, v in config.to_dict().items() if isinstance(v, (int, float, str, bool))}
         if model is not None and hasattr(model, "num_parameters"):
             params["model.parameters"] = int(model.num_parameters())
-        guarded(lambda: run.log_params(safe_params(params)), "logging the training arguments")
+        return params
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
-        if self.run is None or not state.is_world_process_zero or not logs:
+        if not state.is_world_process_zero or not logs:
             return
-        renamed = {(k if "/" in k or k.startswith("eval_") else f"train/{k}"): v for k, v in logs.items()}
-        renamed = {(f"eval/{k[5:]}" if k.startswith("eval_") else k): v for k, v in renamed.items()}
-        scalars = numeric(renamed)
-        if scalars:
-            run, step = self.run, int(state.global_step)
-            guarded(lambda: run.log_at(scalars, step), "logging metrics")
+        if self.run is None:
+            self._source.open()  # evaluate() or predict() without a train() before it
+        renamed = {(k if "/" in k or k.startswith(PHASES) else f"train/{k}"): v for k, v in logs.items()}
+        renamed = {_phase_key(k): v for k, v in renamed.items()}
+        self._source.log(numeric(renamed), int(state.global_step), "logging metrics")
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.is_world_process_zero:
-            self._source.end("finish")
+            self._source.training_ended()
+
+    def finish(self, timeout: Optional[float] = None) -> None:
+        """Finishes the run this callback started (never a given one), waiting up to `timeout` for it to land."""
+        self._source.finish(timeout)
+
+
+#: The Trainer's metric prefixes (`eval_loss`, `test_accuracy` from `predict`) that become `eval/…`, `test/…`.
+PHASES = ("eval_", "test_")
+
+
+def _phase_key(key: str) -> str:
+    for prefix in PHASES:
+        if key.startswith(prefix):
+            return f"{prefix[:-1]}/{key[len(prefix) :]}"
+    return key
