@@ -41,11 +41,11 @@ export default async function setup(): Promise<void> {
     clickhouse === 'native' ? startClickHouse() : undefined,
     installTestPythonVenvs(),
   ]);
-  const failed = started.find((outcome) => outcome.status === 'rejected');
-  if (failed) {
+  const failures = started.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  if (failures.length > 0) {
     // Jest runs no teardown when the setup throws: stop the engines that did start before reporting.
-    await teardown();
-    throw failed.reason;
+    await teardown().catch((error: unknown) => failures.push(error));
+    throw failures.length === 1 ? failures[0] : new AggregateError(failures, 'engines failed to start');
   }
   console.log(`engines: Kafka ${kafka}, S3 ${s3}, ClickHouse ${clickhouse}`);
 }
