@@ -41,7 +41,9 @@ export default async function setup(): Promise<void> {
     clickhouse === 'native' ? startClickHouse() : undefined,
     installTestPythonVenvs(),
   ]);
-  const failures = started.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  const failures = started.flatMap((outcome) =>
+    outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+  );
   if (failures.length > 0) {
     // Jest runs no teardown when the setup throws: stop the engines that did start before reporting.
     await teardown().catch((error: unknown) => failures.push(error));
