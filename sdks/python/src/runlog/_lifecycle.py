@@ -23,9 +23,8 @@ _exit_flush: "weakref.WeakSet[Client]" = weakref.WeakSet()
 _context: Optional[Tuple[int, Dict[str, Any]]] = None
 _context_lock = threading.Lock()
 _uncaught: Optional[BaseException] = None
-#: SIGTERM arrived: runs left open at exit are killed (SystemExit never reaches sys.excepthook).
-_terminated = False
-#: When SIGTERM arrived (monotonic): from then on every wait shares one grace period.
+#: When SIGTERM arrived (monotonic), None before: runs left open at exit are then killed (SystemExit never reaches
+#: sys.excepthook), and every wait from then on shares one grace period.
 _terminated_at: Optional[float] = None
 #: A scheduler's grace period before SIGKILL is often 30 s (Kubernetes, Slurm's KillWait): the points get 20 of it.
 DEFAULT_TERM_GRACE_SECONDS = 20.0
@@ -159,8 +158,7 @@ def exit_budget(timeout: float) -> float:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    global _terminated, _terminated_at
-    _terminated = True
+    global _terminated_at
     _terminated_at = time.monotonic()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
     raise Terminated()
@@ -178,7 +176,7 @@ def _at_exit() -> None:
     if _exit_ran:
         return
     _exit_ran = True
-    ended_by = _uncaught if _uncaught is not None else (Terminated() if _terminated else None)
+    ended_by = _uncaught if _uncaught is not None else (Terminated() if _terminated_at is not None else None)
     for client in list(_exit_flush):
         try:
             for run in client.open_runs():

@@ -57,8 +57,7 @@ class RunlogCallback(TrainerCallback):  # type: ignore[misc]
             return
         if self.run is None:
             self._source.open()  # evaluate() or predict() without a train() before it
-        renamed = {(k if "/" in k or k.startswith(PHASES) else f"train/{k}"): v for k, v in logs.items()}
-        renamed = {_phase_key(k): v for k, v in renamed.items()}
+        renamed = {_metric_key(key): value for key, value in logs.items()}
         self._source.log(numeric(renamed), int(state.global_step), "logging metrics")
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -70,12 +69,13 @@ class RunlogCallback(TrainerCallback):  # type: ignore[misc]
         self._source.finish(timeout)
 
 
-#: The Trainer's metric prefixes (`eval_loss`, `test_accuracy` from `predict`) that become `eval/…`, `test/…`.
+#: The Trainer's phase prefixes (`eval_loss`; `test_loss` from `evaluate(metric_key_prefix="test")`).
 PHASES = ("eval_", "test_")
 
 
-def _phase_key(key: str) -> str:
+def _metric_key(key: str) -> str:
+    """`eval_loss` becomes `eval/loss`; a key with a `/` of its own stays; the rest is training's: `train/loss`."""
     for prefix in PHASES:
         if key.startswith(prefix):
             return f"{prefix[:-1]}/{key[len(prefix) :]}"
-    return key
+    return key if "/" in key else f"train/{key}"
